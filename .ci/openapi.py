@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Regenerates static/openapi.json from the API routes in src/web/api/mod.rs.
+
+Run it after adding an API route: python3 .ci/openapi.py (a test checks every route is documented).
+"""
+import json
+import pathlib
+import re
+
+root = pathlib.Path(__file__).resolve().parent.parent
+src = (root / "src/web/api/mod.rs").read_text()
+block = " ".join(src[src.index("Router::new()"):src.index(".fallback(")].split()).replace("( ", "(").replace(", )", ")")
+
+FIELDS = {
+    "organisations": ({"name": "string", "kind": "string"}, ["name"]),
+    "schools": ({"name": "string", "urn": "integer", "local_authority": "string", "district": "string", "phase": "string",
+                 "postcode": "string", "pupils": "integer", "fsm_percent": "number"}, ["name"]),
+    "venues": ({"name": "string", "kind": "string", "postcode": "string", "capacity": "integer"}, ["name"]),
+    "programmes": ({"title": "string", "year": "integer", "organisation_id": "integer", "priority_id": "integer", "theme": "string",
+                    "starts_on": "string", "ends_on": "string", "target_schools": "integer", "target_audience": "integer",
+                    "target_events": "integer", "status": "string"}, ["title", "year"]),
+    "users": ({"email": "string", "name": "string", "role": "string", "school_id": "integer", "organisation_id": "integer",
+               "password": "string"}, ["email", "role"]),
+    "priorities": ({"title": "string", "aims": "string"}, ["title"]),
+    "targets": ({"measure": "string", "value": "integer", "description": "string"}, ["measure", "value"]),
+    "tokens": ({"label": "string"}, []),
+}
+ACTIONS = ("archive", "restore", "revoke")
+
+
+def body_for(path):
+    last = [s for s in path.split("/") if s and not s.startswith("{")][-1]
+    if "import" in path:
+        return {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+    if last in FIELDS:
+        props, req = FIELDS[last]
+        schema = {"type": "object", "required": req, "properties": {k: {"type": v} for k, v in props.items()}}
+        return {"required": True, "content": {"application/json": {"schema": schema}}}
+    return None
+
+
+paths = {}
+for m in re.finditer(r'\.route\("([^"]+)", (.*?)\)(?= \.route|$)', block):
+    path, handlers = m.group(1), m.group(2)
+    full = "/api/v1" + path
+    ops = {}
+    for meth, handler in re.findall(r"(get|post|put)\(([\w:]+)\)", handlers):
+        name = handler.split("::")[-1]
+        op = {"operationId": name, "summary": name.replace("_", " "), "responses": {}}
+        params = [{"name": p, "in": "path", "required": True, "schema": {"type": "integer"}} for p in re.findall(r"\{(\w+)\}", path)]
+        if meth == "get" and name.startswith("list") and "{" not in path:
+            params += [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (("page", "integer"), ("per_page", "integer"), ("q", "string"))]
+        if params:
+            op["parameters"] = params
+        if meth in ("post", "put") and body_for(full):
+            op["requestBody"] = body_for(full)
+        created = meth == "post" and not full.endswith(ACTIONS) and "import" not in full
+        op["responses"]["201" if created else "200"] = {"description": "success", "content": {"application/json": {}}}
+        for code, desc in (("401", "missing or wrong token"), ("403", "role may not"), ("404", "unknown id"), ("422", "invalid fields")):
+            op["responses"][code] = {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        if path == "/openapi.json":
+            op["security"] = []
+            op["responses"] = {"200": {"description": "this document"}}
+        ops[meth] = op
+    paths[full] = ops
+
+doc = {
+    "openapi": "3.1.0",
+    "info": {"title": "Outreach API", "version": "1",
+             "description": "Bookings, attendance and impact reporting for theatre in education. Authenticate with "
+                            "'Authorization: Bearer <token>' (outreach token create --email E). Lists return "
+                            "{items, page, per_page, total} and take ?page=&per_page=&q=."},
+    "servers": [{"url": "/"}],
+    "security": [{"bearer": []}],
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {"Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}}},
+    },
+    "paths": paths,
+}
+(root / "static/openapi.json").write_text(json.dumps(doc, indent=1) + "\n")
+print(f"{len(paths)} paths")

@@ -1,0 +1,45 @@
+//! The shared application state: the pool, the settings and the clock.
+
+use std::sync::Arc;
+
+use chrono::{NaiveDateTime, Utc};
+
+use crate::config::Config;
+use crate::db::{AnyConnection, Backend, DbPool};
+use crate::error::AppError;
+
+pub type AppState = Arc<App>;
+
+pub struct App {
+    pub pool: DbPool,
+    pub config: Config,
+}
+
+impl App {
+    pub fn new(pool: DbPool, config: Config) -> AppState {
+        Arc::new(App { pool, config })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.config.database.backend
+    }
+
+    /// Runs blocking database work on the blocking pool, never on the async runtime.
+    pub async fn db<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, AppError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}
+
+/// The current time in UTC, as stored in the database.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}

@@ -1,0 +1,57 @@
+//! Typed settings, read once from flags and the environment and carried in the app state.
+
+use crate::db::DbUrl;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DbUrl,
+    pub bind: String,
+    pub base_url: String,
+    pub time_zone: chrono_tz::Tz,
+    pub smtp_url: Option<String>,
+    /// Cookies get `Secure` when the site is served over https.
+    pub secure_cookies: bool,
+    pub session_hours: i64,
+    /// Failed logins allowed per account, and per client address, in `login_window_minutes`.
+    pub login_limit_account: i64,
+    pub login_limit_ip: i64,
+    pub login_window_minutes: i64,
+    pub pool_size: u32,
+}
+
+impl Config {
+    pub fn new(
+        database_url: &str,
+        bind: &str,
+        base_url: Option<&str>,
+        time_zone: &str,
+        smtp_url: Option<&str>,
+    ) -> Result<Config, String> {
+        let database = DbUrl::parse(database_url)?;
+        let time_zone: chrono_tz::Tz = time_zone.parse().map_err(|_| {
+            format!("TIME_ZONE '{time_zone}' is not a known time zone (e.g. Europe/London)")
+        })?;
+        let base_url = base_url
+            .map(|s| s.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| format!("http://{bind}"));
+        url::Url::parse(&base_url)
+            .map_err(|e| format!("BASE_URL '{base_url}' is not a URL: {e}"))?;
+        let pool_size = match database.backend {
+            crate::db::Backend::Sqlite => 8,
+            crate::db::Backend::Postgres => 16,
+        };
+        Ok(Config {
+            database,
+            bind: bind.to_string(),
+            secure_cookies: base_url.starts_with("https://"),
+            base_url,
+            time_zone,
+            smtp_url: smtp_url.filter(|s| !s.is_empty()).map(str::to_string),
+            session_hours: 24 * 14,
+            login_limit_account: 5,
+            login_limit_ip: 30,
+            login_window_minutes: 15,
+            pool_size,
+        })
+    }
+}

@@ -1,0 +1,200 @@
+//! The database: one connection type over SQLite and PostgreSQL, the pool, and migrations.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to whichever backend the URL names.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager<AnyConnection>>;
+pub type DbConn = PooledConnection<ConnectionManager<AnyConnection>>;
+
+/// Which backend a database URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs the same diesel code on the inner connection of either backend, for the few
+/// statements `AnyConnection` cannot express (upserts, batch inserts).
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// A database URL, normalised: `postgres://…` or a SQLite file path.
+#[derive(Debug, Clone)]
+pub struct DbUrl {
+    pub backend: Backend,
+    /// What the driver is given: the full postgres URL, or the SQLite file path.
+    pub target: String,
+}
+
+impl DbUrl {
+    pub fn parse(raw: &str) -> Result<DbUrl, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err("the database URL is empty".into());
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            url::Url::parse(raw).map_err(|e| format!("the PostgreSQL URL is not valid: {e}"))?;
+            return Ok(DbUrl {
+                backend: Backend::Postgres,
+                target: raw.to_string(),
+            });
+        }
+        let path = if let Some(rest) = raw.strip_prefix("sqlite://") {
+            rest
+        } else if let Some(rest) = raw.strip_prefix("sqlite:") {
+            rest
+        } else if raw.contains("://") {
+            return Err(format!(
+                "unsupported database URL scheme in '{}': use sqlite://FILE or postgres://…",
+                redact(raw)
+            ));
+        } else {
+            raw
+        };
+        if path.is_empty() {
+            return Err("the SQLite URL names no file".into());
+        }
+        Ok(DbUrl {
+            backend: Backend::Sqlite,
+            target: path.to_string(),
+        })
+    }
+}
+
+/// The URL with any password hidden, for messages and logs.
+pub fn redact(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
+        if let AnyConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+fn establish(url: &DbUrl) -> Result<AnyConnection, String> {
+    match url.backend {
+        Backend::Postgres => diesel::PgConnection::establish(&url.target)
+            .map(AnyConnection::Postgresql)
+            .map_err(|e| {
+                format!(
+                    "cannot connect to PostgreSQL at {}: {}",
+                    redact(&url.target),
+                    one_line(&e.to_string())
+                )
+            }),
+        Backend::Sqlite => diesel::SqliteConnection::establish(&url.target)
+            .map(AnyConnection::Sqlite)
+            .map_err(|e| format!("cannot open SQLite file {}: {}", url.target, e)),
+    }
+}
+
+/// Driver messages span lines; a start-up error is one line.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Connects once (so a wrong URL gives its real error), then builds the pool.
+pub fn connect(url: &DbUrl, max_size: u32) -> Result<DbPool, String> {
+    let mut probe = establish(url)?;
+    if let AnyConnection::Sqlite(c) = &mut probe {
+        c.batch_execute("PRAGMA journal_mode = WAL;")
+            .map_err(|e| format!("cannot use SQLite file {}: {}", url.target, e))?;
+    }
+    drop(probe);
+    let manager = ConnectionManager::<AnyConnection>::new(url.target.clone());
+    Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(30))
+        .connection_customizer(Box::new(SqlitePragmas))
+        .build(manager)
+        .map_err(|e| format!("cannot build the connection pool: {e}"))
+}
+
+/// Applies pending migrations; refuses a database migrated by a newer binary.
+pub fn migrate(conn: &mut AnyConnection) -> Result<usize, String> {
+    fn run<C>(c: &mut C, source: EmbeddedMigrations) -> Result<usize, String>
+    where
+        C: MigrationHarness<C::Backend> + diesel::Connection,
+    {
+        check_not_newer(c, &source)?;
+        c.run_pending_migrations(source)
+            .map(|done| done.len())
+            .map_err(|e| format!("migration failed: {e}"))
+    }
+    match conn {
+        AnyConnection::Sqlite(c) => run(c, SQLITE_MIGRATIONS),
+        AnyConnection::Postgresql(c) => run(c, POSTGRES_MIGRATIONS),
+    }
+}
+
+fn check_not_newer<C>(conn: &mut C, source: &EmbeddedMigrations) -> Result<(), String>
+where
+    C: MigrationHarness<C::Backend> + diesel::Connection,
+{
+    use diesel::migration::MigrationSource;
+    let known: Vec<String> = MigrationSource::<C::Backend>::migrations(source)
+        .map_err(|e| format!("cannot read embedded migrations: {e}"))?
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    let applied = conn.applied_migrations().unwrap_or_default();
+    if let Some(unknown) = applied
+        .iter()
+        .map(|v| v.to_string())
+        .find(|v| !known.contains(v))
+    {
+        return Err(format!(
+            "the database was migrated by a newer version of Outreach (migration {unknown} is unknown to this binary); upgrade the binary"
+        ));
+    }
+    Ok(())
+}
+
+impl AnyConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            AnyConnection::Postgresql(_) => Backend::Postgres,
+            AnyConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! Raw input from a form or a JSON body, and the validator that turns it into typed values
+//! with one message per field. Pages and the API share it, so both reject the same things.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::error::{AppError, FieldErrors};
+
+/// Field name → the text the user sent. JSON numbers and booleans arrive as their text.
+#[derive(Debug, Clone, Default)]
+pub struct Input(BTreeMap<String, String>);
+
+impl Input {
+    pub fn from_pairs<I, K, V>(pairs: I) -> Input
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        Input(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+
+    /// A JSON object; nested values are refused with the field named.
+    pub fn from_json(value: &serde_json::Value) -> Result<Input, AppError> {
+        let obj = value
+            .as_object()
+            .ok_or_else(|| AppError::BadRequest("the body must be a JSON object".into()))?;
+        let mut map = BTreeMap::new();
+        let mut errors = FieldErrors::new();
+        for (k, v) in obj {
+            match v {
+                serde_json::Value::Null => {}
+                serde_json::Value::String(s) => {
+                    map.insert(k.clone(), s.clone());
+                }
+                serde_json::Value::Number(n) => {
+                    map.insert(k.clone(), n.to_string());
+                }
+                serde_json::Value::Bool(b) => {
+                    map.insert(k.clone(), b.to_string());
+                }
+                _ => {
+                    errors.insert(k.clone(), "must be a single value".into());
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::invalid(errors));
+        }
+        Ok(Input(map))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|s| s.as_str())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        self.0.insert(name.to_string(), value.into());
+    }
+
+    /// The non-blank trimmed value.
+    fn value(&self, name: &str) -> Option<&str> {
+        self.get(name).map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    pub fn validator(&self) -> Validator<'_> {
+        Validator {
+            input: self,
+            errors: FieldErrors::new(),
+        }
+    }
+}
+
+/// Collects one error per field; `finish` turns them into a 422.
+pub struct Validator<'a> {
+    input: &'a Input,
+    errors: FieldErrors,
+}
+
+impl Validator<'_> {
+    pub fn error(&mut self, name: &str, why: impl Into<String>) {
+        self.errors
+            .entry(name.to_string())
+            .or_insert_with(|| why.into());
+    }
+
+    pub fn has_error(&self, name: &str) -> bool {
+        self.errors.contains_key(name)
+    }
+
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::invalid(self.errors))
+        }
+    }
+
+    /// Required text, trimmed, at most `max` characters.
+    pub fn text(&mut self, name: &str, max: usize) -> String {
+        match self.input.value(name) {
+            None => {
+                self.error(name, "is required");
+                String::new()
+            }
+            Some(s) => self.check_len(name, s, max),
+        }
+    }
+
+    /// Optional text, trimmed ("" when absent), at most `max` characters.
+    pub fn text_or_empty(&mut self, name: &str, max: usize) -> String {
+        match self.input.value(name) {
+            None => String::new(),
+            Some(s) => self.check_len(name, s, max),
+        }
+    }
+
+    fn check_len(&mut self, name: &str, s: &str, max: usize) -> String {
+        if s.chars().count() > max {
+            self.error(name, format!("must be at most {max} characters"));
+        }
+        if s.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            self.error(name, "must not contain control characters");
+        }
+        s.to_string()
+    }
+
+    pub fn int_opt(&mut self, name: &str, min: i64, max: i64) -> Option<i32> {
+        let raw = self.input.value(name)?;
+        match raw.parse::<i64>() {
+            Ok(n) if n < min => {
+                self.error(name, format!("must be at least {min}"));
+                None
+            }
+            Ok(n) if n > max => {
+                self.error(name, format!("must be at most {max}"));
+                None
+            }
+            Ok(n) => i32::try_from(n).ok(),
+            Err(_) => {
+                self.error(name, "must be a whole number");
+                None
+            }
+        }
+    }
+
+    pub fn int(&mut self, name: &str, min: i64, max: i64) -> i32 {
+        if self.input.value(name).is_none() {
+            self.error(name, "is required");
+            return 0;
+        }
+        self.int_opt(name, min, max).unwrap_or(0)
+    }
+
+    pub fn decimal_opt(&mut self, name: &str, min: f64, max: f64) -> Option<f64> {
+        let raw = self.input.value(name)?;
+        match raw.parse::<f64>() {
+            Ok(n) if n.is_finite() && n >= min && n <= max => Some(n),
+            Ok(_) => {
+                self.error(name, format!("must be between {min} and {max}"));
+                None
+            }
+            Err(_) => {
+                self.error(name, "must be a number");
+                None
+            }
+        }
+    }
+
+    pub fn date_opt(&mut self, name: &str) -> Option<NaiveDate> {
+        let raw = self.input.value(name)?;
+        match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                self.error(name, "must be a date like 2026-09-01");
+                None
+            }
+        }
+    }
+
+    /// A checkbox or JSON boolean; absent means false.
+    pub fn flag(&mut self, name: &str) -> bool {
+        match self.input.value(name) {
+            None => false,
+            Some("true" | "on" | "1" | "yes") => true,
+            Some("false" | "off" | "0" | "no") => false,
+            Some(_) => {
+                self.error(name, "must be true or false");
+                false
+            }
+        }
+    }
+
+    /// An id of another record (existence is checked by the caller).
+    pub fn id_opt(&mut self, name: &str) -> Option<i32> {
+        let raw = self.input.value(name)?;
+        match raw.parse::<i32>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                self.error(name, "must be the id of an existing record");
+                None
+            }
+        }
+    }
+
+    /// One of the values of a text enum.
+    pub fn choice_opt<E: TextEnum>(&mut self, name: &str) -> Option<E> {
+        let raw = self.input.value(name)?;
+        match E::parse(raw) {
+            Some(v) => Some(v),
+            None => {
+                let allowed: Vec<&str> = E::ALL.iter().map(|e| e.as_str()).collect();
+                self.error(name, format!("must be one of: {}", allowed.join(", ")));
+                None
+            }
+        }
+    }
+
+    pub fn choice<E: TextEnum>(&mut self, name: &str) -> Option<E> {
+        if self.input.value(name).is_none() {
+            self.error(name, "is required");
+            return None;
+        }
+        self.choice_opt(name)
+    }
+}
+
+/// An enum stored as text: one place converts it both ways.
+pub trait TextEnum: Sized + Copy + 'static {
+    const ALL: &'static [Self];
+    fn as_str(&self) -> &'static str;
+    fn label(&self) -> &'static str;
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// Declares a text enum with its stored value and its label for people.
+#[macro_export]
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:literal : $label:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $crate::domain::input::TextEnum for $name {
+            const ALL: &'static [Self] = &[$($name::$variant),+];
+            fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $value),+ }
+            }
+            fn label(&self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str($crate::domain::input::TextEnum::as_str(self))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str($crate::domain::input::TextEnum::label(self))
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validator_names_each_bad_field() {
+        let input = Input::from_pairs([
+            ("name", "  "),
+            ("pupils", "-3"),
+            ("fsm", "abc"),
+            ("on", "2026-02-30"),
+        ]);
+        let mut v = input.validator();
+        v.text("name", 10);
+        v.int_opt("pupils", 0, 100);
+        v.decimal_opt("fsm", 0.0, 100.0);
+        v.date_opt("on");
+        let err = v.finish().unwrap_err();
+        let fields = err.fields().unwrap();
+        assert_eq!(fields["name"], "is required");
+        assert_eq!(fields["pupils"], "must be at least 0");
+        assert_eq!(fields["fsm"], "must be a number");
+        assert!(fields["on"].contains("date"));
+    }
+
+    #[test]
+    fn json_numbers_and_nulls() {
+        let input = Input::from_json(&serde_json::json!({"a": 3, "b": null, "c": true})).unwrap();
+        assert_eq!(input.get("a"), Some("3"));
+        assert_eq!(input.get("b"), None);
+        assert_eq!(input.get("c"), Some("true"));
+        assert!(Input::from_json(&serde_json::json!([1])).is_err());
+        assert!(Input::from_json(&serde_json::json!({"a": [1]})).is_err());
+    }
+}

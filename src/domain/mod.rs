@@ -1,0 +1,59 @@
+//! The domain: one module per concept. Rules live here, not in handlers.
+
+pub mod audit;
+pub mod import;
+pub mod input;
+pub mod list;
+pub mod organisations;
+pub mod programmes;
+pub mod schools;
+pub mod sessions;
+pub mod tokens;
+pub mod types;
+pub mod users;
+pub mod venues;
+
+use diesel::prelude::*;
+
+// Lower-cases text in SQL, for case-insensitive search on both backends.
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// Who is acting: carried into every domain operation for its rules and the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: i32,
+    pub role: types::Role,
+    pub school_id: Option<i32>,
+    pub organisation_id: Option<i32>,
+}
+
+/// Turns a search term into a LIKE pattern on lower-cased text, escaping wildcards.
+pub fn like_pattern(q: &str) -> String {
+    let escaped: String = q
+        .trim()
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+/// Checks that a referenced row exists, naming the field when it does not.
+pub fn must_exist<T>(found: QueryResult<T>, field: &str) -> Result<T, crate::error::AppError> {
+    match found {
+        Ok(v) => Ok(v),
+        Err(diesel::result::Error::NotFound) => Err(crate::error::AppError::field(
+            field,
+            "does not match an existing record",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A record as JSON, for the audit log.
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,289 @@
+//! Programmes: one production's round in one season, with its funder, priority and targets.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::app::now;
+use crate::db::schema::{organisations, programmes};
+use crate::db::AnyConnection;
+use crate::domain::input::{Input, TextEnum};
+use crate::domain::list::{ListParams, Page};
+use crate::domain::types::{ProgrammeStatus, Role};
+use crate::domain::{
+    audit, like_pattern, lower, must_exist, organisations as orgs, to_json as json, Actor,
+};
+use crate::error::{AppError, AppResult};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = programmes)]
+struct Row {
+    id: i32,
+    title: String,
+    year: i32,
+    theme: String,
+    organisation_id: Option<i32>,
+    priority_id: Option<i32>,
+    starts_on: Option<NaiveDate>,
+    ends_on: Option<NaiveDate>,
+    target_schools: Option<i32>,
+    target_audience: Option<i32>,
+    target_events: Option<i32>,
+    status: String,
+    archived: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Programme {
+    pub id: i32,
+    pub title: String,
+    pub year: i32,
+    pub theme: String,
+    pub organisation_id: Option<i32>,
+    pub organisation_name: Option<String>,
+    pub priority_id: Option<i32>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub target_schools: Option<i32>,
+    pub target_audience: Option<i32>,
+    pub target_events: Option<i32>,
+    pub status: ProgrammeStatus,
+    pub archived: bool,
+}
+
+fn view(r: Row, organisation_name: Option<String>) -> Programme {
+    Programme {
+        id: r.id,
+        title: r.title,
+        year: r.year,
+        theme: r.theme,
+        organisation_id: r.organisation_id,
+        organisation_name,
+        priority_id: r.priority_id,
+        starts_on: r.starts_on,
+        ends_on: r.ends_on,
+        target_schools: r.target_schools,
+        target_audience: r.target_audience,
+        target_events: r.target_events,
+        status: ProgrammeStatus::parse(&r.status).unwrap_or(ProgrammeStatus::Planned),
+        archived: r.archived,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProgrammeInput {
+    pub title: String,
+    pub year: i32,
+    pub theme: String,
+    pub organisation_id: Option<i32>,
+    pub priority_id: Option<i32>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub target_schools: Option<i32>,
+    pub target_audience: Option<i32>,
+    pub target_events: Option<i32>,
+    pub status: ProgrammeStatus,
+}
+
+/// Checks the fields, then that the funder and priority exist and belong together.
+pub fn parse(conn: &mut AnyConnection, input: &Input) -> AppResult<ProgrammeInput> {
+    let mut v = input.validator();
+    let p = ProgrammeInput {
+        title: v.text("title", 200),
+        year: v.int("year", 1900, 2200),
+        theme: v.text_or_empty("theme", 500),
+        organisation_id: v.id_opt("organisation_id"),
+        priority_id: v.id_opt("priority_id"),
+        starts_on: v.date_opt("starts_on"),
+        ends_on: v.date_opt("ends_on"),
+        target_schools: v.int_opt("target_schools", 0, 1_000_000),
+        target_audience: v.int_opt("target_audience", 0, 10_000_000),
+        target_events: v.int_opt("target_events", 0, 1_000_000),
+        status: v
+            .choice_opt::<ProgrammeStatus>("status")
+            .unwrap_or(ProgrammeStatus::Planned),
+    };
+    if let (Some(s), Some(e)) = (p.starts_on, p.ends_on) {
+        if e < s {
+            v.error("ends_on", "must be on or after the start date");
+        }
+    }
+    v.finish()?;
+    if let Some(org) = p.organisation_id {
+        let found = organisations::table
+            .find(org)
+            .select(organisations::id)
+            .first::<i32>(conn);
+        must_exist(found, "organisation_id")?;
+    }
+    if let Some(priority) = p.priority_id {
+        orgs::check_priority(conn, priority, p.organisation_id)?;
+    }
+    Ok(p)
+}
+
+fn load(conn: &mut AnyConnection, id: i32) -> AppResult<Programme> {
+    let (row, org): (Row, Option<String>) = programmes::table
+        .left_join(organisations::table)
+        .filter(programmes::id.eq(id))
+        .select((Row::as_select(), organisations::name.nullable()))
+        .first(conn)?;
+    Ok(view(row, org))
+}
+
+/// A programme as `actor` may see it: a funder only sees its own organisation's.
+pub fn get(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Programme> {
+    let p = load(conn, id)?;
+    if actor.role == Role::Funder && p.organisation_id != actor.organisation_id {
+        return Err(AppError::NotFound);
+    }
+    Ok(p)
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    params: &ListParams,
+) -> AppResult<Page<Programme>> {
+    let query = || {
+        let mut q = programmes::table
+            .left_join(organisations::table)
+            .into_boxed();
+        if let Some(term) = &params.q {
+            let pattern = like_pattern(term);
+            let year = term.trim().parse::<i32>().unwrap_or(-1);
+            q = q.filter(
+                lower(programmes::title)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(programmes::theme).like(pattern).escape('\\'))
+                    .or(programmes::year.eq(year)),
+            );
+        }
+        if !params.include_archived {
+            q = q.filter(programmes::archived.eq(false));
+        }
+        if actor.role == Role::Funder {
+            q = q.filter(programmes::organisation_id.eq(actor.organisation_id.unwrap_or(-1)));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows: Vec<(Row, Option<String>)> = query()
+        .order((
+            programmes::year.desc(),
+            programmes::title.asc(),
+            programmes::id.asc(),
+        ))
+        .limit(params.per_page)
+        .offset(params.offset())
+        .select((Row::as_select(), organisations::name.nullable()))
+        .load(conn)?;
+    Ok(Page::new(
+        rows.into_iter().map(|(r, o)| view(r, o)).collect(),
+        params,
+        total,
+    ))
+}
+
+pub fn create(conn: &mut AnyConnection, actor: &Actor, p: ProgrammeInput) -> AppResult<Programme> {
+    conn.transaction(|conn| {
+        let at = now();
+        let id: i32 = diesel::insert_into(programmes::table)
+            .values((
+                programmes::title.eq(&p.title),
+                programmes::year.eq(p.year),
+                programmes::theme.eq(&p.theme),
+                programmes::organisation_id.eq(p.organisation_id),
+                programmes::priority_id.eq(p.priority_id),
+                programmes::starts_on.eq(p.starts_on),
+                programmes::ends_on.eq(p.ends_on),
+                programmes::target_schools.eq(p.target_schools),
+                programmes::target_audience.eq(p.target_audience),
+                programmes::target_events.eq(p.target_events),
+                programmes::status.eq(p.status.as_str()),
+                programmes::created_at.eq(at),
+                programmes::updated_at.eq(at),
+            ))
+            .returning(programmes::id)
+            .get_result(conn)?;
+        let created = load(conn, id)?;
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            "programme",
+            id,
+            "create",
+            None,
+            Some(&json(&created)),
+        )?;
+        Ok(created)
+    })
+}
+
+pub fn update(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i32,
+    p: ProgrammeInput,
+) -> AppResult<Programme> {
+    conn.transaction(|conn| {
+        let before = load(conn, id)?;
+        diesel::update(programmes::table.find(id))
+            .set((
+                programmes::title.eq(&p.title),
+                programmes::year.eq(p.year),
+                programmes::theme.eq(&p.theme),
+                programmes::organisation_id.eq(p.organisation_id),
+                programmes::priority_id.eq(p.priority_id),
+                programmes::starts_on.eq(p.starts_on),
+                programmes::ends_on.eq(p.ends_on),
+                programmes::target_schools.eq(p.target_schools),
+                programmes::target_audience.eq(p.target_audience),
+                programmes::target_events.eq(p.target_events),
+                programmes::status.eq(p.status.as_str()),
+                programmes::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        let after = load(conn, id)?;
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            "programme",
+            id,
+            "update",
+            Some(&json(&before)),
+            Some(&json(&after)),
+        )?;
+        Ok(after)
+    })
+}
+
+pub fn set_archived(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i32,
+    archived: bool,
+) -> AppResult<Programme> {
+    conn.transaction(|conn| {
+        let before = load(conn, id)?;
+        diesel::update(programmes::table.find(id))
+            .set((
+                programmes::archived.eq(archived),
+                programmes::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        let after = load(conn, id)?;
+        let action = if archived { "archive" } else { "restore" };
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            "programme",
+            id,
+            action,
+            Some(&json(&before)),
+            Some(&json(&after)),
+        )?;
+        Ok(after)
+    })
+}

@@ -1,0 +1,368 @@
+//! Users of each role, their passwords (argon2id) and what ties them to a school or funder.
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::app::now;
+use crate::db::schema::{organisations, schools, users};
+use crate::db::AnyConnection;
+use crate::domain::input::{Input, TextEnum};
+use crate::domain::list::{ListParams, Page};
+use crate::domain::types::Role;
+use crate::domain::{audit, like_pattern, lower, must_exist, to_json as json, Actor};
+use crate::error::{AppError, AppResult};
+
+pub const MIN_PASSWORD: usize = 10;
+
+#[derive(Queryable, Selectable, Clone)]
+#[diesel(table_name = users)]
+pub(crate) struct Row {
+    pub id: i32,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub school_id: Option<i32>,
+    pub organisation_id: Option<i32>,
+    pub archived: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: i32,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub school_id: Option<i32>,
+    pub organisation_id: Option<i32>,
+    pub archived: bool,
+}
+
+impl From<Row> for User {
+    fn from(r: Row) -> Self {
+        User {
+            id: r.id,
+            email: r.email,
+            name: r.name,
+            // An unknown role reads as the least privileged one.
+            role: Role::parse(&r.role).unwrap_or(Role::School),
+            school_id: r.school_id,
+            organisation_id: r.organisation_id,
+            archived: r.archived,
+        }
+    }
+}
+
+impl User {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.id,
+            role: self.role,
+            school_id: self.school_id,
+            organisation_id: self.organisation_id,
+        }
+    }
+
+    pub fn display_name(&self) -> &str {
+        if self.name.is_empty() {
+            &self.email
+        } else {
+            &self.name
+        }
+    }
+}
+
+pub fn hash_password(password: &str) -> AppResult<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(AppError::internal)
+}
+
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+pub struct UserInput {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub school_id: Option<i32>,
+    pub organisation_id: Option<i32>,
+    /// Required on create; on update, blank keeps the old one.
+    pub password: Option<String>,
+}
+
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn valid_email(email: &str) -> bool {
+    let mut parts = email.splitn(2, '@');
+    let (local, domain) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(char::is_whitespace)
+}
+
+/// Checks the fields and that the school or organisation the role needs exists.
+pub fn parse(conn: &mut AnyConnection, input: &Input, creating: bool) -> AppResult<UserInput> {
+    let mut v = input.validator();
+    let email = normalise_email(&v.text("email", 254));
+    if !email.is_empty() && !v.has_error("email") && !valid_email(&email) {
+        v.error("email", "must be an email address like name@example.org");
+    }
+    let name = v.text_or_empty("name", 200);
+    let role = v.choice::<Role>("role");
+    let school_id = v.id_opt("school_id");
+    let organisation_id = v.id_opt("organisation_id");
+    let password = input
+        .get("password")
+        .filter(|p| !p.is_empty())
+        .map(str::to_string);
+    match &password {
+        None if creating => v.error("password", "is required"),
+        Some(p) if p.chars().count() < MIN_PASSWORD => v.error(
+            "password",
+            format!("must be at least {MIN_PASSWORD} characters"),
+        ),
+        Some(p) if p.len() > 1000 => v.error("password", "is too long"),
+        _ => {}
+    }
+    match role {
+        Some(Role::School) if school_id.is_none() && !v.has_error("school_id") => {
+            v.error("school_id", "a school user must be tied to a school")
+        }
+        Some(Role::Funder) if organisation_id.is_none() && !v.has_error("organisation_id") => v
+            .error(
+                "organisation_id",
+                "a funder user must be tied to an organisation",
+            ),
+        _ => {}
+    }
+    v.finish()?;
+    let role = role.unwrap_or(Role::School);
+    // Only the tie the role needs is kept.
+    let school_id = school_id.filter(|_| role == Role::School);
+    let organisation_id = organisation_id.filter(|_| role == Role::Funder);
+    if let Some(id) = school_id {
+        must_exist(
+            schools::table
+                .find(id)
+                .select(schools::id)
+                .first::<i32>(conn),
+            "school_id",
+        )?;
+    }
+    if let Some(id) = organisation_id {
+        must_exist(
+            organisations::table
+                .find(id)
+                .select(organisations::id)
+                .first::<i32>(conn),
+            "organisation_id",
+        )?;
+    }
+    Ok(UserInput {
+        email,
+        name,
+        role,
+        school_id,
+        organisation_id,
+        password,
+    })
+}
+
+pub fn get(conn: &mut AnyConnection, id: i32) -> AppResult<User> {
+    Ok(users::table
+        .find(id)
+        .select(Row::as_select())
+        .first(conn)?
+        .into())
+}
+
+pub(crate) fn row_by_email(conn: &mut AnyConnection, email: &str) -> AppResult<Option<Row>> {
+    Ok(users::table
+        .filter(users::email.eq(normalise_email(email)))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_email(conn: &mut AnyConnection, email: &str) -> AppResult<Option<User>> {
+    Ok(row_by_email(conn, email)?.map(Into::into))
+}
+
+pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<User>> {
+    let query = || {
+        let mut q = users::table.into_boxed();
+        if let Some(term) = &params.q {
+            let pattern = like_pattern(term);
+            q = q.filter(
+                lower(users::email)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(users::name).like(pattern).escape('\\')),
+            );
+        }
+        if !params.include_archived {
+            q = q.filter(users::archived.eq(false));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let items = query()
+        .order((users::email.asc(), users::id.asc()))
+        .limit(params.per_page)
+        .offset(params.offset())
+        .select(Row::as_select())
+        .load(conn)?;
+    Ok(Page::new(
+        items.into_iter().map(Into::into).collect(),
+        params,
+        total,
+    ))
+}
+
+fn email_taken(conn: &mut AnyConnection, email: &str, except: Option<i32>) -> AppResult<bool> {
+    let mut q = users::table.filter(users::email.eq(email)).into_boxed();
+    if let Some(id) = except {
+        q = q.filter(users::id.ne(id));
+    }
+    Ok(q.count().get_result::<i64>(conn)? > 0)
+}
+
+/// Creates a user; `actor` is None when the command line does it.
+pub fn create(
+    conn: &mut AnyConnection,
+    actor: Option<&Actor>,
+    input: UserInput,
+) -> AppResult<User> {
+    let password = input
+        .password
+        .as_deref()
+        .ok_or_else(|| AppError::field("password", "is required"))?;
+    let hash = hash_password(password)?;
+    conn.transaction(|conn| {
+        if email_taken(conn, &input.email, None)? {
+            return Err(AppError::field("email", "is already used by another user"));
+        }
+        let at = now();
+        let id: i32 = diesel::insert_into(users::table)
+            .values((
+                users::email.eq(&input.email),
+                users::name.eq(&input.name),
+                users::password_hash.eq(&hash),
+                users::role.eq(input.role.as_str()),
+                users::school_id.eq(input.school_id),
+                users::organisation_id.eq(input.organisation_id),
+                users::created_at.eq(at),
+                users::updated_at.eq(at),
+            ))
+            .returning(users::id)
+            .get_result(conn)?;
+        let created = get(conn, id)?;
+        audit::record(
+            conn,
+            actor.map(|a| a.user_id),
+            "user",
+            id,
+            "create",
+            None,
+            Some(&json(&created)),
+        )?;
+        Ok(created)
+    })
+}
+
+pub fn update(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i32,
+    input: UserInput,
+) -> AppResult<User> {
+    let hash = match &input.password {
+        Some(p) => Some(hash_password(p)?),
+        None => None,
+    };
+    conn.transaction(|conn| {
+        let before = get(conn, id)?;
+        if email_taken(conn, &input.email, Some(id))? {
+            return Err(AppError::field("email", "is already used by another user"));
+        }
+        if actor.user_id == id && input.role != before.role {
+            return Err(AppError::field("role", "you cannot change your own role"));
+        }
+        diesel::update(users::table.find(id))
+            .set((
+                users::email.eq(&input.email),
+                users::name.eq(&input.name),
+                users::role.eq(input.role.as_str()),
+                users::school_id.eq(input.school_id),
+                users::organisation_id.eq(input.organisation_id),
+                users::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        if let Some(hash) = &hash {
+            diesel::update(users::table.find(id))
+                .set(users::password_hash.eq(hash))
+                .execute(conn)?;
+            crate::domain::sessions::end_all_for(conn, id)?;
+        }
+        let after = get(conn, id)?;
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            "user",
+            id,
+            "update",
+            Some(&json(&before)),
+            Some(&json(&after)),
+        )?;
+        Ok(after)
+    })
+}
+
+/// Archiving a user also ends its sessions and revokes its tokens.
+pub fn set_archived(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i32,
+    archived: bool,
+) -> AppResult<User> {
+    if archived && actor.user_id == id {
+        return Err(AppError::Conflict("you cannot archive yourself".into()));
+    }
+    conn.transaction(|conn| {
+        let before = get(conn, id)?;
+        diesel::update(users::table.find(id))
+            .set((users::archived.eq(archived), users::updated_at.eq(now())))
+            .execute(conn)?;
+        if archived {
+            crate::domain::sessions::end_all_for(conn, id)?;
+            crate::domain::tokens::revoke_all_for(conn, id)?;
+        }
+        let after = get(conn, id)?;
+        let action = if archived { "archive" } else { "restore" };
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            "user",
+            id,
+            action,
+            Some(&json(&before)),
+            Some(&json(&after)),
+        )?;
+        Ok(after)
+    })
+}

@@ -1,0 +1,192 @@
+//! Venues: public places (arts centres, halls) where performances are held.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::app::now;
+use crate::db::schema::venues;
+use crate::db::AnyConnection;
+use crate::domain::input::{Input, TextEnum};
+use crate::domain::list::{ListParams, Page};
+use crate::domain::types::VenueKind;
+use crate::domain::{audit, like_pattern, lower, to_json as json, Actor};
+use crate::error::AppResult;
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = venues)]
+struct Row {
+    id: i32,
+    name: String,
+    kind: String,
+    postcode: String,
+    capacity: Option<i32>,
+    archived: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Venue {
+    pub id: i32,
+    pub name: String,
+    pub kind: VenueKind,
+    pub postcode: String,
+    pub capacity: Option<i32>,
+    pub archived: bool,
+}
+
+impl From<Row> for Venue {
+    fn from(r: Row) -> Self {
+        Venue {
+            id: r.id,
+            name: r.name,
+            kind: VenueKind::parse(&r.kind).unwrap_or(VenueKind::Other),
+            postcode: r.postcode,
+            capacity: r.capacity,
+            archived: r.archived,
+        }
+    }
+}
+
+pub struct VenueInput {
+    pub name: String,
+    pub kind: VenueKind,
+    pub postcode: String,
+    pub capacity: Option<i32>,
+}
+
+pub fn parse(input: &Input) -> AppResult<VenueInput> {
+    let mut v = input.validator();
+    let venue = VenueInput {
+        name: v.text("name", 200),
+        kind: v
+            .choice_opt::<VenueKind>("kind")
+            .unwrap_or(VenueKind::Other),
+        postcode: v.text_or_empty("postcode", 10).to_uppercase(),
+        capacity: v.int_opt("capacity", 0, 100_000),
+    };
+    v.finish()?;
+    Ok(venue)
+}
+
+pub fn get(conn: &mut AnyConnection, id: i32) -> AppResult<Venue> {
+    Ok(venues::table
+        .find(id)
+        .select(Row::as_select())
+        .first(conn)?
+        .into())
+}
+
+pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Venue>> {
+    let query = || {
+        let mut q = venues::table.into_boxed();
+        if let Some(term) = &params.q {
+            let pattern = like_pattern(term);
+            q = q.filter(
+                lower(venues::name)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(venues::postcode).like(pattern).escape('\\')),
+            );
+        }
+        if !params.include_archived {
+            q = q.filter(venues::archived.eq(false));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let items = query()
+        .order((venues::name.asc(), venues::id.asc()))
+        .limit(params.per_page)
+        .offset(params.offset())
+        .select(Row::as_select())
+        .load(conn)?;
+    Ok(Page::new(
+        items.into_iter().map(Into::into).collect(),
+        params,
+        total,
+    ))
+}
+
+pub fn create(conn: &mut AnyConnection, actor: &Actor, input: VenueInput) -> AppResult<Venue> {
+    conn.transaction(|conn| {
+        let at = now();
+        let id: i32 = diesel::insert_into(venues::table)
+            .values((
+                venues::name.eq(&input.name),
+                venues::kind.eq(input.kind.as_str()),
+                venues::postcode.eq(&input.postcode),
+                venues::capacity.eq(input.capacity),
+                venues::created_at.eq(at),
+                venues::updated_at.eq(at),
+            ))
+            .returning(venues::id)
+            .get_result(conn)?;
+        let created = get(conn, id)?;
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            "venue",
+            id,
+            "create",
+            None,
+            Some(&json(&created)),
+        )?;
+        Ok(created)
+    })
+}
+
+pub fn update(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i32,
+    input: VenueInput,
+) -> AppResult<Venue> {
+    conn.transaction(|conn| {
+        let before = get(conn, id)?;
+        diesel::update(venues::table.find(id))
+            .set((
+                venues::name.eq(&input.name),
+                venues::kind.eq(input.kind.as_str()),
+                venues::postcode.eq(&input.postcode),
+                venues::capacity.eq(input.capacity),
+                venues::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        let after = get(conn, id)?;
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            "venue",
+            id,
+            "update",
+            Some(&json(&before)),
+            Some(&json(&after)),
+        )?;
+        Ok(after)
+    })
+}
+
+pub fn set_archived(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i32,
+    archived: bool,
+) -> AppResult<Venue> {
+    conn.transaction(|conn| {
+        let before = get(conn, id)?;
+        diesel::update(venues::table.find(id))
+            .set((venues::archived.eq(archived), venues::updated_at.eq(now())))
+            .execute(conn)?;
+        let after = get(conn, id)?;
+        let action = if archived { "archive" } else { "restore" };
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            "venue",
+            id,
+            action,
+            Some(&json(&before)),
+            Some(&json(&after)),
+        )?;
+        Ok(after)
+    })
+}

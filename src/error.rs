@@ -1,0 +1,161 @@
+//! The one error type: every failure a handler can meet, rendered as JSON or as a page.
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+pub type FieldErrors = BTreeMap<String, String>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("please log in")]
+    Unauthenticated,
+    #[error("you do not have permission to do that")]
+    Forbidden,
+    #[error("this form has expired or did not come from Outreach; reload the page and try again")]
+    CsrfRejected,
+    #[error("not found")]
+    NotFound,
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        fields: FieldErrors,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// What an error page needs; attached to every error response so the page layer can
+/// turn the JSON body into HTML.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn invalid(fields: FieldErrors) -> AppError {
+        AppError::Invalid {
+            message: "some fields are not valid".into(),
+            fields,
+        }
+    }
+
+    pub fn field(name: &str, why: impl Into<String>) -> AppError {
+        let mut fields = FieldErrors::new();
+        fields.insert(name.to_string(), why.into());
+        AppError::invalid(fields)
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> AppError {
+        AppError::Internal(anyhow::anyhow!("{e}"))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden => "forbidden",
+            AppError::CsrfRejected => "csrf",
+            AppError::NotFound => "not_found",
+            AppError::Invalid { .. } => "invalid",
+            AppError::Conflict(_) => "conflict",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// The field errors, if this is a validation failure.
+    pub fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            AppError::Invalid { fields, .. } => Some(fields),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let AppError::Internal(e) = &self {
+            tracing::error!(error = %e, "internal error");
+        }
+        let message = self.to_string();
+        let fields = self.fields().cloned().unwrap_or_default();
+        let body = serde_json::json!({
+            "error": { "code": self.code(), "message": message, "fields": fields }
+        });
+        let mut response = (status, Json(body)).into_response();
+        response
+            .extensions_mut()
+            .insert(ErrorInfo { status, message });
+        response
+    }
+}
+
+impl From<DieselError> for AppError {
+    fn from(e: DieselError) -> AppError {
+        match e {
+            DieselError::NotFound => AppError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                AppError::Conflict(format!(
+                    "that conflicts with an existing record ({})",
+                    info.constraint_name()
+                        .or(info.column_name())
+                        .unwrap_or("a unique value is already taken")
+                ))
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                AppError::Conflict(
+                    "that refers to a record that does not exist or is still in use".into(),
+                )
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, _) => {
+                AppError::BadRequest("a value is outside what is allowed".into())
+            }
+            other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> AppError {
+        AppError::Internal(anyhow::Error::new(e))
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(e: tokio::task::JoinError) -> AppError {
+        AppError::Internal(anyhow::Error::new(e))
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> AppError {
+        AppError::Internal(anyhow::Error::new(e))
+    }
+}

@@ -1,0 +1,10 @@
+//! Outreach: bookings, attendance and impact reporting for theatre-in-education.
+
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod web;
+
+pub use web::router::build_router;

@@ -1,0 +1,333 @@
+//! The `outreach` command line: serve, migrate, users, tokens, import.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use outreach::app::App;
+use outreach::config::Config;
+use outreach::db;
+use outreach::domain::import::{self, ImportOptions};
+use outreach::domain::input::Input;
+use outreach::domain::{tokens, users};
+
+#[derive(Parser)]
+#[command(
+    name = "outreach",
+    version,
+    about = "Bookings, attendance and impact reporting for theatre in education"
+)]
+struct Cli {
+    /// sqlite://FILE, a plain file path, or postgres://USER@HOST/DB
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://outreach.db",
+        global = true
+    )]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database, then serve the web app and API.
+    Serve {
+        #[arg(long, env = "BIND", default_value = "127.0.0.1:3000")]
+        bind: String,
+        /// The address people use to reach the app (links in mail, secure cookies on https).
+        #[arg(long, env = "BASE_URL")]
+        base_url: Option<String>,
+        #[arg(long, env = "TIME_ZONE", default_value = "Europe/London")]
+        time_zone: String,
+        /// SMTP server for outgoing mail; without it mail stays in the outbox.
+        #[arg(long, env = "SMTP_URL")]
+        smtp_url: Option<String>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Import data.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// school, lead, funder or admin
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// For a school user: the URN of its school.
+        #[arg(long)]
+        school: Option<i32>,
+        /// For a funder user: the id of its organisation.
+        #[arg(long)]
+        organisation: Option<i32>,
+        /// Read the password from standard input (required; never pass it as an argument).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user; prints the token alone on its last line.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "command line")]
+        label: String,
+    },
+    /// Revoke an API token by its id.
+    Revoke {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        id: i32,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import schools from the national register's CSV (upsert by URN).
+    Schools {
+        file: std::path::PathBuf,
+        /// Also import closed establishments.
+        #[arg(long)]
+        include_closed: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "outreach=info,tower_http=info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("outreach: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open(database_url: &str, pool_size: u32) -> Result<db::DbPool, String> {
+    let url = db::DbUrl::parse(database_url)?;
+    let pool = db::connect(&url, pool_size)?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("cannot get a database connection: {e}"))?;
+    db::migrate(&mut conn)?;
+    Ok(pool)
+}
+
+fn conn_of(pool: &db::DbPool) -> Result<db::DbConn, String> {
+    pool.get()
+        .map_err(|e| format!("cannot get a database connection: {e}"))
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve {
+            bind,
+            base_url,
+            time_zone,
+            smtp_url,
+        } => {
+            let config = Config::new(
+                &cli.database_url,
+                &bind,
+                base_url.as_deref(),
+                &time_zone,
+                smtp_url.as_deref(),
+            )?;
+            let pool = open(&cli.database_url, config.pool_size)?;
+            serve(App::new(pool, config))
+        }
+        Command::Migrate => {
+            let url = db::DbUrl::parse(&cli.database_url)?;
+            let pool = db::connect(&url, 1)?;
+            let done = db::migrate(&mut *conn_of(&pool)?)?;
+            println!("applied {done} migration(s); the database is up to date");
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    role,
+                    name,
+                    school,
+                    organisation,
+                    password_stdin: _,
+                },
+        } => {
+            let pool = open(&cli.database_url, 1)?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+            let password = password.trim_end_matches(['\n', '\r']).to_string();
+            let mut conn = conn_of(&pool)?;
+            let school_id = match school {
+                Some(urn) => Some(
+                    outreach::domain::schools::find_by_urn(&mut conn, urn)
+                        .map_err(|e| e.to_string())?
+                        .ok_or_else(|| format!("no school has URN {urn}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let mut input = Input::from_pairs([
+                ("email", email),
+                ("role", role),
+                ("name", name),
+                ("password", password),
+            ]);
+            if let Some(id) = school_id {
+                input.set("school_id", id.to_string());
+            }
+            if let Some(id) = organisation {
+                input.set("organisation_id", id.to_string());
+            }
+            let user = users::parse(&mut conn, &input, true)
+                .and_then(|parsed| users::create(&mut conn, None, parsed))
+                .map_err(describe)?;
+            println!("added {} ({}) with id {}", user.email, user.role, user.id);
+            Ok(())
+        }
+        Command::Token {
+            command: TokenCommand::Create { email, label },
+        } => {
+            let pool = open(&cli.database_url, 1)?;
+            let mut conn = conn_of(&pool)?;
+            let user = users::find_by_email(&mut conn, &email)
+                .map_err(describe)?
+                .ok_or_else(|| format!("no user has the email {email}"))?;
+            let (info, secret) =
+                tokens::create(&mut conn, None, user.id, &label).map_err(describe)?;
+            println!(
+                "token {} for {} (shown once; Outreach keeps only its hash):",
+                info.id, user.email
+            );
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Token {
+            command: TokenCommand::Revoke { email, id },
+        } => {
+            let pool = open(&cli.database_url, 1)?;
+            let mut conn = conn_of(&pool)?;
+            let user = users::find_by_email(&mut conn, &email)
+                .map_err(describe)?
+                .ok_or_else(|| format!("no user has the email {email}"))?;
+            tokens::revoke_for_user(&mut conn, &user.actor(), user.id, id).map_err(describe)?;
+            println!("revoked token {id}");
+            Ok(())
+        }
+        Command::Import {
+            command:
+                ImportCommand::Schools {
+                    file,
+                    include_closed,
+                },
+        } => {
+            let pool = open(&cli.database_url, 1)?;
+            let bytes =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let progress = |done: u64, total: u64| {
+                bar.set_length(total);
+                bar.set_position(done);
+            };
+            let mut conn = conn_of(&pool)?;
+            let report = import::import_schools(
+                &mut conn,
+                None,
+                &bytes,
+                ImportOptions { include_closed },
+                &progress,
+            )
+            .map_err(describe)?;
+            bar.finish_and_clear();
+            println!(
+                "inserted {}, updated {}, unchanged {}, skipped (closed) {}, rejected {}",
+                report.inserted,
+                report.updated,
+                report.unchanged,
+                report.skipped_closed,
+                report.rejected.len()
+            );
+            for r in &report.rejected {
+                println!("  line {}: {}", r.line, r.reason);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// One line for an error, with the fields it names.
+fn describe(e: outreach::error::AppError) -> String {
+    match e.fields() {
+        Some(fields) if !fields.is_empty() => fields
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => e.to_string(),
+    }
+}
+
+fn serve(app: outreach::app::AppState) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let bind = app.config.bind.clone();
+        let listener = tokio::net::TcpListener::bind(&bind)
+            .await
+            .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+        let router = outreach::build_router(app.clone());
+        println!(
+            "Outreach is running at {} (database: {})",
+            app.config.base_url,
+            db::redact(&format!("{:?}", app.config.database.backend))
+        );
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| format!("the server stopped: {e}"))
+    })
+}

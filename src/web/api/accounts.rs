@@ -1,0 +1,154 @@
+//! API of accounts: the caller, users, tokens, and the school register import.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::import::{self, ImportOptions};
+use crate::domain::list::ListQuery;
+use crate::domain::{tokens, users};
+use crate::error::AppResult;
+use crate::web::api::{created, ok, JsonInput};
+use crate::web::auth::{Admin, CurrentUser};
+
+pub async fn me(CurrentUser(user): CurrentUser) -> AppResult<Response> {
+    Ok(ok(user))
+}
+
+pub async fn list_users(
+    State(app): State<AppState>,
+    Admin(_): Admin,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let params = q.params();
+    Ok(ok(app.db(move |c| users::list(c, &params)).await?))
+}
+
+pub async fn get_user(
+    State(app): State<AppState>,
+    Admin(_): Admin,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    Ok(ok(app.db(move |c| users::get(c, id)).await?))
+}
+
+pub async fn create_user(
+    State(app): State<AppState>,
+    Admin(user): Admin,
+    JsonInput(input): JsonInput,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let u = app
+        .db(move |c| {
+            let parsed = users::parse(c, &input, true)?;
+            users::create(c, Some(&actor), parsed)
+        })
+        .await?;
+    Ok(created(u))
+}
+
+pub async fn update_user(
+    State(app): State<AppState>,
+    Admin(user): Admin,
+    Path(id): Path<i32>,
+    JsonInput(input): JsonInput,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let u = app
+        .db(move |c| {
+            let parsed = users::parse(c, &input, false)?;
+            users::update(c, &actor, id, parsed)
+        })
+        .await?;
+    Ok(ok(u))
+}
+
+pub async fn archive_user(
+    State(app): State<AppState>,
+    Admin(user): Admin,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    Ok(ok(app
+        .db(move |c| users::set_archived(c, &actor, id, true))
+        .await?))
+}
+
+pub async fn restore_user(
+    State(app): State<AppState>,
+    Admin(user): Admin,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    Ok(ok(app
+        .db(move |c| users::set_archived(c, &actor, id, false))
+        .await?))
+}
+
+pub async fn list_tokens(
+    State(app): State<AppState>,
+    Admin(_): Admin,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let items = app
+        .db(move |c| {
+            users::get(c, id)?;
+            tokens::list_for(c, id)
+        })
+        .await?;
+    Ok(ok(serde_json::json!({ "items": items })))
+}
+
+/// Creates a token; the secret is in the answer once and never again.
+pub async fn create_token(
+    State(app): State<AppState>,
+    Admin(user): Admin,
+    Path(id): Path<i32>,
+    JsonInput(input): JsonInput,
+) -> AppResult<Response> {
+    let mut v = input.validator();
+    let label = v.text_or_empty("label", 100);
+    v.finish()?;
+    let actor = user.actor();
+    let (info, secret) = app
+        .db(move |c| tokens::create(c, Some(&actor), id, &label))
+        .await?;
+    Ok(created(
+        serde_json::json!({ "token": info, "secret": secret }),
+    ))
+}
+
+pub async fn revoke_token(
+    State(app): State<AppState>,
+    Admin(user): Admin,
+    Path((id, token_id)): Path<(i32, i32)>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    app.db(move |c| tokens::revoke_for_user(c, &actor, id, token_id))
+        .await?;
+    Ok(ok(serde_json::json!({ "revoked": token_id })))
+}
+
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    include_closed: Option<bool>,
+}
+
+/// The register CSV as the request body (UTF-8 or Windows-1252).
+pub async fn import_schools(
+    State(app): State<AppState>,
+    Admin(user): Admin,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let options = ImportOptions {
+        include_closed: q.include_closed.unwrap_or(false),
+    };
+    let report = app
+        .db(move |c| import::import_schools(c, Some(&actor), &body, options, &|_, _| {}))
+        .await?;
+    Ok(ok(report))
+}

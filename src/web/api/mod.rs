@@ -1,0 +1,113 @@
+//! The JSON API under `/api/v1` (SPEC §5): bearer tokens, JSON errors, the same rules as
+//! the pages.
+
+pub mod accounts;
+pub mod directory;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::domain::input::Input;
+use crate::error::AppError;
+use crate::web::ApiScope;
+
+pub fn routes() -> Router<AppState> {
+    use accounts as a;
+    use directory as d;
+    Router::new()
+        .route("/me", get(a::me))
+        .route(
+            "/organisations",
+            get(d::list_organisations).post(d::create_organisation),
+        )
+        .route(
+            "/organisations/{id}",
+            get(d::get_organisation).put(d::update_organisation),
+        )
+        .route("/organisations/{id}/archive", post(d::archive_organisation))
+        .route("/organisations/{id}/restore", post(d::restore_organisation))
+        .route(
+            "/organisations/{id}/priorities",
+            get(d::list_priorities).post(d::create_priority),
+        )
+        .route("/priorities/{id}/targets", post(d::create_target))
+        .route("/schools", get(d::list_schools).post(d::create_school))
+        .route("/schools/{id}", get(d::get_school).put(d::update_school))
+        .route("/schools/{id}/archive", post(d::archive_school))
+        .route("/schools/{id}/restore", post(d::restore_school))
+        .route("/venues", get(d::list_venues).post(d::create_venue))
+        .route("/venues/{id}", get(d::get_venue).put(d::update_venue))
+        .route("/venues/{id}/archive", post(d::archive_venue))
+        .route("/venues/{id}/restore", post(d::restore_venue))
+        .route(
+            "/programmes",
+            get(d::list_programmes).post(d::create_programme),
+        )
+        .route(
+            "/programmes/{id}",
+            get(d::get_programme).put(d::update_programme),
+        )
+        .route("/programmes/{id}/archive", post(d::archive_programme))
+        .route("/programmes/{id}/restore", post(d::restore_programme))
+        .route("/users", get(a::list_users).post(a::create_user))
+        .route("/users/{id}", get(a::get_user).put(a::update_user))
+        .route("/users/{id}/archive", post(a::archive_user))
+        .route("/users/{id}/restore", post(a::restore_user))
+        .route(
+            "/users/{id}/tokens",
+            get(a::list_tokens).post(a::create_token),
+        )
+        .route(
+            "/users/{id}/tokens/{token_id}/revoke",
+            post(a::revoke_token),
+        )
+        .route("/import/schools", post(a::import_schools))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .layer(Extension(ApiScope))
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        include_str!("../../../static/openapi.json"),
+    )
+        .into_response()
+}
+
+/// A JSON object body as domain input; a body that is not JSON is a 400 naming why.
+pub struct JsonInput(pub Input);
+
+impl<S: Send + Sync> FromRequest<S> for JsonInput {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::BadRequest(format!("the body could not be read: {e}")))?;
+        if bytes.is_empty() {
+            return Ok(JsonInput(Input::default()));
+        }
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+        Ok(JsonInput(Input::from_json(&value)?))
+    }
+}
+
+pub fn created<T: Serialize>(value: T) -> Response {
+    (StatusCode::CREATED, Json(value)).into_response()
+}
+
+pub fn ok<T: Serialize>(value: T) -> Response {
+    Json(value).into_response()
+}

@@ -1,0 +1,121 @@
+//! Who is asking: the user behind a bearer token (API) or a session cookie (pages), and
+//! the role checks every route uses as extractors.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum_extra::extract::CookieJar;
+
+use crate::app::AppState;
+use crate::domain::types::Role;
+use crate::domain::users::User;
+use crate::domain::{sessions, tokens};
+use crate::error::AppError;
+use crate::web::{ApiScope, SESSION_COOKIE};
+
+/// The logged-in user, if any. Resolved once per request and cached in its extensions.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<User>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, AppError> {
+        if let Some(cached) = parts.extensions.get::<MaybeUser>() {
+            return Ok(cached.clone());
+        }
+        let user = if parts.extensions.get::<ApiScope>().is_some() {
+            let header = parts
+                .headers
+                .get(AUTHORIZATION)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("");
+            match header.strip_prefix("Bearer ").map(str::trim) {
+                Some(secret) if !secret.is_empty() => {
+                    let secret = secret.to_string();
+                    app.db(move |c| tokens::authenticate(c, &secret)).await?
+                }
+                _ => None,
+            }
+        } else {
+            let jar = CookieJar::from_headers(&parts.headers);
+            match jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
+                Some(secret) if !secret.is_empty() => {
+                    app.db(move |c| sessions::user_of(c, &secret)).await?
+                }
+                _ => None,
+            }
+        };
+        let found = MaybeUser(user);
+        parts.extensions.insert(found.clone());
+        Ok(found)
+    }
+}
+
+/// Any logged-in user.
+pub struct CurrentUser(pub User);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, AppError> {
+        match MaybeUser::from_request_parts(parts, app).await? {
+            MaybeUser(Some(user)) => Ok(CurrentUser(user)),
+            MaybeUser(None) => Err(AppError::Unauthenticated),
+        }
+    }
+}
+
+/// Declares an extractor that admits only the listed roles.
+macro_rules! role_extractor {
+    ($(#[$meta:meta])* $name:ident, [$($role:path),+]) => {
+        $(#[$meta])*
+        pub struct $name(pub User);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = AppError;
+
+            async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, AppError> {
+                let CurrentUser(user) = CurrentUser::from_request_parts(parts, app).await?;
+                if matches!(user.role, $($role)|+) {
+                    Ok($name(user))
+                } else {
+                    Err(AppError::Forbidden)
+                }
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// A project lead or an admin: runs programmes, schools and venues.
+    Staff,
+    [Role::Lead, Role::Admin]
+);
+role_extractor!(
+    /// An admin: users, organisations, import, audit log.
+    Admin,
+    [Role::Admin]
+);
+role_extractor!(
+    /// Staff or a funder: may read programmes and organisations (a funder only its own).
+    Reader,
+    [Role::Lead, Role::Admin, Role::Funder]
+);
+
+/// The client's address for rate limits: the peer of the connection ("local" in tests).
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "local".into()),
+        ))
+    }
+}

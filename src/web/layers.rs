@@ -1,0 +1,93 @@
+//! Middleware: security headers on every response, and HTML error pages for page routes.
+
+use axum::extract::{Request, State};
+use axum::http::header::{self, HeaderValue};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+
+use crate::app::AppState;
+use crate::domain::sessions;
+use crate::error::ErrorInfo;
+use crate::web::view::{ErrorPage, PageCtx, RenderPage};
+use crate::web::SESSION_COOKIE;
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                   object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let is_static = request.uri().path().starts_with("/static/");
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !is_static && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Turns the JSON error of a page route into a page: a login redirect for 401, else an
+/// error page with the layout.
+pub async fn html_errors(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let session = CookieJar::from_headers(request.headers())
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_string());
+    let response = next.run(request).await;
+    let Some(info) = response.extensions().get::<ErrorInfo>().cloned() else {
+        return response;
+    };
+    if info.status == StatusCode::UNAUTHORIZED {
+        let next_path = if path.starts_with('/') && !path.starts_with("//") {
+            path
+        } else {
+            "/".into()
+        };
+        let target = format!(
+            "/login?next={}",
+            url::form_urlencoded::byte_serialize(next_path.as_bytes()).collect::<String>()
+        );
+        return Redirect::to(&target).into_response();
+    }
+    let user = match session {
+        Some(secret) => app
+            .db(move |c| sessions::user_of(c, &secret))
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let page = ErrorPage {
+        ctx: PageCtx::bare(user, title_for(info.status)),
+        status: info.status.as_u16(),
+        message: info.message.clone(),
+    };
+    match page.render_html() {
+        Ok(html) => (info.status, Html(html)).into_response(),
+        Err(_) => (info.status, info.message).into_response(),
+    }
+}
+
+fn title_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::CONFLICT => "Conflict",
+        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "Cannot do that",
+        _ => "Something went wrong",
+    }
+}

@@ -1,0 +1,17 @@
+//! The HTTP side: router, extractors, middleware, pages and the JSON API.
+
+pub mod api;
+pub mod auth;
+pub mod csrf;
+pub mod layers;
+pub mod pages;
+pub mod router;
+pub mod view;
+
+/// Marks requests that arrived under `/api/v1`: they authenticate by bearer token and
+/// get JSON errors.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiScope;
+
+pub const SESSION_COOKIE: &str = "outreach_session";
+pub const CSRF_COOKIE: &str = "outreach_csrf";

@@ -1,0 +1,214 @@
+//! Login, logout and the landing page of each role.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::sessions;
+use crate::domain::types::Role;
+use crate::error::{AppError, AppResult};
+use crate::web::auth::{ClientAddr, CurrentUser};
+use crate::web::view::{Ctx, PageCtx, RenderPage};
+use crate::web::SESSION_COOKIE;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    ctx: PageCtx,
+    email: String,
+    next: String,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// Only local paths are followed after login.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+pub async fn login_form(ctx: Ctx, Query(q): Query<NextQuery>) -> AppResult<Response> {
+    if ctx.0.user.is_some() {
+        return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
+    }
+    LoginPage {
+        ctx: ctx.titled("Log in"),
+        email: String::new(),
+        next: safe_next(q.next.as_deref()),
+        message: None,
+    }
+    .page()
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn login(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    ClientAddr(client): ClientAddr,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
+    let next = safe_next(form.next.as_deref());
+    let email = form.email.clone();
+    let password = form.password;
+    let outcome = {
+        let app2 = app.clone();
+        app.db(move |c| sessions::login(c, &app2.config, &email, &password, &client))
+            .await
+    };
+    match outcome {
+        Ok((_user, secret)) => {
+            let secure = if app.config.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie = format!(
+                "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+                app.config.session_hours * 3600
+            );
+            let mut response = Redirect::to(&next).into_response();
+            response.headers_mut().append(
+                SET_COOKIE,
+                HeaderValue::from_str(&cookie).map_err(AppError::internal)?,
+            );
+            Ok(response)
+        }
+        Err(e @ (AppError::Invalid { .. } | AppError::TooManyRequests(_))) => {
+            let status = e.status();
+            let message = match &e {
+                AppError::Invalid { .. } => "The email or password is not right.".to_string(),
+                other => format!(
+                    "Too many failed attempts: {}.",
+                    other
+                        .to_string()
+                        .split("; ")
+                        .nth(1)
+                        .unwrap_or("try again later")
+                ),
+            };
+            LoginPage {
+                ctx: ctx.titled("Log in"),
+                email: form.email,
+                next,
+                message: Some(message),
+            }
+            .page_with(status)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn logout(State(app): State<AppState>, jar: CookieJar) -> AppResult<Response> {
+    if let Some(secret) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
+        app.db(move |c| sessions::end(c, &secret)).await?;
+    }
+    let mut response = Redirect::to("/login?notice=logged_out").into_response();
+    response.headers_mut().append(
+        SET_COOKIE,
+        HeaderValue::from_static("outreach_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    Ok(response)
+}
+
+pub struct Card {
+    pub title: &'static str,
+    pub text: &'static str,
+    pub href: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    ctx: PageCtx,
+    intro: String,
+    cards: Vec<Card>,
+}
+
+pub async fn home(ctx: Ctx, CurrentUser(user): CurrentUser) -> AppResult<Response> {
+    let (intro, cards) = match user.role {
+        Role::Admin | Role::Lead => (
+            "Set up programmes, the schools and venues they reach, and who may use Outreach.".to_string(),
+            staff_cards(user.role == Role::Admin),
+        ),
+        Role::Funder => (
+            "Programmes shared with your organisation.".to_string(),
+            vec![Card { title: "Programmes", text: "The rounds your organisation funds, with their targets.", href: "/programmes" }],
+        ),
+        Role::School => (
+            "Your school's account is ready. Offers of visits, performances and live streams will be listed here as your theatre company publishes them.".to_string(),
+            Vec::new(),
+        ),
+    };
+    let name = user.display_name().to_string();
+    HomePage {
+        ctx: ctx.titled(format!("Welcome, {name}")),
+        intro,
+        cards,
+    }
+    .page_with(StatusCode::OK)
+}
+
+fn staff_cards(admin: bool) -> Vec<Card> {
+    let mut cards = vec![
+        Card {
+            title: "Programmes",
+            text: "Each production's round: dates, funder, priority and targets.",
+            href: "/programmes",
+        },
+        Card {
+            title: "Schools",
+            text: "The directory of schools, searchable by name, URN, district or postcode.",
+            href: "/schools",
+        },
+        Card {
+            title: "Venues",
+            text: "Arts centres and halls for public performances.",
+            href: "/venues",
+        },
+    ];
+    if admin {
+        cards.extend([
+            Card {
+                title: "Organisations",
+                text: "Funders and partnerships, their plan priorities and targets.",
+                href: "/organisations",
+            },
+            Card {
+                title: "Users",
+                text: "Accounts for schools, leads, funders and admins; API tokens.",
+                href: "/users",
+            },
+            Card {
+                title: "Import schools",
+                text: "Load or refresh schools from the national register's CSV.",
+                href: "/import/schools",
+            },
+            Card {
+                title: "Audit log",
+                text: "Who changed what, and when.",
+                href: "/audit",
+            },
+        ]);
+    }
+    cards
+}

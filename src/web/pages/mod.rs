@@ -1,0 +1,124 @@
+//! Server-rendered pages. Handlers are thin: parse, authorise (extractors), call the
+//! domain, render.
+
+pub mod audit;
+pub mod auth;
+pub mod import;
+pub mod organisations;
+pub mod programmes;
+pub mod schools;
+pub mod users;
+pub mod venues;
+
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::app::AppState;
+use crate::domain::input::Input;
+use crate::error::{AppError, AppResult, FieldErrors};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(auth::home))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route(
+            "/organisations",
+            get(organisations::list).post(organisations::create),
+        )
+        .route("/organisations/new", get(organisations::new_form))
+        .route(
+            "/organisations/{id}",
+            get(organisations::show).post(organisations::update),
+        )
+        .route("/organisations/{id}/edit", get(organisations::edit_form))
+        .route("/organisations/{id}/archive", post(organisations::archive))
+        .route("/organisations/{id}/restore", post(organisations::restore))
+        .route(
+            "/organisations/{id}/priorities",
+            post(organisations::add_priority),
+        )
+        .route("/priorities/{id}/targets", post(organisations::add_target))
+        .route("/schools", get(schools::list).post(schools::create))
+        .route("/schools/new", get(schools::new_form))
+        .route(
+            "/schools/{id}",
+            get(schools::edit_form).post(schools::update),
+        )
+        .route("/schools/{id}/archive", post(schools::archive))
+        .route("/schools/{id}/restore", post(schools::restore))
+        .route("/venues", get(venues::list).post(venues::create))
+        .route("/venues/new", get(venues::new_form))
+        .route("/venues/{id}", get(venues::edit_form).post(venues::update))
+        .route("/venues/{id}/archive", post(venues::archive))
+        .route("/venues/{id}/restore", post(venues::restore))
+        .route(
+            "/programmes",
+            get(programmes::list).post(programmes::create),
+        )
+        .route("/programmes/new", get(programmes::new_form))
+        .route(
+            "/programmes/{id}",
+            get(programmes::show).post(programmes::update),
+        )
+        .route("/programmes/{id}/edit", get(programmes::edit_form))
+        .route("/programmes/{id}/archive", post(programmes::archive))
+        .route("/programmes/{id}/restore", post(programmes::restore))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/new", get(users::new_form))
+        .route("/users/{id}", get(users::edit_form).post(users::update))
+        .route("/users/{id}/archive", post(users::archive))
+        .route("/users/{id}/restore", post(users::restore))
+        .route(
+            "/users/{id}/tokens",
+            get(users::tokens).post(users::create_token),
+        )
+        .route(
+            "/users/{id}/tokens/{token_id}/revoke",
+            post(users::revoke_token),
+        )
+        .route("/import/schools", get(import::form).post(import::upload))
+        .route("/audit", get(audit::list))
+}
+
+/// A redirect after a successful POST, with a fixed notice for the next page.
+pub fn done(to: &str, notice: &str) -> Response {
+    let sep = if to.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{to}{sep}notice={notice}")).into_response()
+}
+
+/// Form fields as domain input (the CSRF token is not part of it).
+pub fn form_input(pairs: Vec<(String, String)>) -> Input {
+    Input::from_pairs(pairs.into_iter().filter(|(k, _)| k != "csrf_token"))
+}
+
+/// A destructive action needs its box ticked.
+pub fn confirmed(pairs: &[(String, String)]) -> AppResult<()> {
+    if pairs.iter().any(|(k, v)| k == "confirm" && v == "true") {
+        Ok(())
+    } else {
+        Err(AppError::field("confirm", "tick the box to confirm"))
+    }
+}
+
+/// Splits a domain result for a form: field errors (and conflicts) go back to the form.
+pub fn form_outcome<T>(result: AppResult<T>) -> AppResult<Result<T, (FieldErrors, String)>> {
+    match result {
+        Ok(v) => Ok(Ok(v)),
+        Err(AppError::Invalid { fields, .. }) => Ok(Err((
+            fields,
+            "Please correct the fields marked below.".into(),
+        ))),
+        Err(AppError::Conflict(m)) => Ok(Err((FieldErrors::new(), capitalise(&m)))),
+        Err(e) => Err(e),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str() + ".",
+        None => String::new(),
+    }
+}

@@ -1,0 +1,313 @@
+//! Pages of user accounts and their API tokens (admin).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::Form;
+
+use crate::app::AppState;
+use crate::domain::input::{Input, TextEnum};
+use crate::domain::list::ListQuery;
+use crate::domain::tokens::{self, TokenInfo};
+use crate::domain::types::Role;
+use crate::domain::users::{self, User};
+use crate::domain::{organisations as orgs, schools};
+use crate::error::{AppResult, FieldErrors};
+use crate::web::auth::Admin;
+use crate::web::pages::{confirmed, done, form_input, form_outcome};
+use crate::web::view::{
+    ArchiveAction, Cell, Ctx, FieldsBuilder, FormField, FormView, ListView, PageCtx, RenderPage,
+};
+
+pub async fn list(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Admin(_): Admin,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let params = q.params();
+    let p = params.clone();
+    let page = app.db(move |c| users::list(c, &p)).await?;
+    let mut view = ListView::new(
+        ctx.titled("Users"),
+        "/users",
+        &page,
+        params.q,
+        params.include_archived,
+    );
+    view.new_href = Some("/users/new".into());
+    view.new_label = "Add a user".into();
+    view.search_hint = "Email or name".into();
+    view.empty = "No users match.".into();
+    view.columns = vec!["Email", "Name", "Role"];
+    view.rows = page
+        .items
+        .iter()
+        .map(|u| {
+            let email = if u.archived {
+                format!("{} (archived)", u.email)
+            } else {
+                u.email.clone()
+            };
+            vec![
+                Cell::link(email, format!("/users/{}", u.id)),
+                Cell::text(&u.name),
+                Cell::text(u.role),
+            ]
+        })
+        .collect();
+    view.page()
+}
+
+async fn fields(
+    app: &AppState,
+    input: &Input,
+    errors: &FieldErrors,
+    creating: bool,
+) -> AppResult<Vec<FormField>> {
+    let (school_choices, org_choices) = app
+        .db(|c| {
+            let mut s = vec![(String::new(), "— for school users —".to_string())];
+            s.extend(
+                schools::all(c)?
+                    .into_iter()
+                    .map(|(id, name)| (id.to_string(), name)),
+            );
+            let mut o = vec![(String::new(), "— for funder users —".to_string())];
+            o.extend(
+                orgs::all(c)?
+                    .into_iter()
+                    .map(|org| (org.id.to_string(), org.name)),
+            );
+            Ok((s, o))
+        })
+        .await?;
+    let mut f = FieldsBuilder::new(input, errors);
+    f.required("email", "Email", "email");
+    f.add("name", "Name", "text");
+    f.choice::<Role>("role", "Role", None);
+    f.select("school_id", "School", school_choices)
+        .hint("A school user sees and books for this school only.");
+    f.select("organisation_id", "Organisation", org_choices)
+        .hint("A funder user reads this organisation's programmes only.");
+    if creating {
+        f.required("password", "Password", "password")
+            .hint("At least 10 characters.");
+    } else {
+        f.add("password", "New password", "password")
+            .hint("Leave blank to keep the current one. Changing it logs the user out everywhere.");
+    }
+    Ok(f.finish())
+}
+
+fn input_of(u: &User) -> Input {
+    let opt = |v: Option<i32>| v.map(|n| n.to_string()).unwrap_or_default();
+    Input::from_pairs([
+        ("email", u.email.clone()),
+        ("name", u.name.clone()),
+        ("role", u.role.as_str().to_string()),
+        ("school_id", opt(u.school_id)),
+        ("organisation_id", opt(u.organisation_id)),
+    ])
+}
+
+async fn form(
+    app: &AppState,
+    ctx: PageCtx,
+    input: &Input,
+    errors: &FieldErrors,
+    existing: Option<&User>,
+) -> AppResult<FormView> {
+    Ok(FormView {
+        ctx,
+        action: existing
+            .map(|u| format!("/users/{}", u.id))
+            .unwrap_or_else(|| "/users".into()),
+        fields: fields(app, input, errors, existing.is_none()).await?,
+        submit: if existing.is_some() {
+            "Save changes"
+        } else {
+            "Add user"
+        },
+        cancel: "/users".into(),
+        message: None,
+        archive: existing.map(|u| ArchiveAction {
+            action: format!("/users/{}", u.id),
+            archived: u.archived,
+            what: "user",
+        }),
+    })
+}
+
+pub async fn new_form(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Admin(_): Admin,
+) -> AppResult<Response> {
+    let input = Input::from_pairs([("role", "lead")]);
+    form(
+        &app,
+        ctx.titled("Add a user"),
+        &input,
+        &FieldErrors::new(),
+        None,
+    )
+    .await?
+    .page()
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Admin(user): Admin,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let input = form_input(pairs);
+    let (actor, submitted) = (user.actor(), input.clone());
+    let result = app
+        .db(move |c| {
+            let parsed = users::parse(c, &submitted, true)?;
+            users::create(c, Some(&actor), parsed)
+        })
+        .await;
+    match form_outcome(result)? {
+        Ok(u) => Ok(done(&format!("/users/{}", u.id), "created")),
+        Err((errors, message)) => form(&app, ctx.titled("Add a user"), &input, &errors, None)
+            .await?
+            .rejected(&message),
+    }
+}
+
+pub async fn edit_form(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Admin(_): Admin,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let u = app.db(move |c| users::get(c, id)).await?;
+    let mut view = form(
+        &app,
+        ctx.titled(u.email.clone()),
+        &input_of(&u),
+        &FieldErrors::new(),
+        Some(&u),
+    )
+    .await?;
+    view.cancel = format!("/users/{id}/tokens");
+    view.page()
+}
+
+pub async fn update(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Admin(user): Admin,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let input = form_input(pairs);
+    let (actor, submitted) = (user.actor(), input.clone());
+    let u = app.db(move |c| users::get(c, id)).await?;
+    let result = app
+        .db(move |c| {
+            let parsed = users::parse(c, &submitted, false)?;
+            users::update(c, &actor, id, parsed)
+        })
+        .await;
+    match form_outcome(result)? {
+        Ok(_) => Ok(done(&format!("/users/{id}"), "saved")),
+        Err((errors, message)) => {
+            form(&app, ctx.titled(u.email.clone()), &input, &errors, Some(&u))
+                .await?
+                .rejected(&message)
+        }
+    }
+}
+
+pub async fn archive(
+    State(app): State<AppState>,
+    Admin(user): Admin,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    confirmed(&pairs)?;
+    let actor = user.actor();
+    app.db(move |c| users::set_archived(c, &actor, id, true))
+        .await?;
+    Ok(done(&format!("/users/{id}"), "archived"))
+}
+
+pub async fn restore(
+    State(app): State<AppState>,
+    Admin(user): Admin,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    app.db(move |c| users::set_archived(c, &actor, id, false))
+        .await?;
+    Ok(done(&format!("/users/{id}"), "restored"))
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    ctx: PageCtx,
+    user_id: i32,
+    tokens: Vec<TokenInfo>,
+    secret: Option<String>,
+}
+
+async fn tokens_page(
+    app: &AppState,
+    ctx: Ctx,
+    id: i32,
+    secret: Option<String>,
+) -> AppResult<Response> {
+    let (u, list) = app
+        .db(move |c| Ok((users::get(c, id)?, tokens::list_for(c, id)?)))
+        .await?;
+    TokensPage {
+        ctx: ctx.titled(format!("API tokens of {}", u.email)),
+        user_id: id,
+        tokens: list,
+        secret,
+    }
+    .page()
+}
+
+pub async fn tokens(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Admin(_): Admin,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    tokens_page(&app, ctx, id, None).await
+}
+
+pub async fn create_token(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Admin(user): Admin,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let input = form_input(pairs);
+    let mut v = input.validator();
+    let label = v.text_or_empty("label", 100);
+    v.finish()?;
+    let actor = user.actor();
+    let (_, secret) = app
+        .db(move |c| tokens::create(c, Some(&actor), id, &label))
+        .await?;
+    tokens_page(&app, ctx, id, Some(secret)).await
+}
+
+pub async fn revoke_token(
+    State(app): State<AppState>,
+    Admin(user): Admin,
+    Path((id, token_id)): Path<(i32, i32)>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    app.db(move |c| tokens::revoke_for_user(c, &actor, id, token_id))
+        .await?;
+    Ok(done(&format!("/users/{id}/tokens"), "token_revoked"))
+}

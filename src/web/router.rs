@@ -1,0 +1,64 @@
+//! The whole router: pages (with CSRF and HTML errors), the API, health and static files.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::web::{api, csrf, layers, pages};
+
+pub fn build_router(state: AppState) -> Router {
+    let pages = pages::routes()
+        .fallback(page_not_found)
+        .layer(from_fn_with_state(state.clone(), csrf::protect))
+        .layer(from_fn_with_state(state.clone(), layers::html_errors));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/static/app.css", get(stylesheet))
+        .nest("/api/v1", api::routes())
+        .merge(pages)
+        .layer(from_fn(layers::security_headers))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn page_not_found() -> AppError {
+    AppError::NotFound
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers.
+async fn readyz(State(app): State<AppState>) -> Response {
+    let probe = app
+        .db(|c| {
+            use diesel::prelude::*;
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
+                .get_result::<i32>(c)
+                .map_err(AppError::from)
+        })
+        .await;
+    match probe {
+        Ok(_) => (StatusCode::OK, "ready").into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    }
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}

@@ -1,0 +1,399 @@
+//! What the templates are given: the page context (user, navigation, CSRF token), and
+//! the generic list and form views most pages are made of.
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::input::{Input, TextEnum};
+use crate::domain::list::Page;
+use crate::domain::types::Role;
+use crate::domain::users::User;
+use crate::error::{AppError, FieldErrors};
+use crate::web::auth::MaybeUser;
+use crate::web::csrf::CsrfToken;
+
+pub struct NavItem {
+    pub label: &'static str,
+    pub href: &'static str,
+    pub active: bool,
+}
+
+/// Everything the layout needs.
+pub struct PageCtx {
+    pub user: Option<User>,
+    pub csrf: String,
+    pub title: String,
+    pub notice: Option<&'static str>,
+    pub nav: Vec<NavItem>,
+}
+
+fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
+    match role {
+        Role::School => vec![("Home", "/")],
+        Role::Funder => vec![("Home", "/"), ("Programmes", "/programmes")],
+        Role::Lead => vec![
+            ("Programmes", "/programmes"),
+            ("Schools", "/schools"),
+            ("Venues", "/venues"),
+        ],
+        Role::Admin => vec![
+            ("Programmes", "/programmes"),
+            ("Schools", "/schools"),
+            ("Venues", "/venues"),
+            ("Organisations", "/organisations"),
+            ("Users", "/users"),
+            ("Import", "/import/schools"),
+            ("Audit log", "/audit"),
+        ],
+    }
+}
+
+impl PageCtx {
+    /// A context without a request (error pages): no form token.
+    pub fn bare(user: Option<User>, title: &str) -> PageCtx {
+        PageCtx::build(user, String::new(), title, None, "")
+    }
+
+    fn build(
+        user: Option<User>,
+        csrf: String,
+        title: &str,
+        notice: Option<&'static str>,
+        path: &str,
+    ) -> PageCtx {
+        let nav = user
+            .as_ref()
+            .map(|u| {
+                nav_for(u.role)
+                    .into_iter()
+                    .map(|(label, href)| NavItem {
+                        label,
+                        href,
+                        active: if href == "/" {
+                            path == "/"
+                        } else {
+                            path.starts_with(href)
+                        },
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        PageCtx {
+            user,
+            csrf,
+            title: title.to_string(),
+            notice,
+            nav,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role == Role::Admin)
+    }
+
+    pub fn is_staff(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role.is_staff())
+    }
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+/// Fixed messages shown after a redirect (`?notice=saved`); never reflects user text.
+fn notice_text(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "created" => "Created.",
+        "saved" => "Saved.",
+        "archived" => {
+            "Archived. It no longer shows in lists, and nothing that refers to it is lost."
+        }
+        "restored" => "Restored.",
+        "logged_out" => "You have logged out.",
+        "token_revoked" => "The token was revoked.",
+        _ => return None,
+    })
+}
+
+/// The request's page context; `ctx.title` is set by the handler.
+pub struct Ctx(pub PageCtx);
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, AppError> {
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, app).await?;
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        let notice = Query::<NoticeQuery>::try_from_uri(&parts.uri)
+            .ok()
+            .and_then(|q| q.0.notice)
+            .and_then(|k| notice_text(&k));
+        Ok(Ctx(PageCtx::build(
+            user,
+            csrf,
+            "",
+            notice,
+            parts.uri.path(),
+        )))
+    }
+}
+
+impl Ctx {
+    pub fn titled(self, title: impl Into<String>) -> PageCtx {
+        let mut ctx = self.0;
+        ctx.title = title.into();
+        ctx
+    }
+}
+
+/// Renders a template as a page with a status.
+pub trait RenderPage: Template {
+    fn render_html(&self) -> Result<String, AppError> {
+        Ok(self.render()?)
+    }
+
+    fn page(&self) -> Result<Response, AppError> {
+        self.page_with(StatusCode::OK)
+    }
+
+    fn page_with(&self, status: StatusCode) -> Result<Response, AppError> {
+        Ok((status, Html(self.render()?)).into_response())
+    }
+}
+
+impl<T: Template> RenderPage for T {}
+
+// ----- generic list -----
+
+pub struct Cell {
+    pub text: String,
+    pub href: Option<String>,
+}
+
+impl Cell {
+    pub fn text(t: impl ToString) -> Cell {
+        Cell {
+            text: t.to_string(),
+            href: None,
+        }
+    }
+    pub fn link(t: impl ToString, href: impl Into<String>) -> Cell {
+        Cell {
+            text: t.to_string(),
+            href: Some(href.into()),
+        }
+    }
+    pub fn opt<T: ToString>(t: Option<T>) -> Cell {
+        Cell::text(t.map(|v| v.to_string()).unwrap_or_default())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "list.html")]
+pub struct ListView {
+    pub ctx: PageCtx,
+    pub base: String,
+    pub new_href: Option<String>,
+    pub new_label: String,
+    pub q: String,
+    pub search_hint: String,
+    pub searchable: bool,
+    pub include_archived: bool,
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Vec<Cell>>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    pub empty: String,
+}
+
+impl ListView {
+    pub fn new<T>(
+        ctx: PageCtx,
+        base: &str,
+        page: &Page<T>,
+        q: Option<String>,
+        include_archived: bool,
+    ) -> ListView {
+        ListView {
+            ctx,
+            base: base.to_string(),
+            new_href: None,
+            new_label: String::new(),
+            q: q.unwrap_or_default(),
+            search_hint: String::new(),
+            searchable: true,
+            include_archived,
+            columns: Vec::new(),
+            rows: Vec::new(),
+            total: page.total,
+            page: page.page,
+            pages: page.pages(),
+            empty: String::new(),
+        }
+    }
+
+    /// The link to another page of this list, keeping the search.
+    pub fn page_href(&self, page: &i64) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("page", &page.to_string());
+        if !self.q.is_empty() {
+            query.append_pair("q", &self.q);
+        }
+        if self.include_archived {
+            query.append_pair("archived", "true");
+        }
+        format!("{}?{}", self.base, query.finish())
+    }
+}
+
+// ----- generic form -----
+
+pub struct FormField {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// text, email, password, number, date, select, textarea, checkbox
+    pub kind: &'static str,
+    pub value: String,
+    pub options: Vec<(String, String)>,
+    pub required: bool,
+    pub hint: &'static str,
+    pub error: Option<String>,
+}
+
+/// Builds the fields of a form from what the user typed and the errors it got.
+pub struct FieldsBuilder<'a> {
+    input: &'a Input,
+    errors: &'a FieldErrors,
+    pub fields: Vec<FormField>,
+}
+
+impl<'a> FieldsBuilder<'a> {
+    pub fn new(input: &'a Input, errors: &'a FieldErrors) -> Self {
+        FieldsBuilder {
+            input,
+            errors,
+            fields: Vec::new(),
+        }
+    }
+
+    pub fn add(
+        &mut self,
+        name: &'static str,
+        label: &'static str,
+        kind: &'static str,
+    ) -> &mut FormField {
+        self.fields.push(FormField {
+            name,
+            label,
+            kind,
+            value: self.input.get(name).unwrap_or("").to_string(),
+            options: Vec::new(),
+            required: false,
+            hint: "",
+            error: self.errors.get(name).cloned(),
+        });
+        let last = self.fields.len() - 1;
+        &mut self.fields[last]
+    }
+
+    pub fn required(
+        &mut self,
+        name: &'static str,
+        label: &'static str,
+        kind: &'static str,
+    ) -> &mut FormField {
+        let f = self.add(name, label, kind);
+        f.required = true;
+        f
+    }
+
+    pub fn choice<E: TextEnum>(
+        &mut self,
+        name: &'static str,
+        label: &'static str,
+        blank: Option<&str>,
+    ) -> &mut FormField {
+        let mut options: Vec<(String, String)> = blank
+            .map(|b| vec![(String::new(), b.to_string())])
+            .unwrap_or_default();
+        options.extend(
+            E::ALL
+                .iter()
+                .map(|e| (e.as_str().to_string(), e.label().to_string())),
+        );
+        let f = self.add(name, label, "select");
+        f.options = options;
+        f
+    }
+
+    pub fn select(
+        &mut self,
+        name: &'static str,
+        label: &'static str,
+        options: Vec<(String, String)>,
+    ) -> &mut FormField {
+        let f = self.add(name, label, "select");
+        f.options = options;
+        f
+    }
+
+    pub fn finish(self) -> Vec<FormField> {
+        self.fields
+    }
+}
+
+impl FormField {
+    pub fn hint(&mut self, hint: &'static str) -> &mut Self {
+        self.hint = hint;
+        self
+    }
+    pub fn is_checked(&self) -> bool {
+        matches!(self.value.as_str(), "true" | "on" | "1")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "form.html")]
+pub struct FormView {
+    pub ctx: PageCtx,
+    pub action: String,
+    pub fields: Vec<FormField>,
+    pub submit: &'static str,
+    pub cancel: String,
+    pub message: Option<String>,
+    /// For an existing record: the archive or restore action.
+    pub archive: Option<ArchiveAction>,
+}
+
+pub struct ArchiveAction {
+    pub action: String,
+    pub archived: bool,
+    pub what: &'static str,
+}
+
+impl FormView {
+    /// The form shown again after a rejected submission: 422 with the errors by the fields.
+    pub fn rejected(mut self, message: &str) -> Result<Response, AppError> {
+        self.message = Some(message.to_string());
+        self.page_with(StatusCode::UNPROCESSABLE_ENTITY)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub ctx: PageCtx,
+    pub status: u16,
+    pub message: String,
+}

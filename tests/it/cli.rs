@@ -1,0 +1,137 @@
+//! The command line: adding a user and a token that then works, and clear start-up errors.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use axum::http::StatusCode;
+
+use crate::both;
+use crate::harness::TestApp;
+
+fn outreach(database_url: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_outreach"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    child.wait_with_output().expect("run")
+}
+
+both!(user_add_and_token_create_give_a_working_token);
+async fn user_add_and_token_create_give_a_working_token(app: TestApp) {
+    let url = app.database_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let added = outreach(
+            &url,
+            &[
+                "user",
+                "add",
+                "--email",
+                "newadmin@example.org",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            Some("a password of length\n"),
+        );
+        assert!(
+            added.status.success(),
+            "{}",
+            String::from_utf8_lossy(&added.stderr)
+        );
+        let short = outreach(
+            &url,
+            &[
+                "user",
+                "add",
+                "--email",
+                "x@example.org",
+                "--role",
+                "lead",
+                "--password-stdin",
+            ],
+            Some("short\n"),
+        );
+        assert!(!short.status.success());
+        assert!(String::from_utf8_lossy(&short.stderr).contains("password"));
+        let token = outreach(
+            &url,
+            &["token", "create", "--email", "newadmin@example.org"],
+            None,
+        );
+        assert!(
+            token.status.success(),
+            "{}",
+            String::from_utf8_lossy(&token.stderr)
+        );
+        String::from_utf8(token.stdout).unwrap()
+    })
+    .await
+    .unwrap();
+    let secret = out.lines().last().unwrap().trim().to_string();
+    assert!(secret.starts_with("otr_"));
+    let req = axum::http::Request::builder()
+        .uri("/api/v1/me")
+        .header("authorization", format!("Bearer {secret}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (s, _, body) = app.send(req).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&body).contains("newadmin@example.org"));
+}
+
+#[test]
+fn bad_database_urls_give_one_clear_line() {
+    let cases = [
+        ("mysql://localhost/x", "unsupported database URL scheme"),
+        (
+            "postgres://postgres@127.0.0.1:1/nowhere",
+            "cannot connect to PostgreSQL",
+        ),
+        (
+            "sqlite:///nonexistent-dir/sub/outreach.db",
+            "cannot open SQLite file",
+        ),
+    ];
+    for (url, expected) in cases {
+        let out = outreach(url, &["migrate"], None);
+        assert!(!out.status.success(), "{url}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{url}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{url}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{url}: {stderr}");
+    }
+}
+
+#[test]
+fn a_database_from_a_newer_binary_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("x.db").display());
+    assert!(outreach(&url, &["migrate"], None).status.success());
+    let path = dir.path().join("x.db");
+    let mut conn =
+        <diesel::SqliteConnection as diesel::Connection>::establish(path.to_str().unwrap())
+            .unwrap();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(
+            "INSERT INTO __diesel_schema_migrations (version) VALUES ('29990101000000')",
+        ),
+        &mut conn,
+    )
+    .unwrap();
+    let out = outreach(&url, &["migrate"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("newer version of Outreach"));
+}

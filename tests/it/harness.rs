@@ -1,0 +1,384 @@
+//! The test harness: a fresh database per test on SQLite and on PostgreSQL, seeded users
+//! of each role with API tokens and sessions, and helpers to call the router in memory.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use http_body_util::BodyExt;
+use outreach::app::{App, AppState};
+use outreach::config::Config;
+use outreach::db::{self, schema, AnyConnection};
+use outreach::domain::types::Role;
+use outreach::domain::{sessions, tokens, users};
+use serde_json::Value;
+use tower::ServiceExt;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+pub const PASSWORD: &str = "a long test password";
+
+pub struct Seeded {
+    pub user_id: i32,
+    pub token: String,
+    pub session: String,
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    pub school_id: i32,
+    pub organisation_id: i32,
+    pub admin: Seeded,
+    pub lead: Seeded,
+    pub funder: Seeded,
+    pub school: Seeded,
+    pub database_url: String,
+    _dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+fn postgres_server() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// The PostgreSQL server, if reachable; with CI=true an unreachable server fails the test.
+fn postgres_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let url = format!("{}/postgres", postgres_server().trim_end_matches('/'));
+        match diesel::PgConnection::establish(&url) {
+            Ok(_) => true,
+            Err(e) => {
+                if std::env::var("CI").is_ok_and(|v| v == "true") {
+                    panic!("CI=true but PostgreSQL at {url} is unreachable: {e}");
+                }
+                // Written past the test harness's capture, so it shows in the summary.
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "NOTICE: PostgreSQL at {url} is unreachable ({e}); the PostgreSQL runs of the tests are skipped"
+                );
+                false
+            }
+        }
+    })
+}
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| users::hash_password(PASSWORD).expect("hash"))
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs a test body against a fresh app on the given backend.
+pub async fn run<F, Fut>(db: Db, body: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    if let Some(app) = TestApp::new(db).await {
+        body(app).await;
+    }
+}
+
+/// Declares a test that runs on both backends: `both!(name);` above `async fn name(app: TestApp)`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::harness::run($crate::harness::Db::Sqlite, super::$name).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::harness::run($crate::harness::Db::Postgres, super::$name).await
+            }
+        }
+    };
+}
+
+impl TestApp {
+    pub async fn new(db: Db) -> Option<TestApp> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let (database_url, pg) = match db {
+            Db::Sqlite => (
+                format!("sqlite://{}", dir.path().join("test.db").display()),
+                None,
+            ),
+            Db::Postgres => {
+                if !postgres_available() {
+                    return None;
+                }
+                let server = postgres_server().trim_end_matches('/').to_string();
+                let name = format!(
+                    "outreach_test_{}_{}_{}",
+                    std::process::id(),
+                    n,
+                    &tokens::random_secret().expect("random")[..8]
+                );
+                let mut admin = diesel::PgConnection::establish(&format!("{server}/postgres"))
+                    .expect("postgres");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .expect("create database");
+                (format!("{server}/{name}"), Some((server, name)))
+            }
+        };
+        let config = Config::new(
+            &database_url,
+            "127.0.0.1:0",
+            Some("http://localhost"),
+            "Europe/London",
+            None,
+        )
+        .expect("config");
+        let pool = db::connect(&config.database, 6).expect("connect");
+        {
+            let mut conn = pool.get().expect("conn");
+            db::migrate(&mut conn).expect("migrate");
+        }
+        let state = App::new(pool, config);
+        let seeded = state
+            .db(|c| {
+                let now = outreach::app::now();
+                let org_id: i32 = diesel::insert_into(schema::organisations::table)
+                    .values((
+                        schema::organisations::name.eq("Test Partnership"),
+                        schema::organisations::kind.eq("partnership"),
+                        schema::organisations::created_at.eq(now),
+                        schema::organisations::updated_at.eq(now),
+                    ))
+                    .returning(schema::organisations::id)
+                    .get_result(c)?;
+                let school_id: i32 = diesel::insert_into(schema::schools::table)
+                    .values((
+                        schema::schools::name.eq("Seed School"),
+                        schema::schools::urn.eq(900001),
+                        schema::schools::created_at.eq(now),
+                        schema::schools::updated_at.eq(now),
+                    ))
+                    .returning(schema::schools::id)
+                    .get_result(c)?;
+                let mut seed = |role: Role,
+                                school: Option<i32>,
+                                org: Option<i32>|
+                 -> Result<Seeded, outreach::error::AppError> {
+                    use outreach::domain::input::TextEnum;
+                    let user_id: i32 = diesel::insert_into(schema::users::table)
+                        .values((
+                            schema::users::email.eq(format!("{}@example.org", role.as_str())),
+                            schema::users::name.eq(format!("Test {}", role.label())),
+                            schema::users::password_hash.eq(password_hash()),
+                            schema::users::role.eq(role.as_str()),
+                            schema::users::school_id.eq(school),
+                            schema::users::organisation_id.eq(org),
+                            schema::users::created_at.eq(now),
+                            schema::users::updated_at.eq(now),
+                        ))
+                        .returning(schema::users::id)
+                        .get_result(c)?;
+                    let (_, token) = tokens::create(c, None, user_id, "test")?;
+                    let config =
+                        Config::new("sqlite://x", "127.0.0.1:0", None, "Europe/London", None)
+                            .map_err(outreach::error::AppError::internal)?;
+                    let session = sessions::start(c, &config, user_id)?;
+                    Ok(Seeded {
+                        user_id,
+                        token,
+                        session,
+                    })
+                };
+                let admin = seed(Role::Admin, None, None)?;
+                let lead = seed(Role::Lead, None, None)?;
+                let funder = seed(Role::Funder, None, Some(org_id))?;
+                let school = seed(Role::School, Some(school_id), None)?;
+                Ok((org_id, school_id, admin, lead, funder, school))
+            })
+            .await
+            .expect("seed");
+        let (organisation_id, school_id, admin, lead, funder, school) = seeded;
+        Some(TestApp {
+            router: outreach::build_router(state.clone()),
+            state,
+            school_id,
+            organisation_id,
+            admin,
+            lead,
+            funder,
+            school,
+            database_url,
+            _dir: dir,
+            pg,
+        })
+    }
+
+    pub fn seeded(&self, role: Role) -> &Seeded {
+        match role {
+            Role::Admin => &self.admin,
+            Role::Lead => &self.lead,
+            Role::Funder => &self.funder,
+            Role::School => &self.school,
+        }
+    }
+
+    pub async fn send(
+        &self,
+        request: Request<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let response = self.router.clone().oneshot(request).await.expect("router");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        (status, headers, body)
+    }
+
+    /// Calls the API as a role (None: no token) with an optional JSON body.
+    pub async fn api(
+        &self,
+        method: Method,
+        path: &str,
+        role: Option<Role>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(format!("/api/v1{path}"));
+        if let Some(role) = role {
+            req = req.header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", self.seeded(role).token),
+            );
+        }
+        let body = match body {
+            Some(v) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        let (status, _, bytes) = self.send(req.body(body).expect("request")).await;
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str, role: Option<Role>) -> (StatusCode, Value) {
+        self.api(Method::GET, path, role, None).await
+    }
+
+    pub async fn post(&self, path: &str, role: Option<Role>, body: Value) -> (StatusCode, Value) {
+        self.api(Method::POST, path, role, Some(body)).await
+    }
+
+    fn cookies(&self, role: Option<Role>) -> String {
+        let mut cookies = format!("outreach_csrf={CSRF}");
+        if let Some(role) = role {
+            cookies.push_str(&format!("; outreach_session={}", self.seeded(role).session));
+        }
+        cookies
+    }
+
+    /// GETs a page as a role (None: anonymous).
+    pub async fn page(
+        &self,
+        path: &str,
+        role: Option<Role>,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let req = Request::builder()
+            .uri(path)
+            .header(header::COOKIE, self.cookies(role))
+            .body(Body::empty())
+            .expect("request");
+        let (status, headers, body) = self.send(req).await;
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// POSTs a form as a role; `csrf` false leaves the token out.
+    pub async fn form(
+        &self,
+        path: &str,
+        role: Option<Role>,
+        fields: &[(&str, &str)],
+        csrf: bool,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+        if csrf {
+            serializer.append_pair("csrf_token", CSRF);
+        }
+        for (k, v) in fields {
+            serializer.append_pair(k, v);
+        }
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, self.cookies(role))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(serializer.finish()))
+            .expect("request");
+        let (status, headers, body) = self.send(req).await;
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// The number of rows in a table.
+    pub async fn count(&self, table: &'static str) -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        self.state
+            .db(move |c| {
+                Ok(
+                    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+                        .get_result::<N>(c)?
+                        .n,
+                )
+            })
+            .await
+            .expect("count")
+    }
+
+    /// Runs diesel code against the test database.
+    pub async fn with_db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> T + Send + 'static,
+    ) -> T {
+        self.state.db(move |c| Ok(f(c))).await.expect("db")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((server, name)) = self.pg.take() {
+            if let Ok(mut admin) = diesel::PgConnection::establish(&format!("{server}/postgres")) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests, each run on SQLite and on PostgreSQL.
+
+mod harness;
+
+mod api_directory;
+mod auth;
+mod cli;
+mod import;
+mod pages;
+mod roles;

@@ -1,0 +1,248 @@
+//! The role matrix: every route, as anonymous, school, lead, funder and admin.
+
+use axum::http::{Method, StatusCode};
+use outreach::domain::types::Role;
+use serde_json::json;
+
+use crate::both;
+use crate::harness::TestApp;
+
+const ROLES: [Option<Role>; 5] = [
+    None,
+    Some(Role::School),
+    Some(Role::Lead),
+    Some(Role::Funder),
+    Some(Role::Admin),
+];
+
+/// Allowed roles per API route; the rest get 401 (anonymous) or 403.
+fn api_routes(app: &TestApp) -> Vec<(Method, String, serde_json::Value, Vec<Role>)> {
+    use Role::*;
+    let s = app.school_id;
+    let o = app.organisation_id;
+    let staff = vec![Lead, Admin];
+    let readers = vec![Lead, Admin, Funder];
+    let everyone = vec![School, Lead, Admin, Funder];
+    vec![
+        (Method::GET, "/me".into(), json!(null), everyone.clone()),
+        (
+            Method::GET,
+            "/organisations".into(),
+            json!(null),
+            readers.clone(),
+        ),
+        (
+            Method::GET,
+            format!("/organisations/{o}"),
+            json!(null),
+            readers.clone(),
+        ),
+        (
+            Method::GET,
+            format!("/organisations/{o}/priorities"),
+            json!(null),
+            readers.clone(),
+        ),
+        (
+            Method::POST,
+            "/organisations".into(),
+            json!({"name": "N"}),
+            vec![Admin],
+        ),
+        (
+            Method::PUT,
+            format!("/organisations/{o}"),
+            json!({"name": "Test Partnership"}),
+            vec![Admin],
+        ),
+        (
+            Method::POST,
+            format!("/organisations/{o}/priorities"),
+            json!({"title": "P"}),
+            vec![Admin],
+        ),
+        (Method::GET, "/schools".into(), json!(null), staff.clone()),
+        (
+            Method::GET,
+            format!("/schools/{s}"),
+            json!(null),
+            vec![School, Lead, Admin],
+        ),
+        (
+            Method::POST,
+            "/schools".into(),
+            json!({"name": "N"}),
+            staff.clone(),
+        ),
+        (
+            Method::PUT,
+            format!("/schools/{s}"),
+            json!({"name": "Seed School", "urn": 900001}),
+            staff.clone(),
+        ),
+        (Method::GET, "/venues".into(), json!(null), staff.clone()),
+        (
+            Method::POST,
+            "/venues".into(),
+            json!({"name": "N"}),
+            staff.clone(),
+        ),
+        (
+            Method::GET,
+            "/programmes".into(),
+            json!(null),
+            everyone.clone(),
+        ),
+        (
+            Method::POST,
+            "/programmes".into(),
+            json!({"title": "T", "year": 2019}),
+            staff.clone(),
+        ),
+        (Method::GET, "/users".into(), json!(null), vec![Admin]),
+        (
+            Method::POST,
+            "/users".into(),
+            json!({"email": "x@example.org", "role": "lead", "password": "long enough pw"}),
+            vec![Admin],
+        ),
+        (
+            Method::GET,
+            format!("/users/{}/tokens", app.lead.user_id),
+            json!(null),
+            vec![Admin],
+        ),
+    ]
+}
+
+both!(api_role_matrix);
+async fn api_role_matrix(app: TestApp) {
+    for (method, path, body, allowed) in api_routes(&app) {
+        for role in ROLES {
+            let body = if body.is_null() {
+                None
+            } else {
+                Some(body.clone())
+            };
+            let (status, v) = app.api(method.clone(), &path, role, body).await;
+            let expected_ok = role.is_some_and(|r| allowed.contains(&r));
+            match role {
+                None => assert_eq!(
+                    status,
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {path} anonymous"
+                ),
+                Some(r) if expected_ok => assert!(
+                    status.is_success(),
+                    "{method} {path} as {r:?}: {status} {v}"
+                ),
+                Some(r) => {
+                    assert_eq!(
+                        status,
+                        StatusCode::FORBIDDEN,
+                        "{method} {path} as {r:?}: {v}"
+                    );
+                    assert_eq!(v["error"]["code"], "forbidden");
+                }
+            }
+        }
+    }
+}
+
+both!(school_token_cannot_create_a_programme);
+async fn school_token_cannot_create_a_programme(app: TestApp) {
+    let (s, v) = app
+        .post(
+            "/programmes",
+            Some(Role::School),
+            json!({"title": "Ruby", "year": 2018}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(v["error"]["code"], "forbidden");
+    assert_eq!(app.count("programmes").await, 0);
+    // A school user reads its own school, not another.
+    let (_, other) = app
+        .post("/schools", Some(Role::Admin), json!({"name": "Other"}))
+        .await;
+    let (s, _) = app
+        .get(&format!("/schools/{}", other["id"]), Some(Role::School))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+both!(page_role_matrix);
+async fn page_role_matrix(app: TestApp) {
+    use Role::*;
+    let pages: Vec<(String, Vec<Role>)> = vec![
+        ("/".into(), vec![School, Lead, Funder, Admin]),
+        ("/programmes".into(), vec![Lead, Funder, Admin]),
+        ("/programmes/new".into(), vec![Lead, Admin]),
+        ("/schools".into(), vec![Lead, Admin]),
+        ("/schools/new".into(), vec![Lead, Admin]),
+        (format!("/schools/{}", app.school_id), vec![Lead, Admin]),
+        ("/venues".into(), vec![Lead, Admin]),
+        ("/venues/new".into(), vec![Lead, Admin]),
+        ("/organisations".into(), vec![Admin]),
+        ("/organisations/new".into(), vec![Admin]),
+        (
+            format!("/organisations/{}", app.organisation_id),
+            vec![Admin],
+        ),
+        ("/users".into(), vec![Admin]),
+        ("/users/new".into(), vec![Admin]),
+        (format!("/users/{}/tokens", app.lead.user_id), vec![Admin]),
+        ("/import/schools".into(), vec![Admin]),
+        ("/audit".into(), vec![Admin]),
+    ];
+    for (path, allowed) in pages {
+        for role in ROLES {
+            let (status, headers, body) = app.page(&path, role).await;
+            match role {
+                None => {
+                    assert_eq!(status, StatusCode::SEE_OTHER, "{path} anonymous");
+                    assert!(headers["location"]
+                        .to_str()
+                        .unwrap()
+                        .starts_with("/login?next="));
+                }
+                Some(r) if allowed.contains(&r) => {
+                    assert_eq!(status, StatusCode::OK, "{path} as {r:?}")
+                }
+                Some(r) => {
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{path} as {r:?}");
+                    assert!(
+                        body.contains("<h1>Not allowed</h1>"),
+                        "{path}: an error page with the layout"
+                    );
+                }
+            }
+        }
+    }
+    // Page POSTs are guarded the same way.
+    let before = app.count("organisations").await;
+    let (s, _, _) = app
+        .form(
+            "/organisations",
+            Some(Role::Lead),
+            &[("name", "X"), ("kind", "funder")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = app
+        .form("/schools", Some(Role::Funder), &[("name", "X")], true)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = app
+        .form(
+            "/programmes",
+            Some(Role::School),
+            &[("title", "X"), ("year", "2019")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("organisations").await, before);
+    assert_eq!(app.count("programmes").await, 0);
+}
