@@ -63,9 +63,17 @@ pub fn get(conn: &mut AnyConnection, id: i32) -> AppResult<Organisation> {
         .into())
 }
 
-pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Organisation>> {
+/// Organisations; `only` limits the list to one (a funder sees its own).
+pub fn list(
+    conn: &mut AnyConnection,
+    params: &ListParams,
+    only: Option<i32>,
+) -> AppResult<Page<Organisation>> {
     let query = || {
         let mut q = organisations::table.into_boxed();
+        if let Some(id) = only {
+            q = q.filter(organisations::id.eq(id));
+        }
         if let Some(term) = &params.q {
             q = q.filter(
                 lower(organisations::name)

@@ -26,7 +26,7 @@ pub async fn list(
 ) -> AppResult<Response> {
     let params = q.params();
     let p = params.clone();
-    let page = app.db(move |c| orgs::list(c, &p)).await?;
+    let page = app.db(move |c| orgs::list(c, &p, None)).await?;
     let mut view = ListView::new(
         ctx.titled("Organisations"),
         "/organisations",
