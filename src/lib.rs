@@ -5,6 +5,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod impact;
 pub mod web;
 
 pub use web::router::build_router;

@@ -44,7 +44,12 @@ enum Command {
         /// SMTP server for outgoing mail; without it mail stays in the outbox.
         #[arg(long, env = "SMTP_URL")]
         smtp_url: Option<String>,
+        /// Load the case-study demo data first, if the database is empty.
+        #[arg(long)]
+        demo: bool,
     },
+    /// Load the case study (the partnership, Ruby 2018, County Lines 2019) into an empty database.
+    Demo,
     /// Apply pending database migrations.
     Migrate,
     /// Manage users.
@@ -155,6 +160,7 @@ fn run(cli: Cli) -> Result<(), String> {
             base_url,
             time_zone,
             smtp_url,
+            demo,
         } => {
             let config = Config::new(
                 &cli.database_url,
@@ -164,7 +170,19 @@ fn run(cli: Cli) -> Result<(), String> {
                 smtp_url.as_deref(),
             )?;
             let pool = open(&cli.database_url, config.pool_size)?;
+            if demo {
+                let mut conn = conn_of(&pool)?;
+                if outreach::domain::demo::is_empty(&mut conn).map_err(describe)? {
+                    load_demo(&mut conn)?;
+                } else {
+                    println!("the database already holds data; the demo was not loaded again");
+                }
+            }
             serve(App::new(pool, config))
+        }
+        Command::Demo => {
+            let pool = open(&cli.database_url, 1)?;
+            load_demo(&mut *conn_of(&pool)?)
         }
         Command::Migrate => {
             let url = db::DbUrl::parse(&cli.database_url)?;
@@ -290,6 +308,20 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+fn load_demo(conn: &mut db::AnyConnection) -> Result<(), String> {
+    let summary = outreach::domain::demo::load(conn).map_err(describe)?;
+    println!(
+        "loaded the case study: Ruby 2018 (programme {}) and County Lines 2019 (programme {})",
+        summary.ruby_id, summary.county_lines_id
+    );
+    println!(
+        "log in as {} with the password '{}'",
+        outreach::domain::demo::describe(&summary.accounts),
+        outreach::domain::demo::DEMO_PASSWORD
+    );
+    Ok(())
 }
 
 /// One line for an error, with the fields it names.

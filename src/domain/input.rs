@@ -190,6 +190,37 @@ impl Validator<'_> {
         }
     }
 
+    /// A moment with its UTC offset (RFC 3339), stored as UTC. When `local` is given, a
+    /// form's offset-less `2026-03-01T10:00` is read in that time zone.
+    pub fn datetime(
+        &mut self,
+        name: &str,
+        local: Option<chrono_tz::Tz>,
+    ) -> Option<chrono::NaiveDateTime> {
+        let Some(raw) = self.input.value(name) else {
+            self.error(name, "is required");
+            return None;
+        };
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
+            return Some(t.naive_utc());
+        }
+        if let Some(tz) = local {
+            for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
+                if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(raw, format) {
+                    use chrono::TimeZone;
+                    if let Some(t) = tz.from_local_datetime(&naive).earliest() {
+                        return Some(t.naive_utc());
+                    }
+                }
+            }
+        }
+        self.error(
+            name,
+            "must be a date and time with its UTC offset, like 2026-03-01T10:00:00+00:00",
+        );
+        None
+    }
+
     /// A checkbox or JSON boolean; absent means false.
     pub fn flag(&mut self, name: &str) -> bool {
         match self.input.value(name) {

@@ -1,11 +1,16 @@
 //! The domain: one module per concept. Rules live here, not in handlers.
 
+pub mod attendance;
 pub mod audit;
+pub mod demo;
+pub mod events;
+pub mod feedback;
 pub mod import;
 pub mod input;
 pub mod list;
 pub mod organisations;
 pub mod programmes;
+pub mod reports;
 pub mod schools;
 pub mod sessions;
 pub mod tokens;

@@ -53,3 +53,51 @@ impl Role {
         matches!(self, Role::Lead | Role::Admin)
     }
 }
+
+text_enum!(EventKind {
+    Performance = "performance": "Performance",
+    Workshop = "workshop": "Workshop",
+    LiveStream = "live_stream": "Live stream",
+});
+
+text_enum!(EventStatus {
+    Draft = "draft": "Draft",
+    Open = "open": "Open",
+    Confirmed = "confirmed": "Confirmed",
+    Completed = "completed": "Completed",
+    Cancelled = "cancelled": "Cancelled",
+});
+
+text_enum!(
+    /// Where an event is delivered (SPEC §3).
+    DeliveryMode {
+        InSchool = "in_school": "In school",
+        Venue = "venue": "Venue",
+        LiveStream = "live_stream": "Live stream",
+    }
+);
+
+text_enum!(RespondentRole {
+    Pupil = "pupil": "Pupil",
+    Teacher = "teacher": "Teacher",
+    Parent = "parent": "Parent",
+    Staff = "staff": "Staff",
+    Other = "other": "Other",
+});
+
+text_enum!(Moderation {
+    Pending = "pending": "Waiting for moderation",
+    Approved = "approved": "Approved",
+    Rejected = "rejected": "Rejected",
+});
+
+impl DeliveryMode {
+    /// The delivery mode of an event: a live stream by its kind, else by where it is held.
+    pub fn of(kind: EventKind, at_school: bool) -> DeliveryMode {
+        match (kind, at_school) {
+            (EventKind::LiveStream, _) => DeliveryMode::LiveStream,
+            (_, true) => DeliveryMode::InSchool,
+            (_, false) => DeliveryMode::Venue,
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! the pages.
 
 pub mod accounts;
+pub mod delivery;
 pub mod directory;
 
 use axum::body::Bytes;
@@ -19,6 +20,7 @@ use crate::web::ApiScope;
 
 pub fn routes() -> Router<AppState> {
     use accounts as a;
+    use delivery as v;
     use directory as d;
     Router::new()
         .route("/me", get(a::me))
@@ -55,6 +57,20 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/programmes/{id}/archive", post(d::archive_programme))
         .route("/programmes/{id}/restore", post(d::restore_programme))
+        .route(
+            "/programmes/{id}/events",
+            get(v::list_events).post(v::create_event),
+        )
+        .route("/programmes/{id}/impact", get(v::programme_impact))
+        .route("/events/{id}", get(v::get_event))
+        .route("/events/{id}/complete", post(v::complete_event))
+        .route("/events/{id}/cancel", post(v::cancel_event))
+        .route(
+            "/events/{id}/attendance",
+            get(v::get_attendance).put(v::put_attendance),
+        )
+        .route("/impact/years/{year}", get(v::year_impact))
+        .route("/organisations/{id}/impact", get(v::organisation_impact))
         .route("/users", get(a::list_users).post(a::create_user))
         .route("/users/{id}", get(a::get_user).put(a::update_user))
         .route("/users/{id}/archive", post(a::archive_user))

@@ -1,0 +1,331 @@
+//! Events: dated performances, workshops and live streams of a programme, and their
+//! states (draft → open → confirmed → completed, or cancelled).
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::app::now;
+use crate::db::schema::{events, programmes, schools, venues};
+use crate::db::AnyConnection;
+use crate::domain::input::{Input, TextEnum};
+use crate::domain::list::{ListParams, Page};
+use crate::domain::types::{DeliveryMode, EventKind, EventStatus};
+use crate::domain::{audit, must_exist, to_json, Actor};
+use crate::error::{AppError, AppResult};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = events)]
+struct Row {
+    id: i32,
+    programme_id: i32,
+    kind: String,
+    school_id: Option<i32>,
+    venue_id: Option<i32>,
+    title: String,
+    starts_at: NaiveDateTime,
+    ends_at: NaiveDateTime,
+    capacity: Option<i32>,
+    places_confirmed: i32,
+    needs_approval: bool,
+    status: String,
+    sequence: i32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub id: i32,
+    pub programme_id: i32,
+    pub kind: EventKind,
+    pub delivery: DeliveryMode,
+    pub status: EventStatus,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub school_id: Option<i32>,
+    pub school_name: Option<String>,
+    pub venue_id: Option<i32>,
+    pub venue_name: Option<String>,
+    pub capacity: Option<i32>,
+    pub places_confirmed: i32,
+    pub needs_approval: bool,
+    pub sequence: i32,
+}
+
+impl Event {
+    /// Where it happens, for people: the school, the venue, or "Live stream".
+    pub fn place(&self) -> String {
+        self.school_name
+            .clone()
+            .or_else(|| self.venue_name.clone())
+            .unwrap_or_else(|| "Live stream".into())
+    }
+}
+
+fn view((r, school_name, venue_name): (Row, Option<String>, Option<String>)) -> Event {
+    let kind = EventKind::parse(&r.kind).unwrap_or(EventKind::Performance);
+    Event {
+        id: r.id,
+        programme_id: r.programme_id,
+        kind,
+        delivery: DeliveryMode::of(kind, r.school_id.is_some()),
+        status: EventStatus::parse(&r.status).unwrap_or(EventStatus::Draft),
+        title: r.title,
+        starts_at: r.starts_at.and_utc(),
+        ends_at: r.ends_at.and_utc(),
+        school_id: r.school_id,
+        school_name,
+        venue_id: r.venue_id,
+        venue_name,
+        capacity: r.capacity,
+        places_confirmed: r.places_confirmed,
+        needs_approval: r.needs_approval,
+        sequence: r.sequence,
+    }
+}
+
+pub struct EventInput {
+    pub kind: EventKind,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub school_id: Option<i32>,
+    pub venue_id: Option<i32>,
+    pub capacity: Option<i32>,
+    pub needs_approval: bool,
+    pub status: EventStatus,
+    pub title: String,
+}
+
+/// Checks the fields and the place: a live stream is online, anything else is at a school
+/// or a venue that exists.
+pub fn parse(
+    conn: &mut AnyConnection,
+    input: &Input,
+    local: Option<chrono_tz::Tz>,
+) -> AppResult<EventInput> {
+    let mut v = input.validator();
+    let kind = v.choice::<EventKind>("kind");
+    let starts_at = v.datetime("starts_at", local);
+    let ends_at = v.datetime("ends_at", local);
+    let school_id = v.id_opt("school_id");
+    let venue_id = v.id_opt("venue_id");
+    let capacity = v.int_opt("capacity", 0, 100_000);
+    let needs_approval = v.flag("needs_approval");
+    let status = v
+        .choice_opt::<EventStatus>("status")
+        .unwrap_or(EventStatus::Open);
+    let title = v.text_or_empty("title", 200);
+    if matches!(status, EventStatus::Completed | EventStatus::Cancelled) {
+        v.error(
+            "status",
+            "a new event is draft, open or confirmed; complete or cancel it afterwards",
+        );
+    }
+    if let (Some(s), Some(e)) = (starts_at, ends_at) {
+        if e <= s {
+            v.error("ends_at", "must be after the start");
+        }
+    }
+    match (kind, school_id, venue_id) {
+        (Some(EventKind::LiveStream), Some(_), _) => {
+            v.error("school_id", "a live stream is online: leave the school out")
+        }
+        (Some(EventKind::LiveStream), _, Some(_)) => {
+            v.error("venue_id", "a live stream is online: leave the venue out")
+        }
+        (Some(_), Some(_), Some(_)) => v.error(
+            "venue_id",
+            "an event is at a school or at a venue, not both",
+        ),
+        (Some(EventKind::Performance | EventKind::Workshop), None, None) => v.error(
+            "school_id",
+            "choose the school (or a venue) where it is held",
+        ),
+        _ => {}
+    }
+    v.finish()?;
+    if let Some(id) = school_id {
+        must_exist(
+            schools::table
+                .find(id)
+                .filter(schools::archived.eq(false))
+                .select(schools::id)
+                .first::<i32>(conn),
+            "school_id",
+        )?;
+    }
+    if let Some(id) = venue_id {
+        must_exist(
+            venues::table
+                .find(id)
+                .filter(venues::archived.eq(false))
+                .select(venues::id)
+                .first::<i32>(conn),
+            "venue_id",
+        )?;
+    }
+    Ok(EventInput {
+        kind: kind.unwrap_or(EventKind::Performance),
+        starts_at: starts_at.unwrap_or_default(),
+        ends_at: ends_at.unwrap_or_default(),
+        school_id,
+        venue_id,
+        capacity,
+        needs_approval,
+        status,
+        title,
+    })
+}
+
+type Joined = (Row, Option<String>, Option<String>);
+
+#[diesel::dsl::auto_type(no_type_alias)]
+fn joined() -> _ {
+    events::table
+        .left_join(schools::table)
+        .left_join(venues::table)
+}
+
+pub fn get(conn: &mut AnyConnection, id: i32) -> AppResult<Event> {
+    let row: Joined = joined()
+        .filter(events::id.eq(id))
+        .select((
+            Row::as_select(),
+            schools::name.nullable(),
+            venues::name.nullable(),
+        ))
+        .first(conn)?;
+    Ok(view(row))
+}
+
+pub fn list_for_programme(
+    conn: &mut AnyConnection,
+    programme_id: i32,
+    params: &ListParams,
+) -> AppResult<Page<Event>> {
+    let total: i64 = events::table
+        .filter(events::programme_id.eq(programme_id))
+        .count()
+        .get_result(conn)?;
+    let rows: Vec<Joined> = joined()
+        .filter(events::programme_id.eq(programme_id))
+        .select((
+            Row::as_select(),
+            schools::name.nullable(),
+            venues::name.nullable(),
+        ))
+        .order((events::starts_at.asc(), events::id.asc()))
+        .limit(params.per_page)
+        .offset(params.offset())
+        .load(conn)?;
+    Ok(Page::new(
+        rows.into_iter().map(view).collect(),
+        params,
+        total,
+    ))
+}
+
+pub fn create(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    programme_id: i32,
+    e: EventInput,
+) -> AppResult<Event> {
+    conn.transaction(|conn| {
+        let archived: bool = programmes::table
+            .find(programme_id)
+            .select(programmes::archived)
+            .first(conn)?;
+        if archived {
+            return Err(AppError::Conflict("the programme is archived".into()));
+        }
+        let at = now();
+        let id: i32 = diesel::insert_into(events::table)
+            .values((
+                events::programme_id.eq(programme_id),
+                events::kind.eq(e.kind.as_str()),
+                events::school_id.eq(e.school_id),
+                events::venue_id.eq(e.venue_id),
+                events::title.eq(&e.title),
+                events::starts_at.eq(e.starts_at),
+                events::ends_at.eq(e.ends_at),
+                events::capacity.eq(e.capacity),
+                events::needs_approval.eq(e.needs_approval),
+                events::status.eq(e.status.as_str()),
+                events::created_at.eq(at),
+                events::updated_at.eq(at),
+            ))
+            .returning(events::id)
+            .get_result(conn)?;
+        let created = get(conn, id)?;
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            "event",
+            id,
+            "create",
+            None,
+            Some(&to_json(&created)),
+        )?;
+        Ok(created)
+    })
+}
+
+fn set_status(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i32,
+    to: EventStatus,
+    bump_sequence: bool,
+) -> AppResult<Event> {
+    let before = get(conn, id)?;
+    let sequence = before.sequence + i32::from(bump_sequence);
+    diesel::update(events::table.find(id))
+        .set((
+            events::status.eq(to.as_str()),
+            events::sequence.eq(sequence),
+            events::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    let after = get(conn, id)?;
+    audit::record(
+        conn,
+        Some(actor.user_id),
+        "event",
+        id,
+        "status",
+        Some(&serde_json::json!({"status": before.status})),
+        Some(&serde_json::json!({"status": after.status})),
+    )?;
+    Ok(after)
+}
+
+/// Marks an event completed: any event that is not cancelled, once it has started.
+pub fn complete(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Event> {
+    conn.transaction(|conn| {
+        let e = get(conn, id)?;
+        match e.status {
+            EventStatus::Completed => Ok(e),
+            EventStatus::Cancelled => Err(AppError::Conflict(
+                "a cancelled event cannot be completed".into(),
+            )),
+            _ if e.starts_at.naive_utc() > now() => {
+                Err(AppError::Conflict("the event has not started yet".into()))
+            }
+            _ => set_status(conn, actor, id, EventStatus::Completed, false),
+        }
+    })
+}
+
+pub fn cancel(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Event> {
+    conn.transaction(|conn| {
+        let e = get(conn, id)?;
+        match e.status {
+            EventStatus::Cancelled => Ok(e),
+            EventStatus::Completed => Err(AppError::Conflict(
+                "a completed event cannot be cancelled".into(),
+            )),
+            _ => set_status(conn, actor, id, EventStatus::Cancelled, true),
+        }
+    })
+}

@@ -1,0 +1,512 @@
+//! Feedback: quotes and form answers (rating, outcome statements), their consent and
+//! moderation. A quote leaves the lead's view only when consent is given and it is approved.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::app::now;
+use crate::db::schema::{
+    events, feedback, outcome_answers, outcome_statements, programmes, schools,
+};
+use crate::db::AnyConnection;
+use crate::domain::input::{Input, TextEnum};
+use crate::domain::list::{ListParams, Page};
+use crate::domain::types::{Moderation, RespondentRole, Role};
+use crate::domain::{
+    audit, like_pattern, lower, must_exist, programmes as programme_domain, to_json, Actor,
+};
+use crate::error::{AppError, AppResult};
+
+pub const MAX_QUOTE: usize = 2000;
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = feedback)]
+struct Row {
+    id: i32,
+    programme_id: i32,
+    event_id: Option<i32>,
+    school_id: Option<i32>,
+    booking_id: Option<i32>,
+    role: String,
+    quote: String,
+    rating: Option<i32>,
+    consent: bool,
+    moderation: String,
+    featured: bool,
+    source: String,
+    created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Feedback {
+    pub id: i32,
+    pub programme_id: i32,
+    pub event_id: Option<i32>,
+    pub school_id: Option<i32>,
+    pub school_name: Option<String>,
+    pub booking_id: Option<i32>,
+    pub role: RespondentRole,
+    pub quote: String,
+    pub rating: Option<i32>,
+    pub consent: bool,
+    pub moderation: Moderation,
+    pub featured: bool,
+    pub source: String,
+    pub created_at: NaiveDateTime,
+    pub answers: Vec<Answer>,
+}
+
+impl Feedback {
+    /// May be shown outside the lead's moderation view.
+    pub fn published(&self) -> bool {
+        self.consent && self.moderation == Moderation::Approved
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub statement_id: i32,
+    pub answer: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Queryable)]
+pub struct Statement {
+    pub id: i32,
+    pub programme_id: i32,
+    pub text: String,
+    pub position: i32,
+}
+
+pub struct FeedbackInput {
+    pub programme_id: i32,
+    pub event_id: Option<i32>,
+    pub school_id: Option<i32>,
+    pub booking_id: Option<i32>,
+    pub role: RespondentRole,
+    pub quote: String,
+    pub rating: Option<i32>,
+    pub consent: bool,
+    pub answers: Vec<(i32, i32)>,
+}
+
+/// Checks the fields; `quote_required` for a lead's quote, a form may give a rating alone.
+pub fn parse(
+    conn: &mut AnyConnection,
+    input: &Input,
+    quote_required: bool,
+) -> AppResult<FeedbackInput> {
+    let mut v = input.validator();
+    let programme_id = v.id_opt("programme_id");
+    if programme_id.is_none() && !v.has_error("programme_id") {
+        v.error("programme_id", "is required");
+    }
+    let event_id = v.id_opt("event_id");
+    let school_id = v.id_opt("school_id");
+    let role = v.choice::<RespondentRole>("role");
+    let quote = if quote_required {
+        v.text("quote", MAX_QUOTE)
+    } else {
+        v.text_or_empty("quote", MAX_QUOTE)
+    };
+    let rating = v.int_opt("rating", 1, 5);
+    if !input.has("consent") {
+        v.error(
+            "consent",
+            "say whether the quote may be published (true or false)",
+        );
+    }
+    let consent = v.flag("consent");
+    if !quote_required && quote.is_empty() && rating.is_none() && !v.has_error("rating") {
+        v.error("quote", "write a few words, or give a rating");
+    }
+    v.finish()?;
+    let programme_id = programme_id.unwrap_or_default();
+    must_exist(
+        programmes::table
+            .find(programme_id)
+            .select(programmes::id)
+            .first::<i32>(conn),
+        "programme_id",
+    )?;
+    if let Some(e) = event_id {
+        let owner: i32 = must_exist(
+            events::table
+                .find(e)
+                .select(events::programme_id)
+                .first(conn),
+            "event_id",
+        )?;
+        if owner != programme_id {
+            return Err(AppError::field(
+                "event_id",
+                "is an event of another programme",
+            ));
+        }
+    }
+    if let Some(s) = school_id {
+        must_exist(
+            schools::table
+                .find(s)
+                .select(schools::id)
+                .first::<i32>(conn),
+            "school_id",
+        )?;
+    }
+    Ok(FeedbackInput {
+        programme_id,
+        event_id,
+        school_id,
+        booking_id: None,
+        role: role.unwrap_or(RespondentRole::Other),
+        quote,
+        rating,
+        consent,
+        answers: Vec::new(),
+    })
+}
+
+fn answers_of(conn: &mut AnyConnection, ids: &[i32]) -> AppResult<Vec<(i32, Answer)>> {
+    Ok(outcome_answers::table
+        .filter(outcome_answers::feedback_id.eq_any(ids))
+        .order(outcome_answers::id.asc())
+        .select((
+            outcome_answers::feedback_id,
+            outcome_answers::statement_id,
+            outcome_answers::answer,
+        ))
+        .load::<(i32, i32, i32)>(conn)?
+        .into_iter()
+        .map(|(f, statement_id, answer)| {
+            (
+                f,
+                Answer {
+                    statement_id,
+                    answer,
+                },
+            )
+        })
+        .collect())
+}
+
+fn views(conn: &mut AnyConnection, rows: Vec<(Row, Option<String>)>) -> AppResult<Vec<Feedback>> {
+    let ids: Vec<i32> = rows.iter().map(|(r, _)| r.id).collect();
+    let answers = answers_of(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|(r, school_name)| Feedback {
+            answers: answers
+                .iter()
+                .filter(|(f, _)| *f == r.id)
+                .map(|(_, a)| a.clone())
+                .collect(),
+            id: r.id,
+            programme_id: r.programme_id,
+            event_id: r.event_id,
+            school_id: r.school_id,
+            school_name,
+            booking_id: r.booking_id,
+            role: RespondentRole::parse(&r.role).unwrap_or(RespondentRole::Other),
+            quote: r.quote,
+            rating: r.rating,
+            consent: r.consent,
+            moderation: Moderation::parse(&r.moderation).unwrap_or(Moderation::Pending),
+            featured: r.featured,
+            source: r.source,
+            created_at: r.created_at,
+        })
+        .collect())
+}
+
+fn load(conn: &mut AnyConnection, id: i32) -> AppResult<Feedback> {
+    let row: (Row, Option<String>) = feedback::table
+        .left_join(schools::table)
+        .filter(feedback::id.eq(id))
+        .select((Row::as_select(), schools::name.nullable()))
+        .first(conn)?;
+    views(conn, vec![row])?.pop().ok_or(AppError::NotFound)
+}
+
+/// What the actor may see of one piece of feedback.
+pub fn get(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Feedback> {
+    let f = load(conn, id)?;
+    programme_domain::get(conn, actor, f.programme_id)?;
+    let visible = match actor.role {
+        Role::Lead | Role::Admin => true,
+        Role::School => f.school_id.is_some() && f.school_id == actor.school_id,
+        Role::Funder => f.published(),
+    };
+    if visible {
+        Ok(f)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Which feedback of a programme a list shows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Filter {
+    All,
+    /// Consent given and approved: the quote bank and every export.
+    Published,
+    Featured,
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    programme_id: i32,
+    params: &ListParams,
+    filter: Filter,
+) -> AppResult<Page<Feedback>> {
+    programme_domain::get(conn, actor, programme_id)?;
+    let filter = match actor.role {
+        Role::Funder if filter == Filter::All => Filter::Published,
+        _ => filter,
+    };
+    let query = || {
+        let mut q = feedback::table
+            .left_join(schools::table)
+            .filter(feedback::programme_id.eq(programme_id))
+            .into_boxed();
+        if filter != Filter::All {
+            q = q
+                .filter(feedback::consent.eq(true))
+                .filter(feedback::moderation.eq(Moderation::Approved.as_str()));
+        }
+        if filter == Filter::Featured {
+            q = q.filter(feedback::featured.eq(true));
+        }
+        if actor.role == Role::School {
+            q = q.filter(feedback::school_id.eq(actor.school_id.unwrap_or(-1)));
+        }
+        if let Some(term) = &params.q {
+            q = q.filter(lower(feedback::quote).like(like_pattern(term)).escape('\\'));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows = query()
+        .order((feedback::featured.desc(), feedback::id.desc()))
+        .limit(params.per_page)
+        .offset(params.offset())
+        .select((Row::as_select(), schools::name.nullable()))
+        .load(conn)?;
+    let items = views(conn, rows)?;
+    Ok(Page::new(items, params, total))
+}
+
+pub fn create(
+    conn: &mut AnyConnection,
+    actor: Option<&Actor>,
+    source: &str,
+    f: FeedbackInput,
+) -> AppResult<Feedback> {
+    conn.transaction(|conn| {
+        let at = now();
+        let id: i32 = diesel::insert_into(feedback::table)
+            .values((
+                feedback::programme_id.eq(f.programme_id),
+                feedback::event_id.eq(f.event_id),
+                feedback::school_id.eq(f.school_id),
+                feedback::booking_id.eq(f.booking_id),
+                feedback::role.eq(f.role.as_str()),
+                feedback::quote.eq(&f.quote),
+                feedback::rating.eq(f.rating),
+                feedback::consent.eq(f.consent),
+                feedback::source.eq(source),
+                feedback::created_by.eq(actor.map(|a| a.user_id)),
+                feedback::created_at.eq(at),
+                feedback::updated_at.eq(at),
+            ))
+            .returning(feedback::id)
+            .get_result(conn)?;
+        for (statement_id, answer) in &f.answers {
+            diesel::insert_into(outcome_answers::table)
+                .values((
+                    outcome_answers::feedback_id.eq(id),
+                    outcome_answers::statement_id.eq(statement_id),
+                    outcome_answers::answer.eq(answer),
+                ))
+                .execute(conn)?;
+        }
+        let created = load(conn, id)?;
+        audit::record(
+            conn,
+            actor.map(|a| a.user_id),
+            "feedback",
+            id,
+            "create",
+            None,
+            Some(&to_json(&created)),
+        )?;
+        Ok(created)
+    })
+}
+
+/// Approves, rejects or (un)features feedback. Featuring needs consent and approval.
+pub fn moderate(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i32,
+    moderation: Option<Moderation>,
+    featured: Option<bool>,
+) -> AppResult<Feedback> {
+    conn.transaction(|conn| {
+        let before = load(conn, id)?;
+        let moderation = moderation.unwrap_or(before.moderation);
+        let featured = featured.unwrap_or(before.featured) && moderation == Moderation::Approved;
+        if featured && !before.consent {
+            return Err(AppError::field(
+                "featured",
+                "a quote without consent to publish cannot be featured",
+            ));
+        }
+        diesel::update(feedback::table.find(id))
+            .set((
+                feedback::moderation.eq(moderation.as_str()),
+                feedback::featured.eq(featured),
+                feedback::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        let after = load(conn, id)?;
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            "feedback",
+            id,
+            "moderate",
+            Some(
+                &serde_json::json!({"moderation": before.moderation, "featured": before.featured}),
+            ),
+            Some(&serde_json::json!({"moderation": after.moderation, "featured": after.featured})),
+        )?;
+        Ok(after)
+    })
+}
+
+pub fn statements(conn: &mut AnyConnection, programme_id: i32) -> AppResult<Vec<Statement>> {
+    Ok(outcome_statements::table
+        .filter(outcome_statements::programme_id.eq(programme_id))
+        .order((
+            outcome_statements::position.asc(),
+            outcome_statements::id.asc(),
+        ))
+        .select((
+            outcome_statements::id,
+            outcome_statements::programme_id,
+            outcome_statements::text,
+            outcome_statements::position,
+        ))
+        .load(conn)?)
+}
+
+pub fn add_statement(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    programme_id: i32,
+    input: &Input,
+) -> AppResult<Statement> {
+    let mut v = input.validator();
+    let text = v.text("text", 300);
+    v.finish()?;
+    conn.transaction(|conn| {
+        must_exist(
+            programmes::table
+                .find(programme_id)
+                .select(programmes::id)
+                .first::<i32>(conn),
+            "programme_id",
+        )?;
+        let position = statements(conn, programme_id)?.len() as i32 + 1;
+        let id: i32 = diesel::insert_into(outcome_statements::table)
+            .values((
+                outcome_statements::programme_id.eq(programme_id),
+                outcome_statements::text.eq(&text),
+                outcome_statements::position.eq(position),
+            ))
+            .returning(outcome_statements::id)
+            .get_result(conn)?;
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            "outcome_statement",
+            id,
+            "create",
+            None,
+            Some(&serde_json::json!({"text": text})),
+        )?;
+        Ok(Statement {
+            id,
+            programme_id,
+            text,
+            position,
+        })
+    })
+}
+
+/// Ratings and outcome answers of a programme's feedback, summarised (all feedback counts
+/// here: a rating is no quote, and consent is about publishing words).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Summary {
+    pub responses: i64,
+    pub ratings: i64,
+    pub average_rating: Option<f64>,
+    /// per rating 1..=5, how many
+    pub rating_counts: [i64; 5],
+    pub outcomes: Vec<OutcomeSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutcomeSummary {
+    pub statement_id: i32,
+    pub text: String,
+    pub answers: i64,
+    /// answers of 4 or 5 (agree, strongly agree)
+    pub agree: i64,
+    pub percent_agree: Option<i64>,
+}
+
+pub fn summary(conn: &mut AnyConnection, programme_id: i32) -> AppResult<Summary> {
+    let responses: i64 = feedback::table
+        .filter(feedback::programme_id.eq(programme_id))
+        .count()
+        .get_result(conn)?;
+    let ratings: Vec<(Option<i32>, i64)> = feedback::table
+        .filter(feedback::programme_id.eq(programme_id))
+        .filter(feedback::rating.is_not_null())
+        .group_by(feedback::rating)
+        .select((feedback::rating, diesel::dsl::count_star()))
+        .load(conn)?;
+    let mut s = Summary {
+        responses,
+        ..Default::default()
+    };
+    let mut sum = 0;
+    for (rating, n) in ratings {
+        if let Some(r @ 1..=5) = rating {
+            s.rating_counts[(r - 1) as usize] = n;
+            s.ratings += n;
+            sum += i64::from(r) * n;
+        }
+    }
+    s.average_rating =
+        (s.ratings > 0).then(|| (sum as f64 / s.ratings as f64 * 10.0).round() / 10.0);
+    for st in statements(conn, programme_id)? {
+        let counts: Vec<(i32, i64)> = outcome_answers::table
+            .filter(outcome_answers::statement_id.eq(st.id))
+            .group_by(outcome_answers::answer)
+            .select((outcome_answers::answer, diesel::dsl::count_star()))
+            .load(conn)?;
+        let answers: i64 = counts.iter().map(|c| c.1).sum();
+        let agree: i64 = counts.iter().filter(|c| c.0 >= 4).map(|c| c.1).sum();
+        s.outcomes.push(OutcomeSummary {
+            statement_id: st.id,
+            text: st.text,
+            answers,
+            agree,
+            percent_agree: (answers > 0).then(|| (agree * 200 + answers) / (2 * answers)),
+        });
+    }
+    Ok(s)
+}

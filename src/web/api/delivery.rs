@@ -1,0 +1,161 @@
+//! API of delivery and impact: events, their attendance, and the impact figures.
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+
+use crate::app::{now, AppState};
+use crate::domain::input::Input;
+use crate::domain::list::ListQuery;
+use crate::domain::{attendance, events, programmes, reports};
+use crate::error::{AppError, AppResult};
+use crate::web::api::{created, ok, JsonInput};
+use crate::web::auth::{Reader, Staff};
+
+pub async fn list_events(
+    State(app): State<AppState>,
+    Reader(user): Reader,
+    Path(id): Path<i32>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let (actor, params) = (user.actor(), q.params());
+    let page = app
+        .db(move |c| {
+            programmes::get(c, &actor, id)?;
+            events::list_for_programme(c, id, &params)
+        })
+        .await?;
+    Ok(ok(page))
+}
+
+pub async fn create_event(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    JsonInput(input): JsonInput,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let event = app
+        .db(move |c| {
+            programmes::get(c, &actor, id)?;
+            let parsed = events::parse(c, &input, None)?;
+            events::create(c, &actor, id, parsed)
+        })
+        .await?;
+    Ok(created(event))
+}
+
+/// An event, if the actor may see its programme.
+pub async fn get_event(
+    State(app): State<AppState>,
+    Reader(user): Reader,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let event = app
+        .db(move |c| {
+            let e = events::get(c, id)?;
+            programmes::get(c, &actor, e.programme_id)?;
+            Ok(e)
+        })
+        .await?;
+    Ok(ok(event))
+}
+
+pub async fn complete_event(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    Ok(ok(app.db(move |c| events::complete(c, &actor, id)).await?))
+}
+
+pub async fn cancel_event(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    Ok(ok(app.db(move |c| events::cancel(c, &actor, id)).await?))
+}
+
+pub async fn get_attendance(
+    State(app): State<AppState>,
+    Staff(_): Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let rows = app
+        .db(move |c| {
+            events::get(c, id)?;
+            attendance::for_event(c, id)
+        })
+        .await?;
+    Ok(ok(serde_json::json!({ "event_id": id, "items": rows })))
+}
+
+/// Replaces the event's attendance with the array in the body.
+pub async fn put_attendance(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    let items = value.as_array().ok_or_else(|| {
+        AppError::BadRequest("the body must be a JSON array of attendance rows".into())
+    })?;
+    let rows: Vec<Input> = items
+        .iter()
+        .map(Input::from_json)
+        .collect::<Result<_, _>>()?;
+    let actor = user.actor();
+    let saved = app
+        .db(move |c| {
+            let parsed = attendance::parse(&rows)?;
+            attendance::replace(c, &actor, id, parsed)
+        })
+        .await?;
+    Ok(ok(serde_json::json!({ "event_id": id, "items": saved })))
+}
+
+pub async fn programme_impact(
+    State(app): State<AppState>,
+    Reader(user): Reader,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    Ok(ok(app
+        .db(move |c| reports::programme_impact(c, &actor, id, now()))
+        .await?))
+}
+
+pub async fn year_impact(
+    State(app): State<AppState>,
+    Reader(user): Reader,
+    Path(year): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let title = format!("Programmes of {year}");
+    Ok(ok(app
+        .db(move |c| reports::group_impact(c, &actor, title, Some(year), None, now()))
+        .await?))
+}
+
+pub async fn organisation_impact(
+    State(app): State<AppState>,
+    Reader(user): Reader,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    if user.role == crate::domain::types::Role::Funder && user.organisation_id != Some(id) {
+        return Err(AppError::NotFound);
+    }
+    let actor = user.actor();
+    let impact = app
+        .db(move |c| {
+            let org = crate::domain::organisations::get(c, id)?;
+            reports::group_impact(c, &actor, org.name, None, Some(id), now())
+        })
+        .await?;
+    Ok(ok(impact))
+}

@@ -1,0 +1,593 @@
+//! Events, attendance and the impact figures through the API, on both databases.
+
+use axum::http::{Method, StatusCode};
+use outreach::domain::types::Role;
+use serde_json::{json, Value};
+
+use crate::both;
+use crate::harness::TestApp;
+
+const NARRATIVE: &str = "Ruby and its workshop were taken to nine schools, with 1,520 audience members in 2018. \
+In addition, two schools were amongst 135 audience members at a performance at the Brewery Arts Centre. \
+Five schools and 290 pupils experienced the performance by live stream.";
+
+fn assert_case_study(impact: &Value) {
+    let d = &impact["by_delivery"];
+    assert_eq!(
+        d["in_school"],
+        json!({"events": 9, "schools": 9, "audience": 1520, "pupils": 1400}),
+        "{impact}"
+    );
+    assert_eq!(
+        (
+            d["venue"]["events"].as_i64(),
+            d["venue"]["schools"].as_i64(),
+            d["venue"]["audience"].as_i64()
+        ),
+        (Some(1), Some(2), Some(135))
+    );
+    assert_eq!(
+        (
+            d["live_stream"]["events"].as_i64(),
+            d["live_stream"]["schools"].as_i64(),
+            d["live_stream"]["audience"].as_i64()
+        ),
+        (Some(1), Some(5), Some(290))
+    );
+    assert_eq!(
+        (
+            impact["total"]["events"].as_i64(),
+            impact["total"]["schools"].as_i64(),
+            impact["total"]["audience"].as_i64()
+        ),
+        (Some(11), Some(16), Some(1945))
+    );
+    assert_eq!(impact["workshops"]["events"], 9);
+    assert_eq!(impact["narrative"], NARRATIVE);
+}
+
+both!(demo_reproduces_the_case_study);
+async fn demo_reproduces_the_case_study(app: TestApp) {
+    let ids = app
+        .state
+        .db(|c| {
+            // The demo loads only into an empty directory: take the harness's funder away.
+            for table in ["api_tokens", "sessions"] {
+                diesel::sql_query(format!("DELETE FROM {table} WHERE user_id IN (SELECT id FROM users WHERE role = 'funder')")).execute_on(c)?;
+            }
+            diesel::sql_query("DELETE FROM users WHERE role = 'funder'").execute_on(c)?;
+            diesel::sql_query("DELETE FROM organisations").execute_on(c)?;
+            let s = outreach::domain::demo::load(c)?;
+            Ok((s.ruby_id, s.county_lines_id))
+        })
+        .await
+        .expect("demo");
+    let (s, impact) = app
+        .get(&format!("/programmes/{}/impact", ids.0), Some(Role::Admin))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{impact}");
+    assert_case_study(&impact);
+    assert_eq!(impact["programme"]["title"], "Ruby");
+    let (_, county) = app
+        .get(&format!("/programmes/{}/impact", ids.1), Some(Role::Admin))
+        .await;
+    assert_eq!(county["total"]["schools"], 0);
+    assert_eq!(
+        county["targets"][0],
+        json!({"measure": "schools", "target": 10, "achieved": 0, "percent": 0})
+    );
+    let (s, again) = app
+        .state
+        .db(outreach::domain::demo::load)
+        .await
+        .map(|_| (StatusCode::OK, ()))
+        .unwrap_or((StatusCode::CONFLICT, ()));
+    assert_eq!(
+        (s, again),
+        (StatusCode::CONFLICT, ()),
+        "the demo loads only into an empty database"
+    );
+}
+
+trait ExecuteOn {
+    fn execute_on(
+        self,
+        c: &mut outreach::db::AnyConnection,
+    ) -> Result<usize, outreach::error::AppError>;
+}
+impl ExecuteOn for diesel::query_builder::SqlQuery {
+    fn execute_on(
+        self,
+        c: &mut outreach::db::AnyConnection,
+    ) -> Result<usize, outreach::error::AppError> {
+        use diesel::RunQueryDsl;
+        Ok(self.execute(c)?)
+    }
+}
+
+pub struct Setup {
+    pub programme: i64,
+}
+
+/// The case study entered by hand through the API.
+pub async fn enter_case_study(app: &TestApp) -> Setup {
+    let admin = Some(Role::Admin);
+    let mut schools = Vec::new();
+    for i in 0..16 {
+        let (s, v) = app.post("/schools", admin, json!({"name": format!("School {i:02}"), "district": if i % 2 == 0 { "South Lakeland" } else { "Barrow-in-Furness" }})).await;
+        assert_eq!(s, StatusCode::CREATED);
+        schools.push(v["id"].as_i64().unwrap());
+    }
+    let (_, venue) = app
+        .post(
+            "/venues",
+            admin,
+            json!({"name": "Brewery Arts Centre", "capacity": 250}),
+        )
+        .await;
+    let venue = venue["id"].as_i64().unwrap();
+    let (_, p) = app.post("/programmes", admin, json!({"title": "Ruby", "year": 2018, "organisation_id": app.organisation_id, "target_schools": 10})).await;
+    let programme = p["id"].as_i64().unwrap();
+    let lead = Some(Role::Lead);
+    let in_school = [
+        (160, 14),
+        (150, 13),
+        (155, 14),
+        (140, 12),
+        (165, 14),
+        (150, 13),
+        (160, 13),
+        (170, 14),
+        (150, 13),
+    ];
+    for (i, (pupils, staff)) in in_school.iter().enumerate() {
+        let day = format!("2018-02-{:02}", i + 1);
+        let show = event(app, programme, json!({"kind": "performance", "school_id": schools[i], "starts_at": format!("{day}T09:30:00Z"), "ends_at": format!("{day}T10:30:00Z")})).await;
+        attend(
+            app,
+            show,
+            json!([{"school_id": schools[i], "pupils": pupils, "staff": staff, "other": 0}]),
+        )
+        .await;
+        let (s, v) = app
+            .post(&format!("/events/{show}/complete"), lead, json!({}))
+            .await;
+        assert_eq!(
+            (s, v["status"].as_str()),
+            (StatusCode::OK, Some("completed"))
+        );
+        let ws = event(app, programme, json!({"kind": "workshop", "school_id": schools[i], "starts_at": format!("{day}T10:45:00+00:00"), "ends_at": format!("{day}T12:00:00+00:00")})).await;
+        attend(
+            app,
+            ws,
+            json!([{"school_id": schools[i], "pupils": 30, "staff": 2}]),
+        )
+        .await;
+        app.post(&format!("/events/{ws}/complete"), lead, json!({}))
+            .await;
+    }
+    let special = event(app, programme, json!({"kind": "performance", "venue_id": venue, "starts_at": "2018-03-15T19:00:00Z", "ends_at": "2018-03-15T20:30:00Z", "capacity": 250})).await;
+    attend(app, special, json!([{"school_id": schools[9], "pupils": 45, "staff": 5, "other": 0}, {"school_id": schools[10], "pupils": 38, "staff": 4, "other": 0}, {"group": "public", "pupils": 0, "staff": 0, "other": 43}])).await;
+    app.post(&format!("/events/{special}/complete"), lead, json!({}))
+        .await;
+    let stream = event(app, programme, json!({"kind": "live_stream", "starts_at": "2018-03-22T13:30:00Z", "ends_at": "2018-03-22T14:45:00Z"})).await;
+    let rows: Vec<Value> = [60, 55, 58, 62, 55]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| json!({"school_id": schools[11 + i], "pupils": p}))
+        .collect();
+    attend(app, stream, Value::Array(rows)).await;
+    app.post(&format!("/events/{stream}/complete"), lead, json!({}))
+        .await;
+    Setup { programme }
+}
+
+pub async fn event(app: &TestApp, programme: i64, body: Value) -> i64 {
+    let (s, v) = app
+        .post(
+            &format!("/programmes/{programme}/events"),
+            Some(Role::Lead),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}: {v}");
+    v["id"].as_i64().unwrap()
+}
+
+pub async fn attend(app: &TestApp, event: i64, rows: Value) {
+    let (s, v) = app
+        .api(
+            Method::PUT,
+            &format!("/events/{event}/attendance"),
+            Some(Role::Lead),
+            Some(rows),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+both!(case_study_entered_by_hand_gives_the_same_figures);
+async fn case_study_entered_by_hand_gives_the_same_figures(app: TestApp) {
+    let setup = enter_case_study(&app).await;
+    let (s, impact) = app
+        .get(
+            &format!("/programmes/{}/impact", setup.programme),
+            Some(Role::Funder),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{impact}");
+    assert_case_study(&impact);
+    assert_eq!(
+        impact["targets"][0],
+        json!({"measure": "schools", "target": 10, "achieved": 16, "percent": 160})
+    );
+    let (_, year) = app.get("/impact/years/2018", Some(Role::Funder)).await;
+    assert_eq!(year["total"]["audience"], 1945);
+    let (_, org) = app
+        .get(
+            &format!("/organisations/{}/impact", app.organisation_id),
+            Some(Role::Funder),
+        )
+        .await;
+    assert_eq!(org["total"]["schools"], 16);
+    assert_eq!(org["programmes"][0]["total"]["events"], 11);
+}
+
+both!(counting_edge_cases_through_the_api);
+async fn counting_edge_cases_through_the_api(app: TestApp) {
+    let admin = Some(Role::Admin);
+    let (_, p) = app
+        .post("/programmes", admin, json!({"title": "Edge", "year": 2020}))
+        .await;
+    let p = p["id"].as_i64().unwrap();
+    let (_, a) = app.post("/schools", admin, json!({"name": "A"})).await;
+    let (_, b) = app.post("/schools", admin, json!({"name": "B"})).await;
+    let (_, v) = app.post("/venues", admin, json!({"name": "Hall"})).await;
+    let (a, b, v) = (
+        a["id"].as_i64().unwrap(),
+        b["id"].as_i64().unwrap(),
+        v["id"].as_i64().unwrap(),
+    );
+    let lead = Some(Role::Lead);
+    // A: in school and at the venue; counted once in the total.
+    let e1 = event(&app, p, json!({"kind": "performance", "school_id": a, "starts_at": "2020-01-10T09:00:00Z", "ends_at": "2020-01-10T10:00:00Z"})).await;
+    attend(
+        &app,
+        e1,
+        json!([{"school_id": a, "pupils": 100, "staff": 5}]),
+    )
+    .await;
+    app.post(&format!("/events/{e1}/complete"), lead, json!({}))
+        .await;
+    let e2 = event(&app, p, json!({"kind": "performance", "venue_id": v, "starts_at": "2020-01-11T19:00:00Z", "ends_at": "2020-01-11T20:00:00Z"})).await;
+    attend(&app, e2, json!([{"school_id": a, "pupils": 10}, {"school_id": b, "pupils": 0, "staff": 0}, {"group": "public", "other": 40}])).await;
+    app.post(&format!("/events/{e2}/complete"), lead, json!({}))
+        .await;
+    // B only had a workshop: participants, not audience, not reached.
+    let e3 = event(&app, p, json!({"kind": "workshop", "school_id": b, "starts_at": "2020-01-12T09:00:00Z", "ends_at": "2020-01-12T10:00:00Z"})).await;
+    attend(
+        &app,
+        e3,
+        json!([{"school_id": b, "pupils": 25, "staff": 1}]),
+    )
+    .await;
+    app.post(&format!("/events/{e3}/complete"), lead, json!({}))
+        .await;
+    // A cancelled and an open event with attendance count nothing.
+    let e4 = event(&app, p, json!({"kind": "performance", "school_id": b, "starts_at": "2020-01-13T09:00:00Z", "ends_at": "2020-01-13T10:00:00Z"})).await;
+    attend(&app, e4, json!([{"school_id": b, "pupils": 500}])).await;
+    let (s, _) = app
+        .post(&format!("/events/{e4}/cancel"), lead, json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let e5 = event(&app, p, json!({"kind": "performance", "school_id": b, "starts_at": "2020-01-14T09:00:00Z", "ends_at": "2020-01-14T10:00:00Z", "status": "draft"})).await;
+    attend(&app, e5, json!([{"school_id": b, "pupils": 700}])).await;
+    let (_, impact) = app.get(&format!("/programmes/{p}/impact"), admin).await;
+    assert_eq!(
+        impact["by_delivery"]["in_school"],
+        json!({"events": 1, "schools": 1, "audience": 105, "pupils": 100})
+    );
+    assert_eq!(
+        impact["by_delivery"]["venue"],
+        json!({"events": 1, "schools": 1, "audience": 50, "pupils": 10})
+    );
+    assert_eq!(
+        impact["total"],
+        json!({"events": 2, "schools": 1, "audience": 155, "pupils": 110})
+    );
+    assert_eq!(
+        impact["workshops"],
+        json!({"events": 1, "participants": 26})
+    );
+}
+
+both!(bad_attendance_changes_nothing);
+async fn bad_attendance_changes_nothing(app: TestApp) {
+    let (_, p) = app
+        .post(
+            "/programmes",
+            Some(Role::Admin),
+            json!({"title": "T", "year": 2020}),
+        )
+        .await;
+    let p = p["id"].as_i64().unwrap();
+    let s = app.school_id;
+    let e = event(&app, p, json!({"kind": "performance", "school_id": s, "starts_at": "2020-01-10T09:00:00Z", "ends_at": "2020-01-10T10:00:00Z"})).await;
+    attend(&app, e, json!([{"school_id": s, "pupils": 10, "staff": 1}])).await;
+    let audit_before = app.count("audit_entries").await;
+    let cases = [
+        (json!([{"school_id": s, "pupils": -1}]), "rows[0].pupils"),
+        (
+            json!([{"school_id": s, "pupils": "lots"}]),
+            "rows[0].pupils",
+        ),
+        (
+            json!([{"school_id": 99999, "pupils": 5}]),
+            "rows[0].school_id",
+        ),
+        (json!([{"pupils": 5}]), "rows[0].school_id"),
+        (
+            json!([{"school_id": s, "group": "public", "pupils": 5}]),
+            "rows[0].group",
+        ),
+        (
+            json!([{"school_id": s, "pupils": 5}, {"school_id": s, "pupils": 6}]),
+            "rows[1].school_id",
+        ),
+        (
+            json!([{"group": "x".repeat(101), "other": 5}]),
+            "rows[0].group",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, v) = app
+            .api(
+                Method::PUT,
+                &format!("/events/{e}/attendance"),
+                Some(Role::Lead),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+        assert!(
+            v["error"]["fields"][field].is_string(),
+            "{body} should name {field}: {v}"
+        );
+    }
+    let (status, _) = app
+        .api(
+            Method::PUT,
+            &format!("/events/{e}/attendance"),
+            Some(Role::Lead),
+            Some(json!({"school_id": s})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = app
+        .api(
+            Method::PUT,
+            "/events/99999/attendance",
+            Some(Role::Lead),
+            Some(json!([])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, rows) = app
+        .get(&format!("/events/{e}/attendance"), Some(Role::Lead))
+        .await;
+    assert_eq!(
+        rows["items"],
+        json!([{"school_id": s, "school_name": "Seed School", "group": null, "pupils": 10, "staff": 1, "other": 0}])
+    );
+    assert_eq!(app.count("audit_entries").await, audit_before);
+    // Attendance on a cancelled event is refused.
+    app.post(&format!("/events/{e}/cancel"), Some(Role::Lead), json!({}))
+        .await;
+    let (status, v) = app
+        .api(
+            Method::PUT,
+            &format!("/events/{e}/attendance"),
+            Some(Role::Lead),
+            Some(json!([{"school_id": s, "pupils": 3}])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(app.count("attendance").await, 1);
+}
+
+both!(attendance_corrections_are_audited);
+async fn attendance_corrections_are_audited(app: TestApp) {
+    let (_, p) = app
+        .post(
+            "/programmes",
+            Some(Role::Admin),
+            json!({"title": "T", "year": 2020}),
+        )
+        .await;
+    let p = p["id"].as_i64().unwrap();
+    let s = app.school_id;
+    let e = event(&app, p, json!({"kind": "performance", "school_id": s, "starts_at": "2020-01-10T09:00:00Z", "ends_at": "2020-01-10T10:00:00Z"})).await;
+    attend(&app, e, json!([{"school_id": s, "pupils": 10}])).await;
+    attend(&app, e, json!([{"school_id": s, "pupils": 12}])).await;
+    let entries: Vec<(Option<String>, Option<String>)> = app
+        .with_db(move |c| {
+            use diesel::prelude::*;
+            use outreach::db::schema::audit_entries as a;
+            a::table
+                .filter(a::entity.eq("attendance"))
+                .filter(a::entity_id.eq(e as i32))
+                .order(a::id.asc())
+                .select((a::before_value, a::after_value))
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(entries.len(), 2);
+    assert!(entries[1].0.as_deref().unwrap().contains("\"pupils\":10"));
+    assert!(entries[1].1.as_deref().unwrap().contains("\"pupils\":12"));
+}
+
+both!(event_rules);
+async fn event_rules(app: TestApp) {
+    let (_, p) = app
+        .post(
+            "/programmes",
+            Some(Role::Admin),
+            json!({"title": "T", "year": 2020}),
+        )
+        .await;
+    let p = p["id"].as_i64().unwrap();
+    let s = app.school_id;
+    let before = app.count("events").await;
+    let cases = [
+        (
+            json!({"kind": "performance", "school_id": s, "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T09:00:00Z"}),
+            "ends_at",
+        ),
+        (
+            json!({"kind": "performance", "school_id": s, "starts_at": "2020-01-10T10:00:00", "ends_at": "2020-01-10T11:00:00Z"}),
+            "starts_at",
+        ),
+        (
+            json!({"kind": "live_stream", "school_id": s, "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z"}),
+            "school_id",
+        ),
+        (
+            json!({"kind": "performance", "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z"}),
+            "school_id",
+        ),
+        (
+            json!({"kind": "performance", "school_id": 99999, "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z"}),
+            "school_id",
+        ),
+        (
+            json!({"kind": "circus", "school_id": s, "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z"}),
+            "kind",
+        ),
+        (
+            json!({"kind": "performance", "school_id": s, "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z", "capacity": -1}),
+            "capacity",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, v) = app
+            .post(
+                &format!("/programmes/{p}/events"),
+                Some(Role::Lead),
+                body.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+        assert!(
+            v["error"]["fields"][field].is_string(),
+            "{body} should name {field}: {v}"
+        );
+    }
+    let (status, _) = app.post("/programmes/99999/events", Some(Role::Lead), json!({"kind": "live_stream", "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("events").await, before);
+    // Times keep their offset: 10:00+01:00 is 09:00 UTC.
+    let e = event(&app, p, json!({"kind": "live_stream", "starts_at": "2020-06-10T10:00:00+01:00", "ends_at": "2020-06-10T11:00:00+01:00"})).await;
+    let (_, v) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
+    assert_eq!(v["starts_at"], "2020-06-10T09:00:00Z");
+    let future = event(&app, p, json!({"kind": "live_stream", "starts_at": "2999-01-10T10:00:00Z", "ends_at": "2999-01-10T11:00:00Z"})).await;
+    let (status, _) = app
+        .post(
+            &format!("/events/{future}/complete"),
+            Some(Role::Lead),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "an event that has not started cannot be completed"
+    );
+    app.post(
+        &format!("/events/{e}/complete"),
+        Some(Role::Lead),
+        json!({}),
+    )
+    .await;
+    let (status, _) = app
+        .post(&format!("/events/{e}/cancel"), Some(Role::Lead), json!({}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a completed event cannot be cancelled"
+    );
+}
+
+both!(delivery_roles);
+async fn delivery_roles(app: TestApp) {
+    let (_, p) = app
+        .post(
+            "/programmes",
+            Some(Role::Admin),
+            json!({"title": "Mine", "year": 2020, "organisation_id": app.organisation_id}),
+        )
+        .await;
+    let p = p["id"].as_i64().unwrap();
+    let (_, other_org) = app
+        .post(
+            "/organisations",
+            Some(Role::Admin),
+            json!({"name": "Other"}),
+        )
+        .await;
+    let (_, q) = app
+        .post(
+            "/programmes",
+            Some(Role::Admin),
+            json!({"title": "Theirs", "year": 2020, "organisation_id": other_org["id"]}),
+        )
+        .await;
+    let q = q["id"].as_i64().unwrap();
+    let e = event(&app, p, json!({"kind": "live_stream", "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z"})).await;
+    let body = json!({"kind": "live_stream", "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z"});
+    for role in [Role::School, Role::Funder] {
+        let (s, _) = app
+            .post(&format!("/programmes/{p}/events"), Some(role), body.clone())
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _) = app
+            .api(
+                Method::PUT,
+                &format!("/events/{e}/attendance"),
+                Some(role),
+                Some(json!([])),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _) = app
+            .post(&format!("/events/{e}/complete"), Some(role), json!({}))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+    let (s, _) = app
+        .get(&format!("/programmes/{p}/impact"), Some(Role::School))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app
+        .get(&format!("/programmes/{p}/impact"), Some(Role::Funder))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app
+        .get(&format!("/programmes/{q}/impact"), Some(Role::Funder))
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "a funder never sees another organisation's figures"
+    );
+    let (s, _) = app
+        .get(
+            &format!("/organisations/{}/impact", other_org["id"]),
+            Some(Role::Funder),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app.get(&format!("/programmes/{p}/impact"), None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
