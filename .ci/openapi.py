@@ -24,14 +24,24 @@ FIELDS = {
     "priorities": ({"title": "string", "aims": "string"}, ["title"]),
     "targets": ({"measure": "string", "value": "integer", "description": "string"}, ["measure", "value"]),
     "tokens": ({"label": "string"}, []),
+    "events": ({"kind": "string", "starts_at": "string", "ends_at": "string", "school_id": "integer", "venue_id": "integer",
+                "capacity": "integer", "needs_approval": "boolean", "status": "string", "title": "string"}, ["kind", "starts_at", "ends_at"]),
+    "feedback": ({"programme_id": "integer", "event_id": "integer", "school_id": "integer", "role": "string", "quote": "string",
+                  "rating": "integer", "consent": "boolean"}, ["programme_id", "role", "quote", "consent"]),
+    "moderate": ({"moderation": "string", "featured": "boolean"}, []),
+    "outcomes": ({"text": "string"}, ["text"]),
 }
-ACTIONS = ("archive", "restore", "revoke")
+ACTIONS = ("archive", "restore", "revoke", "complete", "cancel", "moderate")
 
 
 def body_for(path):
     last = [s for s in path.split("/") if s and not s.startswith("{")][-1]
     if "import" in path:
         return {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+    if last == "attendance":
+        row = {"type": "object", "properties": {k: {"type": t} for k, t in (("school_id", "integer"), ("group", "string"),
+               ("pupils", "integer"), ("staff", "integer"), ("other", "integer"))}}
+        return {"required": True, "content": {"application/json": {"schema": {"type": "array", "items": row}}}}
     if last in FIELDS:
         props, req = FIELDS[last]
         schema = {"type": "object", "required": req, "properties": {k: {"type": v} for k, v in props.items()}}

@@ -206,3 +206,24 @@ pub fn replace(
         Ok(after)
     })
 }
+
+/// People recorded at each of the given events.
+pub fn people_by_event(
+    conn: &mut AnyConnection,
+    event_ids: &[i32],
+) -> AppResult<std::collections::HashMap<i32, i64>> {
+    let rows: Vec<(i32, i32, i32, i32)> = attendance::table
+        .filter(attendance::event_id.eq_any(event_ids))
+        .select((
+            attendance::event_id,
+            attendance::pupils,
+            attendance::staff,
+            attendance::other_adults,
+        ))
+        .load(conn)?;
+    let mut out = std::collections::HashMap::new();
+    for (e, p, s, o) in rows {
+        *out.entry(e).or_insert(0) += i64::from(p) + i64::from(s) + i64::from(o);
+    }
+    Ok(out)
+}

@@ -53,6 +53,14 @@ pub struct Event {
 }
 
 impl Event {
+    pub fn is_cancelled(&self) -> bool {
+        self.status == EventStatus::Cancelled
+    }
+
+    pub fn is_completed(&self) -> bool {
+        self.status == EventStatus::Completed
+    }
+
     /// Where it happens, for people: the school, the venue, or "Live stream".
     pub fn place(&self) -> String {
         self.school_name
@@ -328,4 +336,18 @@ pub fn cancel(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Eve
             _ => set_status(conn, actor, id, EventStatus::Cancelled, true),
         }
     })
+}
+
+/// Expected pupils and staff of the live bookings of an event, by school: a hint for the
+/// attendance grid, never data.
+pub fn expected_by_school(
+    conn: &mut AnyConnection,
+    event_id: i32,
+) -> AppResult<Vec<(i32, i32, i32)>> {
+    use crate::db::schema::bookings;
+    Ok(bookings::table
+        .filter(bookings::event_id.eq(event_id))
+        .filter(bookings::status.eq("confirmed"))
+        .select((bookings::school_id, bookings::pupils, bookings::staff))
+        .load(conn)?)
 }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod demo;
 pub mod events;
 pub mod feedback;
+pub mod feedback_links;
 pub mod import;
 pub mod input;
 pub mod list;

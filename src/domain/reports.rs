@@ -230,3 +230,46 @@ pub fn group_impact(
         workshops: all.workshops,
     })
 }
+
+/// Schools reached, counted by district (largest first).
+pub fn districts(conn: &mut AnyConnection, counts: &Counts) -> AppResult<Vec<(String, i64)>> {
+    use crate::db::schema::schools;
+    let mut by: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    let ids: Vec<i32> = counts.schools.iter().map(|s| s.school_id).collect();
+    for chunk in ids.chunks(5_000) {
+        let names: Vec<String> = schools::table
+            .filter(schools::id.eq_any(chunk))
+            .select(schools::district)
+            .load(conn)?;
+        for d in names {
+            let d = if d.trim().is_empty() {
+                "District not recorded".to_string()
+            } else {
+                d
+            };
+            *by.entry(d).or_insert(0) += 1;
+        }
+    }
+    let mut out: Vec<(String, i64)> = by.into_iter().collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(out)
+}
+
+/// Each year's totals for the programmes the actor may see (of one organisation if given).
+pub fn by_year(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    organisation_id: Option<i32>,
+    now: NaiveDateTime,
+) -> AppResult<Vec<(i32, Figures, Workshops)>> {
+    let list = programme_ids(conn, actor, None, organisation_id)?;
+    let mut years: Vec<i32> = list.iter().map(|p| p.2).collect();
+    years.dedup();
+    let mut out = Vec::new();
+    for y in years {
+        let ids: Vec<i32> = list.iter().filter(|p| p.2 == y).map(|p| p.0).collect();
+        let c = counts(conn, &ids, now)?;
+        out.push((y, c.total, c.workshops));
+    }
+    Ok(out)
+}

@@ -35,14 +35,16 @@ pub struct PageCtx {
 fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     match role {
         Role::School => vec![("Home", "/")],
-        Role::Funder => vec![("Home", "/"), ("Programmes", "/programmes")],
+        Role::Funder => vec![("Impact", "/impact"), ("Programmes", "/programmes")],
         Role::Lead => vec![
             ("Programmes", "/programmes"),
+            ("Impact", "/impact"),
             ("Schools", "/schools"),
             ("Venues", "/venues"),
         ],
         Role::Admin => vec![
             ("Programmes", "/programmes"),
+            ("Impact", "/impact"),
             ("Schools", "/schools"),
             ("Venues", "/venues"),
             ("Organisations", "/organisations"),

@@ -5,6 +5,7 @@ mod harness;
 mod api_directory;
 mod auth;
 mod cli;
+mod delivery_pages;
 mod impact;
 mod import;
 mod pages;

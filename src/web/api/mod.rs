@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod delivery;
 pub mod directory;
+pub mod feedback;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -22,6 +23,7 @@ pub fn routes() -> Router<AppState> {
     use accounts as a;
     use delivery as v;
     use directory as d;
+    use feedback as f;
     Router::new()
         .route("/me", get(a::me))
         .route(
@@ -69,6 +71,16 @@ pub fn routes() -> Router<AppState> {
             "/events/{id}/attendance",
             get(v::get_attendance).put(v::put_attendance),
         )
+        .route("/programmes/{id}/feedback", get(f::list))
+        .route("/programmes/{id}/feedback/summary", get(f::summary))
+        .route(
+            "/programmes/{id}/outcomes",
+            get(f::statements).post(f::add_statement),
+        )
+        .route("/feedback", post(f::create))
+        .route("/feedback/{id}", get(f::get))
+        .route("/feedback/{id}/moderate", post(f::moderate))
+        .route("/bookings/{id}/feedback-link", get(f::link))
         .route("/impact/years/{year}", get(v::year_impact))
         .route("/organisations/{id}/impact", get(v::organisation_impact))
         .route("/users", get(a::list_users).post(a::create_user))

@@ -152,7 +152,10 @@ pub async fn home(ctx: Ctx, CurrentUser(user): CurrentUser) -> AppResult<Respons
         ),
         Role::Funder => (
             "Programmes shared with your organisation.".to_string(),
-            vec![Card { title: "Programmes", text: "The rounds your organisation funds, with their targets.", href: "/programmes" }],
+            vec![
+                Card { title: "Impact", text: "Your organisation's figures: by programme, by year, and in total.", href: "/impact" },
+                Card { title: "Programmes", text: "The rounds your organisation funds, with their targets.", href: "/programmes" },
+            ],
         ),
         Role::School => (
             "Your school's account is ready. Offers of visits, performances and live streams will be listed here as your theatre company publishes them.".to_string(),

@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod auth;
+pub mod delivery;
+pub mod impact;
 pub mod import;
 pub mod organisations;
 pub mod programmes;
@@ -65,6 +67,16 @@ pub fn routes() -> Router<AppState> {
         .route("/programmes/{id}/edit", get(programmes::edit_form))
         .route("/programmes/{id}/archive", post(programmes::archive))
         .route("/programmes/{id}/restore", post(programmes::restore))
+        .route("/programmes/{id}/events", post(delivery::create_event))
+        .route("/programmes/{id}/events/new", get(delivery::new_event))
+        .route("/events/{id}", get(delivery::show_event))
+        .route("/events/{id}/attendance", post(delivery::save_attendance))
+        .route("/events/{id}/complete", post(delivery::complete))
+        .route("/events/{id}/cancel", post(delivery::cancel))
+        .route("/programmes/{id}/impact", get(impact::programme))
+        .route("/impact", get(impact::landing))
+        .route("/impact/years/{year}", get(impact::year))
+        .route("/organisations/{id}/impact", get(impact::organisation))
         .route("/users", get(users::list).post(users::create))
         .route("/users/new", get(users::new_form))
         .route("/users/{id}", get(users::edit_form).post(users::update))

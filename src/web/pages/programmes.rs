@@ -11,8 +11,11 @@ use crate::domain::list::ListQuery;
 use crate::domain::organisations as orgs;
 use crate::domain::programmes::{self, Programme};
 use crate::domain::types::ProgrammeStatus;
+use crate::domain::{attendance, events};
 use crate::error::{AppResult, FieldErrors};
+use crate::impact::narrative::thousands;
 use crate::web::auth::{Reader, Staff};
+use crate::web::pages::delivery::local;
 use crate::web::pages::{confirmed, done, form_input, form_outcome};
 use crate::web::view::{
     ArchiveAction, Cell, Ctx, FieldsBuilder, FormField, FormView, ListView, PageCtx, RenderPage,
@@ -220,6 +223,16 @@ pub async fn create(
     }
 }
 
+pub struct EventLine {
+    pub id: i32,
+    pub when: String,
+    pub kind: String,
+    pub place: String,
+    pub status: String,
+    pub status_key: &'static str,
+    pub people: String,
+}
+
 #[derive(Template)]
 #[template(path = "programme.html")]
 struct ProgrammePage {
@@ -228,6 +241,9 @@ struct ProgrammePage {
     priority: Option<String>,
     dates: String,
     targets: Vec<(&'static str, i32)>,
+    events: Vec<EventLine>,
+    page: i64,
+    pages: i64,
 }
 
 pub async fn show(
@@ -235,9 +251,11 @@ pub async fn show(
     ctx: Ctx,
     Reader(user): Reader,
     Path(id): Path<i32>,
+    Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     let actor = user.actor();
-    let (p, priority) = app
+    let params = q.params();
+    let (p, priority, events, people) = app
         .db(move |c| {
             let p = programmes::get(c, &actor, id)?;
             let priority = match p.priority_id {
@@ -247,9 +265,29 @@ pub async fn show(
                     .map(|(_, _, t)| t),
                 None => None,
             };
-            Ok((p, priority))
+            let events = events::list_for_programme(c, id, &params)?;
+            let ids: Vec<i32> = events.items.iter().map(|e| e.id).collect();
+            let people = attendance::people_by_event(c, &ids)?;
+            Ok((p, priority, events, people))
         })
         .await?;
+    let tz = app.config.time_zone;
+    let lines = events
+        .items
+        .iter()
+        .map(|e| EventLine {
+            id: e.id,
+            when: local(e.starts_at, tz),
+            kind: e.kind.to_string(),
+            place: e.place(),
+            status: e.status.to_string(),
+            status_key: e.status.as_str(),
+            people: people
+                .get(&e.id)
+                .map(|n| thousands(*n))
+                .unwrap_or_else(|| "—".into()),
+        })
+        .collect();
     let targets = [
         ("Schools", p.target_schools),
         ("Audience", p.target_audience),
@@ -264,6 +302,9 @@ pub async fn show(
         priority,
         targets,
         p,
+        events: lines,
+        page: events.page,
+        pages: events.pages(),
     }
     .page()
 }

@@ -1,0 +1,148 @@
+//! API of feedback: quotes, moderation, outcome statements, summaries and feedback links.
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::feedback::{self, Filter};
+use crate::domain::feedback_links;
+use crate::domain::list::ListQuery;
+use crate::domain::programmes;
+use crate::domain::types::Moderation;
+use crate::error::{AppError, AppResult};
+use crate::web::api::{created, ok, JsonInput};
+use crate::web::auth::{CurrentUser, Reader, Staff};
+
+pub async fn create(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    JsonInput(input): JsonInput,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let f = app
+        .db(move |c| {
+            let parsed = feedback::parse(c, &input, true)?;
+            feedback::create(c, Some(&actor), "lead", parsed)
+        })
+        .await?;
+    Ok(created(f))
+}
+
+#[derive(Deserialize)]
+pub struct FeedbackQuery {
+    #[serde(flatten)]
+    list: ListQuery,
+    /// `published` or `featured`; staff see everything by default.
+    filter: Option<String>,
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i32>,
+    Query(q): Query<FeedbackQuery>,
+) -> AppResult<Response> {
+    let filter = match q.filter.as_deref() {
+        None | Some("all") => Filter::All,
+        Some("published") => Filter::Published,
+        Some("featured") => Filter::Featured,
+        Some(_) => {
+            return Err(AppError::field(
+                "filter",
+                "must be all, published or featured",
+            ))
+        }
+    };
+    let (actor, params) = (user.actor(), q.list.params());
+    Ok(ok(app
+        .db(move |c| feedback::list(c, &actor, id, &params, filter))
+        .await?))
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    Ok(ok(app.db(move |c| feedback::get(c, &actor, id)).await?))
+}
+
+/// `{"moderation": "approved"|"rejected"|"pending", "featured": true|false}`; either may be left out.
+pub async fn moderate(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    JsonInput(input): JsonInput,
+) -> AppResult<Response> {
+    let mut v = input.validator();
+    let moderation = v.choice_opt::<Moderation>("moderation");
+    let featured = input.has("featured").then(|| v.flag("featured"));
+    v.finish()?;
+    let actor = user.actor();
+    Ok(ok(app
+        .db(move |c| feedback::moderate(c, &actor, id, moderation, featured))
+        .await?))
+}
+
+pub async fn statements(
+    State(app): State<AppState>,
+    Reader(user): Reader,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let items = app
+        .db(move |c| {
+            programmes::get(c, &actor, id)?;
+            feedback::statements(c, id)
+        })
+        .await?;
+    Ok(ok(serde_json::json!({ "items": items })))
+}
+
+pub async fn add_statement(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    JsonInput(input): JsonInput,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    Ok(created(
+        app.db(move |c| feedback::add_statement(c, &actor, id, &input))
+            .await?,
+    ))
+}
+
+pub async fn summary(
+    State(app): State<AppState>,
+    Reader(user): Reader,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let s = app
+        .db(move |c| {
+            programmes::get(c, &actor, id)?;
+            feedback::summary(c, id)
+        })
+        .await?;
+    Ok(ok(s))
+}
+
+/// The booking's feedback link, for staff or the booking's school.
+pub async fn link(
+    State(app): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let base = app.config.base_url.clone();
+    let link = app
+        .db(move |c| feedback_links::link_for_booking(c, &actor, id))
+        .await?;
+    Ok(ok(serde_json::json!({
+        "booking_id": link.booking_id,
+        "url": format!("{base}/feedback/{}", link.token),
+        "expires_at": link.expires_at.and_utc(),
+    })))
+}

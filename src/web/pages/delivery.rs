@@ -1,0 +1,439 @@
+//! Pages of events and their attendance (staff enter; funders may read).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+
+use crate::app::AppState;
+use crate::domain::input::{Input, TextEnum};
+use crate::domain::types::{EventKind, EventStatus};
+use crate::domain::{attendance, audit, events, programmes, schools, venues};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::web::auth::{Reader, Staff};
+use crate::web::pages::{confirmed, done, form_input, form_outcome};
+use crate::web::view::{Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
+
+/// A moment in the install's time zone, for people.
+pub fn local(t: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> String {
+    t.with_timezone(&tz)
+        .format("%a %-d %b %Y, %H:%M")
+        .to_string()
+}
+
+#[derive(Template)]
+#[template(path = "event_form.html")]
+struct EventFormPage {
+    ctx: PageCtx,
+    programme_id: i32,
+    programme_title: String,
+    fields: Vec<FormField>,
+    message: Option<String>,
+}
+
+async fn event_form(
+    app: &AppState,
+    ctx: PageCtx,
+    programme_id: i32,
+    programme_title: String,
+    input: &Input,
+    errors: &FieldErrors,
+) -> AppResult<EventFormPage> {
+    let (school_choices, venue_choices) = app
+        .db(|c| {
+            let mut s = vec![(String::new(), "— not at a school —".to_string())];
+            s.extend(
+                schools::all(c)?
+                    .into_iter()
+                    .map(|(id, n)| (id.to_string(), n)),
+            );
+            let params = crate::domain::list::ListQuery {
+                per_page: Some("200".into()),
+                ..Default::default()
+            }
+            .params();
+            let mut v = vec![(String::new(), "— not at a venue —".to_string())];
+            v.extend(
+                venues::list(c, &params)?
+                    .items
+                    .into_iter()
+                    .map(|v| (v.id.to_string(), v.name)),
+            );
+            Ok((s, v))
+        })
+        .await?;
+    let mut f = FieldsBuilder::new(input, errors);
+    f.choice::<EventKind>("kind", "Kind", None);
+    f.required("starts_at", "Starts", "datetime-local")
+        .hint("In the install's time zone.");
+    f.required("ends_at", "Ends", "datetime-local");
+    f.select("school_id", "At a school", school_choices)
+        .hint("An in-school performance or workshop.");
+    f.select("venue_id", "Or at a venue", venue_choices)
+        .hint("Leave both empty for a live stream.");
+    f.add("capacity", "Capacity (places)", "number");
+    f.add("title", "Title", "text")
+        .hint("Optional, e.g. “Special performance”.");
+    f.add(
+        "needs_approval",
+        "Requests need the lead's approval",
+        "checkbox",
+    );
+    let mut status = vec![];
+    for s in [
+        EventStatus::Open,
+        EventStatus::Draft,
+        EventStatus::Confirmed,
+    ] {
+        status.push((s.as_str().to_string(), s.label().to_string()));
+    }
+    f.select("status", "Status", status)
+        .hint("Draft hides it from schools.");
+    Ok(EventFormPage {
+        ctx,
+        programme_id,
+        programme_title,
+        fields: f.finish(),
+        message: None,
+    })
+}
+
+pub async fn new_event(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let p = app.db(move |c| programmes::get(c, &actor, id)).await?;
+    let input = Input::from_pairs([("kind", "performance"), ("status", "open")]);
+    event_form(
+        &app,
+        ctx.titled("Add an event"),
+        id,
+        p.title,
+        &input,
+        &FieldErrors::new(),
+    )
+    .await?
+    .page()
+}
+
+pub async fn create_event(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let input = form_input(pairs);
+    let (actor, submitted, tz) = (user.actor(), input.clone(), app.config.time_zone);
+    let p = {
+        let actor = actor.clone();
+        app.db(move |c| programmes::get(c, &actor, id)).await?
+    };
+    let result = app
+        .db(move |c| {
+            let parsed = events::parse(c, &submitted, Some(tz))?;
+            events::create(c, &actor, id, parsed)
+        })
+        .await;
+    match form_outcome(result)? {
+        Ok(e) => Ok(done(&format!("/events/{}", e.id), "created")),
+        Err((errors, message)) => {
+            let mut page = event_form(
+                &app,
+                ctx.titled("Add an event"),
+                id,
+                p.title,
+                &input,
+                &errors,
+            )
+            .await?;
+            page.message = Some(message);
+            page.page_with(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
+}
+
+pub struct GridRow {
+    pub school_id: String,
+    pub group: String,
+    pub pupils: String,
+    pub staff: String,
+    pub other: String,
+    pub hint: String,
+    pub pupils_hint: String,
+    pub staff_hint: String,
+    pub error: Option<String>,
+}
+
+impl GridRow {
+    fn blank() -> GridRow {
+        GridRow {
+            school_id: String::new(),
+            group: String::new(),
+            pupils: String::new(),
+            staff: String::new(),
+            other: String::new(),
+            hint: String::new(),
+            pupils_hint: String::new(),
+            staff_hint: String::new(),
+            error: None,
+        }
+    }
+
+    pub fn has_error(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "event.html")]
+struct EventPage {
+    ctx: PageCtx,
+    e: events::Event,
+    programme_title: String,
+    status_key: &'static str,
+    when: String,
+    can_complete: bool,
+    schools: Vec<(String, String)>,
+    rows: Vec<GridRow>,
+    /// What is recorded, read-only: who, pupils, staff, other adults.
+    saved: Vec<(String, i32, i32, i32)>,
+    message: Option<String>,
+    history: Vec<(String, String, String)>,
+}
+
+const SPARE_ROWS: usize = 3;
+
+async fn event_page(
+    app: &AppState,
+    ctx: Ctx,
+    user: &crate::domain::users::User,
+    id: i32,
+    submitted: Option<(Vec<Input>, FieldErrors)>,
+) -> AppResult<EventPage> {
+    let actor = user.actor();
+    let (e, p, saved, expected, schools_all, history) = app
+        .db(move |c| {
+            let e = events::get(c, id)?;
+            let p = programmes::get(c, &actor, e.programme_id)?;
+            Ok((
+                e,
+                p,
+                attendance::for_event(c, id)?,
+                events::expected_by_school(c, id)?,
+                schools::all(c)?,
+                audit::for_entity(c, "attendance", id)?,
+            ))
+        })
+        .await?;
+    let tz = app.config.time_zone;
+    let expected: HashMap<i32, (i32, i32)> = expected
+        .into_iter()
+        .map(|(s, p, st)| (s, (p, st)))
+        .collect();
+    let mut rows: Vec<GridRow> = match &submitted {
+        Some((inputs, errors)) => inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| {
+                let get = |k: &str| input.get(k).unwrap_or("").to_string();
+                let error = errors
+                    .iter()
+                    .find(|(k, _)| k.starts_with(&format!("rows[{i}].")))
+                    .map(|(_, v)| v.clone());
+                GridRow {
+                    school_id: get("school_id"),
+                    group: get("group"),
+                    pupils: get("pupils"),
+                    staff: get("staff"),
+                    other: get("other"),
+                    error,
+                    ..GridRow::blank()
+                }
+            })
+            .collect(),
+        None => saved
+            .iter()
+            .map(|r| GridRow {
+                school_id: r.school_id.map(|v| v.to_string()).unwrap_or_default(),
+                group: r.group.clone().unwrap_or_default(),
+                pupils: r.pupils.to_string(),
+                staff: r.staff.to_string(),
+                other: r.other.to_string(),
+                ..GridRow::blank()
+            })
+            .collect(),
+    };
+    if submitted.is_none() {
+        // Booked schools without a row yet: a row each, with the booking's numbers as a hint only.
+        for (school, (pupils, staff)) in &expected {
+            if !saved.iter().any(|r| r.school_id == Some(*school)) {
+                rows.push(GridRow {
+                    school_id: school.to_string(),
+                    hint: format!("Booked for {pupils} pupils and {staff} staff"),
+                    pupils_hint: pupils.to_string(),
+                    staff_hint: staff.to_string(),
+                    ..GridRow::blank()
+                });
+            }
+        }
+        for _ in 0..SPARE_ROWS {
+            rows.push(GridRow::blank());
+        }
+    }
+    let history = history
+        .into_iter()
+        .map(|h| {
+            let when = local(h.at.and_utc(), tz);
+            let who = h.user_name.unwrap_or_else(|| "command line".into());
+            let change = format!(
+                "{} → {}",
+                summarise(h.before_value.as_deref()),
+                summarise(h.after_value.as_deref())
+            );
+            (when, who, change)
+        })
+        .collect();
+    let title = format!("{} · {}", e.kind, e.place());
+    Ok(EventPage {
+        ctx: ctx.titled(title),
+        programme_title: format!("{} {}", p.title, p.year),
+        status_key: e.status.as_str(),
+        when: format!(
+            "{} – {}",
+            local(e.starts_at, tz),
+            e.ends_at.with_timezone(&tz).format("%H:%M")
+        ),
+        can_complete: !matches!(e.status, EventStatus::Completed | EventStatus::Cancelled),
+        schools: schools_all
+            .into_iter()
+            .map(|(i, n)| (i.to_string(), n))
+            .collect(),
+        rows,
+        saved: saved
+            .iter()
+            .map(|r| {
+                (
+                    r.school_name
+                        .clone()
+                        .or(r.group.clone())
+                        .unwrap_or_default(),
+                    r.pupils,
+                    r.staff,
+                    r.other,
+                )
+            })
+            .collect(),
+        message: submitted
+            .map(|_| "Please correct the rows marked below; nothing was saved.".to_string()),
+        history,
+        e,
+    })
+}
+
+/// An attendance snapshot as a short line: "School A 120/8/0; public 0/0/40".
+fn summarise(json: Option<&str>) -> String {
+    let Some(rows) = json.and_then(|j| serde_json::from_str::<Vec<serde_json::Value>>(j).ok())
+    else {
+        return "nothing".into();
+    };
+    if rows.is_empty() {
+        return "nothing".into();
+    }
+    rows.iter()
+        .map(|r| {
+            let who = r["school_name"]
+                .as_str()
+                .or(r["group"].as_str())
+                .unwrap_or("?");
+            format!("{who} {}/{}/{}", r["pupils"], r["staff"], r["other"])
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub async fn show_event(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Reader(user): Reader,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    event_page(&app, ctx, &user, id, None).await?.page()
+}
+
+/// The grid's rows from its form fields (`school_id_0`, `pupils_0`, …).
+fn grid_inputs(input: &Input) -> Vec<Input> {
+    let n: usize = input
+        .get("rows")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+        .min(500);
+    (0..n)
+        .map(|i| {
+            Input::from_pairs(
+                ["school_id", "group", "pupils", "staff", "other"]
+                    .iter()
+                    .map(|k| {
+                        (
+                            k.to_string(),
+                            input.get(&format!("{k}_{i}")).unwrap_or("").to_string(),
+                        )
+                    }),
+            )
+        })
+        .collect()
+}
+
+pub async fn save_attendance(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let rows = grid_inputs(&form_input(pairs));
+    let (actor, submitted) = (user.actor(), rows.clone());
+    let result = app
+        .db(move |c| {
+            let parsed = attendance::parse(&submitted)?;
+            attendance::replace(c, &actor, id, parsed)
+        })
+        .await;
+    match result {
+        Ok(_) => Ok(done(&format!("/events/{id}#attendance"), "saved")),
+        Err(AppError::Invalid { fields, .. }) => {
+            event_page(&app, ctx, &user, id, Some((rows, fields)))
+                .await?
+                .page_with(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn complete(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    app.db(move |c| events::complete(c, &actor, id)).await?;
+    Ok(done(&format!("/events/{id}"), "saved"))
+}
+
+pub async fn cancel(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    confirmed(&pairs)?;
+    let actor = user.actor();
+    app.db(move |c| events::cancel(c, &actor, id)).await?;
+    Ok(done(&format!("/events/{id}"), "saved"))
+}

@@ -1,0 +1,300 @@
+//! Impact pages: a programme's figures, and the same rolled up per year and per
+//! organisation with a year-on-year comparison. Every number comes from `impact`.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::app::{now, AppState};
+use crate::domain::feedback::{self, Filter};
+use crate::domain::list::ListQuery;
+use crate::domain::types::Role;
+use crate::domain::{organisations as orgs, reports};
+use crate::error::{AppError, AppResult};
+use crate::impact::narrative::thousands;
+use crate::impact::{ByDelivery, Figures, Workshops};
+use crate::web::auth::Reader;
+use crate::web::charts;
+use crate::web::view::{Ctx, PageCtx, RenderPage};
+
+pub struct TableRow {
+    pub label: &'static str,
+    pub events: String,
+    pub schools: String,
+    pub audience: String,
+    pub pupils: String,
+    pub total: bool,
+}
+
+fn table(by: &ByDelivery, total: &Figures) -> Vec<TableRow> {
+    let row = |label, f: &Figures, total| TableRow {
+        label,
+        events: thousands(f.events),
+        schools: thousands(f.schools),
+        audience: thousands(f.audience),
+        pupils: thousands(f.pupils),
+        total,
+    };
+    vec![
+        row("In school", &by.in_school, false),
+        row("Venue", &by.venue, false),
+        row("Live stream", &by.live_stream, false),
+        row("Total", total, true),
+    ]
+}
+
+fn chart(by: &ByDelivery) -> String {
+    charts::bars(
+        "Audience by delivery",
+        &[
+            ("In school".to_string(), by.in_school.audience),
+            ("Venue".to_string(), by.venue.audience),
+            ("Live stream".to_string(), by.live_stream.audience),
+        ],
+    )
+}
+
+pub struct TargetLine {
+    pub text: String,
+    pub target: i64,
+    /// The bar stops at the target; the text tells of more.
+    pub shown: i64,
+    pub percent: String,
+}
+
+#[derive(Template)]
+#[template(path = "impact.html")]
+struct ProgrammeImpactPage {
+    ctx: PageCtx,
+    programme_id: i32,
+    programme_name: String,
+    narrative: String,
+    table: Vec<TableRow>,
+    workshops_events: String,
+    workshops_participants: String,
+    chart: String,
+    targets: Vec<TargetLine>,
+    districts: Vec<(String, i64)>,
+    ratings: i64,
+    average: String,
+    outcomes: Vec<(String, i64, String)>,
+    quotes: Vec<(String, String)>,
+}
+
+pub async fn programme(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Reader(user): Reader,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let (impact, districts, summary, featured) = app
+        .db(move |c| {
+            let impact = reports::programme_impact(c, &actor, id, now())?;
+            let districts = reports::districts(c, &impact.counts)?;
+            let summary = feedback::summary(c, id)?;
+            let params = ListQuery {
+                per_page: Some("10".into()),
+                ..Default::default()
+            }
+            .params();
+            let featured = feedback::list(c, &actor, id, &params, Filter::Featured)?;
+            Ok((impact, districts, summary, featured))
+        })
+        .await?;
+    let targets = impact
+        .targets
+        .iter()
+        .map(|t| TargetLine {
+            text: format!(
+                "{} of {} {}{}",
+                thousands(t.achieved),
+                thousands(t.target),
+                t.measure,
+                t.percent.map(|p| format!(", {p} %")).unwrap_or_default()
+            ),
+            target: t.target.max(1),
+            shown: t.achieved.min(t.target.max(1)),
+            percent: t.percent.map(|p| format!("{p} %")).unwrap_or_default(),
+        })
+        .collect();
+    let p = &impact.programme;
+    ProgrammeImpactPage {
+        ctx: ctx.titled(format!("Impact of {} {}", p.title, p.year)),
+        programme_id: p.id,
+        programme_name: format!("{} {}", p.title, p.year),
+        narrative: impact.narrative.clone(),
+        table: table(&impact.by_delivery, &impact.total),
+        workshops_events: thousands(impact.workshops.events),
+        workshops_participants: thousands(impact.workshops.participants),
+        chart: chart(&impact.by_delivery),
+        targets,
+        districts,
+        ratings: summary.ratings,
+        average: summary
+            .average_rating
+            .map(|a| format!("{a:.1}"))
+            .unwrap_or_default(),
+        outcomes: summary
+            .outcomes
+            .into_iter()
+            .map(|o| {
+                (
+                    o.text,
+                    o.answers,
+                    o.percent_agree
+                        .map(|p| format!("{p} %"))
+                        .unwrap_or_else(|| "—".into()),
+                )
+            })
+            .collect(),
+        quotes: featured
+            .items
+            .into_iter()
+            .map(|f| {
+                (
+                    f.quote,
+                    [Some(f.role.to_string()), f.school_name]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            })
+            .collect(),
+    }
+    .page()
+}
+
+#[derive(Template)]
+#[template(path = "impact_group.html")]
+struct GroupPage {
+    ctx: PageCtx,
+    links: Vec<(String, String)>,
+    narrative: String,
+    table: Vec<TableRow>,
+    workshops_events: String,
+    workshops_participants: String,
+    chart: String,
+    years: Vec<(i32, String, String, String, String, String, String)>,
+    programmes: Vec<reports::ProgrammeLine>,
+}
+
+fn year_rows(
+    rows: Vec<(i32, Figures, Workshops)>,
+) -> Vec<(i32, String, String, String, String, String, String)> {
+    rows.into_iter()
+        .map(|(y, f, w)| {
+            (
+                y,
+                thousands(f.events),
+                thousands(f.schools),
+                thousands(f.audience),
+                thousands(f.pupils),
+                thousands(w.events),
+                thousands(w.participants),
+            )
+        })
+        .collect()
+}
+
+fn group_page(
+    ctx: PageCtx,
+    links: Vec<(String, String)>,
+    g: reports::GroupImpact,
+    years: Vec<(i32, Figures, Workshops)>,
+) -> GroupPage {
+    GroupPage {
+        ctx,
+        links,
+        narrative: g.narrative,
+        table: table(&g.by_delivery, &g.total),
+        workshops_events: thousands(g.workshops.events),
+        workshops_participants: thousands(g.workshops.participants),
+        chart: chart(&g.by_delivery),
+        years: year_rows(years),
+        programmes: g.programmes,
+    }
+}
+
+/// The funder's landing page: its organisation's figures. Staff choose an organisation.
+pub async fn landing(State(app): State<AppState>, Reader(user): Reader) -> AppResult<Response> {
+    match (user.role, user.organisation_id) {
+        (Role::Funder, Some(org)) => {
+            Ok(Redirect::to(&format!("/organisations/{org}/impact")).into_response())
+        }
+        (Role::Funder, None) => Err(AppError::NotFound),
+        _ => {
+            let first = app.db(orgs::all).await?.into_iter().next();
+            match first {
+                Some(o) => {
+                    Ok(Redirect::to(&format!("/organisations/{}/impact", o.id)).into_response())
+                }
+                None => Ok(Redirect::to("/programmes").into_response()),
+            }
+        }
+    }
+}
+
+pub async fn organisation(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Reader(user): Reader,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    if user.role == Role::Funder && user.organisation_id != Some(id) {
+        return Err(AppError::NotFound);
+    }
+    let actor = user.actor();
+    let (name, g, years) = app
+        .db(move |c| {
+            let org = orgs::get(c, id)?;
+            let g = reports::group_impact(c, &actor, org.name.clone(), None, Some(id), now())?;
+            let years = reports::by_year(c, &actor, Some(id), now())?;
+            Ok((org.name, g, years))
+        })
+        .await?;
+    let links = years
+        .iter()
+        .map(|(y, _, _)| (format!("/impact/years/{y}"), format!("{y}")))
+        .collect();
+    group_page(ctx.titled(format!("Impact: {name}")), links, g, years).page()
+}
+
+pub async fn year(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Reader(user): Reader,
+    Path(year): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let g = app
+        .db(move |c| {
+            reports::group_impact(
+                c,
+                &actor,
+                format!("The programmes of {year}"),
+                Some(year),
+                None,
+                now(),
+            )
+        })
+        .await?;
+    let links = vec![
+        (
+            format!("/impact/years/{}", year - 1),
+            format!("← {}", year - 1),
+        ),
+        (
+            format!("/impact/years/{}", year + 1),
+            format!("{} →", year + 1),
+        ),
+    ];
+    group_page(
+        ctx.titled(format!("Impact in {year}")),
+        links,
+        g,
+        Vec::new(),
+    )
+    .page()
+}
