@@ -58,6 +58,18 @@ pub struct Feedback {
 }
 
 impl Feedback {
+    pub fn moderation_key(&self) -> &'static str {
+        self.moderation.as_str()
+    }
+
+    pub fn source_label(&self) -> &'static str {
+        if self.source == "form" {
+            "from the feedback form"
+        } else {
+            "recorded by a lead"
+        }
+    }
+
     /// May be shown outside the lead's moderation view.
     pub fn published(&self) -> bool {
         self.consent && self.moderation == Moderation::Approved
@@ -233,7 +245,7 @@ pub fn get(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Feedba
     programme_domain::get(conn, actor, f.programme_id)?;
     let visible = match actor.role {
         Role::Lead | Role::Admin => true,
-        Role::School => f.school_id.is_some() && f.school_id == actor.school_id,
+        Role::School => f.published() && f.school_id.is_some() && f.school_id == actor.school_id,
         Role::Funder => f.published(),
     };
     if visible {
@@ -260,8 +272,9 @@ pub fn list(
     filter: Filter,
 ) -> AppResult<Page<Feedback>> {
     programme_domain::get(conn, actor, programme_id)?;
+    // Outside the lead's moderation view, only published feedback is ever listed.
     let filter = match actor.role {
-        Role::Funder if filter == Filter::All => Filter::Published,
+        Role::Funder | Role::School if filter == Filter::All => Filter::Published,
         _ => filter,
     };
     let query = || {

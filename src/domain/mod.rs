@@ -2,6 +2,7 @@
 
 pub mod attendance;
 pub mod audit;
+pub mod bookings;
 pub mod demo;
 pub mod events;
 pub mod feedback;

@@ -142,9 +142,38 @@ struct HomePage {
     ctx: PageCtx,
     intro: String,
     cards: Vec<Card>,
+    /// A school's bookings: when, what, state, and the feedback link of confirmed ones.
+    bookings: Vec<(String, String, String, Option<i32>)>,
+    is_school: bool,
 }
 
-pub async fn home(ctx: Ctx, CurrentUser(user): CurrentUser) -> AppResult<Response> {
+pub async fn home(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Response> {
+    let bookings = match (user.role, user.school_id) {
+        (Role::School, Some(school)) => {
+            let tz = app.config.time_zone;
+            app.db(move |c| crate::domain::bookings::for_school(c, school))
+                .await?
+                .into_iter()
+                .map(|b| {
+                    let when = crate::web::pages::delivery::local(b.starts_at.and_utc(), tz);
+                    let what = format!(
+                        "{} ({}), {} pupils and {} staff",
+                        b.programme_title,
+                        b.event_kind.replace('_', " "),
+                        b.pupils,
+                        b.staff
+                    );
+                    let link = (b.status == "confirmed").then_some(b.id);
+                    (when, what, b.status, link)
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let (intro, cards) = match user.role {
         Role::Admin | Role::Lead => (
             "Set up programmes, the schools and venues they reach, and who may use Outreach.".to_string(),
@@ -158,7 +187,7 @@ pub async fn home(ctx: Ctx, CurrentUser(user): CurrentUser) -> AppResult<Respons
             ],
         ),
         Role::School => (
-            "Your school's account is ready. Offers of visits, performances and live streams will be listed here as your theatre company publishes them.".to_string(),
+            "Your school's bookings are below. After a visit, open its feedback form and share the link with your class.".to_string(),
             Vec::new(),
         ),
     };
@@ -167,6 +196,8 @@ pub async fn home(ctx: Ctx, CurrentUser(user): CurrentUser) -> AppResult<Respons
         ctx: ctx.titled(format!("Welcome, {name}")),
         intro,
         cards,
+        bookings,
+        is_school: user.role == Role::School,
     }
     .page_with(StatusCode::OK)
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod delivery;
+pub mod feedback;
 pub mod impact;
 pub mod import;
 pub mod organisations;
@@ -77,6 +78,17 @@ pub fn routes() -> Router<AppState> {
         .route("/impact", get(impact::landing))
         .route("/impact/years/{year}", get(impact::year))
         .route("/organisations/{id}/impact", get(impact::organisation))
+        .route(
+            "/programmes/{id}/feedback",
+            get(feedback::page).post(feedback::record),
+        )
+        .route("/programmes/{id}/outcomes", post(feedback::add_statement))
+        .route("/feedback/{id}/moderate", post(feedback::moderate))
+        .route("/bookings/{id}/feedback", get(feedback::booking_link))
+        .route(
+            "/feedback/{token}",
+            get(feedback::public_get).post(feedback::public_post),
+        )
         .route("/users", get(users::list).post(users::create))
         .route("/users/new", get(users::new_form))
         .route("/users/{id}", get(users::edit_form).post(users::update))

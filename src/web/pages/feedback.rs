@@ -1,0 +1,394 @@
+//! Feedback pages: the lead's quote recording and moderation, the quote bank, and the
+//! public form behind a booking's link.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+
+use crate::app::AppState;
+use crate::domain::feedback::{self, Feedback, Filter, Statement};
+use crate::domain::feedback_links;
+use crate::domain::input::Input;
+use crate::domain::list::ListQuery;
+use crate::domain::types::{Moderation, RespondentRole};
+use crate::domain::{events, programmes, schools};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::web::auth::{ClientAddr, CurrentUser, Staff};
+use crate::web::pages::{done, form_input, form_outcome};
+use crate::web::view::{Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
+
+#[derive(Template)]
+#[template(path = "feedback.html")]
+struct FeedbackPage {
+    ctx: PageCtx,
+    programme_id: i32,
+    programme_name: String,
+    q: String,
+    items: Vec<Feedback>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    fields: Vec<FormField>,
+    message: Option<String>,
+    statements: Vec<Statement>,
+    statement_error: Option<String>,
+}
+
+struct Submitted {
+    quote: Option<(Input, FieldErrors)>,
+    statement_error: Option<String>,
+}
+
+async fn feedback_page(
+    app: &AppState,
+    ctx: Ctx,
+    user: &crate::domain::users::User,
+    id: i32,
+    q: ListQuery,
+    submitted: Submitted,
+) -> AppResult<FeedbackPage> {
+    let actor = user.actor();
+    let params = q.params();
+    let staff = user.role.is_staff();
+    let filter = if staff {
+        Filter::All
+    } else {
+        Filter::Published
+    };
+    let p2 = params.clone();
+    let (p, list, statements, school_choices, event_choices) = app
+        .db(move |c| {
+            let p = programmes::get(c, &actor, id)?;
+            let list = feedback::list(c, &actor, id, &p2, filter)?;
+            let statements = feedback::statements(c, id)?;
+            let (s, e) = if staff {
+                let all = crate::domain::list::ListQuery {
+                    per_page: Some("200".into()),
+                    ..Default::default()
+                }
+                .params();
+                (
+                    schools::all(c)?,
+                    events::list_for_programme(c, id, &all)?.items,
+                )
+            } else {
+                (Vec::new(), Vec::new())
+            };
+            Ok((p, list, statements, s, e))
+        })
+        .await?;
+    let (input, errors, message) = match submitted.quote {
+        Some((input, errors)) => (
+            input,
+            errors,
+            Some("Please correct the fields marked below; nothing was saved.".to_string()),
+        ),
+        None => (
+            Input::from_pairs([("role", "teacher")]),
+            FieldErrors::new(),
+            None,
+        ),
+    };
+    let mut f = FieldsBuilder::new(&input, &errors);
+    f.required("quote", "Quote", "textarea");
+    f.choice::<RespondentRole>("role", "Said by a", None);
+    let mut s = vec![(String::new(), "— no school —".to_string())];
+    s.extend(school_choices.into_iter().map(|(i, n)| (i.to_string(), n)));
+    f.select("school_id", "School", s);
+    let tz = app.config.time_zone;
+    let mut e = vec![(String::new(), "— the programme as a whole —".to_string())];
+    e.extend(event_choices.into_iter().map(|ev| {
+        (
+            ev.id.to_string(),
+            format!(
+                "{} · {} · {}",
+                crate::web::pages::delivery::local(ev.starts_at, tz),
+                ev.kind,
+                ev.place()
+            ),
+        )
+    }));
+    f.select("event_id", "About the event", e);
+    f.add("rating", "Rating (1–5)", "number");
+    f.add(
+        "consent",
+        "They agreed that their words may be published",
+        "checkbox",
+    );
+    Ok(FeedbackPage {
+        ctx: ctx.titled(if staff {
+            format!("Feedback on {}", p.title)
+        } else {
+            format!("Quote bank: {}", p.title)
+        }),
+        programme_id: id,
+        programme_name: format!("{} {}", p.title, p.year),
+        q: params.q.unwrap_or_default(),
+        total: list.total,
+        page: list.page,
+        pages: list.pages(),
+        items: list.items,
+        fields: f.finish(),
+        message,
+        statements,
+        statement_error: submitted.statement_error,
+    })
+}
+
+pub async fn page(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i32>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    feedback_page(
+        &app,
+        ctx,
+        &user,
+        id,
+        q,
+        Submitted {
+            quote: None,
+            statement_error: None,
+        },
+    )
+    .await?
+    .page()
+}
+
+pub async fn record(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let mut input = form_input(pairs);
+    input.set("programme_id", id.to_string());
+    if !input.has("consent") {
+        input.set("consent", "false");
+    }
+    let (actor, submitted) = (user.actor(), input.clone());
+    let result = app
+        .db(move |c| {
+            let parsed = feedback::parse(c, &submitted, true)?;
+            feedback::create(c, Some(&actor), "lead", parsed)
+        })
+        .await;
+    match form_outcome(result)? {
+        Ok(_) => Ok(done(&format!("/programmes/{id}/feedback"), "created")),
+        Err((errors, _)) => feedback_page(
+            &app,
+            ctx,
+            &user,
+            id,
+            ListQuery::default(),
+            Submitted {
+                quote: Some((input, errors)),
+                statement_error: None,
+            },
+        )
+        .await?
+        .page_with(StatusCode::UNPROCESSABLE_ENTITY),
+    }
+}
+
+pub async fn add_statement(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let input = form_input(pairs);
+    let actor = user.actor();
+    let result = app
+        .db(move |c| feedback::add_statement(c, &actor, id, &input))
+        .await;
+    match result {
+        Ok(_) => Ok(done(
+            &format!("/programmes/{id}/feedback#outcomes"),
+            "created",
+        )),
+        Err(AppError::Invalid { fields, .. }) => {
+            let why = fields.values().next().cloned();
+            feedback_page(
+                &app,
+                ctx,
+                &user,
+                id,
+                ListQuery::default(),
+                Submitted {
+                    quote: None,
+                    statement_error: why,
+                },
+            )
+            .await?
+            .page_with(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn moderate(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let action = pairs
+        .iter()
+        .find(|(k, _)| k == "action")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let (moderation, featured) = match action {
+        "approve" => (Some(Moderation::Approved), None),
+        "reject" => (Some(Moderation::Rejected), Some(false)),
+        "feature" => (None, Some(true)),
+        "unfeature" => (None, Some(false)),
+        _ => {
+            return Err(AppError::field(
+                "action",
+                "must be approve, reject, feature or unfeature",
+            ))
+        }
+    };
+    let actor = user.actor();
+    let f = app
+        .db(move |c| feedback::moderate(c, &actor, id, moderation, featured))
+        .await?;
+    Ok(done(
+        &format!("/programmes/{}/feedback", f.programme_id),
+        "saved",
+    ))
+}
+
+/// A booking's feedback link, for its school or staff: made on first use, then opened.
+pub async fn booking_link(
+    State(app): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let link = app
+        .db(move |c| feedback_links::link_for_booking(c, &actor, id))
+        .await?;
+    Ok(Redirect::to(&format!("/feedback/{}", link.token)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "feedback_form.html")]
+struct PublicForm {
+    ctx: PageCtx,
+    token: String,
+    thanks: bool,
+    school_name: String,
+    programme_title: String,
+    statements: Vec<(i32, String)>,
+    roles: Vec<(&'static str, &'static str)>,
+    agree: Vec<(i32, &'static str)>,
+    role: String,
+    rating: String,
+    quote: String,
+    consent: bool,
+    errors: FieldErrors,
+    message: Option<String>,
+}
+
+const AGREE: [(i32, &str); 5] = [
+    (1, "Strongly disagree"),
+    (2, "Disagree"),
+    (3, "Neither"),
+    (4, "Agree"),
+    (5, "Strongly agree"),
+];
+
+fn public_form(
+    ctx: Ctx,
+    token: String,
+    form: feedback_links::FormContext,
+    input: &Input,
+    errors: FieldErrors,
+    thanks: bool,
+) -> PublicForm {
+    PublicForm {
+        ctx: ctx.titled(format!("Your feedback on {}", form.programme_title)),
+        token,
+        thanks,
+        school_name: form.school_name,
+        programme_title: form.programme_title,
+        statements: form
+            .statements
+            .into_iter()
+            .map(|s| (s.id, s.text))
+            .collect(),
+        roles: feedback_links::roles(),
+        agree: AGREE.to_vec(),
+        role: input.get("role").unwrap_or("pupil").to_string(),
+        rating: input.get("rating").unwrap_or("").to_string(),
+        quote: input.get("quote").unwrap_or("").to_string(),
+        consent: input.get("consent") == Some("true"),
+        message: (!errors.is_empty())
+            .then(|| "Please correct the fields marked below.".to_string()),
+        errors,
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct Thanks {
+    thanks: Option<String>,
+}
+
+pub async fn public_get(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    Query(q): Query<Thanks>,
+) -> AppResult<Response> {
+    let t = token.clone();
+    let form = app
+        .db(move |c| feedback_links::open(c, &t))
+        .await
+        .map_err(|_| link_gone())?;
+    public_form(
+        ctx,
+        token,
+        form,
+        &Input::default(),
+        FieldErrors::new(),
+        q.thanks.is_some(),
+    )
+    .page()
+}
+
+/// A wrong or expired link says only that: it opens nothing else.
+fn link_gone() -> AppError {
+    AppError::NotFound
+}
+
+pub async fn public_post(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    ClientAddr(client): ClientAddr,
+    Path(token): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let input = form_input(pairs);
+    let (t, submitted) = (token.clone(), input.clone());
+    let result = app
+        .db(move |c| feedback_links::answer(c, &t, &submitted, &client))
+        .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/feedback/{token}?thanks=1")).into_response()),
+        Err(AppError::Invalid { fields, .. }) => {
+            let t = token.clone();
+            let form = app.db(move |c| feedback_links::open(c, &t)).await?;
+            public_form(ctx, token, form, &input, fields, false)
+                .page_with(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,409 @@
+//! Feedback: quotes, consent and moderation, the quote bank, and the form behind a link.
+
+use axum::http::{header, StatusCode};
+use outreach::domain::types::Role;
+use serde_json::{json, Value};
+
+use crate::both;
+use crate::harness::TestApp;
+
+async fn programme(app: &TestApp) -> i64 {
+    let (_, p) = app
+        .post(
+            "/programmes",
+            Some(Role::Admin),
+            json!({"title": "Ruby", "year": 2018, "organisation_id": app.organisation_id}),
+        )
+        .await;
+    p["id"].as_i64().unwrap()
+}
+
+both!(quotes_need_consent_and_approval_to_be_seen);
+async fn quotes_need_consent_and_approval_to_be_seen(app: TestApp) {
+    let p = programme(&app).await;
+    let lead = Some(Role::Lead);
+    let (s, private) = app.post("/feedback", lead, json!({"programme_id": p, "role": "pupil", "quote": "Private words", "consent": false, "school_id": app.school_id})).await;
+    assert_eq!(s, StatusCode::CREATED, "{private}");
+    assert_eq!(private["moderation"], "pending");
+    let (_, public) = app.post("/feedback", lead, json!({"programme_id": p, "role": "teacher", "quote": "Moving and insightful", "consent": true, "rating": 5})).await;
+    let (s, v) = app
+        .post(
+            &format!("/feedback/{}/moderate", private["id"]),
+            lead,
+            json!({"moderation": "approved", "featured": true}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no consent, no feature: {v}"
+    );
+    app.post(
+        &format!("/feedback/{}/moderate", private["id"]),
+        lead,
+        json!({"moderation": "approved"}),
+    )
+    .await;
+    let funder = Some(Role::Funder);
+    let (_, bank) = app.get(&format!("/programmes/{p}/feedback"), funder).await;
+    assert_eq!(
+        bank["total"], 0,
+        "approved without consent stays hidden, pending stays hidden: {bank}"
+    );
+    let (s, v) = app
+        .post(
+            &format!("/feedback/{}/moderate", public["id"]),
+            lead,
+            json!({"moderation": "approved", "featured": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, bank) = app.get(&format!("/programmes/{p}/feedback"), funder).await;
+    assert_eq!(bank["total"], 1);
+    assert_eq!(bank["items"][0]["quote"], "Moving and insightful");
+    let (s, _) = app
+        .get(&format!("/feedback/{}", private["id"]), funder)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, all) = app.get(&format!("/programmes/{p}/feedback"), lead).await;
+    assert_eq!(all["total"], 2, "the lead sees everything to moderate");
+    let (_, own) = app
+        .get(&format!("/programmes/{p}/feedback"), Some(Role::School))
+        .await;
+    assert_eq!(
+        own["total"], 0,
+        "a school sees only published feedback of its own school"
+    );
+    let (_, _, impact) = app.page(&format!("/programmes/{p}/impact"), funder).await;
+    assert!(impact.contains("Moving and insightful"));
+    assert!(!impact.contains("Private words"));
+    let (_, _, page) = app
+        .page(&format!("/programmes/{p}/feedback?q=insight"), funder)
+        .await;
+    assert!(page.contains("Moving and insightful"));
+    assert!(!page.contains("Record a quote"));
+}
+
+both!(bad_feedback_is_refused);
+async fn bad_feedback_is_refused(app: TestApp) {
+    let p = programme(&app).await;
+    let (_, other) = app
+        .post(
+            "/programmes",
+            Some(Role::Admin),
+            json!({"title": "Other", "year": 2019}),
+        )
+        .await;
+    let (_, e) = app.post(&format!("/programmes/{}/events", other["id"]), Some(Role::Lead), json!({"kind": "live_stream", "starts_at": "2019-01-01T10:00:00Z", "ends_at": "2019-01-01T11:00:00Z"})).await;
+    let cases = [
+        (
+            json!({"programme_id": p, "role": "pupil", "quote": "x", "consent": true, "rating": 6}),
+            "rating",
+        ),
+        (
+            json!({"programme_id": p, "role": "pupil", "quote": "x", "consent": true, "rating": 0}),
+            "rating",
+        ),
+        (
+            json!({"programme_id": p, "role": "pupil", "quote": "x".repeat(2001), "consent": true}),
+            "quote",
+        ),
+        (
+            json!({"programme_id": p, "role": "pupil", "quote": "x"}),
+            "consent",
+        ),
+        (
+            json!({"programme_id": p, "role": "headteacher", "quote": "x", "consent": true}),
+            "role",
+        ),
+        (
+            json!({"programme_id": p, "role": "pupil", "consent": true}),
+            "quote",
+        ),
+        (
+            json!({"programme_id": 99999, "role": "pupil", "quote": "x", "consent": true}),
+            "programme_id",
+        ),
+        (
+            json!({"programme_id": p, "role": "pupil", "quote": "x", "consent": true, "event_id": e["id"]}),
+            "event_id",
+        ),
+        (
+            json!({"programme_id": p, "role": "pupil", "quote": "x", "consent": true, "school_id": 99999}),
+            "school_id",
+        ),
+    ];
+    for (body, field) in cases {
+        let (s, v) = app.post("/feedback", Some(Role::Lead), body.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+        assert!(v["error"]["fields"][field].is_string(), "{field}: {v}");
+    }
+    assert_eq!(app.count("feedback").await, 0);
+    let (s, _) = app
+        .post(
+            "/feedback",
+            Some(Role::School),
+            json!({"programme_id": p, "role": "pupil", "quote": "x", "consent": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+/// A confirmed booking of the seeded school on an event of a new programme.
+async fn booking(app: &TestApp, p: i64, school: i32) -> i32 {
+    let (_, e) = app.post(&format!("/programmes/{p}/events"), Some(Role::Lead), json!({"kind": "live_stream", "starts_at": "2018-01-01T10:00:00Z", "ends_at": "2018-01-01T11:00:00Z"})).await;
+    let event = e["id"].as_i64().unwrap() as i32;
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use outreach::db::schema::bookings as b;
+        let now = outreach::app::now();
+        diesel::insert_into(b::table)
+            .values((
+                b::event_id.eq(event),
+                b::school_id.eq(school),
+                b::status.eq("confirmed"),
+                b::pupils.eq(30),
+                b::created_at.eq(now),
+                b::updated_at.eq(now),
+            ))
+            .returning(b::id)
+            .get_result::<i32>(c)
+            .unwrap()
+    })
+    .await
+}
+
+both!(feedback_link_opens_the_form_and_nothing_else);
+async fn feedback_link_opens_the_form_and_nothing_else(app: TestApp) {
+    let p = programme(&app).await;
+    app.post(
+        &format!("/programmes/{p}/outcomes"),
+        Some(Role::Lead),
+        json!({"text": "I know how to help a friend"}),
+    )
+    .await;
+    let b = booking(&app, p, app.school_id).await;
+    let (s, link) = app
+        .get(&format!("/bookings/{b}/feedback-link"), Some(Role::School))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{link}");
+    let url = link["url"].as_str().unwrap().to_string();
+    let token = url.rsplit('/').next().unwrap().to_string();
+    assert_eq!(token.len(), 64);
+    let (_, again) = app
+        .get(&format!("/bookings/{b}/feedback-link"), Some(Role::Lead))
+        .await;
+    assert_eq!(
+        again["url"], link["url"],
+        "the link is stable until it expires"
+    );
+    let (_, other_school) = app
+        .post("/schools", Some(Role::Admin), json!({"name": "Other"}))
+        .await;
+    let other = booking(&app, p, other_school["id"].as_i64().unwrap() as i32).await;
+    let (s, _) = app
+        .get(
+            &format!("/bookings/{other}/feedback-link"),
+            Some(Role::School),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "a school cannot open another school's link"
+    );
+
+    let path = format!("/feedback/{token}");
+    let (s, _, form) = app.page(&path, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(form.contains("Seed School"));
+    assert!(form.contains("I know how to help a friend"));
+    let statement: i32 = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            outreach::db::schema::outcome_statements::table
+                .select(outreach::db::schema::outcome_statements::id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    let outcome = format!("outcome_{statement}");
+    let (s, _, body) = app
+        .form(&path, None, &[("role", "pupil"), ("rating", "9")], true)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("must be at most 5"));
+    let (s, _, _) = app
+        .form(&path, None, &[("role", "pupil"), ("rating", "5")], false)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the form carries a CSRF token");
+    assert_eq!(app.count("feedback").await, 0);
+    let (s, headers, _) = app
+        .form(
+            &path,
+            None,
+            &[
+                ("role", "pupil"),
+                ("rating", "5"),
+                (&outcome, "4"),
+                ("quote", "Eye-opening"),
+                ("consent", "true"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .ends_with("?thanks=1"));
+    let (_, list) = app
+        .get(&format!("/programmes/{p}/feedback"), Some(Role::Lead))
+        .await;
+    let f: &Value = &list["items"][0];
+    assert_eq!(
+        (
+            f["source"].as_str(),
+            f["rating"].as_i64(),
+            f["moderation"].as_str()
+        ),
+        (Some("form"), Some(5), Some("pending"))
+    );
+    assert_eq!(f["answers"][0]["answer"], 4);
+    assert_eq!(f["school_id"].as_i64(), Some(app.school_id as i64));
+    let (_, summary) = app
+        .get(
+            &format!("/programmes/{p}/feedback/summary"),
+            Some(Role::Funder),
+        )
+        .await;
+    assert_eq!(summary["average_rating"], 5.0);
+    assert_eq!(summary["outcomes"][0]["percent_agree"], 100);
+
+    // Wrong and expired tokens open nothing.
+    let (s, _, _) = app
+        .page(&format!("/feedback/{}", "0".repeat(64)), None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = app.page("/feedback/../../admin", None).await;
+    assert!(s.is_client_error());
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use outreach::db::schema::bookings as bk;
+        diesel::update(bk::table.find(b))
+            .set(bk::feedback_expires_at.eq(outreach::app::now() - chrono::Duration::days(1)))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let (s, _, _) = app.page(&path, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = app
+        .form(&path, None, &[("role", "pupil"), ("rating", "5")], true)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("feedback").await, 1);
+}
+
+both!(feedback_form_is_rate_limited);
+async fn feedback_form_is_rate_limited(app: TestApp) {
+    let p = programme(&app).await;
+    let b = booking(&app, p, app.school_id).await;
+    let (_, link) = app
+        .get(&format!("/bookings/{b}/feedback-link"), Some(Role::Lead))
+        .await;
+    let token = link["url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let limit = outreach::domain::feedback_links::ANSWERS_PER_HOUR;
+    for _ in 0..limit {
+        let (s, _, _) = app
+            .form(
+                &format!("/feedback/{token}"),
+                None,
+                &[("role", "pupil"), ("rating", "4")],
+                true,
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+    }
+    let (s, _, _) = app
+        .form(
+            &format!("/feedback/{token}"),
+            None,
+            &[("role", "pupil"), ("rating", "4")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(app.count("feedback").await, limit);
+}
+
+both!(lead_records_and_moderates_by_form);
+async fn lead_records_and_moderates_by_form(app: TestApp) {
+    let p = programme(&app).await;
+    let path = format!("/programmes/{p}/feedback");
+    let (s, _, body) = app
+        .form(
+            &path,
+            Some(Role::Lead),
+            &[("role", "teacher"), ("quote", ""), ("rating", "7")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("is required") && body.contains("must be at most 5"));
+    let (s, _, _) = app
+        .form(
+            &path,
+            Some(Role::Lead),
+            &[
+                ("role", "teacher"),
+                ("quote", "Great discussion starter"),
+                ("consent", "true"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let id: i32 = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            outreach::db::schema::feedback::table
+                .select(outreach::db::schema::feedback::id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    for action in ["approve", "feature"] {
+        let (s, _, _) = app
+            .form(
+                &format!("/feedback/{id}/moderate"),
+                Some(Role::Lead),
+                &[("action", action)],
+                true,
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+    }
+    let (_, f) = app
+        .get(&format!("/feedback/{id}"), Some(Role::Funder))
+        .await;
+    assert_eq!(
+        (f["moderation"].as_str(), f["featured"].as_bool()),
+        (Some("approved"), Some(true))
+    );
+    let (s, _, _) = app
+        .form(
+            &format!("/feedback/{id}/moderate"),
+            Some(Role::Funder),
+            &[("action", "reject")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
