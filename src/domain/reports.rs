@@ -222,7 +222,7 @@ pub fn group_impact(
     let ids: Vec<i32> = list.iter().map(|p| p.0).collect();
     let all = counts(conn, &ids, now)?;
     Ok(GroupImpact {
-        narrative: narrative::write(&title, year, &all),
+        narrative: narrative::write_group(&title, None, &all),
         title,
         programmes: lines,
         by_delivery: all.by_delivery.clone(),

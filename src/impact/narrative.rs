@@ -53,17 +53,28 @@ fn list(names: &[String]) -> String {
     }
 }
 
-/// The narrative of a programme (or of a group of them, with its own subject).
+/// The narrative of one programme: "Ruby and its workshop were taken to…".
 pub fn write(subject: &str, year: Option<i32>, counts: &Counts) -> String {
+    compose(subject, false, year, counts)
+}
+
+/// The narrative of a group of programmes: "The productions of 2018 and their workshops
+/// were taken to…".
+pub fn write_group(subject: &str, year: Option<i32>, counts: &Counts) -> String {
+    compose(subject, true, year, counts)
+}
+
+fn compose(subject: &str, plural: bool, year: Option<i32>, counts: &Counts) -> String {
     let mut sentences: Vec<String> = Vec::new();
     let year_part = year.map(|y| format!(" in {y}")).unwrap_or_default();
     let school = &counts.by_delivery.in_school;
     if school.events > 0 {
         let with_workshop = counts.workshops.events > 0;
-        let who = if with_workshop {
-            format!("{subject} and its workshop were")
-        } else {
-            format!("{subject} was")
+        let who = match (with_workshop, plural) {
+            (true, false) => format!("{subject} and its workshop were"),
+            (false, false) => format!("{subject} was"),
+            (true, true) => format!("{subject} and their workshops were"),
+            (false, true) => format!("{subject} were"),
         };
         sentences.push(format!(
             "{who} taken to {}, with {}{year_part}.",
@@ -134,7 +145,8 @@ pub fn write(subject: &str, year: Option<i32>, counts: &Counts) -> String {
         ));
     }
     if sentences.is_empty() {
-        return format!("{subject} has no completed performances to report{year_part} yet.");
+        let has = if plural { "have" } else { "has" };
+        return format!("{subject} {has} no completed performances to report{year_part} yet.");
     }
     sentences.join(" ")
 }

@@ -342,3 +342,15 @@ fn progress_against_targets() {
     );
     assert_eq!(two_of_three[0].percent, Some(67));
 }
+
+#[test]
+fn group_narratives_speak_of_productions() {
+    let c = case_study();
+    let text = super::narrative::write_group("The productions of 2018", None, &c);
+    assert!(text.starts_with("The productions of 2018 and their workshops were taken to nine schools, with 1,520 audience members."), "{text}");
+    let empty = tally(&[]);
+    assert_eq!(
+        super::narrative::write_group("The productions of 2030", None, &empty),
+        "The productions of 2030 have no completed performances to report yet."
+    );
+}

@@ -136,7 +136,7 @@ pub async fn year_impact(
     Path(year): Path<i32>,
 ) -> AppResult<Response> {
     let actor = user.actor();
-    let title = format!("Programmes of {year}");
+    let title = format!("The productions of {year}");
     Ok(ok(app
         .db(move |c| reports::group_impact(c, &actor, title, Some(year), None, now()))
         .await?))
@@ -154,7 +154,14 @@ pub async fn organisation_impact(
     let impact = app
         .db(move |c| {
             let org = crate::domain::organisations::get(c, id)?;
-            reports::group_impact(c, &actor, org.name, None, Some(id), now())
+            reports::group_impact(
+                c,
+                &actor,
+                format!("The productions funded by {}", org.name),
+                None,
+                Some(id),
+                now(),
+            )
         })
         .await?;
     Ok(ok(impact))

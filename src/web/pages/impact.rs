@@ -177,7 +177,8 @@ struct GroupPage {
     workshops_participants: String,
     chart: String,
     years: Vec<(i32, String, String, String, String, String, String)>,
-    programmes: Vec<reports::ProgrammeLine>,
+    /// Each programme with its events, schools, audience and pupils written out.
+    programmes: Vec<(reports::ProgrammeLine, String, String, String, String)>,
 }
 
 fn year_rows(
@@ -213,7 +214,20 @@ fn group_page(
         workshops_participants: thousands(g.workshops.participants),
         chart: chart(&g.by_delivery),
         years: year_rows(years),
-        programmes: g.programmes,
+        programmes: g
+            .programmes
+            .into_iter()
+            .map(|p| {
+                let t = p.total;
+                (
+                    p,
+                    thousands(t.events),
+                    thousands(t.schools),
+                    thousands(t.audience),
+                    thousands(t.pupils),
+                )
+            })
+            .collect(),
     }
 }
 
@@ -249,7 +263,14 @@ pub async fn organisation(
     let (name, g, years) = app
         .db(move |c| {
             let org = orgs::get(c, id)?;
-            let g = reports::group_impact(c, &actor, org.name.clone(), None, Some(id), now())?;
+            let g = reports::group_impact(
+                c,
+                &actor,
+                format!("The productions funded by {}", org.name),
+                None,
+                Some(id),
+                now(),
+            )?;
             let years = reports::by_year(c, &actor, Some(id), now())?;
             Ok((org.name, g, years))
         })
@@ -273,7 +294,7 @@ pub async fn year(
             reports::group_impact(
                 c,
                 &actor,
-                format!("The programmes of {year}"),
+                format!("The productions of {year}"),
                 Some(year),
                 None,
                 now(),
