@@ -49,7 +49,22 @@ enum Command {
         demo: bool,
     },
     /// Load the case study (the partnership, Ruby 2018, County Lines 2019) into an empty database.
-    Demo,
+    Demo {
+        /// Instead, generate a large programme for benchmarks.
+        #[arg(long)]
+        synthetic: bool,
+        /// With --synthetic: how many completed events.
+        #[arg(long, default_value_t = 10_000)]
+        events: i64,
+        /// With --synthetic: attendance rows of each venue performance and live stream (in-school events have one).
+        #[arg(long, default_value_t = 10)]
+        rows_per_event: i64,
+    },
+    /// Print figures as JSON.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Apply pending database migrations.
     Migrate,
     /// Manage users.
@@ -107,6 +122,15 @@ enum TokenCommand {
         email: String,
         #[arg(long)]
         id: i32,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// The impact figures of a programme (the same JSON as GET /api/v1/programmes/ID/impact).
+    Impact {
+        #[arg(long)]
+        programme: i32,
     },
 }
 
@@ -180,9 +204,68 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             serve(App::new(pool, config))
         }
-        Command::Demo => {
+        Command::Demo {
+            synthetic: false, ..
+        } => {
             let pool = open(&cli.database_url, 1)?;
             load_demo(&mut *conn_of(&pool)?)
+        }
+        Command::Demo {
+            synthetic: true,
+            events,
+            rows_per_event,
+        } => {
+            if !(1..=10_000_000).contains(&events) || !(1..=1_000).contains(&rows_per_event) {
+                return Err(
+                    "--events must be 1 to 10,000,000 and --rows-per-event 1 to 1,000".into(),
+                );
+            }
+            let pool = open(&cli.database_url, 1)?;
+            let bar = indicatif::ProgressBar::new(events as u64);
+            let started = std::time::Instant::now();
+            let made = outreach::domain::synthetic::generate(
+                &mut *conn_of(&pool)?,
+                events,
+                rows_per_event,
+                &|done, _| bar.set_position(done as u64),
+            )
+            .map_err(describe)?;
+            bar.finish_and_clear();
+            println!(
+                "generated programme {} with {} events and {} attendance rows in {:.1} s",
+                made.programme_id,
+                made.events,
+                made.attendance_rows,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Report {
+            command: ReportCommand::Impact { programme },
+        } => {
+            let pool = open(&cli.database_url, 1)?;
+            let mut conn = conn_of(&pool)?;
+            let system = outreach::domain::Actor {
+                user_id: 0,
+                role: outreach::domain::types::Role::Admin,
+                school_id: None,
+                organisation_id: None,
+            };
+            let started = std::time::Instant::now();
+            let impact = outreach::domain::reports::programme_impact(
+                &mut conn,
+                &system,
+                programme,
+                outreach::app::now(),
+            )
+            .map_err(describe)?;
+            let took = started.elapsed();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&impact).map_err(|e| e.to_string())?
+            );
+            eprintln!("computed in {:.3} s", took.as_secs_f64());
+            Ok(())
         }
         Command::Migrate => {
             let url = db::DbUrl::parse(&cli.database_url)?;

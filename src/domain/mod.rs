@@ -15,6 +15,7 @@ pub mod programmes;
 pub mod reports;
 pub mod schools;
 pub mod sessions;
+pub mod synthetic;
 pub mod tokens;
 pub mod types;
 pub mod users;

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::db::schema::{attendance, events, programmes, venues};
+use crate::db::schema::programmes;
 use crate::db::AnyConnection;
 use crate::domain::input::TextEnum;
 use crate::domain::programmes::{self as programme_domain, Programme};
@@ -17,103 +17,99 @@ use crate::impact::{
     Workshops,
 };
 
-const BATCH: i64 = 10_000;
+#[derive(QueryableByName)]
+struct EventGroup {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    at_school: i32,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    venue_name: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
 
-type EventCols = (
-    i32,
-    String,
-    String,
-    NaiveDateTime,
-    Option<i32>,
-    Option<String>,
-);
-
-fn fact((id, kind, status, starts_at, school_id, venue_name): EventCols) -> EventFact {
-    EventFact {
-        id,
-        kind: EventKind::parse(&kind).unwrap_or(EventKind::Performance),
-        status: EventStatus::parse(&status).unwrap_or(EventStatus::Draft),
-        starts_at,
-        at_school: school_id.is_some(),
-        venue_name,
-    }
+#[derive(QueryableByName)]
+struct AttendanceGroup {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    at_school: i32,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
+    school_id: Option<i32>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pupils: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    staff: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    other: i64,
 }
 
 /// Counts the events of the given programmes as at `now`.
+///
+/// The database sums attendance per delivery mode and school (so a year of attendance never
+/// reaches memory), keeping only events that `EventFact::counts` would count; the rules of
+/// `impact` then work on those sums exactly as on single rows.
 pub fn counts(
     conn: &mut AnyConnection,
     programme_ids: &[i32],
     now: NaiveDateTime,
 ) -> AppResult<Counts> {
     let mut tally = Tally::new(now);
-    // Only completed events can count; the rules check again.
-    let completed = EventStatus::Completed.as_str();
-    let mut last = 0;
-    loop {
-        let batch: Vec<EventCols> = events::table
-            .left_join(venues::table)
-            .filter(events::programme_id.eq_any(programme_ids))
-            .filter(events::status.eq(completed))
-            .filter(events::id.gt(last))
-            .order(events::id.asc())
-            .limit(BATCH)
-            .select((
-                events::id,
-                events::kind,
-                events::status,
-                events::starts_at,
-                events::school_id,
-                venues::name.nullable(),
-            ))
-            .load(conn)?;
-        let Some(end) = batch.last().map(|e| e.0) else {
-            break;
-        };
-        last = end;
-        for e in batch {
-            tally.add_event(&fact(e));
-        }
+    if programme_ids.is_empty() {
+        return Ok(tally.finish());
     }
-    let mut last = 0;
-    loop {
-        let batch: Vec<(i32, EventCols, Option<i32>, i32, i32, i32)> = attendance::table
-            .inner_join(events::table.left_join(venues::table))
-            .filter(events::programme_id.eq_any(programme_ids))
-            .filter(events::status.eq(completed))
-            .filter(attendance::id.gt(last))
-            .order(attendance::id.asc())
-            .limit(BATCH)
-            .select((
-                attendance::id,
-                (
-                    events::id,
-                    events::kind,
-                    events::status,
-                    events::starts_at,
-                    events::school_id,
-                    venues::name.nullable(),
-                ),
-                attendance::school_id,
-                attendance::pupils,
-                attendance::staff,
-                attendance::other_adults,
-            ))
-            .load(conn)?;
-        let Some(end) = batch.last().map(|r| r.0) else {
-            break;
+    let ids = programme_ids
+        .iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let counted = format!(
+        "e.programme_id IN ({ids}) AND e.status = '{}' AND e.starts_at <= $1",
+        EventStatus::Completed.as_str()
+    );
+    let at_school = "CASE WHEN e.school_id IS NULL THEN 0 ELSE 1 END";
+    let groups: Vec<EventGroup> = diesel::sql_query(format!(
+        "SELECT e.kind AS kind, {at_school} AS at_school, v.name AS venue_name, COUNT(*) AS n \
+         FROM events e LEFT JOIN venues v ON v.id = e.venue_id WHERE {counted} \
+         GROUP BY e.kind, {at_school}, v.name ORDER BY MIN(e.starts_at)"
+    ))
+    .bind::<diesel::sql_types::Timestamp, _>(now)
+    .load(conn)?;
+    for g in groups {
+        tally.add_events(&fact(&g.kind, g.at_school, g.venue_name, now), g.n);
+    }
+    let sums: Vec<AttendanceGroup> = diesel::sql_query(format!(
+        "SELECT e.kind AS kind, {at_school} AS at_school, a.school_id AS school_id, \
+         COALESCE(SUM(a.pupils), 0) AS pupils, COALESCE(SUM(a.staff), 0) AS staff, COALESCE(SUM(a.other_adults), 0) AS other \
+         FROM attendance a JOIN events e ON e.id = a.event_id WHERE {counted} \
+         GROUP BY e.kind, {at_school}, a.school_id"
+    ))
+    .bind::<diesel::sql_types::Timestamp, _>(now)
+    .load(conn)?;
+    for g in sums {
+        let event = fact(&g.kind, g.at_school, None, now);
+        let row = AttendanceFact {
+            school_id: g.school_id,
+            pupils: g.pupils,
+            staff: g.staff,
+            other: g.other,
         };
-        last = end;
-        for (_, event, school_id, pupils, staff, other) in batch {
-            let row = AttendanceFact {
-                school_id,
-                pupils: pupils.into(),
-                staff: staff.into(),
-                other: other.into(),
-            };
-            tally.add_attendance(&fact(event), &row);
-        }
+        tally.add_attendance(&event, &row);
     }
     Ok(tally.finish())
+}
+
+/// A counted event as the rules see it (its time is `now`: it has started).
+fn fact(kind: &str, at_school: i32, venue_name: Option<String>, now: NaiveDateTime) -> EventFact {
+    EventFact {
+        id: 0,
+        kind: EventKind::parse(kind).unwrap_or(EventKind::Performance),
+        status: EventStatus::Completed,
+        starts_at: now,
+        at_school: at_school == 1,
+        venue_name,
+    }
 }
 
 /// The impact answer of SPEC §5 for one programme.

@@ -170,20 +170,25 @@ impl Tally {
 
     /// Counts the event itself (once per event).
     pub fn add_event(&mut self, event: &EventFact) {
-        if !event.counts(self.now) {
+        self.add_events(event, 1);
+    }
+
+    /// Counts `n` events alike in what the rules look at.
+    pub fn add_events(&mut self, event: &EventFact, n: i64) {
+        if !event.counts(self.now) || n <= 0 {
             return;
         }
         if event.is_workshop() {
-            self.workshops.events += 1;
+            self.workshops.events += n;
             return;
         }
         let mode = event.mode();
-        self.modes[slot(mode)].events += 1;
+        self.modes[slot(mode)].events += n;
         if mode == DeliveryMode::Venue {
             let name = event.venue_name.clone().unwrap_or_default();
-            match self.venues.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, n)) => *n += 1,
-                None => self.venues.push((name, 1)),
+            match self.venues.iter_mut().find(|(v, _)| *v == name) {
+                Some((_, count)) => *count += n,
+                None => self.venues.push((name, n)),
             }
         }
     }
