@@ -57,7 +57,9 @@ for m in re.finditer(r'\.route\("([^"]+)", (.*?)\)(?= \.route|$)', block):
     for meth, handler in re.findall(r"(get|post|put)\(([\w:]+)\)", handlers):
         name = handler.split("::")[-1]
         op = {"operationId": name, "summary": name.replace("_", " "), "responses": {}}
-        params = [{"name": p, "in": "path", "required": True, "schema": {"type": "integer"}} for p in re.findall(r"\{(\w+)\}", path)]
+        params = [{"name": p, "in": "path", "required": True,
+                   "schema": {"type": "string", "enum": ["impact.xlsx", "schools.csv", "events.csv", "attendance.csv", "feedback.csv"]} if p == "file" else {"type": "integer"}}
+                  for p in re.findall(r"\{(\w+)\}", path)]
         if meth == "get" and name.startswith("list") and "{" not in path:
             params += [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (("page", "integer"), ("per_page", "integer"), ("q", "string"))]
         if params:
@@ -65,7 +67,11 @@ for m in re.finditer(r'\.route\("([^"]+)", (.*?)\)(?= \.route|$)', block):
         if meth in ("post", "put") and body_for(full):
             op["requestBody"] = body_for(full)
         created = meth == "post" and not full.endswith(ACTIONS) and "import" not in full
-        op["responses"]["201" if created else "200"] = {"description": "success", "content": {"application/json": {}}}
+        if ".xlsx" in full or "{file}" in full:
+            media = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}, "text/csv": {}}
+        else:
+            media = {"application/json": {}}
+        op["responses"]["201" if created else "200"] = {"description": "success", "content": media}
         for code, desc in (("401", "missing or wrong token"), ("403", "role may not"), ("404", "unknown id"), ("422", "invalid fields")):
             op["responses"][code] = {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         if path == "/openapi.json":

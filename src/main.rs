@@ -60,6 +60,11 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         rows_per_event: i64,
     },
+    /// Write funder outputs.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// Print figures as JSON.
     Report {
         #[command(subcommand)]
@@ -122,6 +127,19 @@ enum TokenCommand {
         email: String,
         #[arg(long)]
         id: i32,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// The impact workbook of a programme (.xlsx).
+    Impact {
+        #[arg(long)]
+        programme: i32,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long, env = "TIME_ZONE", default_value = "Europe/London")]
+        time_zone: String,
     },
 }
 
@@ -240,17 +258,43 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Export {
+            command:
+                ExportCommand::Impact {
+                    programme,
+                    out,
+                    time_zone,
+                },
+        } => {
+            let tz: chrono_tz::Tz = time_zone
+                .parse()
+                .map_err(|_| format!("TIME_ZONE '{time_zone}' is not a known time zone"))?;
+            let pool = open(&cli.database_url, 1)?;
+            let mut conn = conn_of(&pool)?;
+            let started = std::time::Instant::now();
+            let now = outreach::app::now();
+            let (report, _) =
+                outreach::export::programme_report(&mut conn, &system_actor(), programme, now)
+                    .map_err(describe)?;
+            let today = now.and_utc().with_timezone(&tz).date_naive();
+            let bytes = outreach::export::xlsx::workbook(&mut conn, &report, now, tz, today)
+                .map_err(describe)?;
+            std::fs::write(&out, &bytes)
+                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            println!(
+                "wrote {} ({} bytes) in {:.2} s",
+                out.display(),
+                bytes.len(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Report {
             command: ReportCommand::Impact { programme },
         } => {
             let pool = open(&cli.database_url, 1)?;
             let mut conn = conn_of(&pool)?;
-            let system = outreach::domain::Actor {
-                user_id: 0,
-                role: outreach::domain::types::Role::Admin,
-                school_id: None,
-                organisation_id: None,
-            };
+            let system = system_actor();
             let started = std::time::Instant::now();
             let impact = outreach::domain::reports::programme_impact(
                 &mut conn,
@@ -390,6 +434,16 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+    }
+}
+
+/// The command line acts with an admin's reach.
+fn system_actor() -> outreach::domain::Actor {
+    outreach::domain::Actor {
+        user_id: 0,
+        role: outreach::domain::types::Role::Admin,
+        school_id: None,
+        organisation_id: None,
     }
 }
 

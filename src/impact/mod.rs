@@ -291,3 +291,41 @@ pub fn progress(
     })
     .collect()
 }
+
+/// One event's own figures, for the Events sheet: audience for a performance or live
+/// stream, participants for a workshop, and the schools with anyone there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventFigures {
+    pub schools: i64,
+    pub pupils: i64,
+    pub staff: i64,
+    pub other: i64,
+    pub audience: i64,
+    pub participants: i64,
+}
+
+/// The figures of one event from its attendance sums; None when the event does not count.
+pub fn event_figures(
+    event: &EventFact,
+    now: NaiveDateTime,
+    schools_with_people: i64,
+    sums: AttendanceFact,
+) -> Option<EventFigures> {
+    if !event.counts(now) {
+        return None;
+    }
+    let people = sums.people();
+    let (audience, participants) = if event.is_workshop() {
+        (0, people)
+    } else {
+        (people, 0)
+    };
+    Some(EventFigures {
+        schools: schools_with_people,
+        pupils: sums.pupils,
+        staff: sums.staff,
+        other: sums.other,
+        audience,
+        participants,
+    })
+}

@@ -354,3 +354,24 @@ fn group_narratives_speak_of_productions() {
         "The productions of 2030 have no completed performances to report yet."
     );
 }
+
+#[test]
+fn event_figures_follow_the_same_rules() {
+    let sums = AttendanceFact {
+        school_id: None,
+        pupils: 100,
+        staff: 8,
+        other: 2,
+    };
+    let show = event(1, EventKind::Performance, true);
+    let f = event_figures(&show, now(), 1, sums).unwrap();
+    assert_eq!((f.audience, f.participants), (110, 0));
+    let ws = event(2, EventKind::Workshop, true);
+    assert_eq!(
+        event_figures(&ws, now(), 1, sums).unwrap().participants,
+        110
+    );
+    let mut cancelled = event(3, EventKind::Performance, true);
+    cancelled.status = EventStatus::Cancelled;
+    assert!(event_figures(&cancelled, now(), 1, sums).is_none());
+}

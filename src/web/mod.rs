@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod charts;
 pub mod csrf;
+pub mod exports;
 pub mod layers;
 pub mod pages;
 pub mod router;

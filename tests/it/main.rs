@@ -6,6 +6,7 @@ mod api_directory;
 mod auth;
 mod cli;
 mod delivery_pages;
+mod exports;
 mod feedback;
 mod impact;
 mod import;

@@ -89,6 +89,26 @@ pub fn routes() -> Router<AppState> {
             "/feedback/{token}",
             get(feedback::public_get).post(feedback::public_post),
         )
+        .route(
+            "/programmes/{id}/impact.xlsx",
+            get(crate::web::exports::programme_workbook),
+        )
+        .route(
+            "/programmes/{id}/export/{file}",
+            get(crate::web::exports::programme_file),
+        )
+        .route(
+            "/impact/years/{year}/export/{file}",
+            get(crate::web::exports::year_file),
+        )
+        .route(
+            "/organisations/{id}/impact.xlsx",
+            get(crate::web::exports::organisation_workbook),
+        )
+        .route(
+            "/organisations/{id}/export/{file}",
+            get(crate::web::exports::organisation_file),
+        )
         .route("/users", get(users::list).post(users::create))
         .route("/users/new", get(users::new_form))
         .route("/users/{id}", get(users::edit_form).post(users::update))

@@ -1,0 +1,187 @@
+//! CSV of each table (UTF-8 with a header row, RFC 4180 quoting), written row by row.
+
+use std::io::Write;
+
+use chrono::NaiveDateTime;
+
+use crate::db::AnyConnection;
+use crate::error::{AppError, AppResult};
+use crate::export::rows;
+use crate::impact::Counts;
+
+/// The tables a programme (or group) exports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Table {
+    Schools,
+    Events,
+    Attendance,
+    Feedback,
+}
+
+impl Table {
+    pub fn parse(name: &str) -> Option<Table> {
+        match name {
+            "schools" => Some(Table::Schools),
+            "events" => Some(Table::Events),
+            "attendance" => Some(Table::Attendance),
+            "feedback" => Some(Table::Feedback),
+            _ => None,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Table::Schools => "schools",
+            Table::Events => "events",
+            Table::Attendance => "attendance",
+            Table::Feedback => "feedback",
+        }
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> AppError {
+    AppError::internal(e)
+}
+
+/// Writes one table to `out`; `counts` are the programme's figures (for the schools table).
+pub fn write<W: Write>(
+    conn: &mut AnyConnection,
+    table: Table,
+    programme_ids: &[i32],
+    counts: &Counts,
+    now: NaiveDateTime,
+    tz: chrono_tz::Tz,
+    out: W,
+) -> AppResult<()> {
+    let mut w = csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer(out);
+    let local = |t: NaiveDateTime| {
+        t.and_utc()
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    match table {
+        Table::Schools => {
+            w.write_record([
+                "school",
+                "urn",
+                "district",
+                "in_school",
+                "venue",
+                "live_stream",
+                "total_audience",
+                "pupils",
+                "workshop_participants",
+            ])
+            .map_err(err)?;
+            for s in rows::schools_reached(conn, counts)? {
+                let r = &s.reach;
+                w.write_record([
+                    s.name,
+                    s.urn.map(|u| u.to_string()).unwrap_or_default(),
+                    s.district,
+                    r.in_school.to_string(),
+                    r.venue.to_string(),
+                    r.live_stream.to_string(),
+                    r.total.to_string(),
+                    r.pupils.to_string(),
+                    r.workshop_participants.to_string(),
+                ])
+                .map_err(err)?;
+            }
+        }
+        Table::Events => {
+            w.write_record([
+                "date",
+                "kind",
+                "delivery",
+                "place",
+                "schools",
+                "pupils",
+                "staff",
+                "other_adults",
+                "audience",
+                "workshop_participants",
+            ])
+            .map_err(err)?;
+            rows::counted_events(conn, programme_ids, now, |e| {
+                let f = e.figures;
+                w.write_record([
+                    local(e.starts_at),
+                    e.kind.to_string(),
+                    e.delivery.to_string(),
+                    e.place,
+                    f.schools.to_string(),
+                    f.pupils.to_string(),
+                    f.staff.to_string(),
+                    f.other.to_string(),
+                    f.audience.to_string(),
+                    f.participants.to_string(),
+                ])
+                .map_err(err)
+            })?;
+        }
+        Table::Attendance => {
+            w.write_record([
+                "event_id",
+                "date",
+                "kind",
+                "event_status",
+                "school",
+                "urn",
+                "group",
+                "pupils",
+                "staff",
+                "other_adults",
+            ])
+            .map_err(err)?;
+            rows::attendance(conn, programme_ids, |a| {
+                w.write_record([
+                    a.event_id.to_string(),
+                    local(a.starts_at),
+                    a.kind.to_string(),
+                    a.status.to_string(),
+                    a.school.unwrap_or_default(),
+                    a.urn.map(|u| u.to_string()).unwrap_or_default(),
+                    a.group.unwrap_or_default(),
+                    a.pupils.to_string(),
+                    a.staff.to_string(),
+                    a.other.to_string(),
+                ])
+                .map_err(err)
+            })?;
+        }
+        Table::Feedback => {
+            w.write_record([
+                "date",
+                "programme_id",
+                "said_by",
+                "school",
+                "rating",
+                "featured",
+                "quote",
+            ])
+            .map_err(err)?;
+            for q in rows::published_quotes(conn, programme_ids)? {
+                w.write_record([
+                    local(q.created_at),
+                    q.programme_id.to_string(),
+                    q.role.to_string(),
+                    q.school.unwrap_or_default(),
+                    q.rating.map(|r| r.to_string()).unwrap_or_default(),
+                    if q.featured {
+                        "yes".into()
+                    } else {
+                        String::new()
+                    },
+                    q.quote,
+                ])
+                .map_err(err)?;
+            }
+        }
+    }
+    w.flush().map_err(err)?;
+    Ok(())
+}
