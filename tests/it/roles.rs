@@ -174,8 +174,16 @@ async fn school_token_cannot_create_a_programme(app: TestApp) {
 both!(page_role_matrix);
 async fn page_role_matrix(app: TestApp) {
     use Role::*;
+    let (_, p) = app
+        .post(
+            "/programmes",
+            Some(Role::Admin),
+            json!({"title": "Shared", "year": 2020, "organisation_id": app.organisation_id}),
+        )
+        .await;
+    let programme = p["id"].as_i64().unwrap();
     let pages: Vec<(String, Vec<Role>)> = vec![
-        ("/".into(), vec![School, Lead, Funder, Admin]),
+        ("/".into(), vec![School, Lead, Admin]),
         ("/programmes".into(), vec![Lead, Funder, Admin]),
         ("/programmes/new".into(), vec![Lead, Admin]),
         ("/schools".into(), vec![Lead, Admin]),
@@ -194,9 +202,32 @@ async fn page_role_matrix(app: TestApp) {
         (format!("/users/{}/tokens", app.lead.user_id), vec![Admin]),
         ("/import/schools".into(), vec![Admin]),
         ("/audit".into(), vec![Admin]),
+        (
+            format!("/programmes/{}/report", programme),
+            vec![Lead, Funder, Admin],
+        ),
+        (
+            format!("/programmes/{}/impact", programme),
+            vec![Lead, Funder, Admin],
+        ),
+        (
+            format!("/programmes/{}/feedback", programme),
+            vec![School, Lead, Funder, Admin],
+        ),
+        (
+            format!("/organisations/{}/impact", app.organisation_id),
+            vec![Lead, Funder, Admin],
+        ),
+        ("/impact/years/2020".into(), vec![Lead, Funder, Admin]),
     ];
+    let (s, headers, _) = app.page("/", Some(Funder)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "a funder lands on its figures");
+    assert_eq!(headers["location"], "/impact");
     for (path, allowed) in pages {
         for role in ROLES {
+            if path == "/" && role == Some(Funder) {
+                continue;
+            }
             let (status, headers, body) = app.page(&path, role).await;
             match role {
                 None => {
@@ -244,5 +275,5 @@ async fn page_role_matrix(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert_eq!(app.count("organisations").await, before);
-    assert_eq!(app.count("programmes").await, 0);
+    assert_eq!(app.count("programmes").await, 1, "only the one made above");
 }

@@ -152,6 +152,10 @@ pub async fn home(
     ctx: Ctx,
     CurrentUser(user): CurrentUser,
 ) -> AppResult<Response> {
+    // A funder lands on its figures (SPEC §5): one click from there to the spreadsheet.
+    if user.role == Role::Funder {
+        return Ok(Redirect::to("/impact").into_response());
+    }
     let bookings = match (user.role, user.school_id) {
         (Role::School, Some(school)) => {
             let tz = app.config.time_zone;

@@ -66,6 +66,12 @@ pub struct TargetLine {
 #[template(path = "impact.html")]
 struct ProgrammeImpactPage {
     ctx: PageCtx,
+    /// The A4 report: no navigation or downloads, a date and the programme's facts.
+    printable: bool,
+    generated: String,
+    facts: String,
+    download_base: String,
+    report_href: Option<String>,
     programme_id: i32,
     programme_name: String,
     narrative: String,
@@ -86,6 +92,26 @@ pub async fn programme(
     ctx: Ctx,
     Reader(user): Reader,
     Path(id): Path<i32>,
+) -> AppResult<Response> {
+    programme_page(app, ctx, user, id, false).await
+}
+
+/// The printable A4 report of a programme: the same figures, laid out for paper.
+pub async fn report(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Reader(user): Reader,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    programme_page(app, ctx, user, id, true).await
+}
+
+async fn programme_page(
+    app: AppState,
+    ctx: Ctx,
+    user: crate::domain::users::User,
+    id: i32,
+    printable: bool,
 ) -> AppResult<Response> {
     let actor = user.actor();
     let (impact, districts, summary, featured) = app
@@ -119,8 +145,25 @@ pub async fn programme(
         })
         .collect();
     let p = &impact.programme;
+    let tz = app.config.time_zone;
+    let mut facts = vec![format!("{} {}", p.title, p.year)];
+    if let Some(f) = &p.organisation_name {
+        facts.push(format!("funded by {f}"));
+    }
+    if !p.theme.is_empty() {
+        facts.push(p.theme.clone());
+    }
     ProgrammeImpactPage {
         ctx: ctx.titled(format!("Impact of {} {}", p.title, p.year)),
+        printable,
+        generated: now()
+            .and_utc()
+            .with_timezone(&tz)
+            .format("%-d %B %Y")
+            .to_string(),
+        facts: facts.join(" · "),
+        download_base: format!("/programmes/{}", p.id),
+        report_href: Some(format!("/programmes/{}/report", p.id)),
         programme_id: p.id,
         programme_name: format!("{} {}", p.title, p.year),
         narrative: impact.narrative.clone(),
@@ -170,6 +213,8 @@ pub async fn programme(
 #[template(path = "impact_group.html")]
 struct GroupPage {
     ctx: PageCtx,
+    download_base: String,
+    report_href: Option<String>,
     links: Vec<(String, String)>,
     narrative: String,
     table: Vec<TableRow>,
@@ -201,12 +246,15 @@ fn year_rows(
 
 fn group_page(
     ctx: PageCtx,
+    download_base: String,
     links: Vec<(String, String)>,
     g: reports::GroupImpact,
     years: Vec<(i32, Figures, Workshops)>,
 ) -> GroupPage {
     GroupPage {
         ctx,
+        download_base,
+        report_href: None,
         links,
         narrative: g.narrative,
         table: table(&g.by_delivery, &g.total),
@@ -279,7 +327,14 @@ pub async fn organisation(
         .iter()
         .map(|(y, _, _)| (format!("/impact/years/{y}"), format!("{y}")))
         .collect();
-    group_page(ctx.titled(format!("Impact: {name}")), links, g, years).page()
+    group_page(
+        ctx.titled(format!("Impact: {name}")),
+        format!("/organisations/{id}"),
+        links,
+        g,
+        years,
+    )
+    .page()
 }
 
 pub async fn year(
@@ -313,6 +368,7 @@ pub async fn year(
     ];
     group_page(
         ctx.titled(format!("Impact in {year}")),
+        format!("/impact/years/{year}"),
         links,
         g,
         Vec::new(),

@@ -75,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         .route("/events/{id}/complete", post(delivery::complete))
         .route("/events/{id}/cancel", post(delivery::cancel))
         .route("/programmes/{id}/impact", get(impact::programme))
+        .route("/programmes/{id}/report", get(impact::report))
         .route("/impact", get(impact::landing))
         .route("/impact/years/{year}", get(impact::year))
         .route("/organisations/{id}/impact", get(impact::organisation))
