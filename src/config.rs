@@ -17,6 +17,8 @@ pub struct Config {
     pub login_limit_ip: i64,
     pub login_window_minutes: i64,
     pub pool_size: u32,
+    /// A school can cancel its own booking online until this many days before the event.
+    pub cancel_cutoff_days: i64,
 }
 
 impl Config {
@@ -52,6 +54,7 @@ impl Config {
             login_limit_ip: 30,
             login_window_minutes: 15,
             pool_size,
+            cancel_cutoff_days: 2,
         })
     }
 }

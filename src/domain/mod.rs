@@ -10,6 +10,7 @@ pub mod feedback_links;
 pub mod import;
 pub mod input;
 pub mod list;
+pub mod mail;
 pub mod organisations;
 pub mod programmes;
 pub mod reports;

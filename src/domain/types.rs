@@ -101,3 +101,21 @@ impl DeliveryMode {
         }
     }
 }
+
+text_enum!(BookingStatus {
+    Requested = "requested": "Requested",
+    Confirmed = "confirmed": "Confirmed",
+    Declined = "declined": "Declined",
+    Waitlisted = "waitlisted": "On the waiting list",
+    Cancelled = "cancelled": "Cancelled",
+});
+
+impl BookingStatus {
+    /// Still holds or waits for places.
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self,
+            BookingStatus::Requested | BookingStatus::Confirmed | BookingStatus::Waitlisted
+        )
+    }
+}

@@ -4,6 +4,7 @@ mod harness;
 
 mod api_directory;
 mod auth;
+mod bookings;
 mod cli;
 mod delivery_pages;
 mod exports;

@@ -2,6 +2,7 @@
 //! the pages.
 
 pub mod accounts;
+pub mod bookings;
 pub mod delivery;
 pub mod directory;
 pub mod feedback;
@@ -21,6 +22,7 @@ use crate::web::ApiScope;
 
 pub fn routes() -> Router<AppState> {
     use accounts as a;
+    use bookings as b;
     use delivery as v;
     use directory as d;
     use feedback as f;
@@ -81,6 +83,12 @@ pub fn routes() -> Router<AppState> {
         .route("/feedback/{id}", get(f::get))
         .route("/feedback/{id}/moderate", post(f::moderate))
         .route("/bookings/{id}/feedback-link", get(f::link))
+        .route("/events/{id}/bookings", post(b::book_event))
+        .route("/bookings", get(b::list))
+        .route("/bookings/{id}", get(b::get))
+        .route("/bookings/{id}/confirm", post(b::confirm))
+        .route("/bookings/{id}/decline", post(b::decline))
+        .route("/bookings/{id}/cancel", post(b::cancel))
         .route(
             "/programmes/{id}/impact.xlsx",
             get(crate::web::exports::programme_workbook),

@@ -1,0 +1,155 @@
+//! Mail: every message is queued in the outbox table inside the transaction of the change
+//! it tells about, then sent (or kept for the admin to read) by the background worker.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::app::now;
+use crate::db::schema::{outbox, users};
+use crate::db::AnyConnection;
+use crate::domain::list::{ListParams, Page};
+use crate::error::AppResult;
+
+/// Queues one message to each live user of the school (its contacts).
+pub fn to_school(
+    conn: &mut AnyConnection,
+    school_id: i32,
+    subject: &str,
+    body: &str,
+) -> AppResult<usize> {
+    let addresses: Vec<String> = users::table
+        .filter(users::school_id.eq(school_id))
+        .filter(users::role.eq("school"))
+        .filter(users::archived.eq(false))
+        .select(users::email)
+        .load(conn)?;
+    for to in &addresses {
+        queue(conn, to, subject, body)?;
+    }
+    Ok(addresses.len())
+}
+
+/// Queues one message to every live lead and admin.
+pub fn to_staff(conn: &mut AnyConnection, subject: &str, body: &str) -> AppResult<usize> {
+    let addresses: Vec<String> = users::table
+        .filter(users::role.eq_any(["lead", "admin"]))
+        .filter(users::archived.eq(false))
+        .select(users::email)
+        .load(conn)?;
+    for to in &addresses {
+        queue(conn, to, subject, body)?;
+    }
+    Ok(addresses.len())
+}
+
+pub fn queue(conn: &mut AnyConnection, to: &str, subject: &str, body: &str) -> AppResult<()> {
+    let at = now();
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::to_address.eq(to),
+            outbox::subject.eq(subject),
+            outbox::body.eq(body),
+            outbox::next_attempt_at.eq(at),
+            outbox::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = outbox)]
+pub struct Message {
+    pub id: i32,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Message>> {
+    let total: i64 = outbox::table.count().get_result(conn)?;
+    let items = outbox::table
+        .order(outbox::id.desc())
+        .limit(params.per_page)
+        .offset(params.offset())
+        .select(Message::as_select())
+        .load(conn)?;
+    Ok(Page::new(items, params, total))
+}
+
+/// Claims the next due message for `worker`; each message is claimed by one worker only,
+/// however many processes share the database.
+pub fn claim(conn: &mut AnyConnection, worker: &str) -> AppResult<Option<Message>> {
+    let at = now();
+    let candidates: Vec<i32> = outbox::table
+        .filter(outbox::status.eq("queued"))
+        .filter(outbox::next_attempt_at.le(at))
+        .order(outbox::id.asc())
+        .limit(5)
+        .select(outbox::id)
+        .load(conn)?;
+    for id in candidates {
+        let won = diesel::update(outbox::table.find(id).filter(outbox::status.eq("queued")))
+            .set((
+                outbox::status.eq("sending"),
+                outbox::claimed_by.eq(worker),
+                outbox::claimed_at.eq(at),
+            ))
+            .execute(conn)?;
+        if won == 1 {
+            return Ok(Some(
+                outbox::table
+                    .find(id)
+                    .select(Message::as_select())
+                    .first(conn)?,
+            ));
+        }
+    }
+    Ok(None)
+}
+
+/// Records the outcome of a claimed message: sent, kept (no SMTP configured), or failed
+/// (retried with backoff until `MAX_ATTEMPTS`).
+pub fn settle(conn: &mut AnyConnection, id: i32, outcome: Result<bool, String>) -> AppResult<()> {
+    let at = now();
+    match outcome {
+        Ok(true) => diesel::update(outbox::table.find(id))
+            .set((
+                outbox::status.eq("sent"),
+                outbox::sent_at.eq(at),
+                outbox::attempts.eq(outbox::attempts + 1),
+            ))
+            .execute(conn)?,
+        Ok(false) => diesel::update(outbox::table.find(id))
+            .set(outbox::status.eq("kept"))
+            .execute(conn)?,
+        Err(e) => {
+            let attempts: i32 = outbox::table
+                .find(id)
+                .select(outbox::attempts)
+                .first(conn)?;
+            let attempts = attempts + 1;
+            let (status, delay) = if attempts >= MAX_ATTEMPTS {
+                ("failed", 0)
+            } else {
+                ("queued", 30i64 << attempts.min(10))
+            };
+            diesel::update(outbox::table.find(id))
+                .set((
+                    outbox::status.eq(status),
+                    outbox::attempts.eq(attempts),
+                    outbox::last_error.eq(e.chars().take(500).collect::<String>()),
+                    outbox::next_attempt_at.eq(at + chrono::Duration::seconds(delay)),
+                ))
+                .execute(conn)?
+        }
+    };
+    Ok(())
+}
+
+pub const MAX_ATTEMPTS: i32 = 8;
