@@ -7,6 +7,7 @@ pub mod domain;
 pub mod error;
 pub mod export;
 pub mod impact;
+pub mod mailer;
 pub mod web;
 
 pub use web::router::build_router;

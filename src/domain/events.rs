@@ -351,3 +351,43 @@ pub fn expected_by_school(
         .select((bookings::school_id, bookings::pupils, bookings::staff))
         .load(conn)?)
 }
+
+/// An event a school can book: its programme and the places left (None: no limit).
+#[derive(Debug, Clone, Serialize)]
+pub struct Offer {
+    pub event: Event,
+    pub programme_title: String,
+    pub places_left: Option<i32>,
+}
+
+/// Venue performances and live streams open for booking, soonest first.
+pub fn offers(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Offer>> {
+    let open = [EventStatus::Open.as_str(), EventStatus::Confirmed.as_str()];
+    let query = || {
+        events::table
+            .inner_join(programmes::table)
+            .filter(events::status.eq_any(open))
+            .filter(events::school_id.is_null())
+            .filter(events::starts_at.gt(now()))
+            .filter(programmes::archived.eq(false))
+            .into_boxed()
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows: Vec<(i32, String)> = query()
+        .order((events::starts_at.asc(), events::id.asc()))
+        .limit(params.per_page)
+        .offset(params.offset())
+        .select((events::id, programmes::title))
+        .load(conn)?;
+    let mut items = Vec::new();
+    for (id, programme_title) in rows {
+        let event = get(conn, id)?;
+        let places_left = event.capacity.map(|c| (c - event.places_confirmed).max(0));
+        items.push(Offer {
+            event,
+            programme_title,
+            places_left,
+        });
+    }
+    Ok(Page::new(items, params, total))
+}

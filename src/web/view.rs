@@ -34,22 +34,25 @@ pub struct PageCtx {
 
 fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     match role {
-        Role::School => vec![("Home", "/")],
+        Role::School => vec![("What's on", "/whats-on"), ("Our bookings", "/bookings")],
         Role::Funder => vec![("Impact", "/impact"), ("Programmes", "/programmes")],
         Role::Lead => vec![
             ("Programmes", "/programmes"),
+            ("Requests", "/requests"),
             ("Impact", "/impact"),
             ("Schools", "/schools"),
             ("Venues", "/venues"),
         ],
         Role::Admin => vec![
             ("Programmes", "/programmes"),
+            ("Requests", "/requests"),
             ("Impact", "/impact"),
             ("Schools", "/schools"),
             ("Venues", "/venues"),
             ("Organisations", "/organisations"),
             ("Users", "/users"),
             ("Import", "/import/schools"),
+            ("Outbox", "/outbox"),
             ("Audit log", "/audit"),
         ],
     }
@@ -119,6 +122,10 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "restored" => "Restored.",
         "logged_out" => "You have logged out.",
         "token_revoked" => "The token was revoked.",
+        "booking_confirmed" => "Your places are confirmed. We have sent you an email.",
+        "booking_waitlisted" => "The event is full, so your request is on the waiting list. We will email you if places free up.",
+        "booking_requested" => "Your request is with the company, who will confirm it by email.",
+        "booking_cancelled" => "The booking is cancelled.",
         _ => return None,
     })
 }

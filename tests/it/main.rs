@@ -11,5 +11,6 @@ mod exports;
 mod feedback;
 mod impact;
 mod import;
+mod mail;
 mod pages;
 mod roles;

@@ -183,7 +183,11 @@ async fn page_role_matrix(app: TestApp) {
         .await;
     let programme = p["id"].as_i64().unwrap();
     let pages: Vec<(String, Vec<Role>)> = vec![
-        ("/".into(), vec![School, Lead, Admin]),
+        ("/".into(), vec![Lead, Admin]),
+        ("/whats-on".into(), vec![School, Lead, Admin]),
+        ("/bookings".into(), vec![School, Lead, Admin]),
+        ("/requests".into(), vec![Lead, Admin]),
+        ("/outbox".into(), vec![Admin]),
         ("/programmes".into(), vec![Lead, Funder, Admin]),
         ("/programmes/new".into(), vec![Lead, Admin]),
         ("/schools".into(), vec![Lead, Admin]),
@@ -223,9 +227,15 @@ async fn page_role_matrix(app: TestApp) {
     let (s, headers, _) = app.page("/", Some(Funder)).await;
     assert_eq!(s, StatusCode::SEE_OTHER, "a funder lands on its figures");
     assert_eq!(headers["location"], "/impact");
+    let (s, headers, _) = app.page("/", Some(School)).await;
+    assert_eq!(
+        (s, headers["location"].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/whats-on"),
+        "a school lands on what it can book"
+    );
     for (path, allowed) in pages {
         for role in ROLES {
-            if path == "/" && role == Some(Funder) {
+            if path == "/" && matches!(role, Some(Funder) | Some(School)) {
                 continue;
             }
             let (status, headers, body) = app.page(&path, role).await;

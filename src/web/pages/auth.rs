@@ -142,66 +142,21 @@ struct HomePage {
     ctx: PageCtx,
     intro: String,
     cards: Vec<Card>,
-    /// A school's bookings: when, what, state, and the feedback link of confirmed ones.
-    bookings: Vec<(String, String, String, Option<i32>)>,
-    is_school: bool,
 }
 
-pub async fn home(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    CurrentUser(user): CurrentUser,
-) -> AppResult<Response> {
-    // A funder lands on its figures (SPEC §5): one click from there to the spreadsheet.
-    if user.role == Role::Funder {
-        return Ok(Redirect::to("/impact").into_response());
+pub async fn home(ctx: Ctx, CurrentUser(user): CurrentUser) -> AppResult<Response> {
+    // A funder lands on its figures, a school on what it can book (SPEC §5).
+    match user.role {
+        Role::Funder => return Ok(Redirect::to("/impact").into_response()),
+        Role::School => return Ok(Redirect::to("/whats-on").into_response()),
+        Role::Lead | Role::Admin => {}
     }
-    let bookings = match (user.role, user.school_id) {
-        (Role::School, Some(school)) => {
-            let tz = app.config.time_zone;
-            app.db(move |c| crate::domain::bookings::for_school(c, school))
-                .await?
-                .into_iter()
-                .map(|b| {
-                    let when = crate::web::pages::delivery::local(b.starts_at.and_utc(), tz);
-                    let what = format!(
-                        "{} ({}), {} pupils and {} staff",
-                        b.programme_title,
-                        b.event_kind.replace('_', " "),
-                        b.pupils,
-                        b.staff
-                    );
-                    let link = (b.status == "confirmed").then_some(b.id);
-                    (when, what, b.status, link)
-                })
-                .collect()
-        }
-        _ => Vec::new(),
-    };
-    let (intro, cards) = match user.role {
-        Role::Admin | Role::Lead => (
-            "Set up programmes, the schools and venues they reach, and who may use Outreach.".to_string(),
-            staff_cards(user.role == Role::Admin),
-        ),
-        Role::Funder => (
-            "Programmes shared with your organisation.".to_string(),
-            vec![
-                Card { title: "Impact", text: "Your organisation's figures: by programme, by year, and in total.", href: "/impact" },
-                Card { title: "Programmes", text: "The rounds your organisation funds, with their targets.", href: "/programmes" },
-            ],
-        ),
-        Role::School => (
-            "Your school's bookings are below. After a visit, open its feedback form and share the link with your class.".to_string(),
-            Vec::new(),
-        ),
-    };
     let name = user.display_name().to_string();
     HomePage {
         ctx: ctx.titled(format!("Welcome, {name}")),
-        intro,
-        cards,
-        bookings,
-        is_school: user.role == Role::School,
+        intro: "Set up programmes, the schools and venues they reach, and who may use Outreach."
+            .into(),
+        cards: staff_cards(user.role == Role::Admin),
     }
     .page_with(StatusCode::OK)
 }

@@ -3,11 +3,13 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bookings;
 pub mod delivery;
 pub mod feedback;
 pub mod impact;
 pub mod import;
 pub mod organisations;
+pub mod outbox;
 pub mod programmes;
 pub mod schools;
 pub mod users;
@@ -124,7 +126,15 @@ pub fn routes() -> Router<AppState> {
             post(users::revoke_token),
         )
         .route("/import/schools", get(import::form).post(import::upload))
+        .route("/whats-on", get(bookings::whats_on))
+        .route("/events/{id}/book", post(bookings::book))
+        .route("/bookings", get(bookings::list))
+        .route("/requests", get(bookings::requests))
+        .route("/bookings/{id}/confirm", post(bookings::confirm))
+        .route("/bookings/{id}/decline", post(bookings::decline))
+        .route("/bookings/{id}/cancel", post(bookings::cancel))
         .route("/audit", get(audit::list))
+        .route("/outbox", get(outbox::list))
 }
 
 /// A redirect after a successful POST, with a fixed notice for the next page.

@@ -1,0 +1,89 @@
+//! The background mail worker: claims queued messages one at a time (so two processes
+//! never send the same one), sends them through SMTP when `SMTP_URL` is set, or keeps them
+//! in the outbox for an admin to read. Failures are retried with backoff.
+
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use lettre::{Message, SmtpTransport, Transport};
+
+use crate::app::AppState;
+use crate::domain::mail;
+
+const FROM: &str = "Outreach <outreach@localhost>";
+
+/// Runs until the process ends.
+pub async fn run(app: AppState) {
+    let worker = format!(
+        "{}-{}",
+        std::process::id(),
+        crate::domain::tokens::random_secret()
+            .map(|s| s[..8].to_string())
+            .unwrap_or_default()
+    );
+    let transport = match &app.config.smtp_url {
+        Some(url) => match SmtpTransport::from_url(url) {
+            Ok(builder) => Some(builder.build()),
+            Err(e) => {
+                tracing::error!(error = %e, "SMTP_URL is not usable; mail stays in the outbox");
+                None
+            }
+        },
+        None => None,
+    };
+    loop {
+        match send_one(&app, &worker, transport.clone()).await {
+            Ok(true) => continue,
+            Ok(false) => tokio::time::sleep(Duration::from_secs(2)).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "mail worker");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        }
+    }
+}
+
+/// Claims and handles one message; false when none was due.
+pub async fn send_one(
+    app: &AppState,
+    worker: &str,
+    transport: Option<SmtpTransport>,
+) -> Result<bool, crate::error::AppError> {
+    let w = worker.to_string();
+    let Some(message) = app.db(move |c| mail::claim(c, &w)).await? else {
+        return Ok(false);
+    };
+    let outcome = match transport {
+        None => Ok(false),
+        Some(t) => {
+            let m = message.clone();
+            tokio::task::spawn_blocking(move || deliver(&t, &m))
+                .await
+                .map_err(crate::error::AppError::from)?
+        }
+    };
+    if let Err(e) = &outcome {
+        tracing::warn!(id = message.id, error = %e, "sending mail failed; it will be retried");
+    }
+    let id = message.id;
+    app.db(move |c| mail::settle(c, id, outcome)).await?;
+    Ok(true)
+}
+
+fn deliver(transport: &SmtpTransport, m: &mail::Message) -> Result<bool, String> {
+    let to: Mailbox = m
+        .to_address
+        .parse()
+        .map_err(|e| format!("bad address: {e}"))?;
+    let from: Mailbox = FROM.parse().map_err(|e| format!("bad sender: {e}"))?;
+    let email = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(&m.subject)
+        .body(m.body.clone())
+        .map_err(|e| e.to_string())?;
+    transport
+        .send(&email)
+        .map(|_| true)
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,361 @@
+//! Booking pages: a school's "What's on" and "Our bookings"; the lead's requests queue.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+
+use crate::app::AppState;
+use crate::domain::bookings::{self, BookingFilter};
+use crate::domain::events;
+use crate::domain::input::{Input, TextEnum};
+use crate::domain::list::ListQuery;
+use crate::domain::types::{BookingStatus, Role};
+use crate::domain::users::User;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::web::auth::{CurrentUser, Staff};
+use crate::web::pages::delivery::local;
+use crate::web::pages::{confirmed, done, form_input, form_outcome};
+use crate::web::view::{Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
+
+pub struct OfferLine {
+    pub id: i32,
+    pub title: String,
+    pub when: String,
+    pub place: String,
+    pub places_left: Option<i32>,
+    pub needs_approval: bool,
+}
+
+#[derive(Template)]
+#[template(path = "whats_on.html")]
+struct WhatsOnPage {
+    ctx: PageCtx,
+    offers: Vec<OfferLine>,
+    message: Option<String>,
+    open_form: i32,
+    form_fields: Vec<FormField>,
+    blank_fields: Vec<FormField>,
+}
+
+fn booking_fields(
+    input: &Input,
+    errors: &FieldErrors,
+    schools: Option<Vec<(String, String)>>,
+) -> Vec<FormField> {
+    let mut f = FieldsBuilder::new(input, errors);
+    if let Some(choices) = schools {
+        f.select("school_id", "For the school", choices);
+    }
+    f.required("pupils", "Pupils", "number");
+    f.add("staff", "Staff", "number");
+    f.add("year_groups", "Year groups", "text")
+        .hint("e.g. Years 9 and 10");
+    f.add("access_needs", "Access needs", "textarea");
+    f.add("notes", "Notes", "textarea");
+    f.finish()
+}
+
+async fn whats_on_page(
+    app: &AppState,
+    ctx: Ctx,
+    user: &User,
+    submitted: Option<(i32, Input, FieldErrors, String)>,
+) -> AppResult<WhatsOnPage> {
+    let params = ListQuery {
+        per_page: Some("100".into()),
+        ..Default::default()
+    }
+    .params();
+    let staff = user.role.is_staff();
+    let (offers, schools) = app
+        .db(move |c| {
+            let schools = if staff {
+                Some(crate::domain::schools::all(c)?)
+            } else {
+                None
+            };
+            Ok((events::offers(c, &params)?, schools))
+        })
+        .await?;
+    let tz = app.config.time_zone;
+    let choices = schools.map(|s| {
+        s.into_iter()
+            .map(|(i, n)| (i.to_string(), n))
+            .collect::<Vec<_>>()
+    });
+    let blank = Input::default();
+    let (open_form, form_fields, message) = match &submitted {
+        Some((id, input, errors, message)) => (
+            *id,
+            booking_fields(input, errors, choices.clone()),
+            Some(message.clone()),
+        ),
+        None => (0, Vec::new(), None),
+    };
+    Ok(WhatsOnPage {
+        ctx: ctx.titled("What's on"),
+        offers: offers
+            .items
+            .into_iter()
+            .map(|o| OfferLine {
+                id: o.event.id,
+                title: format!(
+                    "{}: {}",
+                    o.programme_title,
+                    if o.event.title.is_empty() {
+                        o.event.kind.label().to_string()
+                    } else {
+                        o.event.title.clone()
+                    }
+                ),
+                when: local(o.event.starts_at, tz),
+                place: o.event.place(),
+                places_left: o.places_left,
+                needs_approval: o.event.needs_approval,
+            })
+            .collect(),
+        message,
+        open_form,
+        form_fields,
+        blank_fields: booking_fields(&blank, &FieldErrors::new(), choices),
+    })
+}
+
+pub async fn whats_on(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Response> {
+    if user.role == Role::Funder {
+        return Err(AppError::Forbidden);
+    }
+    whats_on_page(&app, ctx, &user, None).await?.page()
+}
+
+pub async fn book(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let input = form_input(pairs);
+    let (actor, submitted) = (user.actor(), input.clone());
+    let result = app
+        .db(move |c| {
+            let parsed = bookings::parse(&submitted)?;
+            bookings::book_event(c, &actor, id, parsed)
+        })
+        .await;
+    match form_outcome(result)? {
+        Ok(b) => Ok(done(
+            "/bookings",
+            match b.status {
+                BookingStatus::Confirmed => "booking_confirmed",
+                BookingStatus::Waitlisted => "booking_waitlisted",
+                _ => "booking_requested",
+            },
+        )),
+        Err((errors, message)) => {
+            whats_on_page(&app, ctx, &user, Some((id, input, errors, message)))
+                .await?
+                .page_with(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
+}
+
+pub struct BookingLine {
+    pub id: i32,
+    pub what: String,
+    pub when: String,
+    pub school: String,
+    pub notes: String,
+    pub places: i32,
+    pub status: String,
+    pub status_key: &'static str,
+    pub message: String,
+    pub can_decide: bool,
+    pub can_cancel: bool,
+    pub feedback: bool,
+}
+
+#[derive(Template)]
+#[template(path = "bookings.html")]
+struct BookingsPage {
+    ctx: PageCtx,
+    staff: bool,
+    rows: Vec<BookingLine>,
+    empty: String,
+    page: i64,
+    pages: i64,
+}
+
+async fn bookings_page(
+    app: &AppState,
+    ctx: PageCtx,
+    user: &User,
+    q: ListQuery,
+    filter: BookingFilter,
+    empty: &str,
+) -> AppResult<Response> {
+    let (actor, params) = (user.actor(), q.params());
+    let tz = app.config.time_zone;
+    let (page, events) = app
+        .db(move |c| {
+            let page = bookings::list(c, &actor, &params, &filter)?;
+            let mut evs = std::collections::HashMap::new();
+            for b in &page.items {
+                if let Some(e) = b.event_id {
+                    if let std::collections::hash_map::Entry::Vacant(slot) = evs.entry(e) {
+                        slot.insert(events::get(c, e)?);
+                    }
+                }
+            }
+            Ok((page, evs))
+        })
+        .await?;
+    let staff = user.role.is_staff();
+    let rows = page
+        .items
+        .iter()
+        .map(|b| {
+            let e = b.event_id.and_then(|id| events.get(&id));
+            BookingLine {
+                id: b.id,
+                what: e
+                    .map(|e| format!("{} at {}", e.kind, e.place()))
+                    .unwrap_or_else(|| "Visit".into()),
+                when: e.map(|e| local(e.starts_at, tz)).unwrap_or_default(),
+                school: b.school_name.clone(),
+                notes: [
+                    b.year_groups.as_str(),
+                    b.access_needs.as_str(),
+                    b.notes.as_str(),
+                ]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" · "),
+                places: b.places,
+                status: b.status.to_string(),
+                status_key: b.status.as_str(),
+                message: b.message.clone(),
+                can_decide: matches!(
+                    b.status,
+                    BookingStatus::Requested | BookingStatus::Waitlisted
+                ),
+                can_cancel: b.status.is_live(),
+                feedback: b.status == BookingStatus::Confirmed,
+            }
+        })
+        .collect();
+    BookingsPage {
+        ctx,
+        staff,
+        rows,
+        empty: empty.to_string(),
+        page: page.page,
+        pages: page.pages(),
+    }
+    .page()
+}
+
+/// A school's own bookings; for staff, every booking.
+pub async fn list(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    if user.role == Role::Funder {
+        return Err(AppError::Forbidden);
+    }
+    let title = if user.role == Role::School {
+        "Our bookings"
+    } else {
+        "All bookings"
+    };
+    bookings_page(
+        &app,
+        ctx.titled(title),
+        &user,
+        q,
+        BookingFilter::default(),
+        "No bookings yet. See What's on to book places.",
+    )
+    .await
+}
+
+/// Requests waiting for the lead, across programmes.
+pub async fn requests(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Staff(user): Staff,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let filter = BookingFilter {
+        status: Some(BookingStatus::Requested),
+        ..Default::default()
+    };
+    bookings_page(
+        &app,
+        ctx.titled("Requests waiting"),
+        &user,
+        q,
+        filter,
+        "No requests are waiting. New requests for events that need approval appear here.",
+    )
+    .await
+}
+
+fn message_of(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == "message")
+        .map(|(_, v)| v.trim().chars().take(500).collect())
+        .unwrap_or_default()
+}
+
+pub async fn confirm(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (actor, m) = (user.actor(), message_of(&pairs));
+    app.db(move |c| bookings::confirm(c, &actor, id, &m))
+        .await?;
+    Ok(done("/requests", "saved"))
+}
+
+pub async fn decline(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (actor, m) = (user.actor(), message_of(&pairs));
+    app.db(move |c| bookings::decline(c, &actor, id, &m))
+        .await?;
+    Ok(done("/requests", "saved"))
+}
+
+pub async fn cancel(
+    State(app): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    if user.role == Role::Funder {
+        return Err(AppError::Forbidden);
+    }
+    confirmed(&pairs)?;
+    let (actor, m) = (user.actor(), message_of(&pairs));
+    let cutoff = chrono::Duration::days(app.config.cancel_cutoff_days);
+    app.db(move |c| bookings::cancel(c, &actor, id, &m, cutoff))
+        .await?;
+    Ok(done("/bookings", "booking_cancelled"))
+}
