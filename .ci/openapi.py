@@ -30,8 +30,14 @@ FIELDS = {
                   "rating": "integer", "consent": "boolean"}, ["programme_id", "role", "quote", "consent"]),
     "moderate": ({"moderation": "string", "featured": "boolean"}, []),
     "outcomes": ({"text": "string"}, ["text"]),
+    "slots": ({"day": "string", "session": "string"}, ["day", "session"]),
+    "bulk": ({"from": "string", "to": "string", "morning": "boolean", "afternoon": "boolean"}, ["from", "to"]),
+    "bookings": ({"school_id": "integer", "pupils": "integer", "staff": "integer", "year_groups": "string", "notes": "string",
+                  "access_needs": "string"}, ["pupils"]),
+    "confirm": ({"message": "string"}, []),
+    "decline": ({"message": "string"}, []),
 }
-ACTIONS = ("archive", "restore", "revoke", "complete", "cancel", "moderate")
+ACTIONS = ("archive", "restore", "revoke", "complete", "cancel", "moderate", "confirm", "decline")
 
 
 def body_for(path):

@@ -389,9 +389,14 @@ pub fn confirm(
             }
         }
         let Some(event_id) = b.event_id else {
-            return Err(AppError::Conflict(
-                "visit requests are confirmed on their tour date".into(),
-            ));
+            let slot = b.slot_id.ok_or(AppError::NotFound)?;
+            if b.status != BookingStatus::Requested {
+                return Err(AppError::Conflict(
+                    "only a requested visit can be confirmed".into(),
+                ));
+            }
+            crate::domain::slots::confirm_visit(conn, actor, &b, slot, message)?;
+            return load(conn, id);
         };
         if take_places(conn, event_id, b.places)? {
             let done = set_status(conn, Some(actor), &b, BookingStatus::Confirmed, message)?;
@@ -464,9 +469,18 @@ pub fn cancel(
             b.status.as_str()
         )));
     }
-    if let Some(event_id) = b.event_id {
-        let e = event_domain::get(conn, event_id)?;
-        if actor.role == Role::School && e.starts_at.naive_utc() - cutoff <= now() {
+    let starts = match (b.event_id, b.slot_id) {
+        (Some(event_id), _) => Some(event_domain::get(conn, event_id)?.starts_at.naive_utc()),
+        (None, Some(slot)) => Some(
+            crate::db::schema::tour_slots::table
+                .find(slot)
+                .select(crate::db::schema::tour_slots::starts_at)
+                .first::<NaiveDateTime>(conn)?,
+        ),
+        _ => None,
+    };
+    if let Some(starts) = starts {
+        if actor.role == Role::School && starts - cutoff <= now() {
             return Err(AppError::Conflict(format!("bookings can be cancelled online until {} days before the event; please contact the company", cutoff.num_days())));
         }
     }
@@ -489,6 +503,9 @@ pub fn cancel(
         if let (BookingStatus::Confirmed, Some(event_id)) = (b.status, b.event_id) {
             release_places(conn, event_id, b.places)?;
             promote(conn, event_id)?;
+        }
+        if let (BookingStatus::Confirmed, Some(slot)) = (b.status, b.slot_id) {
+            crate::domain::slots::release_visit(conn, actor, slot)?;
         }
         Ok(done)
     })

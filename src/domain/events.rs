@@ -233,6 +233,7 @@ pub fn list_for_programme(
     ))
 }
 
+/// Creates an event unless the company is busy then (another event or tour date).
 pub fn create(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -247,36 +248,54 @@ pub fn create(
         if archived {
             return Err(AppError::Conflict("the programme is archived".into()));
         }
-        let at = now();
-        let id: i32 = diesel::insert_into(events::table)
-            .values((
-                events::programme_id.eq(programme_id),
-                events::kind.eq(e.kind.as_str()),
-                events::school_id.eq(e.school_id),
-                events::venue_id.eq(e.venue_id),
-                events::title.eq(&e.title),
-                events::starts_at.eq(e.starts_at),
-                events::ends_at.eq(e.ends_at),
-                events::capacity.eq(e.capacity),
-                events::needs_approval.eq(e.needs_approval),
-                events::status.eq(e.status.as_str()),
-                events::created_at.eq(at),
-                events::updated_at.eq(at),
-            ))
-            .returning(events::id)
-            .get_result(conn)?;
-        let created = get(conn, id)?;
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "event",
-            id,
-            "create",
-            None,
-            Some(&to_json(&created)),
-        )?;
-        Ok(created)
+        if let Some(what) =
+            crate::domain::slots::clash(conn, programme_id, e.starts_at, e.ends_at, None)?
+        {
+            return Err(AppError::Conflict(format!(
+                "the company is already busy then: {what}"
+            )));
+        }
+        create_unchecked(conn, actor, programme_id, e)
     })
+}
+
+/// Creates an event without the overlap check (a confirmed visit fills its own slot);
+/// the caller holds the transaction.
+pub(crate) fn create_unchecked(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    programme_id: i32,
+    e: EventInput,
+) -> AppResult<Event> {
+    let at = now();
+    let id: i32 = diesel::insert_into(events::table)
+        .values((
+            events::programme_id.eq(programme_id),
+            events::kind.eq(e.kind.as_str()),
+            events::school_id.eq(e.school_id),
+            events::venue_id.eq(e.venue_id),
+            events::title.eq(&e.title),
+            events::starts_at.eq(e.starts_at),
+            events::ends_at.eq(e.ends_at),
+            events::capacity.eq(e.capacity),
+            events::needs_approval.eq(e.needs_approval),
+            events::status.eq(e.status.as_str()),
+            events::created_at.eq(at),
+            events::updated_at.eq(at),
+        ))
+        .returning(events::id)
+        .get_result(conn)?;
+    let created = get(conn, id)?;
+    audit::record(
+        conn,
+        Some(actor.user_id),
+        "event",
+        id,
+        "create",
+        None,
+        Some(&to_json(&created)),
+    )?;
+    Ok(created)
 }
 
 fn set_status(

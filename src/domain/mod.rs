@@ -16,6 +16,7 @@ pub mod programmes;
 pub mod reports;
 pub mod schools;
 pub mod sessions;
+pub mod slots;
 pub mod synthetic;
 pub mod tokens;
 pub mod types;

@@ -121,3 +121,67 @@ pub async fn cancel(
         .db(move |c| bookings::cancel(c, &actor, id, &m, cutoff))
         .await?))
 }
+
+pub async fn list_slots(
+    State(app): State<AppState>,
+    crate::web::auth::Reader(user): crate::web::auth::Reader,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let items = app
+        .db(move |c| {
+            crate::domain::programmes::get(c, &actor, id)?;
+            crate::domain::slots::list(c, id)
+        })
+        .await?;
+    Ok(ok(serde_json::json!({ "items": items })))
+}
+
+pub async fn create_slot(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    JsonInput(input): JsonInput,
+) -> AppResult<Response> {
+    let (actor, tz) = (user.actor(), app.config.time_zone);
+    let slot = app
+        .db(move |c| {
+            crate::domain::programmes::get(c, &actor, id)?;
+            crate::domain::slots::create(c, &actor, id, &input, tz)
+        })
+        .await?;
+    Ok(created(slot))
+}
+
+/// Every weekday from `from` to `to` (`morning` and/or `afternoon`); clashes are skipped and listed.
+pub async fn bulk_slots(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    JsonInput(input): JsonInput,
+) -> AppResult<Response> {
+    let (actor, tz) = (user.actor(), app.config.time_zone);
+    let result = app
+        .db(move |c| {
+            crate::domain::programmes::get(c, &actor, id)?;
+            crate::domain::slots::bulk(c, &actor, id, &input, tz)
+        })
+        .await?;
+    Ok(created(result))
+}
+
+pub async fn request_visit(
+    State(app): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i32>,
+    JsonInput(input): JsonInput,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let b = app
+        .db(move |c| {
+            let parsed = bookings::parse(&input)?;
+            crate::domain::slots::request_visit(c, &actor, id, parsed)
+        })
+        .await?;
+    Ok(created(b))
+}

@@ -84,6 +84,12 @@ pub fn routes() -> Router<AppState> {
         .route("/feedback/{id}/moderate", post(f::moderate))
         .route("/bookings/{id}/feedback-link", get(f::link))
         .route("/events/{id}/bookings", post(b::book_event))
+        .route(
+            "/programmes/{id}/slots",
+            get(b::list_slots).post(b::create_slot),
+        )
+        .route("/programmes/{id}/slots/bulk", post(b::bulk_slots))
+        .route("/slots/{id}/bookings", post(b::request_visit))
         .route("/bookings", get(b::list))
         .route("/bookings/{id}", get(b::get))
         .route("/bookings/{id}/confirm", post(b::confirm))
