@@ -278,7 +278,15 @@ pub fn list(conn: &mut AnyConnection, programme_id: i32) -> AppResult<Vec<Slot>>
 
 /// Open future slots of live programmes, for schools to request.
 pub fn open_slots(conn: &mut AnyConnection, limit: i64) -> AppResult<Vec<(Slot, String)>> {
-    type SlotCols = (i32, i32, NaiveDate, String, NaiveDateTime, NaiveDateTime, String);
+    type SlotCols = (
+        i32,
+        i32,
+        NaiveDate,
+        String,
+        NaiveDateTime,
+        NaiveDateTime,
+        String,
+    );
     let rows: Vec<(SlotCols, String)> = tour_slots::table
         .inner_join(programmes::table)
         .filter(tour_slots::status.eq("open"))
@@ -485,4 +493,8 @@ pub(crate) fn release_visit(
         event_domain::cancel(conn, actor, id)?;
     }
     Ok(())
+}
+
+pub fn get(conn: &mut AnyConnection, id: i32) -> AppResult<Slot> {
+    Ok(tour_slots::table.find(id).select(COLUMNS).first(conn)?)
 }

@@ -778,3 +778,93 @@ async fn visit_requests_become_events_and_a_slot_holds_one_visit(app: TestApp) {
         .iter()
         .all(|e| e["status"] == "cancelled"));
 }
+
+both!(tour_dates_through_the_pages);
+async fn tour_dates_through_the_pages(app: TestApp) {
+    let p = slot_programme(&app).await;
+    let path = format!("/programmes/{p}/slots");
+    let (s, _, body) = app
+        .form(
+            &format!("{path}/bulk"),
+            Some(Role::Lead),
+            &[
+                ("from", "2030-02-04"),
+                ("to", "2030-02-01"),
+                ("morning", "true"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("must be on or after the first day"));
+    let (s, _, _) = app
+        .form(
+            &format!("{path}/bulk"),
+            Some(Role::Lead),
+            &[
+                ("from", "2030-02-04"),
+                ("to", "2030-02-08"),
+                ("afternoon", "true"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, _, body) = app
+        .form(
+            &path,
+            Some(Role::Lead),
+            &[("day", "2030-02-04"), ("session", "afternoon")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("already busy"),
+        "the clash is named on the page"
+    );
+    let (_, _, page) = app.page(&path, Some(Role::Lead)).await;
+    assert_eq!(page.matches("status-open").count(), 5);
+    let (_, _, whats_on) = app.page("/whats-on", Some(Role::School)).await;
+    assert!(whats_on.contains("County Lines: Monday 4 February 2030"));
+    let slot: i32 = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            outreach::db::schema::tour_slots::table
+                .select(outreach::db::schema::tour_slots::id)
+                .order(outreach::db::schema::tour_slots::id.asc())
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    let (s, _, body) = app
+        .form(
+            &format!("/slots/{slot}/request"),
+            Some(Role::School),
+            &[("pupils", "")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("is required"));
+    let (s, _, _) = app
+        .form(
+            &format!("/slots/{slot}/request"),
+            Some(Role::School),
+            &[("pupils", "120"), ("staff", "8")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, mine) = app.page("/bookings", Some(Role::School)).await;
+    assert!(mine.contains("Visit to the school") && mine.contains("Mon 4 Feb 2030"));
+    let (s, _, _) = app
+        .form(
+            &path,
+            Some(Role::School),
+            &[("day", "2030-03-04"), ("session", "morning")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

@@ -35,6 +35,9 @@ struct WhatsOnPage {
     offers: Vec<OfferLine>,
     message: Option<String>,
     open_form: i32,
+    /// Free tour dates: id, programme and day, session and times.
+    dates: Vec<(i32, String, String)>,
+    open_slot: i32,
     form_fields: Vec<FormField>,
     blank_fields: Vec<FormField>,
 }
@@ -57,11 +60,17 @@ fn booking_fields(
     f.finish()
 }
 
+/// What a rejected form was: places at an event, or a visit on a tour date.
+enum Target {
+    Event(i32),
+    Slot(i32),
+}
+
 async fn whats_on_page(
     app: &AppState,
     ctx: Ctx,
     user: &User,
-    submitted: Option<(i32, Input, FieldErrors, String)>,
+    submitted: Option<(Target, Input, FieldErrors, String)>,
 ) -> AppResult<WhatsOnPage> {
     let params = ListQuery {
         per_page: Some("100".into()),
@@ -69,14 +78,18 @@ async fn whats_on_page(
     }
     .params();
     let staff = user.role.is_staff();
-    let (offers, schools) = app
+    let (offers, schools, slots) = app
         .db(move |c| {
             let schools = if staff {
                 Some(crate::domain::schools::all(c)?)
             } else {
                 None
             };
-            Ok((events::offers(c, &params)?, schools))
+            Ok((
+                events::offers(c, &params)?,
+                schools,
+                crate::domain::slots::open_slots(c, 100)?,
+            ))
         })
         .await?;
     let tz = app.config.time_zone;
@@ -86,14 +99,34 @@ async fn whats_on_page(
             .collect::<Vec<_>>()
     });
     let blank = Input::default();
-    let (open_form, form_fields, message) = match &submitted {
-        Some((id, input, errors, message)) => (
+    let (open_form, open_slot, form_fields, message) = match &submitted {
+        Some((Target::Event(id), input, errors, message)) => (
+            *id,
+            0,
+            booking_fields(input, errors, choices.clone()),
+            Some(message.clone()),
+        ),
+        Some((Target::Slot(id), input, errors, message)) => (
+            0,
             *id,
             booking_fields(input, errors, choices.clone()),
             Some(message.clone()),
         ),
-        None => (0, Vec::new(), None),
+        None => (0, 0, Vec::new(), None),
     };
+    let dates = slots
+        .into_iter()
+        .map(|(s, title)| {
+            let t = |x: chrono::NaiveDateTime| {
+                x.and_utc().with_timezone(&tz).format("%H:%M").to_string()
+            };
+            (
+                s.id,
+                format!("{title}: {}", s.day.format("%A %-d %B %Y")),
+                format!("{} · {}–{}", s.session, t(s.starts_at), t(s.ends_at)),
+            )
+        })
+        .collect();
     Ok(WhatsOnPage {
         ctx: ctx.titled("What's on"),
         offers: offers
@@ -118,6 +151,8 @@ async fn whats_on_page(
             .collect(),
         message,
         open_form,
+        dates,
+        open_slot,
         form_fields,
         blank_fields: booking_fields(&blank, &FieldErrors::new(), choices),
     })
@@ -158,11 +193,42 @@ pub async fn book(
                 _ => "booking_requested",
             },
         )),
-        Err((errors, message)) => {
-            whats_on_page(&app, ctx, &user, Some((id, input, errors, message)))
-                .await?
-                .page_with(StatusCode::UNPROCESSABLE_ENTITY)
-        }
+        Err((errors, message)) => whats_on_page(
+            &app,
+            ctx,
+            &user,
+            Some((Target::Event(id), input, errors, message)),
+        )
+        .await?
+        .page_with(StatusCode::UNPROCESSABLE_ENTITY),
+    }
+}
+
+pub async fn request_visit(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let input = form_input(pairs);
+    let (actor, submitted) = (user.actor(), input.clone());
+    let result = app
+        .db(move |c| {
+            let parsed = bookings::parse(&submitted)?;
+            crate::domain::slots::request_visit(c, &actor, id, parsed)
+        })
+        .await;
+    match form_outcome(result)? {
+        Ok(_) => Ok(done("/bookings", "booking_requested")),
+        Err((errors, message)) => whats_on_page(
+            &app,
+            ctx,
+            &user,
+            Some((Target::Slot(id), input, errors, message)),
+        )
+        .await?
+        .page_with(StatusCode::UNPROCESSABLE_ENTITY),
     }
 }
 
@@ -202,18 +268,22 @@ async fn bookings_page(
 ) -> AppResult<Response> {
     let (actor, params) = (user.actor(), q.params());
     let tz = app.config.time_zone;
-    let (page, events) = app
+    let (page, events, visits) = app
         .db(move |c| {
             let page = bookings::list(c, &actor, &params, &filter)?;
             let mut evs = std::collections::HashMap::new();
+            let mut visits = std::collections::HashMap::new();
             for b in &page.items {
+                if let Some(slot) = b.slot_id {
+                    visits.insert(slot, crate::domain::slots::get(c, slot)?);
+                }
                 if let Some(e) = b.event_id {
                     if let std::collections::hash_map::Entry::Vacant(slot) = evs.entry(e) {
                         slot.insert(events::get(c, e)?);
                     }
                 }
             }
-            Ok((page, evs))
+            Ok((page, evs, visits))
         })
         .await?;
     let staff = user.role.is_staff();
@@ -226,8 +296,14 @@ async fn bookings_page(
                 id: b.id,
                 what: e
                     .map(|e| format!("{} at {}", e.kind, e.place()))
-                    .unwrap_or_else(|| "Visit".into()),
-                when: e.map(|e| local(e.starts_at, tz)).unwrap_or_default(),
+                    .unwrap_or_else(|| "Visit to the school: performance and workshop".into()),
+                when: match (e, b.slot_id.and_then(|s| visits.get(&s))) {
+                    (Some(e), _) => local(e.starts_at, tz),
+                    (None, Some(slot)) => {
+                        format!("{} ({})", local(slot.starts_at.and_utc(), tz), slot.session)
+                    }
+                    _ => String::new(),
+                },
                 school: b.school_name.clone(),
                 notes: [
                     b.year_groups.as_str(),

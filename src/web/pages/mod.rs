@@ -12,6 +12,7 @@ pub mod organisations;
 pub mod outbox;
 pub mod programmes;
 pub mod schools;
+pub mod slots;
 pub mod users;
 pub mod venues;
 
@@ -126,6 +127,12 @@ pub fn routes() -> Router<AppState> {
             post(users::revoke_token),
         )
         .route("/import/schools", get(import::form).post(import::upload))
+        .route(
+            "/programmes/{id}/slots",
+            get(slots::show).post(slots::create),
+        )
+        .route("/programmes/{id}/slots/bulk", post(slots::bulk))
+        .route("/slots/{id}/request", post(bookings::request_visit))
         .route("/whats-on", get(bookings::whats_on))
         .route("/events/{id}/book", post(bookings::book))
         .route("/bookings", get(bookings::list))
