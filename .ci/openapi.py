@@ -64,7 +64,8 @@ for m in re.finditer(r'\.route\("([^"]+)", (.*?)\)(?= \.route|$)', block):
         name = handler.split("::")[-1]
         op = {"operationId": name, "summary": name.replace("_", " "), "responses": {}}
         params = [{"name": p, "in": "path", "required": True,
-                   "schema": {"type": "string", "enum": ["impact.xlsx", "schools.csv", "events.csv", "attendance.csv", "feedback.csv"]} if p == "file" else {"type": "integer"}}
+                   "schema": {"type": "string", "enum": ["impact.xlsx", "schools.csv", "events.csv", "attendance.csv", "feedback.csv"]} if p == "file"
+                   else {"type": "string", "enum": ["schools", "programmes"]} if p == "kind" else {"type": "integer"}}
                   for p in re.findall(r"\{(\w+)\}", path)]
         if meth == "get" and name.startswith("list") and "{" not in path:
             params += [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (("page", "integer"), ("per_page", "integer"), ("q", "string"))]

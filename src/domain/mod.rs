@@ -3,6 +3,7 @@
 pub mod attendance;
 pub mod audit;
 pub mod bookings;
+pub mod calendar;
 pub mod demo;
 pub mod events;
 pub mod feedback;

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod calendar;
 pub mod charts;
 pub mod csrf;
 pub mod exports;

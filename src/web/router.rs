@@ -21,6 +21,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/static/app.css", get(stylesheet))
+        .route("/calendar/{kind}/{file}", get(crate::web::calendar::feed))
         .nest("/api/v1", api::routes())
         .merge(pages)
         .layer(from_fn(layers::security_headers))

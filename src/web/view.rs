@@ -126,6 +126,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "booking_waitlisted" => "The event is full, so your request is on the waiting list. We will email you if places free up.",
         "booking_requested" => "Your request is with the company, who will confirm it by email.",
         "booking_cancelled" => "The booking is cancelled.",
+        "calendar_regenerated" => "The calendar link was renewed; the old one no longer works.",
         _ => return None,
     })
 }

@@ -868,3 +868,94 @@ async fn tour_dates_through_the_pages(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+both!(calendar_feeds_follow_the_events);
+async fn calendar_feeds_follow_the_events(app: TestApp) {
+    let e = venue_event(&app, 50, false).await;
+    app.post(
+        &format!("/events/{e}/bookings"),
+        Some(Role::School),
+        json!({"pupils": 20}),
+    )
+    .await;
+    let (s, link) = app
+        .get(
+            &format!("/schools/{}/calendar", app.school_id),
+            Some(Role::School),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{link}");
+    let url = link["url"].as_str().unwrap().to_string();
+    let path = url.trim_start_matches("http://localhost").to_string();
+    let (s, headers, body) = app.page(&path, None).await;
+    assert_eq!(s, StatusCode::OK, "no login needed: the token is the key");
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
+    assert!(body.contains("BEGIN:VCALENDAR") && body.contains(&format!("UID:event-{e}@localhost")));
+    assert!(body.contains("SEQUENCE:0") && body.contains("STATUS:CONFIRMED"));
+    // Cancelled: the same UID, a higher SEQUENCE, STATUS:CANCELLED.
+    app.post(&format!("/events/{e}/cancel"), Some(Role::Lead), json!({}))
+        .await;
+    let (_, _, body) = app.page(&path, None).await;
+    assert!(
+        body.contains(&format!("UID:event-{e}@localhost"))
+            && body.contains("SEQUENCE:1")
+            && body.contains("STATUS:CANCELLED"),
+        "{body}"
+    );
+    // Another school cannot read this school's link; a renewed link retires the old one.
+    let (_, other) = app
+        .post("/schools", Some(Role::Admin), json!({"name": "Other"}))
+        .await;
+    let (s, _) = app
+        .get(
+            &format!("/schools/{}/calendar", other["id"]),
+            Some(Role::School),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, renewed) = app
+        .post(
+            &format!("/schools/{}/calendar/regenerate", app.school_id),
+            Some(Role::School),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_ne!(renewed["url"], link["url"]);
+    let (s, _, _) = app.page(&path, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = app
+        .page(&format!("/calendar/school/{}.ics", "a".repeat(64)), None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The programme's feed, for staff.
+    let (_, ev) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
+    let (s, plink) = app
+        .get(
+            &format!("/programmes/{}/calendar", ev["programme_id"]),
+            Some(Role::Lead),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, body) = app
+        .page(
+            plink["url"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("http://localhost"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(body.contains("Brewery Arts Centre"));
+    let (s, _) = app
+        .get(
+            &format!("/programmes/{}/calendar", ev["programme_id"]),
+            Some(Role::School),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

@@ -91,6 +91,11 @@ pub fn routes() -> Router<AppState> {
         .route("/programmes/{id}/slots/bulk", post(b::bulk_slots))
         .route("/slots/{id}/bookings", post(b::request_visit))
         .route("/bookings", get(b::list))
+        .route("/{kind}/{id}/calendar", get(crate::web::calendar::api_link))
+        .route(
+            "/{kind}/{id}/calendar/regenerate",
+            post(crate::web::calendar::api_regenerate),
+        )
         .route("/bookings/{id}", get(b::get))
         .route("/bookings/{id}/confirm", post(b::confirm))
         .route("/bookings/{id}/decline", post(b::decline))

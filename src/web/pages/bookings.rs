@@ -252,6 +252,8 @@ pub struct BookingLine {
 struct BookingsPage {
     ctx: PageCtx,
     staff: bool,
+    /// The school's calendar feed and the school it belongs to.
+    calendar: Option<(String, i32)>,
     rows: Vec<BookingLine>,
     empty: String,
     page: i64,
@@ -328,9 +330,22 @@ async fn bookings_page(
             }
         })
         .collect();
+    let calendar = match (user.role, user.school_id) {
+        (Role::School, Some(school)) => Some((
+            crate::web::calendar::page_link(
+                app,
+                user,
+                crate::domain::calendar::Feed::School(school),
+            )
+            .await?,
+            school,
+        )),
+        _ => None,
+    };
     BookingsPage {
         ctx,
         staff,
+        calendar,
         rows,
         empty: empty.to_string(),
         page: page.page,

@@ -134,6 +134,10 @@ pub fn routes() -> Router<AppState> {
         .route("/programmes/{id}/slots/bulk", post(slots::bulk))
         .route("/slots/{id}/request", post(bookings::request_visit))
         .route("/whats-on", get(bookings::whats_on))
+        .route(
+            "/{kind}/{id}/calendar/regenerate",
+            post(crate::web::calendar::page_regenerate),
+        )
         .route("/events/{id}/book", post(bookings::book))
         .route("/bookings", get(bookings::list))
         .route("/requests", get(bookings::requests))

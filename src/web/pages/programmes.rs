@@ -244,6 +244,8 @@ struct ProgrammePage {
     events: Vec<EventLine>,
     page: i64,
     pages: i64,
+    /// The programme's calendar feed (staff).
+    calendar: Option<String>,
 }
 
 pub async fn show(
@@ -296,7 +298,20 @@ pub async fn show(
     .into_iter()
     .filter_map(|(l, v)| v.map(|v| (l, v)))
     .collect();
+    let calendar = if user.role.is_staff() {
+        Some(
+            crate::web::calendar::page_link(
+                &app,
+                &user,
+                crate::domain::calendar::Feed::Programme(id),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     ProgrammePage {
+        calendar,
         dates: dates(&p),
         ctx: ctx.titled(format!("{} {}", p.title, p.year)),
         priority,
