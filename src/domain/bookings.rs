@@ -552,3 +552,41 @@ fn touch(conn: &mut AnyConnection, id: i32) -> AppResult<()> {
     }
     Ok(())
 }
+
+/// An event was cancelled: its live bookings are cancelled too, their places released, and
+/// each school is told. Runs inside the cancellation's transaction.
+pub(crate) fn follow_cancelled_event(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    event: &crate::domain::events::Event,
+) -> AppResult<()> {
+    let live: Vec<i32> = bookings::table
+        .filter(bookings::event_id.eq(event.id))
+        .filter(bookings::status.eq_any([
+            BookingStatus::Requested.as_str(),
+            BookingStatus::Confirmed.as_str(),
+            BookingStatus::Waitlisted.as_str(),
+        ]))
+        .select(bookings::id)
+        .load(conn)?;
+    for id in live {
+        let b = load(conn, id)?;
+        let done = set_status(
+            conn,
+            Some(actor),
+            &b,
+            BookingStatus::Cancelled,
+            "The event was cancelled.",
+        )?;
+        if b.status == BookingStatus::Confirmed {
+            release_places(conn, event.id, b.places)?;
+        }
+        tell_school(
+            conn,
+            &done,
+            "Event cancelled",
+            "We are sorry: this event has been cancelled, so your booking is cancelled too.",
+        )?;
+    }
+    Ok(())
+}

@@ -352,7 +352,11 @@ pub fn cancel(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Eve
             EventStatus::Completed => Err(AppError::Conflict(
                 "a completed event cannot be cancelled".into(),
             )),
-            _ => set_status(conn, actor, id, EventStatus::Cancelled, true),
+            _ => {
+                let done = set_status(conn, actor, id, EventStatus::Cancelled, true)?;
+                crate::domain::bookings::follow_cancelled_event(conn, actor, &done)?;
+                Ok(done)
+            }
         }
     })
 }

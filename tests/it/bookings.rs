@@ -959,3 +959,50 @@ async fn calendar_feeds_follow_the_events(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+both!(cancelling_an_event_cancels_its_bookings_and_tells_the_schools);
+async fn cancelling_an_event_cancels_its_bookings_and_tells_the_schools(app: TestApp) {
+    let e = venue_event(&app, 5, false).await;
+    let others = schools(&app, 1).await;
+    let (_, mine) = app
+        .post(
+            &format!("/events/{e}/bookings"),
+            Some(Role::School),
+            json!({"pupils": 4}),
+        )
+        .await;
+    let (_, waiting) = app
+        .post(
+            &format!("/events/{e}/bookings"),
+            Some(Role::Lead),
+            json!({"pupils": 4, "school_id": others[0]}),
+        )
+        .await;
+    assert_eq!(
+        (mine["status"].as_str(), waiting["status"].as_str()),
+        (Some("confirmed"), Some("waitlisted"))
+    );
+    let (s, _) = app
+        .post(&format!("/events/{e}/cancel"), Some(Role::Lead), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    for id in [&mine["id"], &waiting["id"]] {
+        let (_, b) = app.get(&format!("/bookings/{id}"), Some(Role::Lead)).await;
+        assert_eq!(b["status"], "cancelled", "{b}");
+    }
+    let (_, ev) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
+    assert_eq!(ev["places_confirmed"], 0);
+    let told: i64 = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            use outreach::db::schema::outbox as o;
+            o::table
+                .filter(o::to_address.eq("school@example.org"))
+                .filter(o::subject.eq("Event cancelled"))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(told, 1);
+}

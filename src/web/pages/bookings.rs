@@ -297,7 +297,13 @@ async fn bookings_page(
             BookingLine {
                 id: b.id,
                 what: e
-                    .map(|e| format!("{} at {}", e.kind, e.place()))
+                    .map(|e| {
+                        if e.school_id.is_some() || e.venue_id.is_some() {
+                            format!("{} at {}", e.kind, e.place())
+                        } else {
+                            e.kind.to_string()
+                        }
+                    })
                     .unwrap_or_else(|| "Visit to the school: performance and workshop".into()),
                 when: match (e, b.slot_id.and_then(|s| visits.get(&s))) {
                     (Some(e), _) => local(e.starts_at, tz),
