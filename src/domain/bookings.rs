@@ -590,3 +590,41 @@ pub(crate) fn follow_cancelled_event(
     }
     Ok(())
 }
+
+/// An event moved: each school with a live booking is told the new time.
+pub(crate) fn tell_moved(
+    conn: &mut AnyConnection,
+    event: &crate::domain::events::Event,
+) -> AppResult<()> {
+    let live: Vec<i32> = bookings::table
+        .filter(bookings::event_id.eq(event.id))
+        .filter(bookings::status.eq_any([
+            BookingStatus::Requested.as_str(),
+            BookingStatus::Confirmed.as_str(),
+            BookingStatus::Waitlisted.as_str(),
+        ]))
+        .select(bookings::id)
+        .load(conn)?;
+    for id in live {
+        let b = load(conn, id)?;
+        tell_school(
+            conn,
+            &b,
+            "Event moved",
+            "Please note: this event has moved to a new time (below). Your booking stands.",
+        )?;
+    }
+    if let Some(school) = event.school_id {
+        let when = event.starts_at.format("%A %-d %B %Y, %H:%M UTC");
+        mail::to_school(
+            conn,
+            school,
+            "Visit moved",
+            &format!(
+                "Please note: the {} at your school has moved to {when}.",
+                event.kind.label().to_lowercase()
+            ),
+        )?;
+    }
+    Ok(())
+}

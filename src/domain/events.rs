@@ -414,3 +414,91 @@ pub fn offers(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<O
     }
     Ok(Page::new(items, params, total))
 }
+
+/// Moves an event and/or changes its capacity. A move keeps the UID of the calendar entry
+/// and raises its SEQUENCE; the schools booked are told; places freed by a larger capacity
+/// go to the waiting list.
+pub fn change(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i32,
+    input: &Input,
+    local: Option<chrono_tz::Tz>,
+) -> AppResult<Event> {
+    let before = get(conn, id)?;
+    if matches!(
+        before.status,
+        EventStatus::Cancelled | EventStatus::Completed
+    ) {
+        return Err(AppError::Conflict(format!(
+            "a {} event cannot be changed",
+            before.status.as_str()
+        )));
+    }
+    let mut v = input.validator();
+    let starts_at = v.datetime("starts_at", local);
+    let ends_at = v.datetime("ends_at", local);
+    let capacity = v.int_opt("capacity", 0, 100_000);
+    if let (Some(s), Some(e)) = (starts_at, ends_at) {
+        if e <= s {
+            v.error("ends_at", "must be after the start");
+        }
+    }
+    v.finish()?;
+    let (starts_at, ends_at) = (starts_at.unwrap_or_default(), ends_at.unwrap_or_default());
+    if let Some(c) = capacity {
+        if c < before.places_confirmed {
+            return Err(AppError::field(
+                "capacity",
+                format!("{} places are already confirmed", before.places_confirmed),
+            ));
+        }
+    }
+    conn.transaction(|conn| {
+        diesel::update(events::table.find(id))
+            .set(events::updated_at.eq(now()))
+            .execute(conn)?;
+        let slot: Option<i32> = events::table.find(id).select(events::slot_id).first(conn)?;
+        if let Some(what) = crate::domain::slots::clash_except(
+            conn,
+            before.programme_id,
+            starts_at,
+            ends_at,
+            slot,
+            Some(id),
+        )? {
+            return Err(AppError::Conflict(format!(
+                "the company is already busy then: {what}"
+            )));
+        }
+        let moved =
+            starts_at != before.starts_at.naive_utc() || ends_at != before.ends_at.naive_utc();
+        diesel::update(events::table.find(id))
+            .set((
+                events::starts_at.eq(starts_at),
+                events::ends_at.eq(ends_at),
+                events::capacity.eq(capacity.or(if input.has("capacity") {
+                    None
+                } else {
+                    before.capacity
+                })),
+                events::sequence.eq(before.sequence + i32::from(moved)),
+            ))
+            .execute(conn)?;
+        let after = get(conn, id)?;
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            "event",
+            id,
+            "change",
+            Some(&to_json(&before)),
+            Some(&to_json(&after)),
+        )?;
+        if moved {
+            crate::domain::bookings::tell_moved(conn, &after)?;
+        }
+        crate::domain::bookings::promote(conn, id)?;
+        Ok(after)
+    })
+}

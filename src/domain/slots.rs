@@ -76,12 +76,27 @@ pub fn clash(
     ends: NaiveDateTime,
     except_slot: Option<i32>,
 ) -> AppResult<Option<String>> {
+    clash_except(conn, programme_id, starts, ends, except_slot, None)
+}
+
+/// As `clash`, leaving out one event (the one being moved).
+pub fn clash_except(
+    conn: &mut AnyConnection,
+    programme_id: i32,
+    starts: NaiveDateTime,
+    ends: NaiveDateTime,
+    except_slot: Option<i32>,
+    except_event: Option<i32>,
+) -> AppResult<Option<String>> {
     let mut q = events::table
         .filter(events::programme_id.eq(programme_id))
         .filter(events::status.ne(EventStatus::Cancelled.as_str()))
         .filter(events::starts_at.lt(ends))
         .filter(events::ends_at.gt(starts))
         .into_boxed();
+    if let Some(id) = except_event {
+        q = q.filter(events::id.ne(id));
+    }
     if let Some(slot) = except_slot {
         q = q.filter(events::slot_id.is_null().or(events::slot_id.ne(slot)));
     }

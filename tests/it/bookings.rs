@@ -1006,3 +1006,64 @@ async fn cancelling_an_event_cancels_its_bookings_and_tells_the_schools(app: Tes
         .await;
     assert_eq!(told, 1);
 }
+
+both!(moving_an_event_tells_the_schools_and_capacity_changes_move_the_queue);
+async fn moving_an_event_tells_the_schools_and_capacity_changes_move_the_queue(app: TestApp) {
+    let e = venue_event(&app, 4, false).await;
+    let others = schools(&app, 1).await;
+    app.post(
+        &format!("/events/{e}/bookings"),
+        Some(Role::School),
+        json!({"pupils": 4}),
+    )
+    .await;
+    let (_, waiting) = app
+        .post(
+            &format!("/events/{e}/bookings"),
+            Some(Role::Lead),
+            json!({"pupils": 3, "school_id": others[0]}),
+        )
+        .await;
+    assert_eq!(waiting["status"], "waitlisted");
+    let (s, v) = app.api(Method::PUT, &format!("/events/{e}"), Some(Role::Lead), Some(json!({"starts_at": "2030-03-16T19:00:00Z", "ends_at": "2030-03-16T20:30:00Z", "capacity": 2}))).await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "capacity below the places confirmed: {v}"
+    );
+    let (s, moved) = app.api(Method::PUT, &format!("/events/{e}"), Some(Role::Lead), Some(json!({"starts_at": "2030-03-16T19:00:00Z", "ends_at": "2030-03-16T20:30:00Z", "capacity": 7}))).await;
+    assert_eq!(s, StatusCode::OK, "{moved}");
+    assert_eq!(
+        (moved["sequence"].as_i64(), moved["starts_at"].as_str()),
+        (Some(1), Some("2030-03-16T19:00:00Z"))
+    );
+    let (_, w) = app
+        .get(&format!("/bookings/{}", waiting["id"]), Some(Role::Lead))
+        .await;
+    assert_eq!(
+        w["status"], "confirmed",
+        "the larger capacity moved the queue up"
+    );
+    let told: i64 = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            use outreach::db::schema::outbox as o;
+            o::table
+                .filter(o::to_address.eq("school@example.org"))
+                .filter(o::subject.eq("Event moved"))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(told, 1);
+    let (s, _) = app
+        .api(
+            Method::PUT,
+            &format!("/events/{e}"),
+            Some(Role::School),
+            Some(json!({"starts_at": "2030-03-16T19:00:00Z", "ends_at": "2030-03-16T20:30:00Z"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

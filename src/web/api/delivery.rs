@@ -166,3 +166,16 @@ pub async fn organisation_impact(
         .await?;
     Ok(ok(impact))
 }
+
+/// `{"starts_at", "ends_at", "capacity"}`: moves the event and/or changes its capacity.
+pub async fn change_event(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    JsonInput(input): JsonInput,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    Ok(ok(app
+        .db(move |c| events::change(c, &actor, id, &input, None))
+        .await?))
+}

@@ -199,6 +199,8 @@ struct EventPage {
     programme_title: String,
     status_key: &'static str,
     when: String,
+    starts_local: String,
+    ends_local: String,
     can_complete: bool,
     schools: Vec<(String, String)>,
     rows: Vec<GridRow>,
@@ -305,6 +307,16 @@ async fn event_page(
         ctx: ctx.titled(title),
         programme_title: format!("{} {}", p.title, p.year),
         status_key: e.status.as_str(),
+        starts_local: e
+            .starts_at
+            .with_timezone(&tz)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
+        ends_local: e
+            .ends_at
+            .with_timezone(&tz)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
         when: format!(
             "{} – {}",
             local(e.starts_at, tz),
@@ -435,5 +447,19 @@ pub async fn cancel(
     confirmed(&pairs)?;
     let actor = user.actor();
     app.db(move |c| events::cancel(c, &actor, id)).await?;
+    Ok(done(&format!("/events/{id}"), "saved"))
+}
+
+/// The event page's "Move or change capacity" form.
+pub async fn change(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let input = form_input(pairs);
+    let (actor, tz) = (user.actor(), app.config.time_zone);
+    app.db(move |c| events::change(c, &actor, id, &input, Some(tz)))
+        .await?;
     Ok(done(&format!("/events/{id}"), "saved"))
 }
