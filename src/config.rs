@@ -19,6 +19,8 @@ pub struct Config {
     pub pool_size: u32,
     /// A school can cancel its own booking online until this many days before the event.
     pub cancel_cutoff_days: i64,
+    /// Schools are reminded this many days before a confirmed event or visit.
+    pub reminder_days: i64,
 }
 
 impl Config {
@@ -55,6 +57,7 @@ impl Config {
             login_window_minutes: 15,
             pool_size,
             cancel_cutoff_days: 2,
+            reminder_days: 3,
         })
     }
 }

@@ -31,7 +31,20 @@ pub async fn run(app: AppState) {
         },
         None => None,
     };
+    let mut last_reminders = std::time::Instant::now() - Duration::from_secs(3600);
     loop {
+        if last_reminders.elapsed() > Duration::from_secs(300) {
+            last_reminders = std::time::Instant::now();
+            let days = app.config.reminder_days;
+            match app
+                .db(move |c| crate::domain::bookings::queue_reminders(c, days))
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(reminders = n, "queued reminders"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "queueing reminders"),
+            }
+        }
         match send_one(&app, &worker, transport.clone()).await {
             Ok(true) => continue,
             Ok(false) => tokio::time::sleep(Duration::from_secs(2)).await,

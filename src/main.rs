@@ -44,6 +44,12 @@ enum Command {
         /// SMTP server for outgoing mail; without it mail stays in the outbox.
         #[arg(long, env = "SMTP_URL")]
         smtp_url: Option<String>,
+        /// Remind schools this many days before a confirmed event or visit.
+        #[arg(long, env = "REMINDER_DAYS", default_value_t = 3)]
+        reminder_days: i64,
+        /// Schools may cancel online until this many days before the event.
+        #[arg(long, env = "CANCEL_CUTOFF_DAYS", default_value_t = 2)]
+        cancel_cutoff_days: i64,
         /// Load the case-study demo data first, if the database is empty.
         #[arg(long)]
         demo: bool,
@@ -203,14 +209,21 @@ fn run(cli: Cli) -> Result<(), String> {
             time_zone,
             smtp_url,
             demo,
+            reminder_days,
+            cancel_cutoff_days,
         } => {
-            let config = Config::new(
+            let mut config = Config::new(
                 &cli.database_url,
                 &bind,
                 base_url.as_deref(),
                 &time_zone,
                 smtp_url.as_deref(),
             )?;
+            if !(0..=60).contains(&reminder_days) || !(0..=60).contains(&cancel_cutoff_days) {
+                return Err("REMINDER_DAYS and CANCEL_CUTOFF_DAYS must be 0 to 60".into());
+            }
+            config.reminder_days = reminder_days;
+            config.cancel_cutoff_days = cancel_cutoff_days;
             let pool = open(&cli.database_url, config.pool_size)?;
             if demo {
                 let mut conn = conn_of(&pool)?;

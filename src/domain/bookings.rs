@@ -628,3 +628,56 @@ pub(crate) fn tell_moved(
     }
     Ok(())
 }
+
+/// Queues one reminder for each confirmed booking whose event or visit starts within
+/// `days`; each booking is reminded once, whichever process gets there first.
+pub fn queue_reminders(conn: &mut AnyConnection, days: i64) -> AppResult<usize> {
+    use crate::db::schema::tour_slots;
+    let (from, until) = (now(), now() + Duration::days(days));
+    let mut due: Vec<(i32, NaiveDateTime)> = bookings::table
+        .inner_join(events::table)
+        .filter(bookings::status.eq(BookingStatus::Confirmed.as_str()))
+        .filter(bookings::reminded_at.is_null())
+        .filter(events::status.ne(EventStatus::Cancelled.as_str()))
+        .filter(events::starts_at.gt(from))
+        .filter(events::starts_at.le(until))
+        .select((bookings::id, events::starts_at))
+        .load(conn)?;
+    due.extend(
+        bookings::table
+            .inner_join(tour_slots::table)
+            .filter(bookings::status.eq(BookingStatus::Confirmed.as_str()))
+            .filter(bookings::reminded_at.is_null())
+            .filter(tour_slots::starts_at.gt(from))
+            .filter(tour_slots::starts_at.le(until))
+            .select((bookings::id, tour_slots::starts_at))
+            .load::<(i32, NaiveDateTime)>(conn)?,
+    );
+    let mut queued = 0;
+    for (id, starts) in due {
+        conn.transaction(|conn| {
+            let claimed = diesel::update(
+                bookings::table
+                    .find(id)
+                    .filter(bookings::reminded_at.is_null()),
+            )
+            .set(bookings::reminded_at.eq(now()))
+            .execute(conn)?;
+            if claimed == 1 {
+                let b = load(conn, id)?;
+                tell_school(
+                    conn,
+                    &b,
+                    "Reminder",
+                    &format!(
+                        "A reminder: this is coming up on {}.",
+                        starts.format("%A %-d %B %Y at %H:%M UTC")
+                    ),
+                )?;
+                queued += 1;
+            }
+            Ok::<_, AppError>(())
+        })?;
+    }
+    Ok(queued)
+}

@@ -1067,3 +1067,36 @@ async fn moving_an_event_tells_the_schools_and_capacity_changes_move_the_queue(a
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+both!(schools_are_reminded_once_before_the_event);
+async fn schools_are_reminded_once_before_the_event(app: TestApp) {
+    let p = programme(&app).await;
+    let start = chrono::Utc::now() + chrono::Duration::days(2);
+    let (s, e) = app.post(&format!("/programmes/{p}/events"), Some(Role::Lead), json!({"kind": "live_stream", "starts_at": start.to_rfc3339(), "ends_at": (start + chrono::Duration::hours(1)).to_rfc3339()})).await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let far = chrono::Utc::now() + chrono::Duration::days(20);
+    let (_, later) = app.post(&format!("/programmes/{p}/events"), Some(Role::Lead), json!({"kind": "live_stream", "starts_at": far.to_rfc3339(), "ends_at": (far + chrono::Duration::hours(1)).to_rfc3339()})).await;
+    app.post(
+        &format!("/events/{}/bookings", e["id"]),
+        Some(Role::School),
+        json!({"pupils": 10}),
+    )
+    .await;
+    app.post(
+        &format!("/events/{}/bookings", later["id"]),
+        Some(Role::School),
+        json!({"pupils": 10}),
+    )
+    .await;
+    let first = app
+        .with_db(|c| outreach::domain::bookings::queue_reminders(c, 3).unwrap())
+        .await;
+    let again = app
+        .with_db(|c| outreach::domain::bookings::queue_reminders(c, 3).unwrap())
+        .await;
+    assert_eq!(
+        (first, again),
+        (1, 0),
+        "one reminder, for the event within three days, once"
+    );
+}
