@@ -1100,3 +1100,52 @@ async fn schools_are_reminded_once_before_the_event(app: TestApp) {
         "one reminder, for the event within three days, once"
     );
 }
+
+both!(month_calendar_shows_dates_and_events_with_their_state);
+async fn month_calendar_shows_dates_and_events_with_their_state(app: TestApp) {
+    let p = slot_programme(&app).await;
+    app.post(
+        &format!("/programmes/{p}/slots"),
+        Some(Role::Lead),
+        json!({"day": "2030-02-04", "session": "morning"}),
+    )
+    .await;
+    let e = event(&app, p, json!({"kind": "live_stream", "starts_at": "2030-02-06T13:30:00Z", "ends_at": "2030-02-06T14:30:00Z"})).await;
+    app.post(&format!("/events/{e}/cancel"), Some(Role::Lead), json!({}))
+        .await;
+    let (s, _, page) = app
+        .page(
+            &format!("/programmes/{p}/calendar?month=2030-02"),
+            Some(Role::Lead),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("February 2030"));
+    assert!(page.contains("Tour date (morning)") && page.contains("cal-item status-open"));
+    assert!(page.contains(&format!("/events/{e}")) && page.contains("cal-item status-cancelled"));
+    let (_, _, march) = app
+        .page(
+            &format!("/programmes/{p}/calendar?month=2030-03"),
+            Some(Role::Lead),
+        )
+        .await;
+    assert!(!march.contains("Tour date (morning)"));
+    let (_, _, default) = app
+        .page(&format!("/programmes/{p}/calendar"), Some(Role::Lead))
+        .await;
+    assert!(
+        default.contains("February 2030"),
+        "opens on the month of the next date"
+    );
+    let (s, _, _) = app
+        .page(
+            &format!("/programmes/{p}/calendar?month=nonsense"),
+            Some(Role::Lead),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = app
+        .page(&format!("/programmes/{p}/calendar"), Some(Role::School))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

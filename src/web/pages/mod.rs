@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod feedback;
 pub mod impact;
 pub mod import;
+pub mod month;
 pub mod organisations;
 pub mod outbox;
 pub mod programmes;
@@ -132,6 +133,7 @@ pub fn routes() -> Router<AppState> {
             "/programmes/{id}/slots",
             get(slots::show).post(slots::create),
         )
+        .route("/programmes/{id}/calendar", get(month::show))
         .route("/programmes/{id}/slots/bulk", post(slots::bulk))
         .route("/slots/{id}/request", post(bookings::request_visit))
         .route("/whats-on", get(bookings::whats_on))

@@ -1,0 +1,173 @@
+//! The month calendar of a programme: every tour date and event, with its state.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Deserialize;
+
+use crate::app::{now, AppState};
+use crate::domain::input::TextEnum;
+use crate::domain::list::ListQuery;
+use crate::domain::{events, programmes, slots};
+use crate::error::AppResult;
+use crate::web::auth::Reader;
+use crate::web::view::{Ctx, PageCtx, RenderPage};
+
+pub struct Item {
+    pub time: String,
+    pub label: String,
+    pub status: String,
+    pub href: String,
+}
+
+pub struct Day {
+    pub number: u32,
+    pub in_month: bool,
+    pub today: bool,
+    pub items: Vec<Item>,
+}
+
+#[derive(Template)]
+#[template(path = "month.html")]
+struct MonthPage {
+    ctx: PageCtx,
+    programme_id: i32,
+    programme_name: String,
+    weekdays: [&'static str; 7],
+    weeks: Vec<Vec<Day>>,
+    prev: String,
+    prev_label: String,
+    next: String,
+    next_label: String,
+}
+
+#[derive(Deserialize)]
+pub struct MonthQuery {
+    month: Option<String>,
+}
+
+/// `?month=2027-01`; without it, the month of the programme's next (or first) date.
+pub async fn show(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Reader(user): Reader,
+    Path(id): Path<i32>,
+    Query(q): Query<MonthQuery>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let all = ListQuery {
+        per_page: Some("200".into()),
+        ..Default::default()
+    }
+    .params();
+    let (p, evs, tour) = app
+        .db(move |c| {
+            let p = programmes::get(c, &actor, id)?;
+            // A month holds at most a few hundred entries; every page of events is read.
+            let mut evs = Vec::new();
+            let mut params = all.clone();
+            loop {
+                let page = events::list_for_programme(c, id, &params)?;
+                let done = page.page >= page.pages();
+                evs.extend(page.items);
+                if done {
+                    break;
+                }
+                params.page += 1;
+            }
+            Ok((p, evs, slots::list(c, id)?))
+        })
+        .await?;
+    let tz = app.config.time_zone;
+    let today = now().and_utc().with_timezone(&tz).date_naive();
+    let first_of = |d: NaiveDate| NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap_or(d);
+    let month = q
+        .month
+        .as_deref()
+        .and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok())
+        .unwrap_or_else(|| {
+            let upcoming = evs
+                .iter()
+                .map(|e| e.starts_at.with_timezone(&tz).date_naive())
+                .chain(tour.iter().map(|s| s.day))
+                .filter(|d| *d >= today)
+                .min();
+            let any = evs
+                .iter()
+                .map(|e| e.starts_at.with_timezone(&tz).date_naive())
+                .chain(tour.iter().map(|s| s.day))
+                .min();
+            first_of(upcoming.or(any).or(p.starts_on).unwrap_or(today))
+        });
+    let month = first_of(month);
+    let next = first_of(month + Duration::days(32));
+    let prev = first_of(month - Duration::days(1));
+    let start = month - Duration::days(i64::from(month.weekday().num_days_from_monday()));
+    let mut weeks = Vec::new();
+    let mut day = start;
+    while day < next || weeks.is_empty() {
+        let mut week = Vec::new();
+        for _ in 0..7 {
+            let mut items: Vec<(String, Item)> = Vec::new();
+            for s in tour.iter().filter(|s| s.day == day) {
+                let t = s
+                    .starts_at
+                    .and_utc()
+                    .with_timezone(&tz)
+                    .format("%H:%M")
+                    .to_string();
+                items.push((
+                    t.clone(),
+                    Item {
+                        time: t,
+                        label: format!("Tour date ({})", s.session),
+                        status: s.status.clone(),
+                        href: format!("/programmes/{id}/slots"),
+                    },
+                ));
+            }
+            for e in evs
+                .iter()
+                .filter(|e| e.starts_at.with_timezone(&tz).date_naive() == day)
+            {
+                let t = e.starts_at.with_timezone(&tz).format("%H:%M").to_string();
+                items.push((
+                    t.clone(),
+                    Item {
+                        time: t,
+                        label: format!("{} · {}", e.kind, e.place()),
+                        status: e.status.as_str().to_string(),
+                        href: format!("/events/{}", e.id),
+                    },
+                ));
+            }
+            items.sort_by(|a, b| a.0.cmp(&b.0));
+            week.push(Day {
+                number: day.day(),
+                in_month: day.month() == month.month(),
+                today: day == today,
+                items: items.into_iter().map(|i| i.1).collect(),
+            });
+            day += Duration::days(1);
+        }
+        weeks.push(week);
+    }
+    MonthPage {
+        ctx: ctx.titled(format!(
+            "{} {} · {}",
+            p.title,
+            p.year,
+            month.format("%B %Y")
+        )),
+        programme_id: id,
+        programme_name: format!("{} {}", p.title, p.year),
+        weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+        weeks,
+        prev: prev.format("%Y-%m").to_string(),
+        prev_label: prev.format("%B").to_string(),
+        next: next.format("%Y-%m").to_string(),
+        next_label: next.format("%B").to_string(),
+    }
+    .page()
+}
