@@ -324,23 +324,7 @@ pub fn book_event(
         } else {
             BookingStatus::Waitlisted
         };
-        let at = now();
-        let id: i32 = diesel::insert_into(bookings::table)
-            .values((
-                bookings::event_id.eq(event_id),
-                bookings::school_id.eq(school_id),
-                bookings::status.eq(status.as_str()),
-                bookings::pupils.eq(input.pupils),
-                bookings::staff.eq(input.staff),
-                bookings::year_groups.eq(&input.year_groups),
-                bookings::notes.eq(&input.notes),
-                bookings::access_needs.eq(&input.access_needs),
-                bookings::created_by.eq(actor.user_id),
-                bookings::created_at.eq(at),
-                bookings::updated_at.eq(at),
-            ))
-            .returning(bookings::id)
-            .get_result(conn)?;
+        let id = insert(conn, actor, Target::Event(event_id), school_id, status, &input)?;
         let b = load(conn, id)?;
         audit::record(conn, Some(actor.user_id), "booking", id, "create", None, Some(&serde_json::json!({"status": status, "event_id": event_id, "school_id": school_id, "places": places})))?;
         let (subject, text) = match status {
@@ -560,15 +544,7 @@ pub(crate) fn follow_cancelled_event(
     actor: &Actor,
     event: &crate::domain::events::Event,
 ) -> AppResult<()> {
-    let live: Vec<i32> = bookings::table
-        .filter(bookings::event_id.eq(event.id))
-        .filter(bookings::status.eq_any([
-            BookingStatus::Requested.as_str(),
-            BookingStatus::Confirmed.as_str(),
-            BookingStatus::Waitlisted.as_str(),
-        ]))
-        .select(bookings::id)
-        .load(conn)?;
+    let live = live_bookings(conn, event.id)?;
     for id in live {
         let b = load(conn, id)?;
         let done = set_status(
@@ -596,15 +572,7 @@ pub(crate) fn tell_moved(
     conn: &mut AnyConnection,
     event: &crate::domain::events::Event,
 ) -> AppResult<()> {
-    let live: Vec<i32> = bookings::table
-        .filter(bookings::event_id.eq(event.id))
-        .filter(bookings::status.eq_any([
-            BookingStatus::Requested.as_str(),
-            BookingStatus::Confirmed.as_str(),
-            BookingStatus::Waitlisted.as_str(),
-        ]))
-        .select(bookings::id)
-        .load(conn)?;
+    let live = live_bookings(conn, event.id)?;
     for id in live {
         let b = load(conn, id)?;
         tell_school(
@@ -680,4 +648,57 @@ pub fn queue_reminders(conn: &mut AnyConnection, days: i64) -> AppResult<usize> 
         })?;
     }
     Ok(queued)
+}
+
+/// The bookings of an event that still hold or wait for places, in arrival order.
+fn live_bookings(conn: &mut AnyConnection, event_id: i32) -> AppResult<Vec<i32>> {
+    Ok(bookings::table
+        .filter(bookings::event_id.eq(event_id))
+        .filter(bookings::status.eq_any([
+            BookingStatus::Requested.as_str(),
+            BookingStatus::Confirmed.as_str(),
+            BookingStatus::Waitlisted.as_str(),
+        ]))
+        .order((bookings::created_at.asc(), bookings::id.asc()))
+        .select(bookings::id)
+        .load(conn)?)
+}
+
+/// What a booking is for.
+pub(crate) enum Target {
+    Event(i32),
+    Slot(i32),
+}
+
+/// Inserts a booking row; the caller holds the transaction and writes the audit entry.
+pub(crate) fn insert(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    target: Target,
+    school_id: i32,
+    status: BookingStatus,
+    input: &BookingInput,
+) -> AppResult<i32> {
+    let (event_id, slot_id) = match target {
+        Target::Event(e) => (Some(e), None),
+        Target::Slot(s) => (None, Some(s)),
+    };
+    let at = now();
+    Ok(diesel::insert_into(bookings::table)
+        .values((
+            bookings::event_id.eq(event_id),
+            bookings::slot_id.eq(slot_id),
+            bookings::school_id.eq(school_id),
+            bookings::status.eq(status.as_str()),
+            bookings::pupils.eq(input.pupils),
+            bookings::staff.eq(input.staff),
+            bookings::year_groups.eq(&input.year_groups),
+            bookings::notes.eq(&input.notes),
+            bookings::access_needs.eq(&input.access_needs),
+            bookings::created_by.eq(actor.user_id),
+            bookings::created_at.eq(at),
+            bookings::updated_at.eq(at),
+        ))
+        .returning(bookings::id)
+        .get_result(conn)?)
 }

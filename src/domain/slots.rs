@@ -361,23 +361,7 @@ pub fn request_visit(
         "school_id",
     )?;
     conn.transaction(|conn| {
-        let at = now();
-        let id: i32 = diesel::insert_into(bookings::table)
-            .values((
-                bookings::slot_id.eq(slot_id),
-                bookings::school_id.eq(school_id),
-                bookings::status.eq(BookingStatus::Requested.as_str()),
-                bookings::pupils.eq(input.pupils),
-                bookings::staff.eq(input.staff),
-                bookings::year_groups.eq(&input.year_groups),
-                bookings::notes.eq(&input.notes),
-                bookings::access_needs.eq(&input.access_needs),
-                bookings::created_by.eq(actor.user_id),
-                bookings::created_at.eq(at),
-                bookings::updated_at.eq(at),
-            ))
-            .returning(bookings::id)
-            .get_result(conn)?;
+        let id = crate::domain::bookings::insert(conn, actor, crate::domain::bookings::Target::Slot(slot_id), school_id, BookingStatus::Requested, &input)?;
         let dup: i64 = bookings::table
             .filter(bookings::slot_id.eq(slot_id))
             .filter(bookings::school_id.eq(school_id))
