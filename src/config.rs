@@ -21,6 +21,8 @@ pub struct Config {
     pub cancel_cutoff_days: i64,
     /// Schools are reminded this many days before a confirmed event or visit.
     pub reminder_days: i64,
+    /// The sender of outgoing mail.
+    pub mail_from: String,
 }
 
 impl Config {
@@ -58,6 +60,7 @@ impl Config {
             pool_size,
             cancel_cutoff_days: 2,
             reminder_days: 3,
+            mail_from: "Outreach <outreach@localhost>".into(),
         })
     }
 }

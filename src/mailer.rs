@@ -10,8 +10,6 @@ use lettre::{Message, SmtpTransport, Transport};
 use crate::app::AppState;
 use crate::domain::mail;
 
-const FROM: &str = "Outreach <outreach@localhost>";
-
 /// Runs until the process ends.
 pub async fn run(app: AppState) {
     let worker = format!(
@@ -70,7 +68,8 @@ pub async fn send_one(
         None => Ok(false),
         Some(t) => {
             let m = message.clone();
-            tokio::task::spawn_blocking(move || deliver(&t, &m))
+            let from = app.config.mail_from.clone();
+            tokio::task::spawn_blocking(move || deliver(&t, &from, &m))
                 .await
                 .map_err(crate::error::AppError::from)?
         }
@@ -83,12 +82,14 @@ pub async fn send_one(
     Ok(true)
 }
 
-fn deliver(transport: &SmtpTransport, m: &mail::Message) -> Result<bool, String> {
+fn deliver(transport: &SmtpTransport, from: &str, m: &mail::Message) -> Result<bool, String> {
     let to: Mailbox = m
         .to_address
         .parse()
         .map_err(|e| format!("bad address: {e}"))?;
-    let from: Mailbox = FROM.parse().map_err(|e| format!("bad sender: {e}"))?;
+    let from: Mailbox = from
+        .parse()
+        .map_err(|e| format!("bad sender (MAIL_FROM): {e}"))?;
     let email = Message::builder()
         .from(from)
         .to(to)

@@ -44,6 +44,13 @@ enum Command {
         /// SMTP server for outgoing mail; without it mail stays in the outbox.
         #[arg(long, env = "SMTP_URL")]
         smtp_url: Option<String>,
+        /// The sender of outgoing mail.
+        #[arg(
+            long,
+            env = "MAIL_FROM",
+            default_value = "Outreach <outreach@localhost>"
+        )]
+        mail_from: String,
         /// Remind schools this many days before a confirmed event or visit.
         #[arg(long, env = "REMINDER_DAYS", default_value_t = 3)]
         reminder_days: i64,
@@ -211,6 +218,7 @@ fn run(cli: Cli) -> Result<(), String> {
             demo,
             reminder_days,
             cancel_cutoff_days,
+            mail_from,
         } => {
             let mut config = Config::new(
                 &cli.database_url,
@@ -224,6 +232,10 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             config.reminder_days = reminder_days;
             config.cancel_cutoff_days = cancel_cutoff_days;
+            if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+                return Err(format!("MAIL_FROM '{mail_from}' is not a mail address like 'Outreach <outreach@example.org>'"));
+            }
+            config.mail_from = mail_from;
             let pool = open(&cli.database_url, config.pool_size)?;
             if demo {
                 let mut conn = conn_of(&pool)?;
