@@ -513,7 +513,10 @@ fn serve(app: outreach::app::AppState) -> Result<(), String> {
         println!(
             "Outreach is running at {} (database: {})",
             app.config.base_url,
-            db::redact(&format!("{:?}", app.config.database.backend))
+            match app.config.database.backend {
+                db::Backend::Sqlite => format!("SQLite file {}", app.config.database.target),
+                db::Backend::Postgres => db::redact(&app.config.database.target),
+            }
         );
         axum::serve(
             listener,
