@@ -497,3 +497,13 @@ pub(crate) fn release_visit(
 pub fn get(conn: &mut AnyConnection, id: i32) -> AppResult<Slot> {
     Ok(tour_slots::table.find(id).select(COLUMNS).first(conn)?)
 }
+
+/// The tour dates a school has asked for and not yet heard back on.
+pub fn requested_by(conn: &mut AnyConnection, school_id: i32) -> AppResult<Vec<i32>> {
+    Ok(bookings::table
+        .filter(bookings::school_id.eq(school_id))
+        .filter(bookings::status.eq(BookingStatus::Requested.as_str()))
+        .filter(bookings::slot_id.is_not_null())
+        .select(bookings::slot_id.assume_not_null())
+        .load(conn)?)
+}

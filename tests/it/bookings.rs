@@ -858,6 +858,12 @@ async fn tour_dates_through_the_pages(app: TestApp) {
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, _, mine) = app.page("/bookings", Some(Role::School)).await;
     assert!(mine.contains("Visit to the school") && mine.contains("Mon 4 Feb 2030"));
+    let (_, _, whats_on) = app.page("/whats-on", Some(Role::School)).await;
+    assert!(
+        !whats_on.contains("County Lines: Monday 4 February 2030"),
+        "a date already asked for is not offered again"
+    );
+    assert!(whats_on.contains("County Lines: Tuesday 5 February 2030"));
     let (s, _, _) = app
         .form(
             &path,

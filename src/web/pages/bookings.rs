@@ -78,6 +78,11 @@ async fn whats_on_page(
     }
     .params();
     let staff = user.role.is_staff();
+    let own_school = if user.role == Role::School {
+        user.school_id
+    } else {
+        None
+    };
     let (offers, schools, slots) = app
         .db(move |c| {
             let schools = if staff {
@@ -85,11 +90,13 @@ async fn whats_on_page(
             } else {
                 None
             };
-            Ok((
-                events::offers(c, &params)?,
-                schools,
-                crate::domain::slots::open_slots(c, 100)?,
-            ))
+            let mut slots = crate::domain::slots::open_slots(c, 100)?;
+            // A school is not offered again the dates it is waiting to hear about.
+            if let Some(school) = own_school {
+                let asked = crate::domain::slots::requested_by(c, school)?;
+                slots.retain(|(s, _)| !asked.contains(&s.id));
+            }
+            Ok((events::offers(c, &params)?, schools, slots))
         })
         .await?;
     let tz = app.config.time_zone;
