@@ -437,3 +437,19 @@ pub fn organisation_of_priority(conn: &mut AnyConnection, priority_id: i32) -> A
         .select(priorities::organisation_id)
         .first(conn)?)
 }
+
+/// The one organisation a funder may see; None for staff, who see all.
+pub fn only_for(actor: &Actor) -> Option<i32> {
+    match actor.role {
+        crate::domain::types::Role::Funder => Some(actor.organisation_id.unwrap_or(-1)),
+        _ => None,
+    }
+}
+
+/// An organisation as `actor` may see it: a funder only its own (others are not found).
+pub fn get_for(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Organisation> {
+    if only_for(actor).is_some_and(|own| own != id) {
+        return Err(AppError::NotFound);
+    }
+    get(conn, id)
+}

@@ -269,3 +269,41 @@ pub fn by_year(
     }
     Ok(out)
 }
+
+/// What a year's or an organisation's narrative is about.
+pub fn year_subject(year: i32) -> String {
+    format!("The productions of {year}")
+}
+
+pub fn organisation_subject(name: &str) -> String {
+    format!("The productions funded by {name}")
+}
+
+/// The figures of a year's programmes that the actor may see.
+pub fn year_impact(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    year: i32,
+    now: NaiveDateTime,
+) -> AppResult<GroupImpact> {
+    group_impact(conn, actor, year_subject(year), Some(year), None, now)
+}
+
+/// The figures of an organisation's programmes; a funder sees only its own organisation.
+pub fn organisation_impact(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i32,
+    now: NaiveDateTime,
+) -> AppResult<(crate::domain::organisations::Organisation, GroupImpact)> {
+    let org = crate::domain::organisations::get_for(conn, actor, id)?;
+    let g = group_impact(
+        conn,
+        actor,
+        organisation_subject(&org.name),
+        None,
+        Some(id),
+        now,
+    )?;
+    Ok((org, g))
+}

@@ -117,7 +117,7 @@ pub fn year_report(
     now: NaiveDateTime,
 ) -> AppResult<(Report, Vec<String>)> {
     let g = Group {
-        subject: format!("The productions of {year}"),
+        subject: reports::year_subject(year),
         title: year.to_string(),
         facts: vec![("Year".into(), year.to_string())],
         year: Some(year),
@@ -133,9 +133,9 @@ pub fn organisation_report(
     id: i32,
     now: NaiveDateTime,
 ) -> AppResult<(Report, Vec<String>)> {
-    let org = organisations::get(conn, id)?;
+    let org = organisations::get_for(conn, actor, id)?;
     let g = Group {
-        subject: format!("The productions funded by {}", org.name),
+        subject: reports::organisation_subject(&org.name),
         title: org.name.clone(),
         facts: vec![("Organisation".into(), org.name.clone())],
         year: None,

@@ -98,6 +98,11 @@ role_extractor!(
     [Role::Admin]
 );
 role_extractor!(
+    /// A school or staff: may book, see bookings and cancel (a school only its own).
+    Booker,
+    [Role::School, Role::Lead, Role::Admin]
+);
+role_extractor!(
     /// Staff or a funder: may read programmes and organisations (a funder only its own).
     Reader,
     [Role::Lead, Role::Admin, Role::Funder]

@@ -394,6 +394,8 @@ async fn booking_rules(app: TestApp) {
         .await;
     let (_, list) = app.get("/bookings", school).await;
     assert_eq!(list["total"], 1);
+    let (s, _) = app.get("/bookings", Some(Role::Funder)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "a funder does not read bookings");
     let (s, _) = app
         .get(&format!("/bookings/{}", theirs["id"]), school)
         .await;

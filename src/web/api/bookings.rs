@@ -11,11 +11,11 @@ use crate::domain::list::ListQuery;
 use crate::domain::types::BookingStatus;
 use crate::error::{AppError, AppResult};
 use crate::web::api::{created, ok, JsonInput};
-use crate::web::auth::{CurrentUser, Staff};
+use crate::web::auth::{Booker, Staff};
 
 pub async fn book_event(
     State(app): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Booker(user): Booker,
     Path(id): Path<i32>,
     JsonInput(input): JsonInput,
 ) -> AppResult<Response> {
@@ -39,7 +39,7 @@ pub struct BookingQuery {
 
 pub async fn list(
     State(app): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Booker(user): Booker,
     Query(q): Query<BookingQuery>,
 ) -> AppResult<Response> {
     let filter = BookingFilter {
@@ -68,7 +68,7 @@ pub async fn list(
 
 pub async fn get(
     State(app): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Booker(user): Booker,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let actor = user.actor();
@@ -108,13 +108,10 @@ pub async fn decline(
 
 pub async fn cancel(
     State(app): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Booker(user): Booker,
     Path(id): Path<i32>,
     JsonInput(input): JsonInput,
 ) -> AppResult<Response> {
-    if user.role == crate::domain::types::Role::Funder {
-        return Err(AppError::Forbidden);
-    }
     let (actor, m) = (user.actor(), message(&input)?);
     let cutoff = chrono::Duration::days(app.config.cancel_cutoff_days);
     Ok(ok(app
@@ -172,7 +169,7 @@ pub async fn bulk_slots(
 
 pub async fn request_visit(
     State(app): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Booker(user): Booker,
     Path(id): Path<i32>,
     JsonInput(input): JsonInput,
 ) -> AppResult<Response> {

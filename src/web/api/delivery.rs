@@ -136,9 +136,8 @@ pub async fn year_impact(
     Path(year): Path<i32>,
 ) -> AppResult<Response> {
     let actor = user.actor();
-    let title = format!("The productions of {year}");
     Ok(ok(app
-        .db(move |c| reports::group_impact(c, &actor, title, Some(year), None, now()))
+        .db(move |c| reports::year_impact(c, &actor, year, now()))
         .await?))
 }
 
@@ -147,24 +146,11 @@ pub async fn organisation_impact(
     Reader(user): Reader,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
-    if user.role == crate::domain::types::Role::Funder && user.organisation_id != Some(id) {
-        return Err(AppError::NotFound);
-    }
     let actor = user.actor();
-    let impact = app
-        .db(move |c| {
-            let org = crate::domain::organisations::get(c, id)?;
-            reports::group_impact(
-                c,
-                &actor,
-                format!("The productions funded by {}", org.name),
-                None,
-                Some(id),
-                now(),
-            )
-        })
-        .await?;
-    Ok(ok(impact))
+    Ok(ok(app
+        .db(move |c| reports::organisation_impact(c, &actor, id, now()))
+        .await?
+        .1))
 }
 
 /// `{"starts_at", "ends_at", "capacity"}`: moves the event and/or changes its capacity.

@@ -19,12 +19,7 @@ pub async fn list_organisations(
     Reader(user): Reader,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let params = q.params();
-    // A funder reads only its own organisation.
-    let only = match user.role {
-        Role::Funder => Some(user.organisation_id.unwrap_or(-1)),
-        _ => None,
-    };
+    let (params, only) = (q.params(), orgs::only_for(&user.actor()));
     let page = app.db(move |c| orgs::list(c, &params, only)).await?;
     Ok(ok(page))
 }
@@ -34,10 +29,8 @@ pub async fn get_organisation(
     Reader(user): Reader,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
-    if user.role == Role::Funder && user.organisation_id != Some(id) {
-        return Err(AppError::NotFound);
-    }
-    Ok(ok(app.db(move |c| orgs::get(c, id)).await?))
+    let actor = user.actor();
+    Ok(ok(app.db(move |c| orgs::get_for(c, &actor, id)).await?))
 }
 
 pub async fn create_organisation(
@@ -91,12 +84,10 @@ pub async fn list_priorities(
     Reader(user): Reader,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
-    if user.role == Role::Funder && user.organisation_id != Some(id) {
-        return Err(AppError::NotFound);
-    }
+    let actor = user.actor();
     let items = app
         .db(move |c| {
-            orgs::get(c, id)?;
+            orgs::get_for(c, &actor, id)?;
             orgs::priorities_of(c, id)
         })
         .await?;

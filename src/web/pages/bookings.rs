@@ -13,8 +13,8 @@ use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::ListQuery;
 use crate::domain::types::{BookingStatus, Role};
 use crate::domain::users::User;
-use crate::error::{AppError, AppResult, FieldErrors};
-use crate::web::auth::{CurrentUser, Staff};
+use crate::error::{AppResult, FieldErrors};
+use crate::web::auth::{Booker, Staff};
 use crate::web::pages::delivery::local;
 use crate::web::pages::{confirmed, done, form_input, form_outcome};
 use crate::web::view::{Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
@@ -168,18 +168,15 @@ async fn whats_on_page(
 pub async fn whats_on(
     State(app): State<AppState>,
     ctx: Ctx,
-    CurrentUser(user): CurrentUser,
+    Booker(user): Booker,
 ) -> AppResult<Response> {
-    if user.role == Role::Funder {
-        return Err(AppError::Forbidden);
-    }
     whats_on_page(&app, ctx, &user, None).await?.page()
 }
 
 pub async fn book(
     State(app): State<AppState>,
     ctx: Ctx,
-    CurrentUser(user): CurrentUser,
+    Booker(user): Booker,
     Path(id): Path<i32>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
@@ -214,7 +211,7 @@ pub async fn book(
 pub async fn request_visit(
     State(app): State<AppState>,
     ctx: Ctx,
-    CurrentUser(user): CurrentUser,
+    Booker(user): Booker,
     Path(id): Path<i32>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
@@ -371,12 +368,9 @@ async fn bookings_page(
 pub async fn list(
     State(app): State<AppState>,
     ctx: Ctx,
-    CurrentUser(user): CurrentUser,
+    Booker(user): Booker,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
-    if user.role == Role::Funder {
-        return Err(AppError::Forbidden);
-    }
     let title = if user.role == Role::School {
         "Our bookings"
     } else {
@@ -449,13 +443,10 @@ pub async fn decline(
 
 pub async fn cancel(
     State(app): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Booker(user): Booker,
     Path(id): Path<i32>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    if user.role == Role::Funder {
-        return Err(AppError::Forbidden);
-    }
     confirmed(&pairs)?;
     let (actor, m) = (user.actor(), message_of(&pairs));
     let cutoff = chrono::Duration::days(app.config.cancel_cutoff_days);

@@ -304,21 +304,10 @@ pub async fn organisation(
     Reader(user): Reader,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
-    if user.role == Role::Funder && user.organisation_id != Some(id) {
-        return Err(AppError::NotFound);
-    }
     let actor = user.actor();
     let (name, g, years) = app
         .db(move |c| {
-            let org = orgs::get(c, id)?;
-            let g = reports::group_impact(
-                c,
-                &actor,
-                format!("The productions funded by {}", org.name),
-                None,
-                Some(id),
-                now(),
-            )?;
+            let (org, g) = reports::organisation_impact(c, &actor, id, now())?;
             let years = reports::by_year(c, &actor, Some(id), now())?;
             Ok((org.name, g, years))
         })
@@ -345,16 +334,7 @@ pub async fn year(
 ) -> AppResult<Response> {
     let actor = user.actor();
     let g = app
-        .db(move |c| {
-            reports::group_impact(
-                c,
-                &actor,
-                format!("The productions of {year}"),
-                Some(year),
-                None,
-                now(),
-            )
-        })
+        .db(move |c| reports::year_impact(c, &actor, year, now()))
         .await?;
     let links = vec![
         (
