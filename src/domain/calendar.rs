@@ -144,13 +144,25 @@ pub fn feed(
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_else(|| "outreach".into());
-    for id in ids {
-        let e = event_domain::get(conn, id)?;
-        let title: String = programmes::table
-            .find(e.programme_id)
-            .select(programmes::title)
-            .first(conn)?;
-        cal.push(ics_event(&e, &title, &host));
+    let events = event_domain::get_many(conn, &ids)?;
+    let mut programme_ids: Vec<i32> = events.iter().map(|e| e.programme_id).collect();
+    programme_ids.sort_unstable();
+    programme_ids.dedup();
+    let titles: std::collections::HashMap<i32, String> = programmes::table
+        .filter(programmes::id.eq_any(&programme_ids))
+        .select((programmes::id, programmes::title))
+        .load::<(i32, String)>(conn)?
+        .into_iter()
+        .collect();
+    for e in &events {
+        cal.push(ics_event(
+            e,
+            titles
+                .get(&e.programme_id)
+                .map(String::as_str)
+                .unwrap_or(""),
+            &host,
+        ));
     }
     Ok((name, cal.done().to_string()))
 }

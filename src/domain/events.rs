@@ -387,7 +387,7 @@ pub struct Offer {
 pub fn offers(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Offer>> {
     let open = [EventStatus::Open.as_str(), EventStatus::Confirmed.as_str()];
     let query = || {
-        events::table
+        joined()
             .inner_join(programmes::table)
             .filter(events::status.eq_any(open))
             .filter(events::school_id.is_null())
@@ -396,22 +396,30 @@ pub fn offers(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<O
             .into_boxed()
     };
     let total: i64 = query().count().get_result(conn)?;
-    let rows: Vec<(i32, String)> = query()
+    // One query for the page: the events with their place and programme.
+    let rows: Vec<(Row, Option<String>, Option<String>, String)> = query()
         .order((events::starts_at.asc(), events::id.asc()))
         .limit(params.per_page)
         .offset(params.offset())
-        .select((events::id, programmes::title))
+        .select((
+            Row::as_select(),
+            schools::name.nullable(),
+            venues::name.nullable(),
+            programmes::title,
+        ))
         .load(conn)?;
-    let mut items = Vec::new();
-    for (id, programme_title) in rows {
-        let event = get(conn, id)?;
-        let places_left = event.capacity.map(|c| (c - event.places_confirmed).max(0));
-        items.push(Offer {
-            event,
-            programme_title,
-            places_left,
-        });
-    }
+    let items = rows
+        .into_iter()
+        .map(|(row, school, venue, programme_title)| {
+            let event = view((row, school, venue));
+            let places_left = event.capacity.map(|c| (c - event.places_confirmed).max(0));
+            Offer {
+                event,
+                programme_title,
+                places_left,
+            }
+        })
+        .collect();
     Ok(Page::new(items, params, total))
 }
 
@@ -501,4 +509,22 @@ pub fn change(
         crate::domain::bookings::promote(conn, id)?;
         Ok(after)
     })
+}
+
+/// Several events in one query, in start order.
+pub fn get_many(conn: &mut AnyConnection, ids: &[i32]) -> AppResult<Vec<Event>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(5_000) {
+        let rows: Vec<Joined> = joined()
+            .filter(events::id.eq_any(chunk))
+            .select((
+                Row::as_select(),
+                schools::name.nullable(),
+                venues::name.nullable(),
+            ))
+            .load(conn)?;
+        out.extend(rows.into_iter().map(view));
+    }
+    out.sort_by_key(|e| (e.starts_at, e.id));
+    Ok(out)
 }

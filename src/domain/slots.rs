@@ -494,10 +494,6 @@ pub(crate) fn release_visit(
     Ok(())
 }
 
-pub fn get(conn: &mut AnyConnection, id: i32) -> AppResult<Slot> {
-    Ok(tour_slots::table.find(id).select(COLUMNS).first(conn)?)
-}
-
 /// The tour dates a school has asked for and not yet heard back on.
 pub fn requested_by(conn: &mut AnyConnection, school_id: i32) -> AppResult<Vec<i32>> {
     Ok(bookings::table
@@ -505,5 +501,12 @@ pub fn requested_by(conn: &mut AnyConnection, school_id: i32) -> AppResult<Vec<i
         .filter(bookings::status.eq(BookingStatus::Requested.as_str()))
         .filter(bookings::slot_id.is_not_null())
         .select(bookings::slot_id.assume_not_null())
+        .load(conn)?)
+}
+
+pub fn get_many(conn: &mut AnyConnection, ids: &[i32]) -> AppResult<Vec<Slot>> {
+    Ok(tour_slots::table
+        .filter(tour_slots::id.eq_any(ids))
+        .select(COLUMNS)
         .load(conn)?)
 }

@@ -277,18 +277,19 @@ async fn bookings_page(
     let (page, events, visits) = app
         .db(move |c| {
             let page = bookings::list(c, &actor, &params, &filter)?;
-            let mut evs = std::collections::HashMap::new();
-            let mut visits = std::collections::HashMap::new();
-            for b in &page.items {
-                if let Some(slot) = b.slot_id {
-                    visits.insert(slot, crate::domain::slots::get(c, slot)?);
-                }
-                if let Some(e) = b.event_id {
-                    if let std::collections::hash_map::Entry::Vacant(slot) = evs.entry(e) {
-                        slot.insert(events::get(c, e)?);
-                    }
-                }
-            }
+            // The page's events and tour dates, one query each.
+            let event_ids: Vec<i32> = page.items.iter().filter_map(|b| b.event_id).collect();
+            let evs: std::collections::HashMap<i32, events::Event> =
+                events::get_many(c, &event_ids)?
+                    .into_iter()
+                    .map(|e| (e.id, e))
+                    .collect();
+            let slot_ids: Vec<i32> = page.items.iter().filter_map(|b| b.slot_id).collect();
+            let visits: std::collections::HashMap<i32, crate::domain::slots::Slot> =
+                crate::domain::slots::get_many(c, &slot_ids)?
+                    .into_iter()
+                    .map(|s| (s.id, s))
+                    .collect();
             Ok((page, evs, visits))
         })
         .await?;
