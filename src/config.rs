@@ -1,6 +1,10 @@
 //! Typed settings, read once from flags and the environment and carried in the app state.
 
+use std::time::Duration;
+
 use crate::db::DbUrl;
+use crate::web::limits::RequestLimits;
+use crate::web::server::ConnectionLimits;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -23,6 +27,12 @@ pub struct Config {
     pub reminder_days: i64,
     /// The sender of outgoing mail.
     pub mail_from: String,
+    /// Body sizes and time limits of requests.
+    pub limits: RequestLimits,
+    /// Open connections, header and idle timeouts.
+    pub connections: ConnectionLimits,
+    /// How long a request waits for a free database connection before a 503.
+    pub pool_wait: Duration,
 }
 
 impl Config {
@@ -61,6 +71,13 @@ impl Config {
             cancel_cutoff_days: 2,
             reminder_days: 3,
             mail_from: "Outreach <outreach@localhost>".into(),
+            limits: RequestLimits::default(),
+            connections: ConnectionLimits {
+                max_connections: 1024,
+                header_read_timeout: Duration::from_secs(10),
+                idle_timeout: Duration::from_secs(75),
+            },
+            pool_wait: Duration::from_secs(5),
         })
     }
 }

@@ -30,6 +30,11 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     TooManyRequests(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// Busy (no database connection free in time) or too slow: try again shortly.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -71,6 +76,8 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,6 +92,8 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::BadRequest(_) => "bad_request",
             AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::PayloadTooLarge(_) => "too_large",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -110,6 +119,15 @@ impl IntoResponse for AppError {
             "error": { "code": self.code(), "message": message, "fields": fields }
         });
         let mut response = (status, Json(body)).into_response();
+        if matches!(
+            self,
+            AppError::Unavailable(_) | AppError::TooManyRequests(_)
+        ) {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+        }
         response
             .extensions_mut()
             .insert(ErrorInfo { status, message });
@@ -142,9 +160,11 @@ impl From<DieselError> for AppError {
     }
 }
 
+/// No connection came free in time: the service is busy, which is no bug of the request.
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> AppError {
-        AppError::Internal(anyhow::Error::new(e))
+        tracing::warn!(error = %e, "no database connection free");
+        AppError::Unavailable("the service is busy; please try again in a moment".into())
     }
 }
 

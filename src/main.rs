@@ -60,6 +60,9 @@ enum Command {
         /// Load the case-study demo data first, if the database is empty.
         #[arg(long)]
         demo: bool,
+        /// Client connections served at once (more wait in the listen backlog).
+        #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
+        max_connections: usize,
     },
     /// Load the case study (the partnership, Ruby 2018, County Lines 2019) into an empty database.
     Demo {
@@ -219,6 +222,7 @@ fn run(cli: Cli) -> Result<(), String> {
             reminder_days,
             cancel_cutoff_days,
             mail_from,
+            max_connections,
         } => {
             let mut config = Config::new(
                 &cli.database_url,
@@ -236,6 +240,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 return Err(format!("MAIL_FROM '{mail_from}' is not a mail address like 'Outreach <outreach@example.org>'"));
             }
             config.mail_from = mail_from;
+            if !(1..=100_000).contains(&max_connections) {
+                return Err("MAX_CONNECTIONS must be 1 to 100000".into());
+            }
+            config.connections.max_connections = max_connections;
             let pool = open(&cli.database_url, config.pool_size)?;
             if demo {
                 let mut conn = conn_of(&pool)?;
@@ -425,8 +433,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 },
         } => {
             let pool = open(&cli.database_url, 1)?;
-            let bytes =
-                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let source = std::io::BufReader::new(
+                std::fs::File::open(&file)
+                    .map_err(|e| format!("cannot read {}: {e}", file.display()))?,
+            );
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {msg}")
@@ -437,10 +447,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 bar.set_position(done);
             };
             let mut conn = conn_of(&pool)?;
-            let report = import::import_schools(
+            let report = import::import_schools_from(
                 &mut conn,
                 None,
-                &bytes,
+                source,
                 ImportOptions { include_closed },
                 &progress,
             )
@@ -518,13 +528,15 @@ fn serve(app: outreach::app::AppState) -> Result<(), String> {
                 db::Backend::Postgres => db::redact(&app.config.database.target),
             }
         );
-        axum::serve(
+        outreach::web::server::serve(
             listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            router,
+            app.config.connections,
+            async {
+                let _ = tokio::signal::ctrl_c().await;
+            },
+            std::time::Duration::from_secs(30),
         )
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
         .await
         .map_err(|e| format!("the server stopped: {e}"))
     })

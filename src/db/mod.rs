@@ -135,6 +135,11 @@ fn one_line(s: &str) -> String {
 
 /// Connects once (so a wrong URL gives its real error), then builds the pool.
 pub fn connect(url: &DbUrl, max_size: u32) -> Result<DbPool, String> {
+    connect_with_wait(url, max_size, Duration::from_secs(5))
+}
+
+/// As `connect`, with the longest wait for a free connection (then the request gets a 503).
+pub fn connect_with_wait(url: &DbUrl, max_size: u32, wait: Duration) -> Result<DbPool, String> {
     let mut probe = establish(url)?;
     if let AnyConnection::Sqlite(c) = &mut probe {
         c.batch_execute("PRAGMA journal_mode = WAL;")
@@ -144,7 +149,7 @@ pub fn connect(url: &DbUrl, max_size: u32) -> Result<DbPool, String> {
     let manager = ConnectionManager::<AnyConnection>::new(url.target.clone());
     Pool::builder()
         .max_size(max_size)
-        .connection_timeout(Duration::from_secs(30))
+        .connection_timeout(wait)
         .connection_customizer(Box::new(SqlitePragmas))
         .build(manager)
         .map_err(|e| format!("cannot build the connection pool: {e}"))

@@ -1,6 +1,7 @@
 //! Import of schools from the national register's CSV: upsert by URN, in one transaction.
 
 use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
 
 use diesel::Connection;
 use serde::Serialize;
@@ -44,12 +45,54 @@ pub struct ImportOptions {
     pub include_closed: bool,
 }
 
-/// The file's text: UTF-8 (with or without a byte-order mark), else Windows-1252.
-pub fn decode(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned(),
+/// True when the whole source is valid UTF-8, read in blocks (nothing is kept).
+fn is_utf8<R: Read>(src: &mut R) -> std::io::Result<bool> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut carried = 0;
+    loop {
+        let n = src.read(&mut buf[carried..])?;
+        if n == 0 {
+            return Ok(carried == 0);
+        }
+        let end = carried + n;
+        match std::str::from_utf8(&buf[..end]) {
+            Ok(_) => carried = 0,
+            Err(e) if e.error_len().is_some() => return Ok(false),
+            Err(e) => {
+                // A character cut at the end of the block: carry its bytes to the next.
+                let valid = e.valid_up_to();
+                buf.copy_within(valid..end, 0);
+                carried = end - valid;
+            }
+        }
+    }
+}
+
+/// The file as UTF-8 text: as it is (a byte-order mark dropped), or decoded from
+/// Windows-1252 when it is not valid UTF-8. Streams; the file is never held whole.
+pub fn text_reader<'a, R: Read + Seek + 'a>(mut src: R) -> std::io::Result<Box<dyn Read + 'a>> {
+    let utf8 = is_utf8(&mut src)?;
+    src.seek(SeekFrom::Start(0))?;
+    if utf8 {
+        let mut bom = [0u8; 3];
+        let mut got = 0;
+        while got < 3 {
+            let n = src.read(&mut bom[got..])?;
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        if bom[..got] != b"\xEF\xBB\xBF"[..] {
+            src.seek(SeekFrom::Start(0))?;
+        }
+        Ok(Box::new(src))
+    } else {
+        Ok(Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(encoding_rs::WINDOWS_1252))
+                .build(src),
+        ))
     }
 }
 
@@ -178,8 +221,7 @@ fn parse_row(cols: &Columns, record: &csv::StringRecord, options: ImportOptions)
     }))
 }
 
-/// Reads the whole file first (a file that is not CSV changes nothing), then upserts
-/// every good row in one transaction. `progress` is told how many rows are done.
+/// `import_schools_from` on a file held in memory.
 pub fn import_schools(
     conn: &mut AnyConnection,
     actor: Option<&Actor>,
@@ -187,10 +229,22 @@ pub fn import_schools(
     options: ImportOptions,
     progress: &dyn Fn(u64, u64),
 ) -> AppResult<ImportReport> {
-    let text = decode(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(text.as_bytes());
+    import_schools_from(conn, actor, std::io::Cursor::new(bytes), options, progress)
+}
+
+/// Reads the whole file first (a file that is not CSV changes nothing), then upserts
+/// every good row in one transaction. `progress` is told how many rows are done. The
+/// file is read as a stream; only the parsed rows are kept.
+pub fn import_schools_from<R: Read + Seek>(
+    conn: &mut AnyConnection,
+    actor: Option<&Actor>,
+    src: R,
+    options: ImportOptions,
+    progress: &dyn Fn(u64, u64),
+) -> AppResult<ImportReport> {
+    let text = text_reader(src)
+        .map_err(|e| AppError::field("file", format!("the file cannot be read: {e}")))?;
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text);
     let headers = reader
         .headers()
         .map_err(|e| AppError::field("file", format!("the file cannot be read as CSV: {e}")))?
@@ -305,11 +359,31 @@ fn upsert(
 mod tests {
     use super::*;
 
+    fn decode(bytes: &[u8]) -> String {
+        let mut out = String::new();
+        text_reader(std::io::Cursor::new(bytes))
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        out
+    }
+
     #[test]
     fn windows_1252_is_decoded() {
         let bytes = b"URN,EstablishmentName\n1,St Bega\x92s\n";
         assert!(decode(bytes).contains("St Bega\u{2019}s"));
         assert_eq!(decode("\u{feff}URN".as_bytes()), "URN");
+        assert_eq!(decode("caf\u{e9}".as_bytes()), "caf\u{e9}");
+    }
+
+    #[test]
+    fn utf8_cut_across_blocks_is_still_utf8() {
+        let mut text = "a".repeat(64 * 1024 - 1);
+        text.push('\u{2019}');
+        assert!(is_utf8(&mut std::io::Cursor::new(text.as_bytes())).unwrap());
+        let mut bad = text.into_bytes();
+        bad.push(0xff);
+        assert!(!is_utf8(&mut std::io::Cursor::new(&bad)).unwrap());
     }
 
     #[test]

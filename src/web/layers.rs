@@ -87,7 +87,20 @@ fn title_for(status: StatusCode) -> &'static str {
         StatusCode::FORBIDDEN => "Not allowed",
         StatusCode::CONFLICT => "Conflict",
         StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+        StatusCode::PAYLOAD_TOO_LARGE => "Too large",
+        StatusCode::SERVICE_UNAVAILABLE => "Busy",
         StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "Cannot do that",
         _ => "Something went wrong",
     }
+}
+
+/// A handler that panicked: logged, and answered as any internal error (never a dropped
+/// connection). Inputs are checked so this should not happen; it is the last net.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    crate::error::AppError::internal(format!("handler panicked: {what}")).into_response()
 }

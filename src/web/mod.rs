@@ -7,8 +7,11 @@ pub mod charts;
 pub mod csrf;
 pub mod exports;
 pub mod layers;
+pub mod limits;
 pub mod pages;
 pub mod router;
+pub mod server;
+pub mod upload;
 pub mod view;
 
 /// Marks requests that arrived under `/api/v1`: they authenticate by bearer token and

@@ -1,30 +1,41 @@
 //! The whole router: pages (with CSRF and HTML errors), the API, health and static files.
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::web::{api, csrf, layers, pages};
+use crate::web::{api, csrf, layers, limits, pages};
 
 pub fn build_router(state: AppState) -> Router {
+    // Each part gets the size and time limits before anything reads a body; pages get
+    // them inside the HTML error layer, so a refusal is a page.
+    let guard = || from_fn_with_state(state.clone(), limits::guard);
     let pages = pages::routes()
         .fallback(page_not_found)
         .layer(from_fn_with_state(state.clone(), csrf::protect))
+        .layer(guard())
         .layer(from_fn_with_state(state.clone(), layers::html_errors));
-    Router::new()
+    let plain = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/static/app.css", get(stylesheet))
         .route("/calendar/{kind}/{file}", get(crate::web::calendar::feed))
-        .nest("/api/v1", api::routes())
+        .layer(guard());
+    Router::new()
+        .merge(plain)
+        .nest("/api/v1", api::routes().layer(guard()))
         .merge(pages)
+        // The guard above caps every body; axum's own 2 MB default would cut uploads.
+        .layer(DefaultBodyLimit::disable())
         .layer(from_fn(layers::security_headers))
+        .layer(CatchPanicLayer::custom(layers::panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -75,7 +75,7 @@ async fn login_opens_a_session_and_logout_ends_it(app: TestApp) {
         .send(req(
             "/logout",
             Method::POST,
-            format!("csrf_token={}", crate::harness::CSRF),
+            format!("csrf_token={}", crate::harness::csrf_for(&secret)),
         ))
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);

@@ -28,6 +28,11 @@ pub enum Db {
 pub const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 pub const PASSWORD: &str = "a long test password";
 
+/// The form token of a browser holding this session cookie.
+pub fn csrf_for(session: &str) -> String {
+    outreach::web::csrf::form_token(Some(session), Some(CSRF)).expect("token")
+}
+
 pub struct Seeded {
     pub user_id: i32,
     pub token: String,
@@ -303,6 +308,14 @@ impl TestApp {
         cookies
     }
 
+    /// The token a form of this role's browser carries (bound to its session).
+    pub fn csrf(&self, role: Option<Role>) -> String {
+        match role {
+            Some(r) => csrf_for(&self.seeded(r).session),
+            None => CSRF.to_string(),
+        }
+    }
+
     /// GETs a page as a role (None: anonymous).
     pub async fn page(
         &self,
@@ -328,7 +341,7 @@ impl TestApp {
     ) -> (StatusCode, axum::http::HeaderMap, String) {
         let mut serializer = url::form_urlencoded::Serializer::new(String::new());
         if csrf {
-            serializer.append_pair("csrf_token", CSRF);
+            serializer.append_pair("csrf_token", &self.csrf(role));
         }
         for (k, v) in fields {
             serializer.append_pair(k, v);

@@ -11,6 +11,7 @@ mod exports;
 mod feedback;
 mod impact;
 mod import;
+mod limits;
 mod mail;
 mod pages;
 mod roles;

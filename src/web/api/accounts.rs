@@ -1,6 +1,5 @@
 //! API of accounts: the caller, users, tokens, and the school register import.
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
@@ -141,14 +140,19 @@ pub async fn import_schools(
     State(app): State<AppState>,
     Admin(user): Admin,
     Query(q): Query<ImportQuery>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> AppResult<Response> {
     let actor = user.actor();
     let options = ImportOptions {
         include_closed: q.include_closed.unwrap_or(false),
     };
+    let (file, _) =
+        crate::web::upload::spool(body.into_data_stream(), app.config.limits.upload).await?;
     let report = app
-        .db(move |c| import::import_schools(c, Some(&actor), &body, options, &|_, _| {}))
+        .db(move |c| {
+            let source = std::io::BufReader::new(file);
+            import::import_schools_from(c, Some(&actor), source, options, &|_, _| {})
+        })
         .await?;
     Ok(ok(report))
 }

@@ -159,9 +159,13 @@ impl<S: Send + Sync> FromRequest<S> for JsonInput {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| AppError::BadRequest(format!("the body could not be read: {e}")))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge(format!("the body is too large: {e}"))
+            } else {
+                AppError::BadRequest(format!("the body could not be read: {e}"))
+            }
+        })?;
         if bytes.is_empty() {
             return Ok(JsonInput(Input::default()));
         }

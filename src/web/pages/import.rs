@@ -9,6 +9,7 @@ use crate::app::AppState;
 use crate::domain::import::{self, ImportOptions, ImportReport};
 use crate::error::{AppError, AppResult};
 use crate::web::auth::Admin;
+use crate::web::upload::spool;
 use crate::web::view::{Ctx, PageCtx, RenderPage};
 
 #[derive(Template)]
@@ -34,26 +35,23 @@ pub async fn upload(
     Admin(user): Admin,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
-    let mut file: Option<Vec<u8>> = None;
+    let mut file: Option<(std::fs::File, u64)> = None;
     let mut options = ImportOptions::default();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {e}")))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        if crate::web::limits::is_too_large(&e) {
+            crate::web::limits::too_large(app.config.limits.upload)
+        } else {
+            AppError::BadRequest(format!("the upload could not be read: {e}"))
+        }
+    })? {
         match field.name() {
-            Some("file") => {
-                let bytes = field.bytes().await.map_err(|e| {
-                    AppError::BadRequest(format!("the upload could not be read: {e}"))
-                })?;
-                file = Some(bytes.to_vec());
-            }
+            Some("file") => file = Some(spool(field, app.config.limits.upload).await?),
             Some("include_closed") => options.include_closed = true,
             _ => {}
         }
     }
     let ctx = ctx.titled("Import schools");
-    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+    let Some((file, _)) = file.filter(|(_, size)| *size > 0) else {
         return ImportPage {
             ctx,
             message: Some("Choose a CSV file to import.".into()),
@@ -63,7 +61,10 @@ pub async fn upload(
     };
     let actor = user.actor();
     let result = app
-        .db(move |c| import::import_schools(c, Some(&actor), &bytes, options, &|_, _| {}))
+        .db(move |c| {
+            let source = std::io::BufReader::new(file);
+            import::import_schools_from(c, Some(&actor), source, options, &|_, _| {})
+        })
         .await;
     match result {
         Ok(report) => ImportPage {
