@@ -39,6 +39,19 @@ impl App {
     }
 }
 
+impl App {
+    /// Runs blocking work that takes connections from the pool itself, only while it needs
+    /// them (e.g. a login, which hashes a password between two short database visits).
+    pub async fn with_pool<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&DbPool) -> Result<T, AppError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || work(&pool)).await?
+    }
+}
+
 /// The current time in UTC, as stored in the database.
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc()

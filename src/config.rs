@@ -16,7 +16,8 @@ pub struct Config {
     /// Cookies get `Secure` when the site is served over https.
     pub secure_cookies: bool,
     pub session_hours: i64,
-    /// Failed logins allowed per account, and per client address, in `login_window_minutes`.
+    /// Failed logins allowed per account from one client address, and per client address
+    /// in all, in `login_window_minutes`.
     pub login_limit_account: i64,
     pub login_limit_ip: i64,
     pub login_window_minutes: i64,

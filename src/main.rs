@@ -520,6 +520,7 @@ fn serve(app: outreach::app::AppState) -> Result<(), String> {
             .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
         let router = outreach::build_router(app.clone());
         tokio::spawn(outreach::mailer::run(app.clone()));
+        tokio::spawn(outreach::domain::maintenance::run(app.clone()));
         println!(
             "Outreach is running at {} (database: {})",
             app.config.base_url,

@@ -6,67 +6,83 @@ use diesel::prelude::*;
 
 use crate::app::now;
 use crate::config::Config;
-use crate::db::schema::{login_attempts, sessions, users};
-use crate::db::AnyConnection;
+use crate::db::schema::{sessions, users};
+use crate::db::{AnyConnection, DbPool};
+use crate::domain::throttle;
 use crate::domain::tokens::{hash_secret, random_secret};
 use crate::domain::users::{self as accounts, verify_password, User};
 use crate::error::{AppError, AppResult};
 
-/// Checks the password under the rate limit; on success opens a session and returns
-/// its cookie secret.
+/// Longest e-mail address (RFC 5321) and password accepted at login; longer ones are
+/// refused without being stored or hashed.
+pub const MAX_EMAIL: usize = 254;
+pub const MAX_PASSWORD_BYTES: usize = 1000;
+
+fn wrong() -> AppError {
+    AppError::field("email", "the email or password is not right")
+}
+
+/// Checks the password under the rate limits; on success opens a session and returns its
+/// cookie secret.
+///
+/// Limits: failures for one account *from one client address* (so an attacker's failures
+/// never lock the owner out from their own address), and failures from one address in
+/// all. Each attempt is reserved before the password is checked. Every attempt that gets
+/// as far as checking costs exactly one argon2 verification, whether the account exists,
+/// is archived or not, so timing tells nothing.
+///
+/// No database connection is held while the password is hashed, so a flood of logins
+/// cannot take the pool from everyone else.
 pub fn login(
-    conn: &mut AnyConnection,
+    pool: &DbPool,
     config: &Config,
     email: &str,
     password: &str,
     client: &str,
 ) -> AppResult<(User, String)> {
     let email = accounts::normalise_email(email);
-    let account_key = format!("account:{email}");
-    let client_key = format!("client:{client}");
-    let since = now() - Duration::minutes(config.login_window_minutes);
-    let failures = |conn: &mut AnyConnection, key: &str| -> AppResult<i64> {
-        Ok(login_attempts::table
-            .filter(login_attempts::key.eq(key))
-            .filter(login_attempts::attempted_at.gt(since))
-            .count()
-            .get_result(conn)?)
-    };
-    if failures(conn, &account_key)? >= config.login_limit_account
-        || failures(conn, &client_key)? >= config.login_limit_ip
-    {
-        return Err(AppError::TooManyRequests(format!(
+    if email.chars().count() > MAX_EMAIL || password.len() > MAX_PASSWORD_BYTES {
+        let _ = verify_password(dummy_hash(), "");
+        return Err(wrong());
+    }
+    let pair_key = throttle::key("login", &format!("{email}\n{client}"));
+    let client_key = throttle::key("login-client", client);
+    let window = Duration::minutes(config.login_window_minutes);
+    let mut conn = pool.get()?;
+    let reserved = throttle::reserve(
+        &mut conn,
+        &[
+            throttle::Limit {
+                key: &pair_key,
+                limit: config.login_limit_account,
+                window,
+            },
+            throttle::Limit {
+                key: &client_key,
+                limit: config.login_limit_ip,
+                window,
+            },
+        ],
+        &format!(
             "too many failed logins; try again in {} minutes",
             config.login_window_minutes
-        )));
-    }
-    let row = accounts::row_by_email(conn, &email)?;
-    let ok = match &row {
-        Some(r) => !r.archived && verify_password(&r.password_hash, password),
-        None => {
-            // Spend the same time as a real check, so timing does not reveal accounts.
-            let _ = verify_password(dummy_hash(), password);
-            false
-        }
+        ),
+    )?;
+    let row = accounts::row_by_email(&mut conn, &email)?;
+    drop(conn);
+    let hash = row
+        .as_ref()
+        .map(|r| r.password_hash.as_str())
+        .unwrap_or(dummy_hash());
+    let matches = verify_password(hash, password);
+    let Some(row) = row.filter(|r| matches && !r.archived) else {
+        // The reservations stay: they are the recorded failures.
+        return Err(wrong());
     };
-    let Some(row) = row.filter(|_| ok) else {
-        let at = now();
-        for key in [&account_key, &client_key] {
-            diesel::insert_into(login_attempts::table)
-                .values((
-                    login_attempts::key.eq(key),
-                    login_attempts::attempted_at.eq(at),
-                ))
-                .execute(conn)?;
-        }
-        return Err(AppError::field(
-            "email",
-            "the email or password is not right",
-        ));
-    };
-    diesel::delete(login_attempts::table.filter(login_attempts::key.eq(&account_key)))
-        .execute(conn)?;
-    let secret = start(conn, config, row.id)?;
+    let mut conn = pool.get()?;
+    throttle::release(&mut conn, &reserved)?;
+    throttle::clear(&mut conn, &pair_key)?;
+    let secret = start(&mut conn, config, row.id)?;
     Ok((row.into(), secret))
 }
 

@@ -12,6 +12,7 @@ mod feedback;
 mod impact;
 mod import;
 mod limits;
+mod login;
 mod mail;
 mod pages;
 mod roles;

@@ -31,12 +31,29 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only local paths are followed after login.
-fn safe_next(next: Option<&str>) -> String {
+/// Only a path of this site is followed after login, built from characters no URL parser
+/// reads as the start of another host; anything else goes home.
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if is_local_path(n) => n.to_string(),
         _ => "/".to_string(),
     }
+}
+
+fn is_local_path(n: &str) -> bool {
+    const ALLOWED: &[u8] = b"/-_.~?=&%+,;:@!*'()";
+    let plain = n.len() <= 500
+        && n.starts_with('/')
+        && n.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || ALLOWED.contains(&b));
+    if !plain {
+        return false;
+    }
+    // Percent-encoding must not hide a second slash, a backslash or a control character.
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(n).collect();
+    decoded.starts_with(b"/")
+        && !decoded.starts_with(b"//")
+        && !decoded.iter().any(|&b| b == b'\\' || b.is_ascii_control())
 }
 
 pub async fn login_form(ctx: Ctx, Query(q): Query<NextQuery>) -> AppResult<Response> {
@@ -72,7 +89,7 @@ pub async fn login(
     let password = form.password;
     let outcome = {
         let app2 = app.clone();
-        app.db(move |c| sessions::login(c, &app2.config, &email, &password, &client))
+        app.with_pool(move |pool| sessions::login(pool, &app2.config, &email, &password, &client))
             .await
     };
     match outcome {

@@ -1,0 +1,62 @@
+//! Housekeeping run on a schedule by `serve`: rows that only ever grow (expired sessions,
+//! rate-limit counters, old delivered mail) are deleted once they are no longer needed.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::schema::{login_attempts, outbox, sessions};
+use crate::db::AnyConnection;
+use crate::error::AppResult;
+
+/// Rate-limit counters older than this are of no use (the longest window is an hour).
+pub const ATTEMPTS_KEEP_HOURS: i64 = 24;
+/// Sent, failed and kept mail is deleted this long after it was queued (it may hold links).
+pub const OUTBOX_KEEP_DAYS: i64 = 90;
+
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Pruned {
+    pub sessions: usize,
+    pub attempts: usize,
+    pub mail: usize,
+}
+
+pub fn prune(conn: &mut AnyConnection, now: NaiveDateTime) -> AppResult<Pruned> {
+    let sessions =
+        diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)?;
+    let attempts = diesel::delete(
+        login_attempts::table
+            .filter(login_attempts::attempted_at.lt(now - Duration::hours(ATTEMPTS_KEEP_HOURS))),
+    )
+    .execute(conn)?;
+    let mail = diesel::delete(
+        outbox::table
+            .filter(outbox::status.eq_any(["sent", "failed", "kept"]))
+            .filter(outbox::created_at.lt(now - Duration::days(OUTBOX_KEEP_DAYS))),
+    )
+    .execute(conn)?;
+    Ok(Pruned {
+        sessions,
+        attempts,
+        mail,
+    })
+}
+
+/// Prunes every hour until the process ends (several processes may do so; deletes are
+/// idempotent).
+pub async fn run(app: crate::app::AppState) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match app.db(|c| prune(c, crate::app::now())).await {
+            Ok(p) if p != Pruned::default() => tracing::info!(
+                sessions = p.sessions,
+                attempts = p.attempts,
+                mail = p.mail,
+                "pruned"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning"),
+        }
+    }
+}
