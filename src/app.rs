@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{NaiveDateTime, Utc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::Config;
 use crate::db::{AnyConnection, Backend, DbPool};
@@ -13,11 +14,33 @@ pub type AppState = Arc<App>;
 pub struct App {
     pub pool: DbPool,
     pub config: Config,
+    /// Exports that may run at once (half the pool).
+    exports: Arc<Semaphore>,
 }
 
 impl App {
     pub fn new(pool: DbPool, config: Config) -> AppState {
-        Arc::new(App { pool, config })
+        let exports = Arc::new(Semaphore::new((config.pool_size as usize / 2).max(1)));
+        Arc::new(App {
+            pool,
+            config,
+            exports,
+        })
+    }
+
+    /// A turn to build an export; 503 when none comes free in the pool's wait time.
+    pub async fn export_permit(&self) -> Result<OwnedSemaphorePermit, AppError> {
+        let busy = || {
+            AppError::Unavailable(
+                "several downloads are being made; please try again in a moment".into(),
+            )
+        };
+        match tokio::time::timeout(self.config.pool_wait, self.exports.clone().acquire_owned())
+            .await
+        {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(busy()),
+        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -39,6 +39,18 @@ impl Table {
     }
 }
 
+/// A text cell that a spreadsheet cannot run: text starting with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return gets a leading apostrophe (OWASP's advice for CSV injection).
+/// Numbers are written as numbers and never pass through here.
+pub fn text(s: impl Into<String>) -> String {
+    let s = s.into();
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s
+    }
+}
+
 fn err(e: impl std::fmt::Display) -> AppError {
     AppError::internal(e)
 }
@@ -79,9 +91,9 @@ pub fn write<W: Write>(
             for s in rows::schools_reached(conn, counts)? {
                 let r = &s.reach;
                 w.write_record([
-                    s.name,
+                    text(s.name),
                     s.urn.map(|u| u.to_string()).unwrap_or_default(),
-                    s.district,
+                    text(s.district),
                     r.in_school.to_string(),
                     r.venue.to_string(),
                     r.live_stream.to_string(),
@@ -110,9 +122,9 @@ pub fn write<W: Write>(
                 let f = e.figures;
                 w.write_record([
                     local(e.starts_at),
-                    e.kind.to_string(),
-                    e.delivery.to_string(),
-                    e.place,
+                    text(e.kind.to_string()),
+                    text(e.delivery.to_string()),
+                    text(e.place),
                     f.schools.to_string(),
                     f.pupils.to_string(),
                     f.staff.to_string(),
@@ -141,11 +153,11 @@ pub fn write<W: Write>(
                 w.write_record([
                     a.event_id.to_string(),
                     local(a.starts_at),
-                    a.kind.to_string(),
-                    a.status.to_string(),
-                    a.school.unwrap_or_default(),
+                    text(a.kind.to_string()),
+                    text(a.status.to_string()),
+                    text(a.school.unwrap_or_default()),
                     a.urn.map(|u| u.to_string()).unwrap_or_default(),
-                    a.group.unwrap_or_default(),
+                    text(a.group.unwrap_or_default()),
                     a.pupils.to_string(),
                     a.staff.to_string(),
                     a.other.to_string(),
@@ -168,15 +180,15 @@ pub fn write<W: Write>(
                 w.write_record([
                     local(q.created_at),
                     q.programme_id.to_string(),
-                    q.role.to_string(),
-                    q.school.unwrap_or_default(),
+                    text(q.role.to_string()),
+                    text(q.school.unwrap_or_default()),
                     q.rating.map(|r| r.to_string()).unwrap_or_default(),
                     if q.featured {
                         "yes".into()
                     } else {
                         String::new()
                     },
-                    q.quote,
+                    text(q.quote),
                 ])
                 .map_err(err)?;
             }
@@ -184,4 +196,19 @@ pub fn write<W: Write>(
     }
     w.flush().map_err(err)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text;
+
+    #[test]
+    fn formula_starts_are_neutralised() {
+        for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(text(bad), format!("'{bad}"));
+        }
+        assert_eq!(text("Ruby was amazing"), "Ruby was amazing");
+        assert_eq!(text("a=b"), "a=b");
+        assert_eq!(text(""), "");
+    }
 }

@@ -1,10 +1,14 @@
 //! Downloads of the funder outputs, shared by pages and the API: the workbook and the CSV
 //! tables of a programme, a year or an organisation. Built off the async runtime.
 
-use axum::body::{Body, Bytes};
+use std::io::{Seek, SeekFrom};
+
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header;
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
+use tokio_util::io::ReaderStream;
 
 use crate::app::{now, AppState};
 use crate::domain::users::User;
@@ -61,6 +65,9 @@ fn attachment(name: &str, content_type: &'static str) -> [(header::HeaderName, S
 
 async fn download(app: AppState, user: User, scope: Scope, file: File) -> AppResult<Response> {
     let tz = app.config.time_zone;
+    // Exports are the longest database work there is; only a few run at once, so they
+    // can never take every connection.
+    let permit = app.export_permit().await?;
     match file {
         File::Workbook => {
             let (bytes, stem) = app
@@ -83,79 +90,43 @@ async fn download(app: AppState, user: User, scope: Scope, file: File) -> AppRes
                 .into_response())
         }
         File::Csv(table) => {
-            // Check access and gather the figures first, so refusals are proper errors.
-            let (r, stem) = {
-                let user = user.clone();
-                app.db(move |c| report(c, &user, scope)).await?
-            };
-            let mut parts: Vec<&str> = stem.iter().map(String::as_str).collect();
-            parts.push(table.name());
-            let name = export::file_name(&parts, "csv");
-            let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
-            let pool = app.pool.clone();
-            tokio::task::spawn_blocking(move || {
-                let result = pool.get().map_err(AppError::from).and_then(|mut conn| {
+            // The file is written whole to a temporary file while the connection is held,
+            // then sent from the file: a client that reads slowly (or never) holds a file
+            // handle, never a database connection.
+            let (file, size, stem) = app
+                .db(move |c| {
+                    let (r, stem) = report(c, &user, scope)?;
+                    let mut file = tempfile::tempfile().map_err(AppError::internal)?;
                     let ids = export::scope_ids(&r);
                     export::csv::write(
-                        &mut conn,
+                        c,
                         table,
                         &ids,
                         &r.counts,
                         now(),
                         tz,
-                        ChannelWriter {
-                            tx,
-                            buf: Vec::new(),
-                        },
-                    )
-                });
-                if let Err(e) = result {
-                    tracing::error!(error = %e, "CSV export stopped");
-                }
-            });
-            let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-                rx.recv()
-                    .await
-                    .map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
-            });
-            Ok((
+                        std::io::BufWriter::with_capacity(64 * 1024, &mut file),
+                    )?;
+                    let size = file.seek(SeekFrom::End(0)).map_err(AppError::internal)?;
+                    file.seek(SeekFrom::Start(0)).map_err(AppError::internal)?;
+                    Ok((file, size, stem))
+                })
+                .await?;
+            drop(permit);
+            let mut parts: Vec<&str> = stem.iter().map(String::as_str).collect();
+            parts.push(table.name());
+            let name = export::file_name(&parts, "csv");
+            let stream = ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024);
+            let mut response = (
                 attachment(&name, "text/csv; charset=utf-8"),
                 Body::from_stream(stream),
             )
-                .into_response())
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+            Ok(response)
         }
-    }
-}
-
-/// Sends what the CSV writer writes to the response, in chunks.
-struct ChannelWriter {
-    tx: tokio::sync::mpsc::Sender<Bytes>,
-    buf: Vec<u8>,
-}
-
-impl std::io::Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= 64 * 1024 {
-            self.flush()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = Bytes::from(std::mem::take(&mut self.buf));
-        self.tx.blocking_send(chunk).map_err(|_| {
-            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the download was closed")
-        })
-    }
-}
-
-impl Drop for ChannelWriter {
-    fn drop(&mut self) {
-        let _ = std::io::Write::flush(self);
     }
 }
 

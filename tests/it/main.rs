@@ -7,6 +7,7 @@ mod auth;
 mod bookings;
 mod cli;
 mod delivery_pages;
+mod export_safety;
 mod exports;
 mod feedback;
 mod impact;
