@@ -23,7 +23,7 @@ FIELDS = {
                "password": "string"}, ["email", "role"]),
     "priorities": ({"title": "string", "aims": "string"}, ["title"]),
     "targets": ({"measure": "string", "value": "integer", "description": "string"}, ["measure", "value"]),
-    "tokens": ({"label": "string"}, []),
+    "tokens": ({"label": "string", "expires_in_days": "integer"}, []),
     "events": ({"kind": "string", "starts_at": "string", "ends_at": "string", "school_id": "integer", "venue_id": "integer",
                 "capacity": "integer", "needs_approval": "boolean", "status": "string", "title": "string"}, ["kind", "starts_at", "ends_at"]),
     "feedback": ({"programme_id": "integer", "event_id": "integer", "school_id": "integer", "role": "string", "quote": "string",
@@ -37,7 +37,7 @@ FIELDS = {
     "confirm": ({"message": "string"}, []),
     "decline": ({"message": "string"}, []),
 }
-ACTIONS = ("archive", "restore", "revoke", "complete", "cancel", "moderate", "confirm", "decline")
+ACTIONS = ("archive", "restore", "revoke", "complete", "cancel", "moderate", "confirm", "decline", "regenerate")
 
 
 def body_for(path):

@@ -136,6 +136,9 @@ enum TokenCommand {
         email: String,
         #[arg(long, default_value = "command line")]
         label: String,
+        /// The token stops working after this many days (default: until revoked).
+        #[arg(long)]
+        expires_in_days: Option<i32>,
     },
     /// Revoke an API token by its id.
     Revoke {
@@ -397,15 +400,27 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Token {
-            command: TokenCommand::Create { email, label },
+            command:
+                TokenCommand::Create {
+                    email,
+                    label,
+                    expires_in_days,
+                },
         } => {
+            if expires_in_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+                return Err("--expires-in-days must be 1 to 3650".into());
+            }
             let pool = open(&cli.database_url, 1)?;
             let mut conn = conn_of(&pool)?;
             let user = users::find_by_email(&mut conn, &email)
                 .map_err(describe)?
                 .ok_or_else(|| format!("no user has the email {email}"))?;
+            let request = tokens::TokenRequest {
+                label,
+                expires_in_days,
+            };
             let (info, secret) =
-                tokens::create(&mut conn, None, user.id, &label).map_err(describe)?;
+                tokens::create_for(&mut conn, None, user.id, &request).map_err(describe)?;
             println!(
                 "token {} for {} (shown once; Outreach keeps only its hash):",
                 info.id, user.email

@@ -40,7 +40,6 @@ diesel::table! {
         pupils -> Nullable<Integer>,
         fsm_percent -> Nullable<Double>,
         archived -> Bool,
-        ics_token -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -72,7 +71,6 @@ diesel::table! {
         target_events -> Nullable<Integer>,
         status -> Text,
         archived -> Bool,
-        ics_token -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -137,12 +135,11 @@ diesel::table! {
         notes -> Text,
         access_needs -> Text,
         message -> Text,
-        feedback_token -> Nullable<Text>,
-        feedback_expires_at -> Nullable<Timestamp>,
         created_by -> Nullable<Integer>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         reminded_at -> Nullable<Timestamp>,
+        feedback_answers -> Integer,
     }
 }
 diesel::table! {
@@ -183,6 +180,7 @@ diesel::table! {
         created_by -> Nullable<Integer>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        link_id -> Nullable<Integer>,
     }
 }
 diesel::table! {
@@ -202,6 +200,30 @@ diesel::table! {
         created_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+diesel::table! {
+    calendar_links (id) {
+        id -> Integer,
+        feed -> Text,
+        feed_id -> Integer,
+        user_id -> Integer,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+diesel::table! {
+    feedback_links (id) {
+        id -> Integer,
+        booking_id -> Integer,
+        token_hash -> Text,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        answers -> Integer,
     }
 }
 diesel::table! {
@@ -273,6 +295,9 @@ diesel::joinable!(feedback -> users (created_by));
 diesel::joinable!(outcome_answers -> feedback (feedback_id));
 diesel::joinable!(outcome_answers -> outcome_statements (statement_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(calendar_links -> users (user_id));
+diesel::joinable!(feedback_links -> bookings (booking_id));
+diesel::joinable!(feedback -> feedback_links (link_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(audit_entries -> users (user_id));
 
@@ -292,6 +317,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     feedback,
     outcome_answers,
     api_tokens,
+    calendar_links,
+    feedback_links,
     sessions,
     login_attempts,
     audit_entries,

@@ -261,6 +261,23 @@ fn tell_school(conn: &mut AnyConnection, b: &Booking, subject: &str, text: &str)
     Ok(())
 }
 
+/// Nothing of an archived programme can be booked.
+pub(crate) fn refuse_archived_programme(
+    conn: &mut AnyConnection,
+    programme_id: i32,
+) -> AppResult<()> {
+    let archived: bool = crate::db::schema::programmes::table
+        .find(programme_id)
+        .select(crate::db::schema::programmes::archived)
+        .first(conn)?;
+    if archived {
+        return Err(AppError::Conflict(
+            "this programme is archived and takes no bookings".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Requests places at an event: confirmed at once while places remain (unless the event
 /// needs approval), else on the waiting list.
 pub fn book_event(
@@ -298,6 +315,7 @@ pub fn book_event(
             "an in-school event is booked by requesting a visit on a tour date".into(),
         ));
     }
+    refuse_archived_programme(conn, event.programme_id)?;
     must_exist(
         schools::table
             .find(school_id)

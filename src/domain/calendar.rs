@@ -4,11 +4,15 @@
 use diesel::prelude::*;
 use icalendar::{Calendar, Component, Event as IcsEvent, EventLike, EventStatus as IcsStatus};
 
-use crate::db::schema::{bookings, events, programmes, schools};
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::app::now;
+use crate::db::schema::{bookings, calendar_links, events, programmes, schools, users};
 use crate::db::AnyConnection;
 use crate::domain::events::{self as event_domain, Event};
 use crate::domain::input::TextEnum;
-use crate::domain::tokens::random_secret;
+use crate::domain::tokens::{hash_secret, random_secret};
 use crate::domain::types::{EventStatus, Role};
 use crate::domain::{audit, Actor};
 use crate::error::{AppError, AppResult};
@@ -20,70 +24,178 @@ pub enum Feed {
     Programme(i32),
 }
 
-fn allowed(conn: &mut AnyConnection, actor: &Actor, feed: Feed) -> AppResult<()> {
-    match (feed, actor.role) {
-        (_, Role::Lead | Role::Admin) => Ok(()),
-        (Feed::School(id), Role::School) if actor.school_id == Some(id) => Ok(()),
-        (Feed::Programme(id), Role::Funder) => {
-            crate::domain::programmes::get(conn, actor, id).map(|_| ())
+impl Feed {
+    fn kind(&self) -> &'static str {
+        match self {
+            Feed::School(_) => "school",
+            Feed::Programme(_) => "programme",
         }
-        _ => Err(AppError::Forbidden),
+    }
+
+    fn id(&self) -> i32 {
+        match self {
+            Feed::School(id) | Feed::Programme(id) => *id,
+        }
     }
 }
 
-/// The feed's secret token, made on first asking or anew when `regenerate` (the old URL
-/// then stops working).
-pub fn token(
+/// Staff may subscribe to any feed, a school only to its own. A funder reads figures and
+/// makes nothing, a feed link included.
+fn may_use(role: Role, school_id: Option<i32>, feed: Feed) -> bool {
+    match (feed, role) {
+        (_, Role::Lead | Role::Admin) => true,
+        (Feed::School(id), Role::School) => school_id == Some(id),
+        _ => false,
+    }
+}
+
+fn check_exists(conn: &mut AnyConnection, feed: Feed) -> AppResult<()> {
+    match feed {
+        Feed::School(id) => schools::table
+            .find(id)
+            .select(schools::id)
+            .first::<i32>(conn)?,
+        Feed::Programme(id) => programmes::table
+            .find(id)
+            .select(programmes::id)
+            .first::<i32>(conn)?,
+    };
+    Ok(())
+}
+
+/// What may be shown of someone's link to a feed: when it was made and last read. The
+/// secret itself is stored only as a hash and shown once, when it is made.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkInfo {
+    pub made: bool,
+    pub created_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+fn live_link(
     conn: &mut AnyConnection,
     actor: &Actor,
     feed: Feed,
-    regenerate: bool,
-) -> AppResult<String> {
-    allowed(conn, actor, feed)?;
+) -> AppResult<Option<(i32, NaiveDateTime, Option<NaiveDateTime>)>> {
+    Ok(calendar_links::table
+        .filter(calendar_links::user_id.eq(actor.user_id))
+        .filter(calendar_links::feed.eq(feed.kind()))
+        .filter(calendar_links::feed_id.eq(feed.id()))
+        .filter(calendar_links::revoked_at.is_null())
+        .order(calendar_links::id.desc())
+        .select((
+            calendar_links::id,
+            calendar_links::created_at,
+            calendar_links::last_used_at,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+/// The actor's own link to a feed, if made.
+pub fn link_info(conn: &mut AnyConnection, actor: &Actor, feed: Feed) -> AppResult<LinkInfo> {
+    if !may_use(actor.role, actor.school_id, feed) {
+        return Err(AppError::Forbidden);
+    }
+    check_exists(conn, feed)?;
+    Ok(match live_link(conn, actor, feed)? {
+        Some((_, created_at, last_used_at)) => LinkInfo {
+            made: true,
+            created_at: Some(created_at),
+            last_used_at,
+        },
+        None => LinkInfo {
+            made: false,
+            created_at: None,
+            last_used_at: None,
+        },
+    })
+}
+
+/// Makes the actor a new link to a feed and returns its secret (shown this once); the
+/// actor's previous link to it stops working. Other people's links are untouched.
+pub fn make_link(conn: &mut AnyConnection, actor: &Actor, feed: Feed) -> AppResult<String> {
+    if !may_use(actor.role, actor.school_id, feed) {
+        return Err(AppError::Forbidden);
+    }
+    check_exists(conn, feed)?;
+    let fresh = random_secret()?;
     conn.transaction(|conn| {
-        let current: Option<String> = match feed {
-            Feed::School(id) => schools::table
-                .find(id)
-                .select(schools::ics_token)
-                .first(conn)?,
-            Feed::Programme(id) => programmes::table
-                .find(id)
-                .select(programmes::ics_token)
-                .first(conn)?,
-        };
-        if let (Some(t), false) = (&current, regenerate) {
-            return Ok(t.clone());
-        }
-        let fresh = random_secret()?;
-        let (entity, id) = match feed {
-            Feed::School(id) => {
-                diesel::update(schools::table.find(id))
-                    .set(schools::ics_token.eq(&fresh))
-                    .execute(conn)?;
-                ("school", id)
-            }
-            Feed::Programme(id) => {
-                diesel::update(programmes::table.find(id))
-                    .set(programmes::ics_token.eq(&fresh))
-                    .execute(conn)?;
-                ("programme", id)
-            }
-        };
+        let at = now();
+        let replaced = diesel::update(
+            calendar_links::table
+                .filter(calendar_links::user_id.eq(actor.user_id))
+                .filter(calendar_links::feed.eq(feed.kind()))
+                .filter(calendar_links::feed_id.eq(feed.id()))
+                .filter(calendar_links::revoked_at.is_null()),
+        )
+        .set(calendar_links::revoked_at.eq(at))
+        .execute(conn)?;
+        let id: i32 = diesel::insert_into(calendar_links::table)
+            .values((
+                calendar_links::feed.eq(feed.kind()),
+                calendar_links::feed_id.eq(feed.id()),
+                calendar_links::user_id.eq(actor.user_id),
+                calendar_links::token_hash.eq(hash_secret(&fresh)),
+                calendar_links::created_at.eq(at),
+            ))
+            .returning(calendar_links::id)
+            .get_result(conn)?;
         audit::record(
             conn,
             Some(actor.user_id),
-            entity,
+            "calendar_link",
             id,
-            if regenerate {
-                "calendar_token_regenerated"
-            } else {
-                "calendar_token_created"
-            },
+            if replaced > 0 { "renew" } else { "create" },
             None,
-            None,
+            Some(&serde_json::json!({"feed": feed.kind(), "feed_id": feed.id()})),
         )?;
         Ok(fresh)
     })
+}
+
+/// The feed a secret opens, if its link is live and its owner may still use the feed.
+fn feed_of(conn: &mut AnyConnection, kind: &str, token: &str) -> AppResult<Feed> {
+    if token.len() != 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(AppError::NotFound);
+    }
+    // The link, its feed, when it was last read, and its owner's role and school.
+    type Found = (i32, String, i32, Option<NaiveDateTime>, String, Option<i32>);
+    let found: Option<Found> = calendar_links::table
+        .inner_join(users::table)
+        .filter(calendar_links::token_hash.eq(hash_secret(token)))
+        .filter(calendar_links::revoked_at.is_null())
+        .filter(users::archived.eq(false))
+        .select((
+            calendar_links::id,
+            calendar_links::feed,
+            calendar_links::feed_id,
+            calendar_links::last_used_at,
+            users::role,
+            users::school_id,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((id, feed_kind, feed_id, last_used, role, school_id)) = found else {
+        return Err(AppError::NotFound);
+    };
+    let feed = match feed_kind.as_str() {
+        "school" => Feed::School(feed_id),
+        "programme" => Feed::Programme(feed_id),
+        _ => return Err(AppError::NotFound),
+    };
+    let role = Role::parse(&role).ok_or(AppError::NotFound)?;
+    if feed.kind() != kind || !may_use(role, school_id, feed) {
+        return Err(AppError::NotFound);
+    }
+    // Calendar apps poll often; the time of use is written at most once an hour.
+    let at = now();
+    if last_used.is_none_or(|t| at - t > chrono::Duration::hours(1)) {
+        diesel::update(calendar_links::table.find(id))
+            .set(calendar_links::last_used_at.eq(at))
+            .execute(conn)?;
+    }
+    Ok(feed)
 }
 
 /// The feed behind a token, as iCalendar text; a wrong token is not found.
@@ -93,17 +205,9 @@ pub fn feed(
     token: &str,
     base_url: &str,
 ) -> AppResult<(String, String)> {
-    if token.len() != 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(AppError::NotFound);
-    }
-    let (name, ids): (String, Vec<i32>) = match kind {
-        "school" => {
-            let (id, name): (i32, String) = schools::table
-                .filter(schools::ics_token.eq(token))
-                .select((schools::id, schools::name))
-                .first(conn)
-                .optional()?
-                .ok_or(AppError::NotFound)?;
+    let (name, ids): (String, Vec<i32>) = match feed_of(conn, kind, token)? {
+        Feed::School(id) => {
+            let name: String = schools::table.find(id).select(schools::name).first(conn)?;
             // Visits at the school, and events it holds confirmed (or cancelled) places at.
             let mut ids: Vec<i32> = events::table
                 .filter(events::school_id.eq(id))
@@ -119,13 +223,11 @@ pub fn feed(
             );
             (format!("{name} · Outreach"), ids)
         }
-        "programme" => {
-            let (id, title, year): (i32, String, i32) = programmes::table
-                .filter(programmes::ics_token.eq(token))
-                .select((programmes::id, programmes::title, programmes::year))
-                .first(conn)
-                .optional()?
-                .ok_or(AppError::NotFound)?;
+        Feed::Programme(id) => {
+            let (title, year): (String, i32) = programmes::table
+                .find(id)
+                .select((programmes::title, programmes::year))
+                .first(conn)?;
             let ids = events::table
                 .filter(events::programme_id.eq(id))
                 .filter(events::status.ne(EventStatus::Draft.as_str()))
@@ -133,7 +235,6 @@ pub fn feed(
                 .load(conn)?;
             (format!("{title} {year} · Outreach"), ids)
         }
-        _ => return Err(AppError::NotFound),
     };
     let mut ids = ids;
     ids.sort_unstable();

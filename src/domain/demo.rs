@@ -350,6 +350,7 @@ pub fn load(conn: &mut AnyConnection) -> AppResult<DemoSummary> {
                 event_id: None,
                 school_id: Some(school),
                 booking_id: None,
+                link_id: None,
                 role,
                 quote: quote.into(),
                 rating: Some(rating),

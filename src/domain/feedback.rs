@@ -28,6 +28,7 @@ struct Row {
     event_id: Option<i32>,
     school_id: Option<i32>,
     booking_id: Option<i32>,
+    link_id: Option<i32>,
     role: String,
     quote: String,
     rating: Option<i32>,
@@ -46,6 +47,8 @@ pub struct Feedback {
     pub school_id: Option<i32>,
     pub school_name: Option<String>,
     pub booking_id: Option<i32>,
+    /// The feedback link it came through, for answers from the form.
+    pub link_id: Option<i32>,
     pub role: RespondentRole,
     pub quote: String,
     pub rating: Option<i32>,
@@ -95,6 +98,8 @@ pub struct FeedbackInput {
     pub event_id: Option<i32>,
     pub school_id: Option<i32>,
     pub booking_id: Option<i32>,
+    /// The feedback link it came through, for answers from the form.
+    pub link_id: Option<i32>,
     pub role: RespondentRole,
     pub quote: String,
     pub rating: Option<i32>,
@@ -170,6 +175,7 @@ pub fn parse(
         event_id,
         school_id,
         booking_id: None,
+        link_id: None,
         role: role.unwrap_or(RespondentRole::Other),
         quote,
         rating,
@@ -218,6 +224,7 @@ fn views(conn: &mut AnyConnection, rows: Vec<(Row, Option<String>)>) -> AppResul
             school_id: r.school_id,
             school_name,
             booking_id: r.booking_id,
+            link_id: r.link_id,
             role: RespondentRole::parse(&r.role).unwrap_or(RespondentRole::Other),
             quote: r.quote,
             rating: r.rating,
@@ -323,6 +330,7 @@ pub fn create(
                 feedback::event_id.eq(f.event_id),
                 feedback::school_id.eq(f.school_id),
                 feedback::booking_id.eq(f.booking_id),
+                feedback::link_id.eq(f.link_id),
                 feedback::role.eq(f.role.as_str()),
                 feedback::quote.eq(&f.quote),
                 feedback::rating.eq(f.rating),
@@ -458,11 +466,15 @@ pub fn add_statement(
     })
 }
 
-/// Ratings and outcome answers of a programme's feedback, summarised (all feedback counts
-/// here: a rating is no quote, and consent is about publishing words).
+/// Ratings and outcome answers of a programme's feedback, summarised. What a lead recorded
+/// counts unless rejected; an answer through a feedback link counts once a lead approved
+/// it (so a flood through one link never reaches the figures). Consent is about
+/// publishing words, so a rating without it still counts.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Summary {
     pub responses: i64,
+    /// Answers through feedback links waiting for a lead; not counted until approved.
+    pub awaiting_moderation: i64,
     pub ratings: i64,
     pub average_rating: Option<f64>,
     /// per rating 1..=5, how many
@@ -481,18 +493,39 @@ pub struct OutcomeSummary {
 }
 
 pub fn summary(conn: &mut AnyConnection, programme_id: i32) -> AppResult<Summary> {
+    let approved = Moderation::Approved.as_str();
+    let rejected = Moderation::Rejected.as_str();
     let responses: i64 = feedback::table
         .filter(feedback::programme_id.eq(programme_id))
+        .filter(feedback::moderation.ne(rejected))
+        .filter(
+            feedback::source
+                .eq("lead")
+                .or(feedback::moderation.eq(approved)),
+        )
+        .count()
+        .get_result(conn)?;
+    let awaiting_moderation: i64 = feedback::table
+        .filter(feedback::programme_id.eq(programme_id))
+        .filter(feedback::source.eq("form"))
+        .filter(feedback::moderation.eq(Moderation::Pending.as_str()))
         .count()
         .get_result(conn)?;
     let ratings: Vec<(Option<i32>, i64)> = feedback::table
         .filter(feedback::programme_id.eq(programme_id))
+        .filter(feedback::moderation.ne(rejected))
+        .filter(
+            feedback::source
+                .eq("lead")
+                .or(feedback::moderation.eq(approved)),
+        )
         .filter(feedback::rating.is_not_null())
         .group_by(feedback::rating)
         .select((feedback::rating, diesel::dsl::count_star()))
         .load(conn)?;
     let mut s = Summary {
         responses,
+        awaiting_moderation,
         ..Default::default()
     };
     let mut sum = 0;
@@ -507,7 +540,14 @@ pub fn summary(conn: &mut AnyConnection, programme_id: i32) -> AppResult<Summary
         (s.ratings > 0).then(|| (sum as f64 / s.ratings as f64 * 10.0).round() / 10.0);
     for st in statements(conn, programme_id)? {
         let counts: Vec<(i32, i64)> = outcome_answers::table
+            .inner_join(feedback::table)
             .filter(outcome_answers::statement_id.eq(st.id))
+            .filter(feedback::moderation.ne(rejected))
+            .filter(
+                feedback::source
+                    .eq("lead")
+                    .or(feedback::moderation.eq(approved)),
+            )
             .group_by(outcome_answers::answer)
             .select((outcome_answers::answer, diesel::dsl::count_star()))
             .load(conn)?;

@@ -6,11 +6,12 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::app::now;
-use crate::db::schema::{bookings, events, login_attempts, programmes, schools};
+use crate::db::schema::{bookings, events, feedback_links, programmes, schools, tour_slots};
 use crate::db::AnyConnection;
 use crate::domain::feedback::{self, Feedback, FeedbackInput, Statement};
 use crate::domain::input::{Input, TextEnum};
-use crate::domain::tokens::random_secret;
+use crate::domain::throttle;
+use crate::domain::tokens::{hash_secret, random_secret};
 use crate::domain::types::{RespondentRole, Role};
 use crate::domain::{audit, Actor};
 use crate::error::{AppError, AppResult};
@@ -20,16 +21,22 @@ pub const LINK_DAYS: i64 = 90;
 /// Answers accepted per link per hour (a class may share one link).
 pub const ANSWERS_PER_HOUR: i64 = 60;
 
-#[derive(Debug, Clone, Serialize)]
+/// A link as it may be shown: never its secret, which exists only when it is made.
+#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[diesel(table_name = feedback_links)]
 pub struct FeedbackLink {
+    pub id: i32,
     pub booking_id: i32,
-    pub token: String,
+    pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+    /// Answers received through this link.
+    pub answers: i32,
 }
 
 /// What the form shows: the programme and school it is about, and the statements.
 #[derive(Debug, Clone)]
 pub struct FormContext {
+    pub link_id: i32,
     pub booking_id: i32,
     pub programme_id: i32,
     pub programme_title: String,
@@ -37,61 +44,90 @@ pub struct FormContext {
     pub school_id: i32,
     pub school_name: String,
     pub statements: Vec<Statement>,
+    /// Answers the booking's links may still take.
+    pub answers_left: i32,
 }
 
-/// The booking's link, made on first asking (or anew once expired). Staff, or the
-/// booking's own school, may ask.
-pub fn link_for_booking(
+/// How many answers a booking's links take in all: the people it booked (one link is one
+/// respondent group), so one link cannot be used to flood the ratings.
+pub fn answer_cap(pupils: i32, staff: i32) -> i32 {
+    (pupils + staff).max(1)
+}
+
+/// The booking's school and status, if the actor may manage its feedback links.
+fn booking_for(
     conn: &mut AnyConnection,
     actor: &Actor,
     booking_id: i32,
-) -> AppResult<FeedbackLink> {
-    conn.transaction(|conn| {
-        let (school_id, status, token, expires): (
-            i32,
-            String,
-            Option<String>,
-            Option<NaiveDateTime>,
-        ) = bookings::table
+) -> AppResult<(i32, String, i32, i32, i32)> {
+    let (school_id, status, pupils, staff, answered): (i32, String, i32, i32, i32) =
+        bookings::table
             .find(booking_id)
             .select((
                 bookings::school_id,
                 bookings::status,
-                bookings::feedback_token,
-                bookings::feedback_expires_at,
+                bookings::pupils,
+                bookings::staff,
+                bookings::feedback_answers,
             ))
             .first(conn)?;
-        let allowed = actor.role.is_staff()
-            || (actor.role == Role::School && actor.school_id == Some(school_id));
-        if !allowed {
-            return Err(if actor.role == Role::School {
-                AppError::NotFound
-            } else {
-                AppError::Forbidden
-            });
-        }
+    let allowed =
+        actor.role.is_staff() || (actor.role == Role::School && actor.school_id == Some(school_id));
+    if !allowed {
+        return Err(if actor.role == Role::School {
+            AppError::NotFound
+        } else {
+            AppError::Forbidden
+        });
+    }
+    Ok((school_id, status, pupils, staff, answered))
+}
+
+/// The booking's links, newest first (staff, or the booking's own school).
+pub fn links(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    booking_id: i32,
+) -> AppResult<Vec<FeedbackLink>> {
+    booking_for(conn, actor, booking_id)?;
+    Ok(feedback_links::table
+        .filter(feedback_links::booking_id.eq(booking_id))
+        .order(feedback_links::id.desc())
+        .select(FeedbackLink::as_select())
+        .load(conn)?)
+}
+
+/// Makes a new link for a confirmed booking and returns it with its secret, which is
+/// stored only as a hash and shown this once. A booking may have several links (a class
+/// each); together they take at most `answer_cap` answers.
+pub fn make_link(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    booking_id: i32,
+) -> AppResult<(FeedbackLink, String)> {
+    let token = random_secret()?;
+    conn.transaction(|conn| {
+        let (_, status, ..) = booking_for(conn, actor, booking_id)?;
         if status != "confirmed" {
             return Err(AppError::Conflict(
-                "only a confirmed booking has a feedback link".into(),
+                "only a confirmed booking has feedback links".into(),
             ));
         }
-        if let (Some(token), Some(expires_at)) = (token, expires) {
-            if expires_at > now() {
-                return Ok(FeedbackLink {
-                    booking_id,
-                    token,
-                    expires_at,
-                });
-            }
-        }
-        let token = random_secret()?;
-        let expires_at = now() + Duration::days(LINK_DAYS);
-        diesel::update(bookings::table.find(booking_id))
-            .set((
-                bookings::feedback_token.eq(&token),
-                bookings::feedback_expires_at.eq(expires_at),
+        let at = now();
+        let id: i32 = diesel::insert_into(feedback_links::table)
+            .values((
+                feedback_links::booking_id.eq(booking_id),
+                feedback_links::token_hash.eq(hash_secret(&token)),
+                feedback_links::created_by.eq(actor.user_id),
+                feedback_links::created_at.eq(at),
+                feedback_links::expires_at.eq(at + Duration::days(LINK_DAYS)),
             ))
-            .execute(conn)?;
+            .returning(feedback_links::id)
+            .get_result(conn)?;
+        let link: FeedbackLink = feedback_links::table
+            .find(id)
+            .select(FeedbackLink::as_select())
+            .first(conn)?;
         audit::record(
             conn,
             Some(actor.user_id),
@@ -99,56 +135,78 @@ pub fn link_for_booking(
             booking_id,
             "feedback_link",
             None,
-            Some(&serde_json::json!({"expires_at": expires_at})),
+            Some(&serde_json::json!({"link_id": id, "expires_at": link.expires_at})),
         )?;
-        Ok(FeedbackLink {
-            booking_id,
-            token,
-            expires_at,
-        })
+        Ok((link, token))
     })
 }
 
-/// The form behind a token; a wrong or expired token is not found.
+/// The form behind a token; a wrong or expired token, or a booking no longer confirmed,
+/// is not found.
 pub fn open(conn: &mut AnyConnection, token: &str) -> AppResult<FormContext> {
     if token.len() != 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
     }
-    type Found = (i32, Option<i32>, i32, String, Option<NaiveDateTime>, String);
-    let found: Option<Found> = bookings::table
-        .inner_join(schools::table)
-        .filter(bookings::feedback_token.eq(token))
+    type Found = (
+        i32,
+        NaiveDateTime,
+        i32,
+        Option<i32>,
+        Option<i32>,
+        i32,
+        String,
+        String,
+        i32,
+        i32,
+        i32,
+    );
+    let found: Option<Found> = feedback_links::table
+        .inner_join(bookings::table.inner_join(schools::table))
+        .filter(feedback_links::token_hash.eq(hash_secret(token)))
         .select((
+            feedback_links::id,
+            feedback_links::expires_at,
             bookings::id,
             bookings::event_id,
+            bookings::slot_id,
             bookings::school_id,
             schools::name,
-            bookings::feedback_expires_at,
             bookings::status,
+            bookings::pupils,
+            bookings::staff,
+            bookings::feedback_answers,
         ))
         .first(conn)
         .optional()?;
-    let Some((booking_id, event_id, school_id, school_name, expires_at, status)) = found else {
+    let Some((
+        link_id,
+        expires_at,
+        booking_id,
+        event_id,
+        slot_id,
+        school_id,
+        school_name,
+        status,
+        pupils,
+        staff,
+        answered,
+    )) = found
+    else {
         return Err(AppError::NotFound);
     };
-    if status != "confirmed" || expires_at.is_none_or(|e| e <= now()) {
+    if status != "confirmed" || expires_at <= now() {
         return Err(AppError::NotFound);
     }
-    let programme_id: i32 = match event_id {
-        Some(e) => events::table
+    let programme_id: i32 = match (event_id, slot_id) {
+        (Some(e), _) => events::table
             .find(e)
             .select(events::programme_id)
             .first(conn)?,
-        None => {
-            let slot: Option<i32> = bookings::table
-                .find(booking_id)
-                .select(bookings::slot_id)
-                .first(conn)?;
-            crate::db::schema::tour_slots::table
-                .find(slot.ok_or(AppError::NotFound)?)
-                .select(crate::db::schema::tour_slots::programme_id)
-                .first(conn)?
-        }
+        (None, Some(slot)) => tour_slots::table
+            .find(slot)
+            .select(tour_slots::programme_id)
+            .first(conn)?,
+        (None, None) => return Err(AppError::NotFound),
     };
     let programme_title: String = programmes::table
         .find(programme_id)
@@ -156,6 +214,7 @@ pub fn open(conn: &mut AnyConnection, token: &str) -> AppResult<FormContext> {
         .first(conn)?;
     let statements = feedback::statements(conn, programme_id)?;
     Ok(FormContext {
+        link_id,
         booking_id,
         programme_id,
         programme_title,
@@ -163,10 +222,14 @@ pub fn open(conn: &mut AnyConnection, token: &str) -> AppResult<FormContext> {
         school_id,
         school_name,
         statements,
+        answers_left: (answer_cap(pupils, staff) - answered).max(0),
     })
 }
 
-/// Records an answer through a link, under its rate limit.
+/// Records an answer through a link: under an hourly rate limit per link and per client
+/// (each attempt reserved before it is checked), and within the booking's answer cap
+/// (held by one conditional UPDATE, so concurrent answers cannot pass it). Answers wait
+/// for a lead's moderation before they count in published figures.
 pub fn answer(
     conn: &mut AnyConnection,
     token: &str,
@@ -174,24 +237,6 @@ pub fn answer(
     client: &str,
 ) -> AppResult<Feedback> {
     let ctx = open(conn, token)?;
-    let key = format!("feedback:{}", &token[..16]);
-    let client_key = format!("feedback-client:{client}");
-    let since = now() - Duration::hours(1);
-    for (k, limit) in [
-        (&key, ANSWERS_PER_HOUR),
-        (&client_key, ANSWERS_PER_HOUR * 2),
-    ] {
-        let n: i64 = login_attempts::table
-            .filter(login_attempts::key.eq(k))
-            .filter(login_attempts::attempted_at.gt(since))
-            .count()
-            .get_result(conn)?;
-        if n >= limit {
-            return Err(AppError::TooManyRequests(
-                "this form has had many answers in the last hour; please try again later".into(),
-            ));
-        }
-    }
     let mut v = input.validator();
     let role = v.choice::<RespondentRole>("role");
     let quote = v.text_or_empty("quote", feedback::MAX_QUOTE);
@@ -208,15 +253,44 @@ pub fn answer(
         v.error("quote", "write a few words, or give a rating");
     }
     v.finish()?;
+    if ctx.answers_left == 0 {
+        return Err(full());
+    }
+    let link_key = throttle::key("feedback-link", &ctx.link_id.to_string());
+    let client_key = throttle::key("feedback-client", client);
+    let hour = Duration::hours(1);
+    throttle::reserve(
+        conn,
+        &[
+            throttle::Limit {
+                key: &link_key,
+                limit: ANSWERS_PER_HOUR,
+                window: hour,
+            },
+            throttle::Limit {
+                key: &client_key,
+                limit: ANSWERS_PER_HOUR * 2,
+                window: hour,
+            },
+        ],
+        "this form has had many answers in the last hour; please try again later",
+    )?;
     conn.transaction(|conn| {
-        for k in [&key, &client_key] {
-            diesel::insert_into(login_attempts::table)
-                .values((
-                    login_attempts::key.eq(k),
-                    login_attempts::attempted_at.eq(now()),
-                ))
-                .execute(conn)?;
+        // The first statement writes, so SQLite takes its write lock before any read.
+        // Every booking holds at least one place, so the cap is at least one answer.
+        let counted = diesel::update(
+            bookings::table
+                .find(ctx.booking_id)
+                .filter(bookings::feedback_answers.lt(bookings::pupils + bookings::staff)),
+        )
+        .set(bookings::feedback_answers.eq(bookings::feedback_answers + 1))
+        .execute(conn)?;
+        if counted == 0 {
+            return Err(full());
         }
+        diesel::update(feedback_links::table.find(ctx.link_id))
+            .set(feedback_links::answers.eq(feedback_links::answers + 1))
+            .execute(conn)?;
         feedback::create(
             conn,
             None,
@@ -226,6 +300,7 @@ pub fn answer(
                 event_id: ctx.event_id,
                 school_id: Some(ctx.school_id),
                 booking_id: Some(ctx.booking_id),
+                link_id: Some(ctx.link_id),
                 role: role.unwrap_or(RespondentRole::Other),
                 quote,
                 rating,
@@ -234,6 +309,62 @@ pub fn answer(
             },
         )
     })
+}
+
+/// A booking's links as a lead sees them on the programme's feedback page.
+#[derive(Debug, Clone, Serialize)]
+pub struct BookingLinks {
+    pub booking_id: i32,
+    pub school_name: String,
+    pub links: i64,
+    pub answers: i32,
+    pub cap: i32,
+}
+
+/// Every booking of a programme that has feedback links, with its answers and cap.
+pub fn by_programme(conn: &mut AnyConnection, programme_id: i32) -> AppResult<Vec<BookingLinks>> {
+    let rows: Vec<(i32, String, i32, i32, i32)> = feedback_links::table
+        .inner_join(
+            bookings::table
+                .inner_join(schools::table)
+                .left_join(events::table)
+                .left_join(tour_slots::table),
+        )
+        .filter(
+            events::programme_id
+                .nullable()
+                .eq(programme_id)
+                .or(tour_slots::programme_id.nullable().eq(programme_id)),
+        )
+        .order((schools::name.asc(), bookings::id.asc()))
+        .select((
+            bookings::id,
+            schools::name,
+            bookings::pupils,
+            bookings::staff,
+            bookings::feedback_answers,
+        ))
+        .load(conn)?;
+    let mut out: Vec<BookingLinks> = Vec::new();
+    for (booking_id, school_name, pupils, staff, answers) in rows {
+        match out.last_mut() {
+            Some(last) if last.booking_id == booking_id => last.links += 1,
+            _ => out.push(BookingLinks {
+                booking_id,
+                school_name,
+                links: 1,
+                answers,
+                cap: answer_cap(pupils, staff),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+fn full() -> AppError {
+    AppError::Conflict(
+        "this booking's feedback form has had an answer from everyone it booked; thank you".into(),
+    )
 }
 
 /// The role choices of the form, for people.

@@ -131,13 +131,68 @@ fn load(conn: &mut AnyConnection, id: i32) -> AppResult<Programme> {
     Ok(view(row, org))
 }
 
-/// A programme as `actor` may see it: a funder only sees its own organisation's.
+/// The programmes a school may see: those it could book now (not archived, with a venue
+/// performance or live stream open for booking, or a free tour date, still to come) and
+/// those it has booked.
+pub fn visible_to_school(conn: &mut AnyConnection, school_id: i32) -> AppResult<Vec<i32>> {
+    use crate::db::schema::{bookings, events, tour_slots};
+    let at = now();
+    let mut ids: Vec<i32> = events::table
+        .inner_join(programmes::table)
+        .filter(programmes::archived.eq(false))
+        .filter(events::status.eq_any(["open", "confirmed"]))
+        .filter(events::school_id.is_null())
+        .filter(events::starts_at.gt(at))
+        .select(events::programme_id)
+        .distinct()
+        .load(conn)?;
+    ids.extend(
+        tour_slots::table
+            .inner_join(programmes::table)
+            .filter(programmes::archived.eq(false))
+            .filter(tour_slots::status.eq("open"))
+            .filter(tour_slots::starts_at.gt(at))
+            .select(tour_slots::programme_id)
+            .distinct()
+            .load::<i32>(conn)?,
+    );
+    ids.extend(
+        bookings::table
+            .inner_join(events::table)
+            .filter(bookings::school_id.eq(school_id))
+            .select(events::programme_id)
+            .distinct()
+            .load::<i32>(conn)?,
+    );
+    ids.extend(
+        bookings::table
+            .inner_join(tour_slots::table)
+            .filter(bookings::school_id.eq(school_id))
+            .select(tour_slots::programme_id)
+            .distinct()
+            .load::<i32>(conn)?,
+    );
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// A programme as `actor` may see it: a funder only its own organisation's, a school only
+/// what it could book or has booked.
 pub fn get(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Programme> {
     let p = load(conn, id)?;
-    if actor.role == Role::Funder && p.organisation_id != actor.organisation_id {
-        return Err(AppError::NotFound);
+    match actor.role {
+        Role::Funder if p.organisation_id != actor.organisation_id => Err(AppError::NotFound),
+        Role::School => {
+            let school = actor.school_id.ok_or(AppError::NotFound)?;
+            if visible_to_school(conn, school)?.contains(&id) {
+                Ok(p)
+            } else {
+                Err(AppError::NotFound)
+            }
+        }
+        _ => Ok(p),
     }
-    Ok(p)
 }
 
 pub fn list(
@@ -145,6 +200,13 @@ pub fn list(
     actor: &Actor,
     params: &ListParams,
 ) -> AppResult<Page<Programme>> {
+    let school_may_see = match actor.role {
+        Role::School => Some(match actor.school_id {
+            Some(school) => visible_to_school(conn, school)?,
+            None => Vec::new(),
+        }),
+        _ => None,
+    };
     let query = || {
         let mut q = programmes::table
             .left_join(organisations::table)
@@ -165,6 +227,9 @@ pub fn list(
         }
         if actor.role == Role::Funder {
             q = q.filter(programmes::organisation_id.eq(actor.organisation_id.unwrap_or(-1)));
+        }
+        if let Some(ids) = &school_may_see {
+            q = q.filter(programmes::id.eq_any(ids.clone()));
         }
         q
     };

@@ -352,6 +352,7 @@ pub fn request_visit(
     if slot.starts_at <= now() {
         return Err(AppError::Conflict("this tour date has passed".into()));
     }
+    crate::domain::bookings::refuse_archived_programme(conn, slot.programme_id)?;
     must_exist(
         schools::table
             .find(school_id)

@@ -31,15 +31,70 @@ pub struct TokenInfo {
     pub created_at: chrono::NaiveDateTime,
     pub last_used_at: Option<chrono::NaiveDateTime>,
     pub revoked_at: Option<chrono::NaiveDateTime>,
+    /// None: the token works until revoked.
+    pub expires_at: Option<chrono::NaiveDateTime>,
 }
 
-/// Creates a token for the user and returns the secret, which is not stored.
+impl TokenInfo {
+    pub fn state(&self, now: chrono::NaiveDateTime) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.expires_at.is_some_and(|e| e <= now) {
+            "expired"
+        } else {
+            "active"
+        }
+    }
+}
+
+/// What a person asks for when making a token: a label, and optionally a lifetime.
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    pub label: String,
+    pub expires_in_days: Option<i32>,
+}
+
+/// Reads a token request from a form or JSON (`label`, `expires_in_days` 1 to 3650).
+pub fn parse_request(input: &crate::domain::input::Input) -> AppResult<TokenRequest> {
+    let mut v = input.validator();
+    let label = v.text_or_empty("label", 100);
+    let expires_in_days = v.int_opt("expires_in_days", 1, 3650);
+    v.finish()?;
+    Ok(TokenRequest {
+        label,
+        expires_in_days,
+    })
+}
+
+/// Creates a token that works until revoked; see `create_for`.
 pub fn create(
     conn: &mut AnyConnection,
     actor: Option<&Actor>,
     user_id: i32,
     label: &str,
 ) -> AppResult<(TokenInfo, String)> {
+    create_for(
+        conn,
+        actor,
+        user_id,
+        &TokenRequest {
+            label: label.to_string(),
+            expires_in_days: None,
+        },
+    )
+}
+
+/// Creates a token for the user and returns the secret, which is not stored.
+pub fn create_for(
+    conn: &mut AnyConnection,
+    actor: Option<&Actor>,
+    user_id: i32,
+    request: &TokenRequest,
+) -> AppResult<(TokenInfo, String)> {
+    let label = request.label.as_str();
+    let expires_at = request
+        .expires_in_days
+        .map(|d| now() + chrono::Duration::days(i64::from(d)));
     let secret = format!("otr_{}", random_secret()?);
     let hash = hash_secret(&secret);
     conn.transaction(|conn| {
@@ -53,6 +108,7 @@ pub fn create(
                 api_tokens::token_hash.eq(&hash),
                 api_tokens::label.eq(label),
                 api_tokens::created_at.eq(now()),
+                api_tokens::expires_at.eq(expires_at),
             ))
             .returning(api_tokens::id)
             .get_result(conn)?;
@@ -67,29 +123,48 @@ pub fn create(
             id,
             "create",
             None,
-            Some(&serde_json::json!({"user_id": user_id, "label": label})),
+            Some(
+                &serde_json::json!({"user_id": user_id, "label": label, "expires_at": expires_at}),
+            ),
         )?;
         Ok((info, secret))
     })
 }
 
-/// The live user behind a bearer secret, if any.
+/// The live user behind a bearer secret, if any: not revoked, not expired, not archived.
 pub fn authenticate(conn: &mut AnyConnection, secret: &str) -> AppResult<Option<User>> {
-    let hash = hash_secret(secret.trim());
-    let found: Option<(i32, accounts::Row)> = api_tokens::table
+    let secret = secret.trim();
+    if secret.len() > 200 {
+        return Ok(None);
+    }
+    let at = now();
+    let hash = hash_secret(secret);
+    let found: Option<(i32, Option<chrono::NaiveDateTime>, accounts::Row)> = api_tokens::table
         .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(&hash))
         .filter(api_tokens::revoked_at.is_null())
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(at)),
+        )
         .filter(users::archived.eq(false))
-        .select((api_tokens::id, accounts::Row::as_select()))
+        .select((
+            api_tokens::id,
+            api_tokens::last_used_at,
+            accounts::Row::as_select(),
+        ))
         .first(conn)
         .optional()?;
-    let Some((token_id, row)) = found else {
+    let Some((token_id, last_used, row)) = found else {
         return Ok(None);
     };
-    diesel::update(api_tokens::table.find(token_id))
-        .set(api_tokens::last_used_at.eq(now()))
-        .execute(conn)?;
+    // Written at most once a minute: a busy script need not write on every request.
+    if last_used.is_none_or(|t| at - t > chrono::Duration::minutes(1)) {
+        diesel::update(api_tokens::table.find(token_id))
+            .set(api_tokens::last_used_at.eq(at))
+            .execute(conn)?;
+    }
     Ok(Some(row.into()))
 }
 

@@ -6,11 +6,14 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
-use crate::domain::calendar::{self, Feed};
+use askama::Template;
+
+use crate::domain::calendar::{self, Feed, LinkInfo};
+use crate::domain::users::User;
 use crate::error::{AppError, AppResult};
 use crate::web::api::ok;
 use crate::web::auth::CurrentUser;
-use crate::web::pages::done;
+use crate::web::view::{Ctx, PageCtx, RenderPage};
 
 /// The feed URL of a school or programme.
 pub fn url(app: &AppState, feed: Feed, token: &str) -> String {
@@ -49,32 +52,57 @@ fn parse_feed(kind: &str, id: i32) -> AppResult<Feed> {
     }
 }
 
-async fn link(
-    app: &AppState,
-    user: crate::domain::users::User,
-    feed: Feed,
-    regenerate: bool,
-) -> AppResult<String> {
+async fn make(app: &AppState, user: &User, feed: Feed) -> AppResult<String> {
     let actor = user.actor();
     let token = app
-        .db(move |c| calendar::token(c, &actor, feed, regenerate))
+        .db(move |c| calendar::make_link(c, &actor, feed))
         .await?;
     Ok(url(app, feed, &token))
 }
 
-/// API: `GET /api/v1/{schools|programmes}/{id}/calendar` → `{"url"}`.
+/// What a page shows of the user's own link to a feed, dates in the install's zone.
+pub struct LinkView {
+    pub made: bool,
+    pub made_on: String,
+    pub last_read_on: Option<String>,
+}
+
+pub async fn page_info(app: &AppState, user: &User, feed: Feed) -> AppResult<LinkView> {
+    let actor = user.actor();
+    let info = app
+        .db(move |c| calendar::link_info(c, &actor, feed))
+        .await?;
+    let tz = app.config.time_zone;
+    let day = |t: chrono::NaiveDateTime| {
+        t.and_utc()
+            .with_timezone(&tz)
+            .format("%-d %B %Y")
+            .to_string()
+    };
+    Ok(LinkView {
+        made: info.made,
+        made_on: info.created_at.map(day).unwrap_or_default(),
+        last_read_on: info.last_used_at.map(day),
+    })
+}
+
+/// API: `GET /api/v1/{schools|programmes}/{id}/calendar` → whether the caller has a link
+/// and when it was made and last read (the secret is shown only when it is made).
 pub async fn api_link(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path((kind, id)): Path<(String, i32)>,
 ) -> AppResult<Response> {
     let feed = parse_feed(&kind, id)?;
-    Ok(ok(
-        serde_json::json!({ "url": link(&app, user, feed, false).await? }),
-    ))
+    let actor = user.actor();
+    let info: LinkInfo = app
+        .db(move |c| calendar::link_info(c, &actor, feed))
+        .await?;
+    Ok(ok(info))
 }
 
-/// API: `POST /api/v1/{schools|programmes}/{id}/calendar/regenerate` → a new `{"url"}`.
+/// API: `POST /api/v1/{schools|programmes}/{id}/calendar/regenerate` → the caller's new
+/// `{"url"}`; their previous link stops working.
 pub async fn api_regenerate(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -82,34 +110,37 @@ pub async fn api_regenerate(
 ) -> AppResult<Response> {
     let feed = parse_feed(&kind, id)?;
     Ok(ok(
-        serde_json::json!({ "url": link(&app, user, feed, true).await? }),
+        serde_json::json!({ "url": make(&app, &user, feed).await? }),
     ))
 }
 
-/// Page: regenerates and returns to where the link is shown.
+#[derive(Template)]
+#[template(path = "calendar_link.html")]
+struct NewLinkPage {
+    ctx: PageCtx,
+    url: String,
+    back: String,
+    back_label: &'static str,
+}
+
+/// Page: makes the user a new link and shows it, this once.
 pub async fn page_regenerate(
     State(app): State<AppState>,
+    ctx: Ctx,
     CurrentUser(user): CurrentUser,
     Path((kind, id)): Path<(String, i32)>,
 ) -> AppResult<Response> {
     let feed = parse_feed(&kind, id)?;
-    link(&app, user, feed, true).await?;
-    Ok(done(
-        if matches!(feed, Feed::School(_)) {
-            "/bookings".to_string()
-        } else {
-            format!("/programmes/{id}")
-        }
-        .as_str(),
-        "calendar_regenerated",
-    ))
-}
-
-/// The link shown on a page, made on first view.
-pub async fn page_link(
-    app: &AppState,
-    user: &crate::domain::users::User,
-    feed: Feed,
-) -> AppResult<String> {
-    link(app, user.clone(), feed, false).await
+    let url = make(&app, &user, feed).await?;
+    let (back, back_label) = match feed {
+        Feed::School(_) => ("/bookings".to_string(), "Back to your bookings"),
+        Feed::Programme(id) => (format!("/programmes/{id}"), "Back to the programme"),
+    };
+    NewLinkPage {
+        ctx: ctx.titled("Your calendar link"),
+        url,
+        back,
+        back_label,
+    }
+    .page()
 }

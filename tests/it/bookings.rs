@@ -886,13 +886,33 @@ async fn calendar_feeds_follow_the_events(app: TestApp) {
         json!({"pupils": 20}),
     )
     .await;
-    let (s, link) = app
+    let (s, info) = app
         .get(
             &format!("/schools/{}/calendar", app.school_id),
             Some(Role::School),
         )
         .await;
+    assert_eq!(s, StatusCode::OK, "{info}");
+    assert_eq!(info["made"], false);
+    let (s, link) = app
+        .post(
+            &format!("/schools/{}/calendar/regenerate", app.school_id),
+            Some(Role::School),
+            json!({}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{link}");
+    let (_, info) = app
+        .get(
+            &format!("/schools/{}/calendar", app.school_id),
+            Some(Role::School),
+        )
+        .await;
+    assert_eq!(info["made"], true);
+    assert!(
+        !info.to_string().contains("calendar/school/"),
+        "the secret is shown only once"
+    );
     let url = link["url"].as_str().unwrap().to_string();
     let path = url.trim_start_matches("http://localhost").to_string();
     let (s, headers, body) = app.page(&path, None).await;
@@ -939,33 +959,87 @@ async fn calendar_feeds_follow_the_events(app: TestApp) {
         .page(&format!("/calendar/school/{}.ics", "a".repeat(64)), None)
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    // The programme's feed, for staff.
+    // Only a hash of each secret is stored.
+    let secret = renewed["url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches(".ics")
+        .to_string();
+    let hashes: Vec<String> = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            outreach::db::schema::calendar_links::table
+                .select(outreach::db::schema::calendar_links::token_hash)
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    assert!(hashes.contains(&outreach::domain::tokens::hash_secret(&secret)));
+    assert!(!hashes.contains(&secret));
+    // The programme's feed, for staff, each with a link of their own.
     let (_, ev) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
+    let programme = ev["programme_id"].as_i64().unwrap();
     let (s, plink) = app
-        .get(
-            &format!("/programmes/{}/calendar", ev["programme_id"]),
+        .post(
+            &format!("/programmes/{programme}/calendar/regenerate"),
             Some(Role::Lead),
+            json!({}),
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _, body) = app
-        .page(
-            plink["url"]
-                .as_str()
-                .unwrap()
-                .trim_start_matches("http://localhost"),
-            None,
-        )
-        .await;
+    let lead_path = plink["url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://localhost")
+        .to_string();
+    let (s, _, body) = app.page(&lead_path, None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(body.contains("Brewery Arts Centre"));
     let (s, _) = app
-        .get(
-            &format!("/programmes/{}/calendar", ev["programme_id"]),
-            Some(Role::School),
+        .post(
+            &format!("/programmes/{programme}/calendar/regenerate"),
+            Some(Role::Admin),
+            json!({}),
         )
         .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = app.page(&lead_path, None).await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "another person's new link leaves the lead's working"
+    );
+    for role in [Role::School, Role::Funder] {
+        let (s, _) = app
+            .get(&format!("/programmes/{programme}/calendar"), Some(role))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{role:?}");
+        // Regenerating is a write: never a school's or a funder's to make for a programme.
+        let (s, _) = app
+            .post(
+                &format!("/programmes/{programme}/calendar/regenerate"),
+                Some(role),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{role:?}");
+    }
+    let (s, _, _) = app.page(&lead_path, None).await;
+    assert_eq!(s, StatusCode::OK, "the lead's link still works");
+    // A link stops working when its owner loses access.
+    let (s, _) = app
+        .post(
+            &format!("/users/{}/archive", app.lead.user_id),
+            Some(Role::Admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = app.page(&lead_path, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
 both!(cancelling_an_event_cancels_its_bookings_and_tells_the_schools);

@@ -67,12 +67,13 @@ async fn quotes_need_consent_and_approval_to_be_seen(app: TestApp) {
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (_, all) = app.get(&format!("/programmes/{p}/feedback"), lead).await;
     assert_eq!(all["total"], 2, "the lead sees everything to moderate");
-    let (_, own) = app
+    let (s, _) = app
         .get(&format!("/programmes/{p}/feedback"), Some(Role::School))
         .await;
     assert_eq!(
-        own["total"], 0,
-        "a school sees only published feedback of its own school"
+        s,
+        StatusCode::NOT_FOUND,
+        "a school sees nothing of a programme it could not book and has not booked"
     );
     let (_, _, impact) = app.page(&format!("/programmes/{p}/impact"), funder).await;
     assert!(impact.contains("Moving and insightful"));
@@ -186,27 +187,54 @@ async fn feedback_link_opens_the_form_and_nothing_else(app: TestApp) {
     .await;
     let b = booking(&app, p, app.school_id).await;
     let (s, link) = app
-        .get(&format!("/bookings/{b}/feedback-link"), Some(Role::School))
+        .post(
+            &format!("/bookings/{b}/feedback-links"),
+            Some(Role::School),
+            json!({}),
+        )
         .await;
-    assert_eq!(s, StatusCode::OK, "{link}");
+    assert_eq!(s, StatusCode::CREATED, "{link}");
     let url = link["url"].as_str().unwrap().to_string();
     let token = url.rsplit('/').next().unwrap().to_string();
     assert_eq!(token.len(), 64);
-    let (_, again) = app
-        .get(&format!("/bookings/{b}/feedback-link"), Some(Role::Lead))
+    // Only a hash of the secret is kept.
+    let stored: Vec<String> = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            outreach::db::schema::feedback_links::table
+                .select(outreach::db::schema::feedback_links::token_hash)
+                .load(c)
+                .unwrap()
+        })
         .await;
-    assert_eq!(
-        again["url"], link["url"],
-        "the link is stable until it expires"
-    );
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0], token);
+    assert_eq!(stored[0], outreach::domain::tokens::hash_secret(&token));
+    // A second link is another respondent group; the list never shows secrets.
+    let (s, again) = app
+        .post(
+            &format!("/bookings/{b}/feedback-links"),
+            Some(Role::Lead),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_ne!(again["url"], link["url"]);
+    let (s, list) = app
+        .get(&format!("/bookings/{b}/feedback-links"), Some(Role::School))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list["total"], 2);
+    assert!(!list.to_string().contains(&token), "{list}");
     let (_, other_school) = app
         .post("/schools", Some(Role::Admin), json!({"name": "Other"}))
         .await;
     let other = booking(&app, p, other_school["id"].as_i64().unwrap() as i32).await;
     let (s, _) = app
-        .get(
-            &format!("/bookings/{other}/feedback-link"),
+        .post(
+            &format!("/bookings/{other}/feedback-links"),
             Some(Role::School),
+            json!({}),
         )
         .await;
     assert_eq!(
@@ -273,6 +301,23 @@ async fn feedback_link_opens_the_form_and_nothing_else(app: TestApp) {
     );
     assert_eq!(f["answers"][0]["answer"], 4);
     assert_eq!(f["school_id"].as_i64(), Some(app.school_id as i64));
+    // An answer through a link counts once a lead approved it.
+    let (_, summary) = app
+        .get(
+            &format!("/programmes/{p}/feedback/summary"),
+            Some(Role::Funder),
+        )
+        .await;
+    assert_eq!(summary["average_rating"], Value::Null, "{summary}");
+    assert_eq!(summary["awaiting_moderation"], 1);
+    let (s, _) = app
+        .post(
+            &format!("/feedback/{}/moderate", f["id"]),
+            Some(Role::Lead),
+            json!({"moderation": "approved"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
     let (_, summary) = app
         .get(
             &format!("/programmes/{p}/feedback/summary"),
@@ -291,9 +336,9 @@ async fn feedback_link_opens_the_form_and_nothing_else(app: TestApp) {
     assert!(s.is_client_error());
     app.with_db(move |c| {
         use diesel::prelude::*;
-        use outreach::db::schema::bookings as bk;
-        diesel::update(bk::table.find(b))
-            .set(bk::feedback_expires_at.eq(outreach::app::now() - chrono::Duration::days(1)))
+        use outreach::db::schema::feedback_links as fl;
+        diesel::update(fl::table.filter(fl::booking_id.eq(b)))
+            .set(fl::expires_at.eq(outreach::app::now() - chrono::Duration::days(1)))
             .execute(c)
             .unwrap();
     })
@@ -311,8 +356,22 @@ both!(feedback_form_is_rate_limited);
 async fn feedback_form_is_rate_limited(app: TestApp) {
     let p = programme(&app).await;
     let b = booking(&app, p, app.school_id).await;
+    // A booking large enough that the hourly limit, not the answer cap, is met first.
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use outreach::db::schema::bookings as bk;
+        diesel::update(bk::table.find(b))
+            .set(bk::pupils.eq(200))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
     let (_, link) = app
-        .get(&format!("/bookings/{b}/feedback-link"), Some(Role::Lead))
+        .post(
+            &format!("/bookings/{b}/feedback-links"),
+            Some(Role::Lead),
+            json!({}),
+        )
         .await;
     let token = link["url"]
         .as_str()

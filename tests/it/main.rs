@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod access;
 mod api_directory;
 mod auth;
 mod bookings;

@@ -182,6 +182,15 @@ async fn page_role_matrix(app: TestApp) {
         )
         .await;
     let programme = p["id"].as_i64().unwrap();
+    // A live stream open for booking, so the school may see the programme.
+    let (s, _) = app
+        .post(
+            &format!("/programmes/{programme}/events"),
+            Some(Role::Lead),
+            json!({"kind": "live_stream", "starts_at": "2031-03-01T10:00:00Z", "ends_at": "2031-03-01T11:00:00Z"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
     let pages: Vec<(String, Vec<Role>)> = vec![
         ("/".into(), vec![Lead, Admin]),
         ("/whats-on".into(), vec![School, Lead, Admin]),

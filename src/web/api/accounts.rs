@@ -107,12 +107,10 @@ pub async fn create_token(
     Path(id): Path<i32>,
     JsonInput(input): JsonInput,
 ) -> AppResult<Response> {
-    let mut v = input.validator();
-    let label = v.text_or_empty("label", 100);
-    v.finish()?;
+    let request = tokens::parse_request(&input)?;
     let actor = user.actor();
     let (info, secret) = app
-        .db(move |c| tokens::create(c, Some(&actor), id, &label))
+        .db(move |c| tokens::create_for(c, Some(&actor), id, &request))
         .await?;
     Ok(created(
         serde_json::json!({ "token": info, "secret": secret }),

@@ -129,20 +129,40 @@ pub async fn summary(
     Ok(ok(s))
 }
 
-/// The booking's feedback link, for staff or the booking's school.
-pub async fn link(
+/// `GET /api/v1/bookings/{id}/feedback-links`: the booking's links and their answers (never
+/// their secrets), for staff or the booking's school.
+pub async fn links(
+    State(app): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let items = app
+        .db(move |c| feedback_links::links(c, &actor, id))
+        .await?;
+    let total = items.len();
+    Ok(ok(serde_json::json!({
+        "items": items, "page": 1, "per_page": total.max(1), "total": total
+    })))
+}
+
+/// `POST /api/v1/bookings/{id}/feedback-links`: a new link; its `url` is shown this once.
+pub async fn make_link(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let actor = user.actor();
     let base = app.config.base_url.clone();
-    let link = app
-        .db(move |c| feedback_links::link_for_booking(c, &actor, id))
+    let (link, token) = app
+        .db(move |c| feedback_links::make_link(c, &actor, id))
         .await?;
-    Ok(ok(serde_json::json!({
+    Ok(created(serde_json::json!({
+        "id": link.id,
         "booking_id": link.booking_id,
-        "url": format!("{base}/feedback/{}", link.token),
+        "url": format!("{base}/feedback/{token}"),
+        "created_at": link.created_at.and_utc(),
         "expires_at": link.expires_at.and_utc(),
+        "answers": link.answers,
     })))
 }

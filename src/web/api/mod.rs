@@ -82,7 +82,10 @@ pub fn routes() -> Router<AppState> {
         .route("/feedback", post(f::create))
         .route("/feedback/{id}", get(f::get))
         .route("/feedback/{id}/moderate", post(f::moderate))
-        .route("/bookings/{id}/feedback-link", get(f::link))
+        .route(
+            "/bookings/{id}/feedback-links",
+            get(f::links).post(f::make_link),
+        )
         .route("/events/{id}/bookings", post(b::book_event))
         .route(
             "/programmes/{id}/slots",

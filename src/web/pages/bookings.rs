@@ -256,8 +256,8 @@ pub struct BookingLine {
 struct BookingsPage {
     ctx: PageCtx,
     staff: bool,
-    /// The school's calendar feed and the school it belongs to.
-    calendar: Option<(String, i32)>,
+    /// The user's own link to the school's calendar feed, and the school.
+    calendar: Option<(crate::web::calendar::LinkView, i32)>,
     rows: Vec<BookingLine>,
     empty: String,
     page: i64,
@@ -343,7 +343,7 @@ async fn bookings_page(
         .collect();
     let calendar = match (user.role, user.school_id) {
         (Role::School, Some(school)) => Some((
-            crate::web::calendar::page_link(
+            crate::web::calendar::page_info(
                 app,
                 user,
                 crate::domain::calendar::Feed::School(school),

@@ -34,6 +34,9 @@ struct FeedbackPage {
     message: Option<String>,
     statements: Vec<Statement>,
     statement_error: Option<String>,
+    /// Staff: bookings with feedback links, and answers waiting to be moderated.
+    links: Vec<feedback_links::BookingLinks>,
+    awaiting: i64,
 }
 
 struct Submitted {
@@ -58,7 +61,7 @@ async fn feedback_page(
         Filter::Published
     };
     let p2 = params.clone();
-    let (p, list, statements, school_choices, event_choices) = app
+    let (p, list, statements, school_choices, event_choices, (links, awaiting)) = app
         .db(move |c| {
             let p = programmes::get(c, &actor, id)?;
             let list = feedback::list(c, &actor, id, &p2, filter)?;
@@ -76,7 +79,15 @@ async fn feedback_page(
             } else {
                 (Vec::new(), Vec::new())
             };
-            Ok((p, list, statements, s, e))
+            let links = if staff {
+                (
+                    feedback_links::by_programme(c, id)?,
+                    feedback::summary(c, id)?.awaiting_moderation,
+                )
+            } else {
+                (Vec::new(), 0)
+            };
+            Ok((p, list, statements, s, e, links))
         })
         .await?;
     let (input, errors, message) = match submitted.quote {
@@ -134,6 +145,8 @@ async fn feedback_page(
         message,
         statements,
         statement_error: submitted.statement_error,
+        links,
+        awaiting,
     })
 }
 
@@ -266,17 +279,76 @@ pub async fn moderate(
     ))
 }
 
-/// A booking's feedback link, for its school or staff: made on first use, then opened.
-pub async fn booking_link(
+#[derive(Template)]
+#[template(path = "feedback_links.html")]
+struct LinksPage {
+    ctx: PageCtx,
+    booking_id: i32,
+    links: Vec<LinkLine>,
+    cap: i32,
+    answered: i32,
+}
+
+struct LinkLine {
+    made: String,
+    expires: String,
+    live: bool,
+    answers: i32,
+}
+
+/// A booking's feedback links (for its school or staff): when each was made, how many
+/// answered through it, and a button for a new one.
+pub async fn booking_links(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    let (links, booking) = app
+        .db(move |c| {
+            let links = feedback_links::links(c, &actor, id)?;
+            let b = crate::domain::bookings::get(c, &actor, id)?;
+            Ok((links, b))
+        })
+        .await?;
+    let tz = app.config.time_zone;
+    let day = |t: chrono::NaiveDateTime| {
+        t.and_utc()
+            .with_timezone(&tz)
+            .format("%-d %B %Y")
+            .to_string()
+    };
+    let now = crate::app::now();
+    LinksPage {
+        ctx: ctx.titled("Feedback links"),
+        booking_id: id,
+        links: links
+            .iter()
+            .map(|l| LinkLine {
+                made: day(l.created_at),
+                expires: day(l.expires_at),
+                live: l.expires_at > now,
+                answers: l.answers,
+            })
+            .collect(),
+        cap: feedback_links::answer_cap(booking.pupils, booking.staff),
+        answered: links.iter().map(|l| l.answers).sum(),
+    }
+    .page()
+}
+
+/// Makes a new feedback link and opens its form, whose address is shown to be shared.
+pub async fn make_booking_link(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let actor = user.actor();
-    let link = app
-        .db(move |c| feedback_links::link_for_booking(c, &actor, id))
+    let (_, token) = app
+        .db(move |c| feedback_links::make_link(c, &actor, id))
         .await?;
-    Ok(Redirect::to(&format!("/feedback/{}", link.token)).into_response())
+    Ok(Redirect::to(&format!("/feedback/{token}?new=1")).into_response())
 }
 
 #[derive(Template)]
@@ -296,6 +368,9 @@ struct PublicForm {
     consent: bool,
     errors: FieldErrors,
     message: Option<String>,
+    /// The form's own address, shown when the link has just been made.
+    new_link: Option<String>,
+    answers_left: i32,
 }
 
 const AGREE: [(i32, &str); 5] = [
@@ -334,12 +409,15 @@ fn public_form(
         message: (!errors.is_empty())
             .then(|| "Please correct the fields marked below.".to_string()),
         errors,
+        new_link: None,
+        answers_left: form.answers_left,
     }
 }
 
 #[derive(serde::Deserialize)]
 pub struct Thanks {
     thanks: Option<String>,
+    new: Option<String>,
 }
 
 pub async fn public_get(
@@ -353,15 +431,18 @@ pub async fn public_get(
         .db(move |c| feedback_links::open(c, &t))
         .await
         .map_err(|_| link_gone())?;
-    public_form(
+    let mut page = public_form(
         ctx,
-        token,
+        token.clone(),
         form,
         &Input::default(),
         FieldErrors::new(),
         q.thanks.is_some(),
-    )
-    .page()
+    );
+    if q.new.is_some() {
+        page.new_link = Some(format!("{}/feedback/{token}", app.config.base_url));
+    }
+    page.page()
 }
 
 /// A wrong or expired link says only that: it opens nothing else.
@@ -389,6 +470,22 @@ pub async fn public_post(
             public_form(ctx, token, form, &input, fields, false)
                 .page_with(StatusCode::UNPROCESSABLE_ENTITY)
         }
+        Err(e @ (AppError::Conflict(_) | AppError::TooManyRequests(_))) => {
+            let t = token.clone();
+            let form = app.db(move |c| feedback_links::open(c, &t)).await?;
+            let status = e.status();
+            let mut page = public_form(ctx, token, form, &input, FieldErrors::new(), false);
+            page.message = Some(capitalised(&e.to_string()));
+            page.page_with(status)
+        }
         Err(e) => Err(e),
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str() + ".",
+        None => String::new(),
     }
 }

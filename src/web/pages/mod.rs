@@ -90,7 +90,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/programmes/{id}/outcomes", post(feedback::add_statement))
         .route("/feedback/{id}/moderate", post(feedback::moderate))
-        .route("/bookings/{id}/feedback", get(feedback::booking_link))
+        .route("/bookings/{id}/feedback", get(feedback::booking_links))
+        .route(
+            "/bookings/{id}/feedback-links",
+            post(feedback::make_booking_link),
+        )
         .route(
             "/feedback/{token}",
             get(feedback::public_get).post(feedback::public_post),

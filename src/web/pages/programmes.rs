@@ -244,8 +244,8 @@ struct ProgrammePage {
     events: Vec<EventLine>,
     page: i64,
     pages: i64,
-    /// The programme's calendar feed (staff).
-    calendar: Option<String>,
+    /// The user's own link to the programme's calendar feed (staff).
+    calendar: Option<crate::web::calendar::LinkView>,
 }
 
 pub async fn show(
@@ -300,7 +300,7 @@ pub async fn show(
     .collect();
     let calendar = if user.role.is_staff() {
         Some(
-            crate::web::calendar::page_link(
+            crate::web::calendar::page_info(
                 &app,
                 &user,
                 crate::domain::calendar::Feed::Programme(id),

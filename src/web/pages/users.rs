@@ -8,7 +8,7 @@ use axum::Form;
 use crate::app::AppState;
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::ListQuery;
-use crate::domain::tokens::{self, TokenInfo};
+use crate::domain::tokens;
 use crate::domain::types::Role;
 use crate::domain::users::{self, User};
 use crate::domain::{organisations as orgs, schools};
@@ -252,8 +252,18 @@ pub async fn restore(
 struct TokensPage {
     ctx: PageCtx,
     user_id: i32,
-    tokens: Vec<TokenInfo>,
+    tokens: Vec<TokenLine>,
     secret: Option<String>,
+}
+
+/// A token as listed, times in the install's zone.
+struct TokenLine {
+    id: i32,
+    label: String,
+    created: String,
+    last_used: Option<String>,
+    expires: Option<String>,
+    state: &'static str,
 }
 
 async fn tokens_page(
@@ -265,10 +275,28 @@ async fn tokens_page(
     let (u, list) = app
         .db(move |c| Ok((users::get(c, id)?, tokens::list_for(c, id)?)))
         .await?;
+    let tz = app.config.time_zone;
+    let at = crate::app::now();
+    let when = |t: chrono::NaiveDateTime| {
+        t.and_utc()
+            .with_timezone(&tz)
+            .format("%-d %b %Y %H:%M")
+            .to_string()
+    };
     TokensPage {
         ctx: ctx.titled(format!("API tokens of {}", u.email)),
         user_id: id,
-        tokens: list,
+        tokens: list
+            .iter()
+            .map(|t| TokenLine {
+                id: t.id,
+                label: t.label.clone(),
+                created: when(t.created_at),
+                last_used: t.last_used_at.map(when),
+                expires: t.expires_at.map(when),
+                state: t.state(at),
+            })
+            .collect(),
         secret,
     }
     .page()
@@ -291,12 +319,10 @@ pub async fn create_token(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let input = form_input(pairs);
-    let mut v = input.validator();
-    let label = v.text_or_empty("label", 100);
-    v.finish()?;
+    let request = tokens::parse_request(&input)?;
     let actor = user.actor();
     let (_, secret) = app
-        .db(move |c| tokens::create(c, Some(&actor), id, &label))
+        .db(move |c| tokens::create_for(c, Some(&actor), id, &request))
         .await?;
     tokens_page(&app, ctx, id, Some(secret)).await
 }
