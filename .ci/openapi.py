@@ -14,7 +14,7 @@ block = " ".join(src[src.index("Router::new()"):src.index(".fallback(")].split()
 FIELDS = {
     "organisations": ({"name": "string", "kind": "string"}, ["name"]),
     "schools": ({"name": "string", "urn": "integer", "local_authority": "string", "district": "string", "phase": "string",
-                 "postcode": "string", "pupils": "integer", "fsm_percent": "number"}, ["name"]),
+                 "postcode": "string", "town": "string", "pupils": "integer", "fsm_percent": "number"}, ["name"]),
     "venues": ({"name": "string", "kind": "string", "postcode": "string", "capacity": "integer"}, ["name"]),
     "programmes": ({"title": "string", "year": "integer", "organisation_id": "integer", "priority_id": "integer", "theme": "string",
                     "starts_on": "string", "ends_on": "string", "target_schools": "integer", "target_audience": "integer",

@@ -42,6 +42,7 @@ diesel::table! {
         archived -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        town -> Text,
     }
 }
 diesel::table! {

@@ -296,6 +296,7 @@ pub fn load(conn: &mut AnyConnection) -> AppResult<DemoSummary> {
                 postcode: postcode.into(),
                 pupils: Some(pupils),
                 fsm_percent: None,
+                town: String::new(),
             })?;
             school_ids.push(s.id);
         }

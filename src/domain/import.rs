@@ -22,6 +22,7 @@ pub const COL_POSTCODE: &str = "Postcode";
 pub const COL_PUPILS: &str = "NumberOfPupils";
 pub const COL_FSM: &str = "PercentageFSM";
 pub const COL_STATUS: &str = "EstablishmentStatus (name)";
+pub const COL_TOWN: &str = "Town";
 
 const REQUIRED: [&str; 2] = [COL_URN, COL_NAME];
 
@@ -114,6 +115,7 @@ impl Columns {
             COL_PUPILS,
             COL_FSM,
             COL_STATUS,
+            COL_TOWN,
         ];
         let mut map = HashMap::new();
         for name in all {
@@ -183,6 +185,9 @@ fn parse_row(cols: &Columns, record: &csv::StringRecord, options: ImportOptions)
     if name.chars().count() > 200 {
         return Err("the establishment name is longer than 200 characters".into());
     }
+    if name.chars().any(char::is_control) {
+        return Err("the establishment name holds control characters".into());
+    }
     let pupils = match cols.get(record, COL_PUPILS) {
         "" => None,
         t => match t.parse::<i32>() {
@@ -208,7 +213,13 @@ fn parse_row(cols: &Columns, record: &csv::StringRecord, options: ImportOptions)
             }
         },
     };
-    let short = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+    // Control characters (a NUL is an error to PostgreSQL) are dropped from the rest.
+    let short = |s: &str, n: usize| {
+        s.chars()
+            .filter(|c| !c.is_control())
+            .take(n)
+            .collect::<String>()
+    };
     Ok(Some(SchoolInput {
         name: name.to_string(),
         urn: Some(urn),
@@ -218,6 +229,7 @@ fn parse_row(cols: &Columns, record: &csv::StringRecord, options: ImportOptions)
         postcode: short(&cols.get(record, COL_POSTCODE).to_uppercase(), 10),
         pupils,
         fsm_percent,
+        town: short(cols.get(record, COL_TOWN), 100),
     }))
 }
 
@@ -334,6 +346,7 @@ fn upsert(
                 postcode: existing.postcode.clone(),
                 pupils: existing.pupils,
                 fsm_percent: existing.fsm_percent,
+                town: existing.town.clone(),
             };
             if &current == school {
                 report.unchanged += 1;

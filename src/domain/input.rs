@@ -7,6 +7,15 @@ use chrono::NaiveDate;
 
 use crate::error::{AppError, FieldErrors};
 
+/// The years a date may fall in, anywhere in Outreach: wide enough for any real plan,
+/// narrow enough that no date arithmetic can overflow.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+
+fn in_years(d: NaiveDate) -> bool {
+    use chrono::Datelike;
+    YEARS.contains(&d.year())
+}
+
 /// Field name → the text the user sent. JSON numbers and booleans arrive as their text.
 #[derive(Debug, Clone, Default)]
 pub struct Input(BTreeMap<String, String>);
@@ -182,7 +191,11 @@ impl Validator<'_> {
     pub fn date_opt(&mut self, name: &str) -> Option<NaiveDate> {
         let raw = self.input.value(name)?;
         match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-            Ok(d) => Some(d),
+            Ok(d) if in_years(d) => Some(d),
+            Ok(_) => {
+                self.error(name, "must be a date between the years 1900 and 2999");
+                None
+            }
             Err(_) => {
                 self.error(name, "must be a date like 2026-09-01");
                 None
@@ -201,13 +214,22 @@ impl Validator<'_> {
             self.error(name, "is required");
             return None;
         };
+        let bounded = |t: chrono::NaiveDateTime| in_years(t.date()).then_some(t);
         if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
-            return Some(t.naive_utc());
+            if let Some(t) = bounded(t.naive_utc()) {
+                return Some(t);
+            }
+            self.error(name, "must be a time between the years 1900 and 2999");
+            return None;
         }
         if let Some(tz) = local {
             for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
                 if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(raw, format) {
                     use chrono::TimeZone;
+                    if !in_years(naive.date()) {
+                        self.error(name, "must be a time between the years 1900 and 2999");
+                        return None;
+                    }
                     if let Some(t) = tz.from_local_datetime(&naive).earliest() {
                         return Some(t.naive_utc());
                     }

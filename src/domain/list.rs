@@ -41,7 +41,14 @@ impl ListQuery {
             .as_deref()
             .map(str::trim)
             .filter(|q| !q.is_empty())
-            .map(|q| q.chars().take(100).collect());
+            // Control characters (a NUL is an error to PostgreSQL) never reach a query.
+            .map(|q| {
+                q.chars()
+                    .filter(|c| !c.is_control())
+                    .take(100)
+                    .collect::<String>()
+            })
+            .filter(|q| !q.trim().is_empty());
         ListParams {
             page,
             per_page,

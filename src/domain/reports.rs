@@ -286,6 +286,9 @@ pub fn year_impact(
     year: i32,
     now: NaiveDateTime,
 ) -> AppResult<GroupImpact> {
+    if !crate::domain::input::YEARS.contains(&year) {
+        return Err(crate::error::AppError::NotFound);
+    }
     group_impact(conn, actor, year_subject(year), Some(year), None, now)
 }
 

@@ -25,6 +25,7 @@ struct Row {
     pupils: Option<i32>,
     fsm_percent: Option<f64>,
     archived: bool,
+    town: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -39,6 +40,29 @@ pub struct School {
     pub pupils: Option<i32>,
     pub fsm_percent: Option<f64>,
     pub archived: bool,
+    pub town: String,
+}
+
+impl School {
+    /// The name with what tells same-named schools apart: "Abbey Primary School (URN
+    /// 112233, Kendal)". Pickers show it and read it back.
+    pub fn label(&self) -> String {
+        label(self.id, &self.name, self.urn, &self.town, &self.postcode)
+    }
+}
+
+/// See `School::label`; a school without a URN is told by its id.
+pub fn label(id: i32, name: &str, urn: Option<i32>, town: &str, postcode: &str) -> String {
+    let key = match urn {
+        Some(u) => format!("URN {u}"),
+        None => format!("no URN, id {id}"),
+    };
+    let place = if !town.is_empty() { town } else { postcode };
+    if place.is_empty() {
+        format!("{name} ({key})")
+    } else {
+        format!("{name} ({key}, {place})")
+    }
 }
 
 impl From<Row> for School {
@@ -54,6 +78,7 @@ impl From<Row> for School {
             pupils: r.pupils,
             fsm_percent: r.fsm_percent,
             archived: r.archived,
+            town: r.town,
         }
     }
 }
@@ -69,6 +94,7 @@ pub struct SchoolInput {
     pub postcode: String,
     pub pupils: Option<i32>,
     pub fsm_percent: Option<f64>,
+    pub town: String,
 }
 
 pub fn parse(input: &Input) -> AppResult<SchoolInput> {
@@ -82,6 +108,7 @@ pub fn parse(input: &Input) -> AppResult<SchoolInput> {
         postcode: v.text_or_empty("postcode", 10).to_uppercase(),
         pupils: v.int_opt("pupils", 0, 100_000),
         fsm_percent: v.decimal_opt("fsm_percent", 0.0, 100.0),
+        town: v.text_or_empty("town", 100),
     };
     v.finish()?;
     Ok(school)
@@ -115,7 +142,8 @@ pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Sch
                     .like(pattern.clone())
                     .escape('\\')
                     .or(lower(schools::district).like(pattern.clone()).escape('\\'))
-                    .or(lower(schools::postcode).like(pattern).escape('\\'))
+                    .or(lower(schools::postcode).like(pattern.clone()).escape('\\'))
+                    .or(lower(schools::town).like(pattern).escape('\\'))
                     .or(schools::urn.eq(urn)),
             );
         }
@@ -138,13 +166,100 @@ pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Sch
     ))
 }
 
-/// Live schools by name, for choosing one in a form.
-pub fn all(conn: &mut AnyConnection) -> AppResult<Vec<(i32, String)>> {
-    Ok(schools::table
-        .filter(schools::archived.eq(false))
-        .order(schools::name.asc())
-        .select((schools::id, schools::name))
-        .load(conn)?)
+/// The labels of some schools (see `School::label`), for filling pickers.
+pub fn labels(
+    conn: &mut AnyConnection,
+    ids: &[i32],
+) -> AppResult<std::collections::HashMap<i32, String>> {
+    let rows: Vec<Row> = schools::table
+        .filter(schools::id.eq_any(ids))
+        .select(Row::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let s = School::from(r);
+            (s.id, s.label())
+        })
+        .collect())
+}
+
+/// What a picker's text names: the URN or id inside a label chosen from the list.
+fn key_of(typed: &str) -> Option<(bool, i32)> {
+    let digits = |s: &str| -> Option<i32> {
+        let d: String = s.chars().take_while(char::is_ascii_digit).collect();
+        d.parse().ok()
+    };
+    if let Some(at) = typed.rfind("(no URN, id ") {
+        return digits(&typed[at + "(no URN, id ".len()..]).map(|id| (false, id));
+    }
+    if let Some(at) = typed.rfind("(URN ") {
+        return digits(&typed[at + "(URN ".len()..]).map(|urn| (true, urn));
+    }
+    if !typed.is_empty() && typed.chars().all(|c| c.is_ascii_digit()) {
+        return typed.parse().ok().map(|urn| (true, urn));
+    }
+    None
+}
+
+/// The one live school a person meant by what they typed in a school picker: a label
+/// chosen from the list, a URN, or a name only one live school has. `Ok(Err(why))` says
+/// why not, naming the schools to choose from when several share the name.
+pub fn resolve(conn: &mut AnyConnection, typed: &str) -> AppResult<Result<Option<i32>, String>> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(Ok(None));
+    }
+    if typed.chars().count() > 300 {
+        return Ok(Err("is too long to be a school".into()));
+    }
+    let live = || {
+        schools::table
+            .filter(schools::archived.eq(false))
+            .into_boxed()
+    };
+    if let Some((is_urn, key)) = key_of(typed) {
+        let found: Option<i32> = if is_urn {
+            live().filter(schools::urn.eq(key))
+        } else {
+            live().filter(schools::id.eq(key))
+        }
+        .select(schools::id)
+        .first(conn)
+        .optional()?;
+        return Ok(found.map(Some).ok_or_else(|| {
+            if is_urn {
+                format!("no school in the directory has the URN {key}")
+            } else {
+                "that school is no longer in the directory".to_string()
+            }
+        }));
+    }
+    let named: Vec<Row> = live()
+        .filter(lower(schools::name).eq(typed.to_lowercase()))
+        .order(schools::id.asc())
+        .limit(6)
+        .select(Row::as_select())
+        .load(conn)?;
+    Ok(match named.len() {
+        1 => Ok(Some(named[0].id)),
+        0 => Err(format!(
+            "no school is called \u{201c}{typed}\u{201d}: type part of its name, its URN or postcode, and choose it from the list"
+        )),
+        n => {
+            let choices: Vec<String> = named
+                .into_iter()
+                .take(5)
+                .map(|r| School::from(r).label())
+                .collect();
+            Err(format!(
+                "{}{} schools are called \u{201c}{typed}\u{201d}; give the URN of the one you mean: {}",
+                if n > 5 { "more than " } else { "" },
+                n.min(5),
+                choices.join("; ")
+            ))
+        }
+    })
 }
 
 /// Inserts without its own transaction or audit entry: the caller holds both.
@@ -160,6 +275,7 @@ pub(crate) fn insert(conn: &mut AnyConnection, s: &SchoolInput) -> AppResult<i32
             schools::postcode.eq(&s.postcode),
             schools::pupils.eq(s.pupils),
             schools::fsm_percent.eq(s.fsm_percent),
+            schools::town.eq(&s.town),
             schools::created_at.eq(at),
             schools::updated_at.eq(at),
         ))
@@ -178,6 +294,7 @@ pub(crate) fn overwrite(conn: &mut AnyConnection, id: i32, s: &SchoolInput) -> A
             schools::postcode.eq(&s.postcode),
             schools::pupils.eq(s.pupils),
             schools::fsm_percent.eq(s.fsm_percent),
+            schools::town.eq(&s.town),
             schools::updated_at.eq(now()),
         ))
         .execute(conn)?;

@@ -101,8 +101,15 @@ pub struct UserInput {
     pub password: Option<String>,
 }
 
+/// Trimmed and lower-cased; control characters (which no address has, and which
+/// PostgreSQL refuses in text) are dropped.
 pub fn normalise_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    email
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .to_lowercase()
 }
 
 fn valid_email(email: &str) -> bool {

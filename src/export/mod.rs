@@ -116,6 +116,9 @@ pub fn year_report(
     year: i32,
     now: NaiveDateTime,
 ) -> AppResult<(Report, Vec<String>)> {
+    if !crate::domain::input::YEARS.contains(&year) {
+        return Err(crate::error::AppError::NotFound);
+    }
     let g = Group {
         subject: reports::year_subject(year),
         title: year.to_string(),

@@ -9,6 +9,7 @@ pub mod exports;
 pub mod layers;
 pub mod limits;
 pub mod pages;
+pub mod picker;
 pub mod router;
 pub mod server;
 pub mod upload;

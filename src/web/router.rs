@@ -26,6 +26,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/school-picker.js", get(picker_script))
         .route("/calendar/{kind}/{file}", get(crate::web::calendar::feed))
         .layer(guard());
     Router::new()
@@ -71,6 +72,17 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+async fn picker_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/school-picker.js"),
     )
         .into_response()
 }

@@ -358,6 +358,14 @@ impl<'a> FieldsBuilder<'a> {
         f
     }
 
+    /// A school picker (see `web::picker`): a text box offering matching schools.
+    pub fn school(&mut self, name: &'static str, label: &'static str) -> &mut FormField {
+        let f = self.add(name, label, "school");
+        f.hint =
+            "Type part of the name, the URN, the town or the postcode, then choose the school.";
+        f
+    }
+
     pub fn finish(self) -> Vec<FormField> {
         self.fields
     }

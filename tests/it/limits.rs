@@ -14,40 +14,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::both;
 use crate::harness::{Db, TestApp, CSRF};
 
-/// Every route of the router source files, with placeholders filled in.
-fn all_routes() -> Vec<String> {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let mut paths = Vec::new();
-    for (file, prefix) in [
-        ("src/web/pages/mod.rs", ""),
-        ("src/web/api/mod.rs", "/api/v1"),
-        ("src/web/router.rs", ""),
-    ] {
-        let text = std::fs::read_to_string(format!("{root}/{file}")).expect("router source");
-        for piece in text.split(".route(").skip(1) {
-            let Some(rest) = piece.trim_start().strip_prefix('"') else {
-                continue;
-            };
-            let Some(end) = rest.find('"') else { continue };
-            let path = &rest[..end];
-            let filled: Vec<String> = path
-                .split('/')
-                .map(|seg| match seg {
-                    "{kind}" => "programmes".to_string(),
-                    "{file}" => "schools.csv".to_string(),
-                    "{year}" => "2019".to_string(),
-                    "{token}" => "0".repeat(64),
-                    s if s.starts_with('{') => "1".to_string(),
-                    s => s.to_string(),
-                })
-                .collect();
-            paths.push(format!("{prefix}{}", filled.join("/")));
-        }
-    }
-    assert!(paths.len() > 100, "found only {} routes", paths.len());
-    paths
-}
-
 /// A body that records whether anyone read it.
 fn watched_body(read: Arc<AtomicBool>) -> Body {
     let stream = futures_util::stream::poll_fn(move |_| {
@@ -60,7 +26,7 @@ fn watched_body(read: Arc<AtomicBool>) -> Body {
 both!(every_route_refuses_an_oversized_body_without_reading_it);
 async fn every_route_refuses_an_oversized_body_without_reading_it(app: TestApp) {
     let limits = app.state.config.limits;
-    for path in all_routes() {
+    for path in crate::harness::all_routes(&[]) {
         let cap = if outreach::web::limits::is_upload(&path) {
             limits.upload
         } else {

@@ -17,6 +17,7 @@ use crate::error::{AppResult, FieldErrors};
 use crate::web::auth::{Booker, Staff};
 use crate::web::pages::delivery::local;
 use crate::web::pages::{confirmed, done, form_input, form_outcome};
+use crate::web::picker;
 use crate::web::view::{Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
 
 pub struct OfferLine {
@@ -42,14 +43,10 @@ struct WhatsOnPage {
     blank_fields: Vec<FormField>,
 }
 
-fn booking_fields(
-    input: &Input,
-    errors: &FieldErrors,
-    schools: Option<Vec<(String, String)>>,
-) -> Vec<FormField> {
+fn booking_fields(input: &Input, errors: &FieldErrors, staff: bool) -> Vec<FormField> {
     let mut f = FieldsBuilder::new(input, errors);
-    if let Some(choices) = schools {
-        f.select("school_id", "For the school", choices);
+    if staff {
+        f.school("school", "For the school").required = true;
     }
     f.required("pupils", "Pupils", "number");
     f.add("staff", "Staff", "number");
@@ -83,40 +80,30 @@ async fn whats_on_page(
     } else {
         None
     };
-    let (offers, schools, slots) = app
+    let (offers, slots) = app
         .db(move |c| {
-            let schools = if staff {
-                Some(crate::domain::schools::all(c)?)
-            } else {
-                None
-            };
             let mut slots = crate::domain::slots::open_slots(c, 100)?;
             // A school is not offered again the dates it is waiting to hear about.
             if let Some(school) = own_school {
                 let asked = crate::domain::slots::requested_by(c, school)?;
                 slots.retain(|(s, _)| !asked.contains(&s.id));
             }
-            Ok((events::offers(c, &params)?, schools, slots))
+            Ok((events::offers(c, &params)?, slots))
         })
         .await?;
     let tz = app.config.time_zone;
-    let choices = schools.map(|s| {
-        s.into_iter()
-            .map(|(i, n)| (i.to_string(), n))
-            .collect::<Vec<_>>()
-    });
     let blank = Input::default();
     let (open_form, open_slot, form_fields, message) = match &submitted {
         Some((Target::Event(id), input, errors, message)) => (
             *id,
             0,
-            booking_fields(input, errors, choices.clone()),
+            booking_fields(input, errors, staff),
             Some(message.clone()),
         ),
         Some((Target::Slot(id), input, errors, message)) => (
             0,
             *id,
-            booking_fields(input, errors, choices.clone()),
+            booking_fields(input, errors, staff),
             Some(message.clone()),
         ),
         None => (0, 0, Vec::new(), None),
@@ -161,7 +148,7 @@ async fn whats_on_page(
         dates,
         open_slot,
         form_fields,
-        blank_fields: booking_fields(&blank, &FieldErrors::new(), choices),
+        blank_fields: booking_fields(&blank, &FieldErrors::new(), staff),
     })
 }
 
@@ -181,10 +168,19 @@ pub async fn book(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let input = form_input(pairs);
-    let (actor, submitted) = (user.actor(), input.clone());
+    let (actor, mut submitted) = (user.actor(), input.clone());
     let result = app
         .db(move |c| {
-            let parsed = bookings::parse(&submitted)?;
+            let mut picked = FieldErrors::new();
+            picker::resolve(
+                c,
+                &mut submitted,
+                "school",
+                "school_id",
+                "school",
+                &mut picked,
+            )?;
+            let parsed = picker::merged(picked, bookings::parse(&submitted))?;
             bookings::book_event(c, &actor, id, parsed)
         })
         .await;
@@ -201,7 +197,12 @@ pub async fn book(
             &app,
             ctx,
             &user,
-            Some((Target::Event(id), input, errors, message)),
+            Some((
+                Target::Event(id),
+                input,
+                picker::onto_picker(errors, "school_id", "school"),
+                message,
+            )),
         )
         .await?
         .page_with(StatusCode::UNPROCESSABLE_ENTITY),
@@ -216,10 +217,19 @@ pub async fn request_visit(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let input = form_input(pairs);
-    let (actor, submitted) = (user.actor(), input.clone());
+    let (actor, mut submitted) = (user.actor(), input.clone());
     let result = app
         .db(move |c| {
-            let parsed = bookings::parse(&submitted)?;
+            let mut picked = FieldErrors::new();
+            picker::resolve(
+                c,
+                &mut submitted,
+                "school",
+                "school_id",
+                "school",
+                &mut picked,
+            )?;
+            let parsed = picker::merged(picked, bookings::parse(&submitted))?;
             crate::domain::slots::request_visit(c, &actor, id, parsed)
         })
         .await;
@@ -229,7 +239,12 @@ pub async fn request_visit(
             &app,
             ctx,
             &user,
-            Some((Target::Slot(id), input, errors, message)),
+            Some((
+                Target::Slot(id),
+                input,
+                picker::onto_picker(errors, "school_id", "school"),
+                message,
+            )),
         )
         .await?
         .page_with(StatusCode::UNPROCESSABLE_ENTITY),

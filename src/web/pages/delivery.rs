@@ -15,6 +15,7 @@ use crate::domain::{attendance, audit, events, programmes, schools, venues};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::auth::{Reader, Staff};
 use crate::web::pages::{confirmed, done, form_input, form_outcome};
+use crate::web::picker;
 use crate::web::view::{Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
 
 /// A moment in the install's time zone, for people.
@@ -42,14 +43,8 @@ async fn event_form(
     input: &Input,
     errors: &FieldErrors,
 ) -> AppResult<EventFormPage> {
-    let (school_choices, venue_choices) = app
+    let venue_choices = app
         .db(|c| {
-            let mut s = vec![(String::new(), "— not at a school —".to_string())];
-            s.extend(
-                schools::all(c)?
-                    .into_iter()
-                    .map(|(id, n)| (id.to_string(), n)),
-            );
             let params = crate::domain::list::ListQuery {
                 per_page: Some("200".into()),
                 ..Default::default()
@@ -62,7 +57,7 @@ async fn event_form(
                     .into_iter()
                     .map(|v| (v.id.to_string(), v.name)),
             );
-            Ok((s, v))
+            Ok(v)
         })
         .await?;
     let mut f = FieldsBuilder::new(input, errors);
@@ -70,8 +65,7 @@ async fn event_form(
     f.required("starts_at", "Starts", "datetime-local")
         .hint("In the install's time zone.");
     f.required("ends_at", "Ends", "datetime-local");
-    f.select("school_id", "At a school", school_choices)
-        .hint("An in-school performance or workshop.");
+    f.school("school", "At a school");
     f.select("venue_id", "Or at a venue", venue_choices)
         .hint("Leave both empty for a live stream.");
     f.add("capacity", "Capacity (places)", "number");
@@ -130,20 +124,30 @@ pub async fn create_event(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let input = form_input(pairs);
-    let (actor, submitted, tz) = (user.actor(), input.clone(), app.config.time_zone);
+    let (actor, mut submitted, tz) = (user.actor(), input.clone(), app.config.time_zone);
     let p = {
         let actor = actor.clone();
         app.db(move |c| programmes::get(c, &actor, id)).await?
     };
     let result = app
         .db(move |c| {
-            let parsed = events::parse(c, &submitted, Some(tz))?;
+            let mut picked = FieldErrors::new();
+            picker::resolve(
+                c,
+                &mut submitted,
+                "school",
+                "school_id",
+                "school",
+                &mut picked,
+            )?;
+            let parsed = picker::merged(picked, events::parse(c, &submitted, Some(tz)))?;
             events::create(c, &actor, id, parsed)
         })
         .await;
     match form_outcome(result)? {
         Ok(e) => Ok(done(&format!("/events/{}", e.id), "created")),
         Err((errors, message)) => {
+            let errors = picker::onto_picker(errors, "school_id", "school");
             let mut page = event_form(
                 &app,
                 ctx.titled("Add an event"),
@@ -160,7 +164,8 @@ pub async fn create_event(
 }
 
 pub struct GridRow {
-    pub school_id: String,
+    /// What the school picker holds: a school's label, or what was typed.
+    pub school: String,
     pub group: String,
     pub pupils: String,
     pub staff: String,
@@ -174,7 +179,7 @@ pub struct GridRow {
 impl GridRow {
     fn blank() -> GridRow {
         GridRow {
-            school_id: String::new(),
+            school: String::new(),
             group: String::new(),
             pupils: String::new(),
             staff: String::new(),
@@ -202,7 +207,6 @@ struct EventPage {
     starts_local: String,
     ends_local: String,
     can_complete: bool,
-    schools: Vec<(String, String)>,
     rows: Vec<GridRow>,
     /// What is recorded, read-only: who, pupils, staff, other adults.
     saved: Vec<(String, i32, i32, i32)>,
@@ -220,20 +224,33 @@ async fn event_page(
     submitted: Option<(Vec<Input>, FieldErrors)>,
 ) -> AppResult<EventPage> {
     let actor = user.actor();
-    let (e, p, saved, expected, schools_all, history) = app
+    let submitted_ids: Vec<i32> = submitted
+        .iter()
+        .flat_map(|(inputs, _)| inputs.iter())
+        .filter_map(|i| i.get("school_id").and_then(|v| v.parse().ok()))
+        .collect();
+    let (e, p, saved, expected, labels, history) = app
         .db(move |c| {
             let e = events::get(c, id)?;
             let p = programmes::get(c, &actor, e.programme_id)?;
+            let saved = attendance::for_event(c, id)?;
+            let expected = events::expected_by_school(c, id)?;
+            // Labels only of the schools on this page, never of the register.
+            let mut ids: Vec<i32> = saved.iter().filter_map(|r| r.school_id).collect();
+            ids.extend(expected.iter().map(|x| x.0));
+            ids.extend(submitted_ids);
+            let labels = schools::labels(c, &ids)?;
             Ok((
                 e,
                 p,
-                attendance::for_event(c, id)?,
-                events::expected_by_school(c, id)?,
-                schools::all(c)?,
+                saved,
+                expected,
+                labels,
                 audit::for_entity(c, "attendance", id)?,
             ))
         })
         .await?;
+    let label_of = |id: Option<i32>| id.and_then(|i| labels.get(&i).cloned()).unwrap_or_default();
     let tz = app.config.time_zone;
     let expected: HashMap<i32, (i32, i32)> = expected
         .into_iter()
@@ -249,8 +266,13 @@ async fn event_page(
                     .iter()
                     .find(|(k, _)| k.starts_with(&format!("rows[{i}].")))
                     .map(|(_, v)| v.clone());
+                let typed = get("school");
                 GridRow {
-                    school_id: get("school_id"),
+                    school: if typed.is_empty() {
+                        label_of(get("school_id").parse().ok())
+                    } else {
+                        typed
+                    },
                     group: get("group"),
                     pupils: get("pupils"),
                     staff: get("staff"),
@@ -263,7 +285,7 @@ async fn event_page(
         None => saved
             .iter()
             .map(|r| GridRow {
-                school_id: r.school_id.map(|v| v.to_string()).unwrap_or_default(),
+                school: label_of(r.school_id),
                 group: r.group.clone().unwrap_or_default(),
                 pupils: r.pupils.to_string(),
                 staff: r.staff.to_string(),
@@ -277,7 +299,7 @@ async fn event_page(
         for (school, (pupils, staff)) in &expected {
             if !saved.iter().any(|r| r.school_id == Some(*school)) {
                 rows.push(GridRow {
-                    school_id: school.to_string(),
+                    school: label_of(Some(*school)),
                     hint: format!("Booked for {pupils} pupils and {staff} staff"),
                     pupils_hint: pupils.to_string(),
                     staff_hint: staff.to_string(),
@@ -323,10 +345,6 @@ async fn event_page(
             e.ends_at.with_timezone(&tz).format("%H:%M")
         ),
         can_complete: !matches!(e.status, EventStatus::Completed | EventStatus::Cancelled),
-        schools: schools_all
-            .into_iter()
-            .map(|(i, n)| (i.to_string(), n))
-            .collect(),
         rows,
         saved: saved
             .iter()
@@ -389,8 +407,9 @@ fn grid_inputs(input: &Input) -> Vec<Input> {
     (0..n)
         .map(|i| {
             Input::from_pairs(
-                ["school_id", "group", "pupils", "staff", "other"]
+                ["school", "school_id", "group", "pupils", "staff", "other"]
                     .iter()
+                    .filter(|k| **k != "school" || input.has(&format!("school_{i}")))
                     .map(|k| {
                         (
                             k.to_string(),
@@ -410,10 +429,15 @@ pub async fn save_attendance(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let rows = grid_inputs(&form_input(pairs));
-    let (actor, submitted) = (user.actor(), rows.clone());
+    let (actor, mut submitted) = (user.actor(), rows.clone());
     let result = app
         .db(move |c| {
-            let parsed = attendance::parse(&submitted)?;
+            let mut picked = FieldErrors::new();
+            for (i, row) in submitted.iter_mut().enumerate() {
+                let key = format!("rows[{i}].school_id");
+                picker::resolve(c, row, "school", "school_id", &key, &mut picked)?;
+            }
+            let parsed = picker::merged(picked, attendance::parse(&submitted))?;
             attendance::replace(c, &actor, id, parsed)
         })
         .await;

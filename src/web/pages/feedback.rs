@@ -13,10 +13,11 @@ use crate::domain::feedback_links;
 use crate::domain::input::Input;
 use crate::domain::list::ListQuery;
 use crate::domain::types::{Moderation, RespondentRole};
-use crate::domain::{events, programmes, schools};
+use crate::domain::{events, programmes};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::auth::{ClientAddr, CurrentUser, Staff};
 use crate::web::pages::{done, form_input, form_outcome};
+use crate::web::picker;
 use crate::web::view::{Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
 
 #[derive(Template)]
@@ -61,23 +62,20 @@ async fn feedback_page(
         Filter::Published
     };
     let p2 = params.clone();
-    let (p, list, statements, school_choices, event_choices, (links, awaiting)) = app
+    let (p, list, statements, event_choices, (links, awaiting)) = app
         .db(move |c| {
             let p = programmes::get(c, &actor, id)?;
             let list = feedback::list(c, &actor, id, &p2, filter)?;
             let statements = feedback::statements(c, id)?;
-            let (s, e) = if staff {
+            let e = if staff {
                 let all = crate::domain::list::ListQuery {
                     per_page: Some("200".into()),
                     ..Default::default()
                 }
                 .params();
-                (
-                    schools::all(c)?,
-                    events::list_for_programme(c, id, &all)?.items,
-                )
+                events::list_for_programme(c, id, &all)?.items
             } else {
-                (Vec::new(), Vec::new())
+                Vec::new()
             };
             let links = if staff {
                 (
@@ -87,7 +85,7 @@ async fn feedback_page(
             } else {
                 (Vec::new(), 0)
             };
-            Ok((p, list, statements, s, e, links))
+            Ok((p, list, statements, e, links))
         })
         .await?;
     let (input, errors, message) = match submitted.quote {
@@ -105,9 +103,7 @@ async fn feedback_page(
     let mut f = FieldsBuilder::new(&input, &errors);
     f.required("quote", "Quote", "textarea");
     f.choice::<RespondentRole>("role", "Said by a", None);
-    let mut s = vec![(String::new(), "— no school —".to_string())];
-    s.extend(school_choices.into_iter().map(|(i, n)| (i.to_string(), n)));
-    f.select("school_id", "School", s);
+    f.school("school", "School");
     let tz = app.config.time_zone;
     let mut e = vec![(String::new(), "— the programme as a whole —".to_string())];
     e.extend(event_choices.into_iter().map(|ev| {
@@ -184,10 +180,19 @@ pub async fn record(
     if !input.has("consent") {
         input.set("consent", "false");
     }
-    let (actor, submitted) = (user.actor(), input.clone());
+    let (actor, mut submitted) = (user.actor(), input.clone());
     let result = app
         .db(move |c| {
-            let parsed = feedback::parse(c, &submitted, true)?;
+            let mut picked = FieldErrors::new();
+            picker::resolve(
+                c,
+                &mut submitted,
+                "school",
+                "school_id",
+                "school",
+                &mut picked,
+            )?;
+            let parsed = picker::merged(picked, feedback::parse(c, &submitted, true))?;
             feedback::create(c, Some(&actor), "lead", parsed)
         })
         .await;
@@ -200,7 +205,7 @@ pub async fn record(
             id,
             ListQuery::default(),
             Submitted {
-                quote: Some((input, errors)),
+                quote: Some((input, picker::onto_picker(errors, "school_id", "school"))),
                 statement_error: None,
             },
         )

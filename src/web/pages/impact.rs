@@ -338,12 +338,12 @@ pub async fn year(
         .await?;
     let links = vec![
         (
-            format!("/impact/years/{}", year - 1),
-            format!("← {}", year - 1),
+            format!("/impact/years/{}", year.saturating_sub(1)),
+            format!("← {}", year.saturating_sub(1)),
         ),
         (
-            format!("/impact/years/{}", year + 1),
-            format!("{} →", year + 1),
+            format!("/impact/years/{}", year.saturating_add(1)),
+            format!("{} →", year.saturating_add(1)),
         ),
     ];
     group_page(

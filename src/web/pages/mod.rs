@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/priorities/{id}/targets", post(organisations::add_target))
         .route("/schools", get(schools::list).post(schools::create))
+        .route("/schools/search", get(crate::web::picker::search))
         .route("/schools/new", get(schools::new_form))
         .route(
             "/schools/{id}",

@@ -82,28 +82,27 @@ pub async fn show(
     let tz = app.config.time_zone;
     let today = now().and_utc().with_timezone(&tz).date_naive();
     let first_of = |d: NaiveDate| NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap_or(d);
-    let month = q
-        .month
-        .as_deref()
-        .and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok())
-        .unwrap_or_else(|| {
-            let upcoming = evs
-                .iter()
-                .map(|e| e.starts_at.with_timezone(&tz).date_naive())
-                .chain(tour.iter().map(|s| s.day))
-                .filter(|d| *d >= today)
-                .min();
-            let any = evs
-                .iter()
-                .map(|e| e.starts_at.with_timezone(&tz).date_naive())
-                .chain(tour.iter().map(|s| s.day))
-                .min();
-            first_of(upcoming.or(any).or(p.starts_on).unwrap_or(today))
-        });
+    let month = q.month.as_deref().and_then(parse_month).unwrap_or_else(|| {
+        let upcoming = evs
+            .iter()
+            .map(|e| e.starts_at.with_timezone(&tz).date_naive())
+            .chain(tour.iter().map(|s| s.day))
+            .filter(|d| *d >= today)
+            .min();
+        let any = evs
+            .iter()
+            .map(|e| e.starts_at.with_timezone(&tz).date_naive())
+            .chain(tour.iter().map(|s| s.day))
+            .min();
+        first_of(upcoming.or(any).or(p.starts_on).unwrap_or(today))
+    });
     let month = first_of(month);
-    let next = first_of(month + Duration::days(32));
-    let prev = first_of(month - Duration::days(1));
-    let start = month - Duration::days(i64::from(month.weekday().num_days_from_monday()));
+    // Dates are bounded (see `parse_month` and the validator), so these cannot overflow;
+    // checked all the same, as a query string must never panic a handler.
+    let step = |d: NaiveDate, days: i64| d.checked_add_signed(Duration::days(days)).unwrap_or(d);
+    let next = first_of(step(month, 32));
+    let prev = first_of(step(month, -1));
+    let start = step(month, -i64::from(month.weekday().num_days_from_monday()));
     let mut weeks = Vec::new();
     let mut day = start;
     while day < next || weeks.is_empty() {
@@ -149,7 +148,7 @@ pub async fn show(
                 today: day == today,
                 items: items.into_iter().map(|i| i.1).collect(),
             });
-            day += Duration::days(1);
+            day = step(day, 1);
         }
         weeks.push(week);
     }
@@ -170,4 +169,40 @@ pub async fn show(
         next_label: next.format("%B").to_string(),
     }
     .page()
+}
+
+/// `2027-01` within the years Outreach accepts anywhere; anything else is no month.
+fn parse_month(m: &str) -> Option<NaiveDate> {
+    let (y, mo) = m.trim().split_once('-')?;
+    if y.len() != 4 || mo.is_empty() || mo.len() > 2 {
+        return None;
+    }
+    let year: i32 = y.parse().ok()?;
+    let month: u32 = mo.parse().ok()?;
+    if !crate::domain::input::YEARS.contains(&year) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year, month, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_month;
+
+    #[test]
+    fn months_outside_the_calendar_are_no_months() {
+        assert!(parse_month("2027-01").is_some());
+        for bad in [
+            "+262142-12",
+            "-0001-01",
+            "2027-13",
+            "2027-00",
+            "99999-01",
+            "2027",
+            "",
+            "2027-1-1",
+        ] {
+            assert!(parse_month(bad).is_none(), "{bad}");
+        }
+    }
 }

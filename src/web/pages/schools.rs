@@ -34,7 +34,7 @@ pub async fn list(
     );
     view.new_href = Some("/schools/new".into());
     view.new_label = "Add a school".into();
-    view.search_hint = "Name, URN, district or postcode".into();
+    view.search_hint = "Name, URN, district, town or postcode".into();
     view.empty = "No schools yet. Add one, or import the national register's CSV (Import).".into();
     view.columns = vec!["Name", "URN", "District", "Phase", "Postcode", "Pupils"];
     view.rows = page
@@ -70,6 +70,7 @@ fn fields(input: &Input, errors: &FieldErrors) -> Vec<FormField> {
     f.choice::<Phase>("phase", "Phase", None);
     f.add("local_authority", "Local authority", "text");
     f.add("district", "District", "text");
+    f.add("town", "Town", "text");
     f.add("postcode", "Postcode", "text");
     f.add("pupils", "Number of pupils", "number");
     f.add("fsm_percent", "Free school meals (%)", "number");
@@ -83,6 +84,7 @@ fn input_of(s: &School) -> Input {
         ("phase", s.phase.as_str().to_string()),
         ("local_authority", s.local_authority.clone()),
         ("district", s.district.clone()),
+        ("town", s.town.clone()),
         ("postcode", s.postcode.clone()),
         (
             "pupils",

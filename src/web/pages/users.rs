@@ -15,6 +15,7 @@ use crate::domain::{organisations as orgs, schools};
 use crate::error::{AppResult, FieldErrors};
 use crate::web::auth::Admin;
 use crate::web::pages::{confirmed, done, form_input, form_outcome};
+use crate::web::picker;
 use crate::web::view::{
     ArchiveAction, Cell, Ctx, FieldsBuilder, FormField, FormView, ListView, PageCtx, RenderPage,
 };
@@ -65,29 +66,22 @@ async fn fields(
     errors: &FieldErrors,
     creating: bool,
 ) -> AppResult<Vec<FormField>> {
-    let (school_choices, org_choices) = app
+    let org_choices = app
         .db(|c| {
-            let mut s = vec![(String::new(), "— for school users —".to_string())];
-            s.extend(
-                schools::all(c)?
-                    .into_iter()
-                    .map(|(id, name)| (id.to_string(), name)),
-            );
             let mut o = vec![(String::new(), "— for funder users —".to_string())];
             o.extend(
                 orgs::all(c)?
                     .into_iter()
                     .map(|org| (org.id.to_string(), org.name)),
             );
-            Ok((s, o))
+            Ok(o)
         })
         .await?;
     let mut f = FieldsBuilder::new(input, errors);
     f.required("email", "Email", "email");
     f.add("name", "Name", "text");
     f.choice::<Role>("role", "Role", None);
-    f.select("school_id", "School", school_choices)
-        .hint("A school user sees and books for this school only.");
+    f.school("school", "School (for a school user)");
     f.select("organisation_id", "Organisation", org_choices)
         .hint("A funder user reads this organisation's programmes only.");
     if creating {
@@ -100,13 +94,13 @@ async fn fields(
     Ok(f.finish())
 }
 
-fn input_of(u: &User) -> Input {
+fn input_of(u: &User, school_label: String) -> Input {
     let opt = |v: Option<i32>| v.map(|n| n.to_string()).unwrap_or_default();
     Input::from_pairs([
         ("email", u.email.clone()),
         ("name", u.name.clone()),
         ("role", u.role.as_str().to_string()),
-        ("school_id", opt(u.school_id)),
+        ("school", school_label),
         ("organisation_id", opt(u.organisation_id)),
     ])
 }
@@ -163,18 +157,30 @@ pub async fn create(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let input = form_input(pairs);
-    let (actor, submitted) = (user.actor(), input.clone());
+    let (actor, mut submitted) = (user.actor(), input.clone());
     let result = app
         .db(move |c| {
-            let parsed = users::parse(c, &submitted, true)?;
+            let mut picked = FieldErrors::new();
+            picker::resolve(
+                c,
+                &mut submitted,
+                "school",
+                "school_id",
+                "school",
+                &mut picked,
+            )?;
+            let parsed = picker::merged(picked, users::parse(c, &submitted, true))?;
             users::create(c, Some(&actor), parsed)
         })
         .await;
     match form_outcome(result)? {
         Ok(u) => Ok(done(&format!("/users/{}", u.id), "created")),
-        Err((errors, message)) => form(&app, ctx.titled("Add a user"), &input, &errors, None)
-            .await?
-            .rejected(&message),
+        Err((errors, message)) => {
+            let errors = picker::onto_picker(errors, "school_id", "school");
+            form(&app, ctx.titled("Add a user"), &input, &errors, None)
+                .await?
+                .rejected(&message)
+        }
     }
 }
 
@@ -184,11 +190,18 @@ pub async fn edit_form(
     Admin(_): Admin,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
-    let u = app.db(move |c| users::get(c, id)).await?;
+    let (u, label) = app
+        .db(move |c| {
+            let u = users::get(c, id)?;
+            let ids: Vec<i32> = u.school_id.into_iter().collect();
+            let label = schools::labels(c, &ids)?.into_values().next();
+            Ok((u, label.unwrap_or_default()))
+        })
+        .await?;
     let mut view = form(
         &app,
         ctx.titled(u.email.clone()),
-        &input_of(&u),
+        &input_of(&u, label),
         &FieldErrors::new(),
         Some(&u),
     )
@@ -205,17 +218,27 @@ pub async fn update(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let input = form_input(pairs);
-    let (actor, submitted) = (user.actor(), input.clone());
+    let (actor, mut submitted) = (user.actor(), input.clone());
     let u = app.db(move |c| users::get(c, id)).await?;
     let result = app
         .db(move |c| {
-            let parsed = users::parse(c, &submitted, false)?;
+            let mut picked = FieldErrors::new();
+            picker::resolve(
+                c,
+                &mut submitted,
+                "school",
+                "school_id",
+                "school",
+                &mut picked,
+            )?;
+            let parsed = picker::merged(picked, users::parse(c, &submitted, false))?;
             users::update(c, &actor, id, parsed)
         })
         .await;
     match form_outcome(result)? {
         Ok(_) => Ok(done(&format!("/users/{id}"), "saved")),
         Err((errors, message)) => {
+            let errors = picker::onto_picker(errors, "school_id", "school");
             form(&app, ctx.titled(u.email.clone()), &input, &errors, Some(&u))
                 .await?
                 .rejected(&message)
