@@ -16,7 +16,11 @@ use crate::web::SESSION_COOKIE;
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-pub async fn security_headers(request: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(app): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let is_static = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
@@ -36,7 +40,37 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     if !is_static && !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    if app.config.secure_cookies {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     response
+}
+
+/// The span of a request in the logs: its method and path, with any segment that looks
+/// like a secret (a feedback or calendar link's token) replaced, and no query string.
+pub fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %redacted_path(request.uri().path()),
+    )
+}
+
+pub fn redacted_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            let stem = seg.trim_end_matches(".ics");
+            if stem.len() >= 32 && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                "[secret]"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Turns the JSON error of a page route into a page: a login redirect for 401, else an
@@ -103,4 +137,26 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("a panic");
     crate::error::AppError::internal(format!("handler panicked: {what}")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_path;
+
+    #[test]
+    fn secrets_in_paths_are_not_logged() {
+        let token = "ab".repeat(32);
+        assert_eq!(
+            redacted_path(&format!("/feedback/{token}")),
+            "/feedback/[secret]"
+        );
+        assert_eq!(
+            redacted_path(&format!("/calendar/school/{token}.ics")),
+            "/calendar/school/[secret]"
+        );
+        assert_eq!(
+            redacted_path("/programmes/12/feedback"),
+            "/programmes/12/feedback"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode};
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -35,9 +35,9 @@ pub fn build_router(state: AppState) -> Router {
         .merge(pages)
         // The guard above caps every body; axum's own 2 MB default would cut uploads.
         .layer(DefaultBodyLimit::disable())
-        .layer(from_fn(layers::security_headers))
+        .layer(from_fn_with_state(state.clone(), layers::security_headers))
         .layer(CatchPanicLayer::custom(layers::panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(layers::request_span))
         .with_state(state)
 }
 
