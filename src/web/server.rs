@@ -6,6 +6,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -67,14 +68,25 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service =
-            router
-                .clone()
-                .map_request(move |mut request: axum::http::Request<Incoming>| {
-                    request.extensions_mut().insert(ConnectInfo(peer));
-                    request
-                });
-        let io = TokioIo::new(IdleTimeout::new(stream, limits.idle_timeout));
+        // While a request is being answered the connection may be quiet both ways for as
+        // long as the request's own time limit allows; the idle clock waits meanwhile.
+        let answering = Arc::new(AtomicUsize::new(0));
+        let counter = answering.clone();
+        let service = router
+            .clone()
+            .map_request(move |mut request: axum::http::Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            })
+            .map_future(move |answer| {
+                let busy = Busy::start(counter.clone());
+                async move {
+                    let response = answer.await;
+                    drop(busy);
+                    response
+                }
+            });
+        let io = TokioIo::new(IdleTimeout::new(stream, limits.idle_timeout, answering));
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
@@ -97,20 +109,39 @@ pub async fn serve(
     Ok(())
 }
 
+/// Counts a request being answered on a connection, until dropped.
+struct Busy(Arc<AtomicUsize>);
+
+impl Busy {
+    fn start(counter: Arc<AtomicUsize>) -> Busy {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Busy(counter)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// A socket that fails with `TimedOut` once it has made no progress either way for
-/// `idle`. The clock restarts on every byte read or written.
+/// `idle`, except while a request on it is being answered (that has its own limit). The
+/// clock restarts on every byte read or written.
 pub struct IdleTimeout {
     inner: TcpStream,
     idle: Duration,
     timer: Pin<Box<Sleep>>,
+    answering: Arc<AtomicUsize>,
 }
 
 impl IdleTimeout {
-    pub fn new(inner: TcpStream, idle: Duration) -> IdleTimeout {
+    pub fn new(inner: TcpStream, idle: Duration, answering: Arc<AtomicUsize>) -> IdleTimeout {
         IdleTimeout {
             inner,
             idle,
             timer: Box::pin(tokio::time::sleep(idle)),
+            answering,
         }
     }
 
@@ -121,6 +152,12 @@ impl IdleTimeout {
 
     /// Called when the socket is not ready: an error once the deadline has passed.
     fn stalled<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        if self.answering.load(Ordering::SeqCst) > 0 {
+            // Quiet while the answer is worked out: look again one idle period later.
+            self.progress();
+            let _ = self.timer.as_mut().poll(cx);
+            return Poll::Pending;
+        }
         match self.timer.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::TimedOut,

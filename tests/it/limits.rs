@@ -341,3 +341,80 @@ async fn connections_beyond_the_cap_wait_their_turn() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_answer_is_not_cut_off_by_the_idle_timeout() {
+    // A handler that thinks longer than the idle timeout: the connection is quiet both
+    // ways meanwhile, and must not be closed under it.
+    let router = axum::Router::new().route(
+        "/slow",
+        axum::routing::get(|| async {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            "done"
+        }),
+    );
+    let (listener, addr) = outreach::web::server::bind("127.0.0.1:0").await.unwrap();
+    tokio::spawn(outreach::web::server::serve(
+        listener,
+        router,
+        ConnectionLimits {
+            max_connections: 8,
+            header_read_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_millis(500),
+        },
+        std::future::pending(),
+        Duration::from_secs(1),
+    ));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let (_, got) = until_closed(&mut stream).await;
+    let text = String::from_utf8_lossy(&got);
+    assert!(
+        text.starts_with("HTTP/1.1 200") && text.ends_with("done"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_stops_reading_is_dropped() {
+    // 64 MB sent to a client that never reads: once the socket has been full for the idle
+    // time, the server lets go of the connection.
+    let router = axum::Router::new().route(
+        "/big",
+        axum::routing::get(|| async {
+            let chunk = Bytes::from(vec![b'x'; 1024 * 1024]);
+            let stream = futures_util::stream::iter(
+                (0..64).map(move |_| Ok::<_, std::io::Error>(chunk.clone())),
+            );
+            Body::from_stream(stream)
+        }),
+    );
+    let (listener, addr) = outreach::web::server::bind("127.0.0.1:0").await.unwrap();
+    tokio::spawn(outreach::web::server::serve(
+        listener,
+        router,
+        ConnectionLimits {
+            max_connections: 8,
+            header_read_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_millis(500),
+        },
+        std::future::pending(),
+        Duration::from_secs(1),
+    ));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut got)).await;
+    assert!(
+        got.len() < 64 * 1024 * 1024,
+        "{} bytes: the stalled download was not dropped",
+        got.len()
+    );
+}
