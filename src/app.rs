@@ -16,16 +16,33 @@ pub struct App {
     pub config: Config,
     /// Exports that may run at once (half the pool).
     exports: Arc<Semaphore>,
+    /// Password checks that may run at once.
+    hashing: Arc<Semaphore>,
 }
 
 impl App {
     pub fn new(pool: DbPool, config: Config) -> AppState {
         let exports = Arc::new(Semaphore::new((config.pool_size as usize / 2).max(1)));
+        let hashing = Arc::new(Semaphore::new(config.hashes_at_once.max(1)));
         Arc::new(App {
             pool,
             config,
             exports,
+            hashing,
         })
+    }
+
+    /// A turn to check a password (argon2 takes about 19 MB and a core for a moment), so a
+    /// flood of logins queues here instead of exhausting memory; 503 when none comes free.
+    pub async fn hash_permit(&self) -> Result<OwnedSemaphorePermit, AppError> {
+        match tokio::time::timeout(self.config.pool_wait, self.hashing.clone().acquire_owned())
+            .await
+        {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AppError::Unavailable(
+                "many people are logging in; please try again in a moment".into(),
+            )),
+        }
     }
 
     /// A turn to build an export; 503 when none comes free in the pool's wait time.

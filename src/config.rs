@@ -34,6 +34,10 @@ pub struct Config {
     pub connections: ConnectionLimits,
     /// How long a request waits for a free database connection before a 503.
     pub pool_wait: Duration,
+    /// Proxies whose `X-Forwarded-For` is believed (the load balancer in front).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Password hashes (about 19 MB and a core each) computed at once.
+    pub hashes_at_once: usize,
 }
 
 impl Config {
@@ -73,12 +77,12 @@ impl Config {
             reminder_days: 3,
             mail_from: "Outreach <outreach@localhost>".into(),
             limits: RequestLimits::default(),
-            connections: ConnectionLimits {
-                max_connections: 1024,
-                header_read_timeout: Duration::from_secs(10),
-                idle_timeout: Duration::from_secs(75),
-            },
+            connections: ConnectionLimits::default(),
             pool_wait: Duration::from_secs(5),
+            trusted_proxies: Vec::new(),
+            hashes_at_once: std::thread::available_parallelism()
+                .map(|n| n.get() * 2)
+                .unwrap_or(4),
         })
     }
 }

@@ -63,6 +63,10 @@ enum Command {
         /// Client connections served at once (more wait in the listen backlog).
         #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
         max_connections: usize,
+        /// Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is
+        /// believed: the load balancer in front of Outreach.
+        #[arg(long, env = "TRUSTED_PROXIES", default_value = "")]
+        trusted_proxies: String,
     },
     /// Load the case study (the partnership, Ruby 2018, County Lines 2019) into an empty database.
     Demo {
@@ -226,6 +230,7 @@ fn run(cli: Cli) -> Result<(), String> {
             cancel_cutoff_days,
             mail_from,
             max_connections,
+            trusted_proxies,
         } => {
             let mut config = Config::new(
                 &cli.database_url,
@@ -247,6 +252,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 return Err("MAX_CONNECTIONS must be 1 to 100000".into());
             }
             config.connections.max_connections = max_connections;
+            fit_connections_to_open_files(&mut config);
+            let trusted = outreach::web::client::parse_trusted(&trusted_proxies)?;
+            config.connections.trusted_proxies = trusted.clone();
+            config.trusted_proxies = trusted;
             let pool = open(&cli.database_url, config.pool_size)?;
             if demo {
                 let mut conn = conn_of(&pool)?;
@@ -523,6 +532,26 @@ fn describe(e: outreach::error::AppError) -> String {
     }
 }
 
+/// Raises the soft limit on open files as far as the system allows, and keeps the
+/// connection cap within it (each connection is a file; so are database connections,
+/// temporary export files and SQLite's own).
+fn fit_connections_to_open_files(config: &mut Config) {
+    const SPARE: u64 = 256;
+    match rlimit::increase_nofile_limit(1 << 20) {
+        Ok(files) => {
+            let room = files.saturating_sub(SPARE).max(16) as usize;
+            if config.connections.max_connections > room {
+                eprintln!(
+                    "outreach: MAX_CONNECTIONS lowered from {} to {room}: the system allows {files} open files",
+                    config.connections.max_connections
+                );
+                config.connections.max_connections = room;
+            }
+        }
+        Err(e) => eprintln!("outreach: cannot read the open-file limit: {e}"),
+    }
+}
+
 fn serve(app: outreach::app::AppState) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -547,7 +576,7 @@ fn serve(app: outreach::app::AppState) -> Result<(), String> {
         outreach::web::server::serve(
             listener,
             router,
-            app.config.connections,
+            app.config.connections.clone(),
             async {
                 let _ = tokio::signal::ctrl_c().await;
             },

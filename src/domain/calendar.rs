@@ -211,6 +211,7 @@ pub fn feed(
             // Visits at the school, and events it holds confirmed (or cancelled) places at.
             let mut ids: Vec<i32> = events::table
                 .filter(events::school_id.eq(id))
+                .filter(events::status.ne(EventStatus::Draft.as_str()))
                 .select(events::id)
                 .load(conn)?;
             ids.extend(

@@ -51,6 +51,20 @@ pub struct Programme {
     pub archived: bool,
 }
 
+impl Programme {
+    /// What a school may know of a programme: what it is and when, not who funds it or
+    /// what the funder's targets are.
+    pub fn for_school(mut self) -> Programme {
+        self.organisation_id = None;
+        self.organisation_name = None;
+        self.priority_id = None;
+        self.target_schools = None;
+        self.target_audience = None;
+        self.target_events = None;
+        self
+    }
+}
+
 fn view(r: Row, organisation_name: Option<String>) -> Programme {
     Programme {
         id: r.id,
@@ -186,7 +200,7 @@ pub fn get(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Progra
         Role::School => {
             let school = actor.school_id.ok_or(AppError::NotFound)?;
             if visible_to_school(conn, school)?.contains(&id) {
-                Ok(p)
+                Ok(p.for_school())
             } else {
                 Err(AppError::NotFound)
             }
@@ -244,8 +258,18 @@ pub fn list(
         .offset(params.offset())
         .select((Row::as_select(), organisations::name.nullable()))
         .load(conn)?;
+    let school = actor.role == Role::School;
     Ok(Page::new(
-        rows.into_iter().map(|(r, o)| view(r, o)).collect(),
+        rows.into_iter()
+            .map(|(r, o)| {
+                let p = view(r, o);
+                if school {
+                    p.for_school()
+                } else {
+                    p
+                }
+            })
+            .collect(),
         params,
         total,
     ))

@@ -213,6 +213,9 @@ pub fn resolve(conn: &mut AnyConnection, typed: &str) -> AppResult<Result<Option
     if typed.chars().count() > 300 {
         return Ok(Err("is too long to be a school".into()));
     }
+    if typed.chars().any(char::is_control) {
+        return Ok(Err("must not contain control characters".into()));
+    }
     let live = || {
         schools::table
             .filter(schools::archived.eq(false))
@@ -236,24 +239,46 @@ pub fn resolve(conn: &mut AnyConnection, typed: &str) -> AppResult<Result<Option
         }));
     }
     let named: Vec<Row> = live()
-        .filter(lower(schools::name).eq(typed.to_lowercase()))
+        .filter(lower(schools::name).eq(lower(typed)))
         .order(schools::id.asc())
         .limit(6)
         .select(Row::as_select())
         .load(conn)?;
-    Ok(match named.len() {
-        1 => Ok(Some(named[0].id)),
+    if named.len() == 1 {
+        return Ok(Ok(Some(named[0].id)));
+    }
+    let (matches, how) = if named.is_empty() {
+        // Part of a name, a town or a postcode: accepted when only one school fits.
+        let pattern = like_pattern(typed);
+        let found: Vec<Row> = live()
+            .filter(
+                lower(schools::name)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(schools::town).like(pattern.clone()).escape('\\'))
+                    .or(lower(schools::postcode).like(pattern).escape('\\')),
+            )
+            .order((schools::name.asc(), schools::id.asc()))
+            .limit(6)
+            .select(Row::as_select())
+            .load(conn)?;
+        (found, "match")
+    } else {
+        (named, "are called")
+    };
+    Ok(match matches.len() {
         0 => Err(format!(
-            "no school is called \u{201c}{typed}\u{201d}: type part of its name, its URN or postcode, and choose it from the list"
+            "no school matches \u{201c}{typed}\u{201d}: type part of its name, its URN, town or postcode, and choose it from the list"
         )),
+        1 => Ok(Some(matches[0].id)),
         n => {
-            let choices: Vec<String> = named
+            let choices: Vec<String> = matches
                 .into_iter()
                 .take(5)
                 .map(|r| School::from(r).label())
                 .collect();
             Err(format!(
-                "{}{} schools are called \u{201c}{typed}\u{201d}; give the URN of the one you mean: {}",
+                "{}{} schools {how} \u{201c}{typed}\u{201d}; choose one from the list, or give its URN: {}",
                 if n > 5 { "more than " } else { "" },
                 n.min(5),
                 choices.join("; ")

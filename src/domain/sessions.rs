@@ -41,11 +41,10 @@ pub fn login(
     client: &str,
 ) -> AppResult<(User, String)> {
     let email = accounts::normalise_email(email);
-    if email.chars().count() > MAX_EMAIL || password.len() > MAX_PASSWORD_BYTES {
-        let _ = verify_password(dummy_hash(), "");
-        return Err(wrong());
-    }
-    let pair_key = throttle::key("login", &format!("{email}\n{client}"));
+    let too_long = email.chars().count() > MAX_EMAIL || password.len() > MAX_PASSWORD_BYTES;
+    // The key holds at most a bounded part of what was typed (it is hashed anyway).
+    let bounded: String = email.chars().take(MAX_EMAIL + 1).collect();
+    let pair_key = throttle::key("login", &format!("{bounded}\n{client}"));
     let client_key = throttle::key("login-client", client);
     let window = Duration::minutes(config.login_window_minutes);
     let mut conn = pool.get()?;
@@ -68,6 +67,12 @@ pub fn login(
             config.login_window_minutes
         ),
     )?;
+    if too_long {
+        // Refused after the same work as any failure, and counted like one.
+        drop(conn);
+        let _ = verify_password(dummy_hash(), "");
+        return Err(wrong());
+    }
     let row = accounts::row_by_email(&mut conn, &email)?;
     drop(conn);
     let hash = row

@@ -108,19 +108,4 @@ role_extractor!(
     [Role::Lead, Role::Admin, Role::Funder]
 );
 
-/// The client's address for rate limits: the peer of the connection ("local" in tests).
-pub struct ClientAddr(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_else(|| "local".into()),
-        ))
-    }
-}
+pub use crate::web::client::ClientAddr;

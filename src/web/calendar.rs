@@ -123,19 +123,28 @@ struct NewLinkPage {
     back_label: &'static str,
 }
 
-/// Page: makes the user a new link and shows it, this once.
+fn back_of(feed: Feed) -> (String, &'static str) {
+    match feed {
+        Feed::School(_) => ("/bookings".to_string(), "Back to your bookings"),
+        Feed::Programme(id) => (format!("/programmes/{id}"), "Back to the programme"),
+    }
+}
+
+/// Page: makes the user a new link and shows it, this once. Replacing a link the user
+/// already has needs its box ticked (the old one stops working).
 pub async fn page_regenerate(
     State(app): State<AppState>,
     ctx: Ctx,
     CurrentUser(user): CurrentUser,
     Path((kind, id)): Path<(String, i32)>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let feed = parse_feed(&kind, id)?;
+    if page_info(&app, &user, feed).await?.made {
+        crate::web::pages::confirmed(&pairs)?;
+    }
     let url = make(&app, &user, feed).await?;
-    let (back, back_label) = match feed {
-        Feed::School(_) => ("/bookings".to_string(), "Back to your bookings"),
-        Feed::Programme(id) => (format!("/programmes/{id}"), "Back to the programme"),
-    };
+    let (back, back_label) = back_of(feed);
     NewLinkPage {
         ctx: ctx.titled("Your calendar link"),
         url,
@@ -143,4 +152,11 @@ pub async fn page_regenerate(
         back_label,
     }
     .page()
+}
+
+/// A visit to the address of the button (history, a restored tab) goes back to the page
+/// that has it; only the button makes a link.
+pub async fn page_regenerate_visit(Path((kind, id)): Path<(String, i32)>) -> AppResult<Response> {
+    let feed = parse_feed(&kind, id)?;
+    Ok(axum::response::Redirect::to(&back_of(feed).0).into_response())
 }

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::app::AppState;
 use crate::domain::tokens::random_secret;
 use crate::error::AppError;
-use crate::web::limits::{is_too_large, too_large};
+use crate::web::limits::{is_too_large, too_large, BodyCap};
 use crate::web::{CSRF_COOKIE, SESSION_COOKIE};
 
 /// The token for this request's forms.
@@ -67,7 +67,12 @@ pub async fn protect(State(app): State<AppState>, request: Request, next: Next) 
         let Some(expected) = form_token(session.as_deref(), cookie.as_deref()) else {
             return AppError::CsrfRejected.into_response();
         };
-        match check(request, &expected, app.config.limits.body).await {
+        let cap = request
+            .extensions()
+            .get::<BodyCap>()
+            .map(|c| c.0)
+            .unwrap_or(app.config.limits.body);
+        match check(request, &expected, cap).await {
             Ok(r) => request = r,
             Err(e) => return e.into_response(),
         }

@@ -67,11 +67,14 @@ async fn download(app: AppState, user: User, scope: Scope, file: File) -> AppRes
     let tz = app.config.time_zone;
     // Exports are the longest database work there is; only a few run at once, so they
     // can never take every connection.
-    let permit = app.export_permit().await?;
+    // The turn moves into the blocking work, so a request that times out (and is dropped)
+    // still holds it until its database work is done.
+    let turn = app.export_permit().await?;
     match file {
         File::Workbook => {
             let (bytes, stem) = app
                 .db(move |c| {
+                    let _turn = turn;
                     let (r, stem) = report(c, &user, scope)?;
                     let today = now().and_utc().with_timezone(&tz).date_naive();
                     Ok((export::xlsx::workbook(c, &r, now(), tz, today)?, stem))
@@ -95,6 +98,7 @@ async fn download(app: AppState, user: User, scope: Scope, file: File) -> AppRes
             // handle, never a database connection.
             let (file, size, stem) = app
                 .db(move |c| {
+                    let _turn = turn;
                     let (r, stem) = report(c, &user, scope)?;
                     let mut file = tempfile::tempfile().map_err(AppError::internal)?;
                     let ids = export::scope_ids(&r);
@@ -112,7 +116,6 @@ async fn download(app: AppState, user: User, scope: Scope, file: File) -> AppRes
                     Ok((file, size, stem))
                 })
                 .await?;
-            drop(permit);
             let mut parts: Vec<&str> = stem.iter().map(String::as_str).collect();
             parts.push(table.name());
             let name = export::file_name(&parts, "csv");

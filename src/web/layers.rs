@@ -96,7 +96,14 @@ pub async fn html_errors(State(app): State<AppState>, request: Request, next: Ne
         );
         return Redirect::to(&target).into_response();
     }
-    let user = match session {
+    // A refusal for load or size is answered without another visit to the database.
+    let busy = matches!(
+        info.status,
+        StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::PAYLOAD_TOO_LARGE
+            | StatusCode::TOO_MANY_REQUESTS
+    );
+    let user = match session.filter(|_| !busy) {
         Some(secret) => app
             .db(move |c| sessions::user_of(c, &secret))
             .await

@@ -6,19 +6,26 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{OriginalUri, Request, State};
-use axum::http::header::CONTENT_LENGTH;
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
 use http_body_util::Limited;
 
 use crate::app::AppState;
+use crate::domain::types::Role;
+use crate::domain::{sessions, tokens};
 use crate::error::AppError;
+use crate::web::SESSION_COOKIE;
 
 /// Request limits of the install.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestLimits {
-    /// Largest body of a form or a JSON request.
+    /// Largest body of a form or a JSON request from a signed-in client.
     pub body: usize,
+    /// Largest body from a client with no session or token (the login and feedback forms).
+    pub anonymous_body: usize,
     /// Largest upload of the register CSV.
     pub upload: usize,
     /// Time to answer an ordinary request (the head of a download included).
@@ -33,6 +40,8 @@ impl Default for RequestLimits {
             // The largest real form (attendance of a busy event, a long quote) is a few
             // kilobytes; a JSON attendance list of a thousand rows is about 60 KB.
             body: 256 * 1024,
+            // A 2,000-character quote in any script, percent-encoded, is under 20 KB.
+            anonymous_body: 64 * 1024,
             // The national register with all its columns is about 60 MB.
             upload: 128 * 1024 * 1024,
             request_timeout: Duration::from_secs(60),
@@ -40,6 +49,10 @@ impl Default for RequestLimits {
         }
     }
 }
+
+/// The body cap the guard chose for a request, for the layers and handlers that read it.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyCap(pub usize);
 
 /// The routes that take an upload (page and API).
 pub fn is_upload(path: &str) -> bool {
@@ -55,13 +68,50 @@ fn full_path(request: &Request) -> String {
         .unwrap_or_else(|| request.uri().path().to_string())
 }
 
+/// The credentials a request carries, unchecked: a bearer token, or a session cookie.
+fn credentials(headers: &HeaderMap) -> (Option<String>, Option<String>) {
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    let session = CookieJar::from_headers(headers)
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty());
+    (bearer, session)
+}
+
+/// Only an admin's upload gets the upload's size and time: anyone else's is an ordinary
+/// request, so an anonymous sender cannot hold a connection for ten minutes.
+async fn admin_asking(app: &AppState, headers: &HeaderMap) -> bool {
+    let (bearer, session) = credentials(headers);
+    if bearer.is_none() && session.is_none() {
+        return false;
+    }
+    app.db(move |c| {
+        let user = match (bearer, session) {
+            (Some(b), _) => tokens::authenticate(c, &b)?,
+            (None, Some(s)) => sessions::user_of(c, &s)?,
+            (None, None) => None,
+        };
+        Ok(user.is_some_and(|u| u.role == Role::Admin))
+    })
+    .await
+    .unwrap_or(false)
+}
+
 pub async fn guard(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let limits = app.config.limits;
-    let (cap, timeout) = if is_upload(&full_path(&request)) {
-        (limits.upload, limits.upload_timeout)
-    } else {
-        (limits.body, limits.request_timeout)
-    };
+    let (cap, timeout) =
+        if is_upload(&full_path(&request)) && admin_asking(&app, request.headers()).await {
+            (limits.upload, limits.upload_timeout)
+        } else if credentials(request.headers()) == (None, None) {
+            (limits.anonymous_body, limits.request_timeout)
+        } else {
+            (limits.body, limits.request_timeout)
+        };
     let declared = request
         .headers()
         .get(CONTENT_LENGTH)
@@ -75,7 +125,8 @@ pub async fn guard(State(app): State<AppState>, request: Request, next: Next) ->
         }
         _ => {}
     }
-    let request = request.map(|body| Body::new(Limited::new(body, cap)));
+    let mut request = request.map(|body| Body::new(Limited::new(body, cap)));
+    request.extensions_mut().insert(BodyCap(cap));
     match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => AppError::Unavailable("the request took too long; please try again".into())

@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod calendar;
 pub mod charts;
+pub mod client;
 pub mod csrf;
 pub mod exports;
 pub mod layers;

@@ -2,9 +2,10 @@
 //! and an idle timeout on every connection, and a graceful shutdown. (`axum::serve` has
 //! none of these limits, so a client sending half its headers could hold a socket forever.)
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -23,16 +24,64 @@ use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
 
-/// What one client connection may hold.
-#[derive(Debug, Clone, Copy)]
+/// What client connections may hold.
+#[derive(Debug, Clone)]
 pub struct ConnectionLimits {
     /// Connections served at once; further clients wait in the listen backlog.
     pub max_connections: usize,
+    /// Connections one client address (an IPv6 /64) may hold at once; more are closed at
+    /// once. Trusted proxies, which carry many clients, are not limited.
+    pub per_client: usize,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Time to send a request's whole header block.
     pub header_read_timeout: Duration,
     /// A connection that neither sends nor receives a byte for this long is closed
     /// (longer than the request timeout, so a slow answer is not cut off).
     pub idle_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> ConnectionLimits {
+        ConnectionLimits {
+            max_connections: 1024,
+            per_client: 64,
+            trusted_proxies: Vec::new(),
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(75),
+        }
+    }
+}
+
+/// Open connections per client address.
+#[derive(Default)]
+struct PerClient(std::sync::Mutex<HashMap<IpAddr, usize>>);
+
+impl PerClient {
+    /// Counts a connection in, unless the client already holds `cap`.
+    fn admit(self: &Arc<Self>, ip: IpAddr, cap: usize) -> Option<ClientSlot> {
+        let mut open = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot(self.clone(), ip))
+    }
+}
+
+/// One connection of a client, counted until dropped.
+struct ClientSlot(Arc<PerClient>, IpAddr);
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut open = (self.0).0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.1);
+            }
+        }
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open requests finish
@@ -45,6 +94,7 @@ pub async fn serve(
     drain: Duration,
 ) -> io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let per_client = Arc::new(PerClient::default());
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -66,6 +116,19 @@ pub async fn serve(
                 }
             },
             _ = &mut shutdown => break,
+        };
+        let ip = peer.ip().to_canonical();
+        let slot = if limits.trusted_proxies.iter().any(|n| n.contains(&ip)) {
+            None
+        } else {
+            match per_client.admit(crate::web::client::key_of(ip), limits.per_client.max(1)) {
+                Some(slot) => Some(slot),
+                None => {
+                    tracing::warn!(%peer, "too many connections from one client; closed");
+                    drop(stream);
+                    continue;
+                }
+            }
         };
         let _ = stream.set_nodelay(true);
         // While a request is being answered the connection may be quiet both ways for as
@@ -96,6 +159,7 @@ pub async fn serve(
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, %peer, "connection ended");
             }
+            drop(slot);
             drop(permit);
         });
     }

@@ -385,6 +385,8 @@ impl FormField {
 #[template(path = "form.html")]
 pub struct FormView {
     pub ctx: PageCtx,
+    /// A link to a related page beside the form (e.g. a user's API tokens).
+    pub more: Option<(String, &'static str)>,
     pub action: String,
     pub fields: Vec<FormField>,
     pub submit: &'static str,

@@ -113,10 +113,21 @@ async fn a_school_sees_only_programmes_it_could_book_or_has_booked(app: TestApp)
             "{s}"
         );
     }
-    let (s, _) = app
+    let (s, seen) = app
         .get(&format!("/programmes/{bookable}"), Some(Role::School))
         .await;
     assert_eq!(s, StatusCode::OK);
+    // What it is and when, not who funds it or the funder's targets.
+    assert_eq!(seen["title"], "Bookable");
+    for hidden in [
+        "organisation_id",
+        "organisation_name",
+        "priority_id",
+        "target_schools",
+    ] {
+        assert_eq!(seen[hidden], Value::Null, "{hidden}: {seen}");
+    }
+    assert!(!list.to_string().contains("Test Partnership"), "{list}");
 }
 
 both!(an_archived_programme_takes_no_bookings);

@@ -126,6 +126,55 @@ fn register(n: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
+both!(only_an_admin_upload_gets_the_upload_limits);
+async fn only_an_admin_upload_gets_the_upload_limits(app: TestApp) {
+    let limits = app.state.config.limits;
+    let size = (limits.body * 4).to_string();
+    for (cookie, bearer) in [
+        (format!("outreach_csrf={CSRF}"), None),
+        (
+            format!(
+                "outreach_csrf={CSRF}; outreach_session={}",
+                app.lead.session
+            ),
+            None,
+        ),
+        (String::new(), Some(app.lead.token.clone())),
+        (String::new(), Some("otr_not_a_token".to_string())),
+    ] {
+        let path = if bearer.is_some() {
+            "/api/v1/import/schools"
+        } else {
+            "/import/schools"
+        };
+        let read = Arc::new(AtomicBool::new(false));
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_LENGTH, &size)
+            .header(header::CONTENT_TYPE, "multipart/form-data; boundary=B")
+            .header(header::COOKIE, cookie);
+        if let Some(b) = &bearer {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {b}"));
+        }
+        let (s, _, _) = app
+            .send(req.body(watched_body(read.clone())).unwrap())
+            .await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{path} {bearer:?}");
+        assert!(!read.load(Ordering::SeqCst));
+    }
+    // An anonymous form gets a smaller cap still.
+    let (s, _, _) = app
+        .form(
+            "/login",
+            None,
+            &[("email", &"a".repeat(limits.anonymous_body + 10))],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
 both!(a_large_upload_streams_through_under_its_own_cap);
 async fn a_large_upload_streams_through_under_its_own_cap(app: TestApp) {
     let file = register(6000);
@@ -280,6 +329,7 @@ async fn slow_and_idle_connections_are_closed() {
                 max_connections: 64,
                 header_read_timeout: Duration::from_millis(700),
                 idle_timeout: Duration::from_millis(1500),
+                ..Default::default()
             },
         )
         .await;
@@ -318,6 +368,7 @@ async fn connections_beyond_the_cap_wait_their_turn() {
                 max_connections: 1,
                 header_read_timeout: Duration::from_millis(800),
                 idle_timeout: Duration::from_secs(5),
+                ..Default::default()
             },
         )
         .await;
@@ -361,6 +412,7 @@ async fn a_slow_answer_is_not_cut_off_by_the_idle_timeout() {
             max_connections: 8,
             header_read_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_millis(500),
+            ..Default::default()
         },
         std::future::pending(),
         Duration::from_secs(1),
@@ -400,6 +452,7 @@ async fn a_reader_that_stops_reading_is_dropped() {
             max_connections: 8,
             header_read_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_millis(500),
+            ..Default::default()
         },
         std::future::pending(),
         Duration::from_secs(1),
@@ -417,4 +470,48 @@ async fn a_reader_that_stops_reading_is_dropped() {
         "{} bytes: the stalled download was not dropped",
         got.len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_cannot_take_every_connection() {
+    crate::harness::run(Db::Sqlite, |app: TestApp| async move {
+        let addr = serve(
+            &app,
+            ConnectionLimits {
+                per_client: 2,
+                header_read_timeout: Duration::from_secs(5),
+                idle_timeout: Duration::from_secs(5),
+                ..Default::default()
+            },
+        )
+        .await;
+        let _a = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let _b = tokio::net::TcpStream::connect(addr).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut third = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let _ = third
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await;
+        let (took, got) = until_closed(&mut third).await;
+        assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
+        assert!(took < Duration::from_secs(2), "closed after {took:?}");
+        // A trusted proxy carries many clients and is not limited so.
+        let addr = serve(
+            &app,
+            ConnectionLimits {
+                per_client: 1,
+                trusted_proxies: outreach::web::client::parse_trusted("127.0.0.1").unwrap(),
+                ..Default::default()
+            },
+        )
+        .await;
+        let _held = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut next = tokio::net::TcpStream::connect(addr).await.unwrap();
+        next.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let (_, got) = until_closed(&mut next).await;
+        assert!(String::from_utf8_lossy(&got).starts_with("HTTP/1.1 200"));
+    })
+    .await;
 }

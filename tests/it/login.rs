@@ -167,14 +167,24 @@ async fn concurrent_guesses_cannot_overrun_the_limit(app: TestApp) {
 
 both!(oversized_login_input_is_refused_and_never_stored);
 async fn oversized_login_input_is_refused_and_never_stored(app: TestApp) {
-    let long_email = format!("{}@example.org", "a".repeat(200_000));
+    let (s, _) = login_from(
+        &app,
+        "203.0.113.10",
+        &format!("{}@example.org", "a".repeat(200_000)),
+        "x",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "not even read");
+    // Within the anonymous body cap, far beyond any address.
+    let long_email = format!("{}@example.org", "a".repeat(40_000));
     let (s, _) = login_from(&app, "203.0.113.10", &long_email, "x", None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, _) = login_from(
         &app,
         "203.0.113.10",
         "admin@example.org",
-        &"p".repeat(100_000),
+        &"p".repeat(40_000),
         None,
     )
     .await;
@@ -193,7 +203,8 @@ async fn oversized_login_input_is_refused_and_never_stored(app: TestApp) {
                 .unwrap()
         })
         .await;
-    assert_eq!(keys.len(), 4, "{keys:?}");
+    // Four failures, each counted under two keys; none holds the address or its length.
+    assert_eq!(keys.len(), 8, "{keys:?}");
     assert!(
         keys.iter().all(|k| k.len() < 64 && !k.contains('@')),
         "{keys:?}"
@@ -292,4 +303,109 @@ async fn every_failed_login_costs_one_password_hash(app: TestApp) {
         archived * 3 > unknown && unknown * 3 > archived,
         "archived {archived:?} vs unknown {unknown:?}"
     );
+}
+
+/// POSTs the login form as a proxy would pass it on.
+async fn login_via(
+    router: &axum::Router,
+    peer: &str,
+    forwarded: &str,
+    email: &str,
+    password: &str,
+) -> StatusCode {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("csrf_token", CSRF)
+        .append_pair("email", email)
+        .append_pair("password", password);
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/login")
+        .header(header::COOKIE, format!("outreach_csrf={CSRF}"))
+        .header("x-forwarded-for", forwarded)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form.finish()))
+        .unwrap();
+    let addr: SocketAddr = format!("{peer}:40000").parse().unwrap();
+    req.extensions_mut().insert(ConnectInfo(addr));
+    tower::ServiceExt::oneshot(router.clone(), req)
+        .await
+        .unwrap()
+        .status()
+}
+
+both!(clients_behind_a_trusted_proxy_are_told_apart);
+async fn clients_behind_a_trusted_proxy_are_told_apart(app: TestApp) {
+    let mut config = app.state.config.clone();
+    config.trusted_proxies = outreach::web::client::parse_trusted("10.0.0.0/8").unwrap();
+    let router = outreach::build_router(outreach::app::App::new(app.state.pool.clone(), config));
+    // An attacker behind the load balancer fails until limited...
+    for _ in 0..6 {
+        login_via(
+            &router,
+            "10.0.0.2",
+            "203.0.113.66",
+            "admin@example.org",
+            "wrong",
+        )
+        .await;
+    }
+    assert_eq!(
+        login_via(
+            &router,
+            "10.0.0.2",
+            "203.0.113.66",
+            "admin@example.org",
+            PASSWORD
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // ...while the owner, behind the same load balancer, logs in.
+    assert_eq!(
+        login_via(
+            &router,
+            "10.0.0.2",
+            "198.51.100.9",
+            "admin@example.org",
+            PASSWORD
+        )
+        .await,
+        StatusCode::SEE_OTHER
+    );
+    // A client that talks to Outreach directly cannot pick its address by header.
+    for _ in 0..6 {
+        login_via(
+            &router,
+            "192.0.2.50",
+            "198.51.100.9",
+            "lead@example.org",
+            "wrong",
+        )
+        .await;
+    }
+    assert_eq!(
+        login_via(
+            &router,
+            "192.0.2.50",
+            "198.51.100.10",
+            "lead@example.org",
+            PASSWORD
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+both!(over_long_logins_are_limited_before_any_hashing);
+async fn over_long_logins_are_limited_before_any_hashing(app: TestApp) {
+    let long = format!("{}@example.org", "a".repeat(300));
+    let limit = app.state.config.login_limit_ip;
+    let mut limited = 0;
+    for _ in 0..limit + 5 {
+        let (s, _) = login_from(&app, "203.0.113.77", &long, "x", None).await;
+        if s == StatusCode::TOO_MANY_REQUESTS {
+            limited += 1;
+        }
+    }
+    assert!(limited >= 5, "over-long logins were never limited");
 }

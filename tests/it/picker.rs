@@ -92,7 +92,7 @@ async fn no_page_grows_with_the_register(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("no school is called"), "the bad row says why");
+    assert!(page.contains("no school matches"), "the bad row says why");
     assert!(page.len() < 400_000, "the page is {} bytes", page.len());
     assert_eq!(app.count("attendance").await, 0, "nothing was saved");
     // Every other page with a picker stays small too.
@@ -207,6 +207,48 @@ async fn same_named_schools_are_told_apart(app: TestApp) {
     let (_, _, page) = app.page(&format!("/events/{e}"), Some(Role::Lead)).await;
     assert!(page.contains("Abbey Primary School (URN 810002, Ulverston)"));
     assert!(page.contains("Abbey Primary School (URN 810003, Penrith)"));
+    // Part of a name that fits one school is that school; one that fits several says so.
+    let (s, _, _) = app
+        .form(
+            &path,
+            Some(Role::Lead),
+            &[
+                ("rows", "1"),
+                ("school_0", "register school 00007"),
+                ("pupils_0", "3"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, _, page) = app
+        .form(
+            &path,
+            Some(Role::Lead),
+            &[
+                ("rows", "1"),
+                ("school_0", "Register School"),
+                ("pupils_0", "3"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("more than 5 schools match"), "{page}");
+    let (s, _, page) = app
+        .form(
+            &path,
+            Some(Role::Lead),
+            &[("rows", "1"), ("school_0", "Abbey\u{0}"), ("pupils_0", "3")],
+            true,
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a NUL is refused, never a 500"
+    );
+    assert!(page.contains("control characters"));
     // An unknown URN says so.
     let (s, _, page) = app
         .form(

@@ -85,12 +85,17 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
     let next = safe_next(form.next.as_deref());
+    // Held by the blocking work itself, so a dropped request cannot free it early.
+    let turn = app.hash_permit().await?;
     let email = form.email.clone();
     let password = form.password;
     let outcome = {
         let app2 = app.clone();
-        app.with_pool(move |pool| sessions::login(pool, &app2.config, &email, &password, &client))
-            .await
+        app.with_pool(move |pool| {
+            let _turn = turn;
+            sessions::login(pool, &app2.config, &email, &password, &client)
+        })
+        .await
     };
     match outcome {
         Ok((_user, secret)) => {

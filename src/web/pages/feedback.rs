@@ -292,6 +292,7 @@ struct LinksPage {
     links: Vec<LinkLine>,
     cap: i32,
     answered: i32,
+    school: String,
 }
 
 struct LinkLine {
@@ -339,6 +340,7 @@ pub async fn booking_links(
             .collect(),
         cap: feedback_links::answer_cap(booking.pupils, booking.staff),
         answered: links.iter().map(|l| l.answers).sum(),
+        school: booking.school_name.clone(),
     }
     .page()
 }

@@ -144,7 +144,8 @@ pub fn routes() -> Router<AppState> {
         .route("/whats-on", get(bookings::whats_on))
         .route(
             "/{kind}/{id}/calendar/regenerate",
-            post(crate::web::calendar::page_regenerate),
+            get(crate::web::calendar::page_regenerate_visit)
+                .post(crate::web::calendar::page_regenerate),
         )
         .route("/events/{id}/book", post(bookings::book))
         .route("/bookings", get(bookings::list))
@@ -156,10 +157,34 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox", get(outbox::list))
 }
 
-/// A redirect after a successful POST, with a fixed notice for the next page.
+/// A redirect after a successful POST, with a fixed notice for the next page (placed
+/// before any `#fragment`, so the server sees it).
 pub fn done(to: &str, notice: &str) -> Response {
-    let sep = if to.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{to}{sep}notice={notice}")).into_response()
+    Redirect::to(&with_notice(to, notice)).into_response()
+}
+
+fn with_notice(to: &str, notice: &str) -> String {
+    let (path, fragment) = match to.split_once('#') {
+        Some((p, f)) => (p, format!("#{f}")),
+        None => (to, String::new()),
+    };
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}notice={notice}{fragment}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_notice;
+
+    #[test]
+    fn the_notice_goes_before_the_fragment() {
+        assert_eq!(
+            with_notice("/events/3#attendance", "saved"),
+            "/events/3?notice=saved#attendance"
+        );
+        assert_eq!(with_notice("/a?b=1", "x"), "/a?b=1&notice=x");
+        assert_eq!(with_notice("/a", "x"), "/a?notice=x");
+    }
 }
 
 /// Form fields as domain input (the CSRF token is not part of it).

@@ -73,6 +73,7 @@ fn form(
     existing: Option<&Organisation>,
 ) -> FormView {
     FormView {
+        more: None,
         ctx,
         action,
         fields: fields(input, errors),

@@ -155,6 +155,7 @@ async fn form(
     existing: Option<&Programme>,
 ) -> AppResult<FormView> {
     Ok(FormView {
+        more: None,
         ctx,
         action,
         fields: fields(input, errors, choices(app).await?),

@@ -105,6 +105,7 @@ fn form(
     existing: Option<&School>,
 ) -> FormView {
     FormView {
+        more: None,
         ctx,
         action,
         fields: fields(input, errors),

@@ -2,6 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 
@@ -12,7 +13,7 @@ use crate::domain::tokens;
 use crate::domain::types::Role;
 use crate::domain::users::{self, User};
 use crate::domain::{organisations as orgs, schools};
-use crate::error::{AppResult, FieldErrors};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::auth::Admin;
 use crate::web::pages::{confirmed, done, form_input, form_outcome};
 use crate::web::picker;
@@ -113,6 +114,7 @@ async fn form(
     existing: Option<&User>,
 ) -> AppResult<FormView> {
     Ok(FormView {
+        more: None,
         ctx,
         action: existing
             .map(|u| format!("/users/{}", u.id))
@@ -206,7 +208,7 @@ pub async fn edit_form(
         Some(&u),
     )
     .await?;
-    view.cancel = format!("/users/{id}/tokens");
+    view.more = Some((format!("/users/{id}/tokens"), "API tokens of this user"));
     view.page()
 }
 
@@ -277,6 +279,8 @@ struct TokensPage {
     user_id: i32,
     tokens: Vec<TokenLine>,
     secret: Option<String>,
+    /// Why the new token was refused, by field.
+    errors: FieldErrors,
 }
 
 /// A token as listed, times in the install's zone.
@@ -294,6 +298,7 @@ async fn tokens_page(
     ctx: Ctx,
     id: i32,
     secret: Option<String>,
+    errors: FieldErrors,
 ) -> AppResult<Response> {
     let (u, list) = app
         .db(move |c| Ok((users::get(c, id)?, tokens::list_for(c, id)?)))
@@ -321,6 +326,7 @@ async fn tokens_page(
             })
             .collect(),
         secret,
+        errors,
     }
     .page()
 }
@@ -331,7 +337,7 @@ pub async fn tokens(
     Admin(_): Admin,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
-    tokens_page(&app, ctx, id, None).await
+    tokens_page(&app, ctx, id, None, FieldErrors::new()).await
 }
 
 pub async fn create_token(
@@ -342,12 +348,20 @@ pub async fn create_token(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let input = form_input(pairs);
-    let request = tokens::parse_request(&input)?;
+    let request = match tokens::parse_request(&input) {
+        Ok(r) => r,
+        Err(AppError::Invalid { fields, .. }) => {
+            let mut page = tokens_page(&app, ctx, id, None, fields).await?;
+            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(page);
+        }
+        Err(e) => return Err(e),
+    };
     let actor = user.actor();
     let (_, secret) = app
         .db(move |c| tokens::create_for(c, Some(&actor), id, &request))
         .await?;
-    tokens_page(&app, ctx, id, Some(secret)).await
+    tokens_page(&app, ctx, id, Some(secret), FieldErrors::new()).await
 }
 
 pub async fn revoke_token(

@@ -87,6 +87,7 @@ fn form(
     existing: Option<&Venue>,
 ) -> FormView {
     FormView {
+        more: None,
         ctx,
         action,
         fields: fields(input, errors),
