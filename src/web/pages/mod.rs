@@ -172,21 +172,6 @@ fn with_notice(to: &str, notice: &str) -> String {
     format!("{path}{sep}notice={notice}{fragment}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::with_notice;
-
-    #[test]
-    fn the_notice_goes_before_the_fragment() {
-        assert_eq!(
-            with_notice("/events/3#attendance", "saved"),
-            "/events/3?notice=saved#attendance"
-        );
-        assert_eq!(with_notice("/a?b=1", "x"), "/a?b=1&notice=x");
-        assert_eq!(with_notice("/a", "x"), "/a?notice=x");
-    }
-}
-
 /// Form fields as domain input (the CSRF token is not part of it).
 pub fn form_input(pairs: Vec<(String, String)>) -> Input {
     Input::from_pairs(pairs.into_iter().filter(|(k, _)| k != "csrf_token"))
@@ -219,5 +204,20 @@ fn capitalise(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str() + ".",
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_notice;
+
+    #[test]
+    fn the_notice_goes_before_the_fragment() {
+        assert_eq!(
+            with_notice("/events/3#attendance", "saved"),
+            "/events/3?notice=saved#attendance"
+        );
+        assert_eq!(with_notice("/a?b=1", "x"), "/a?b=1&notice=x");
+        assert_eq!(with_notice("/a", "x"), "/a?notice=x");
     }
 }
