@@ -73,12 +73,7 @@ pub async fn page_info(app: &AppState, user: &User, feed: Feed) -> AppResult<Lin
         .db(move |c| calendar::link_info(c, &actor, feed))
         .await?;
     let tz = app.config.time_zone;
-    let day = |t: chrono::NaiveDateTime| {
-        t.and_utc()
-            .with_timezone(&tz)
-            .format("%-d %B %Y")
-            .to_string()
-    };
+    let day = |t: chrono::NaiveDateTime| crate::web::view::local_day(t, tz);
     Ok(LinkView {
         made: info.made,
         made_on: info.created_at.map(day).unwrap_or_default(),

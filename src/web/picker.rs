@@ -101,3 +101,16 @@ pub fn merged<T>(picker_errors: FieldErrors, result: AppResult<T>) -> AppResult<
         _ => Err(crate::error::AppError::invalid(picker_errors)),
     }
 }
+
+/// Reads a form's `school` picker into `school_id`, then the rest of the form with
+/// `parse`; the picker's reason and the form's field errors come back together.
+pub fn parse_with_school<T>(
+    conn: &mut AnyConnection,
+    input: &mut Input,
+    parse: impl FnOnce(&mut AnyConnection, &Input) -> AppResult<T>,
+) -> AppResult<T> {
+    let mut picked = FieldErrors::new();
+    resolve(conn, input, "school", "school_id", "school", &mut picked)?;
+    let parsed = parse(conn, input);
+    merged(picked, parsed)
+}

@@ -417,3 +417,11 @@ pub struct ErrorPage {
     pub status: u16,
     pub message: String,
 }
+
+/// A stored UTC moment as the day it fell on in the install's zone: "28 November 2026".
+pub fn local_day(t: chrono::NaiveDateTime, tz: chrono_tz::Tz) -> String {
+    t.and_utc()
+        .with_timezone(&tz)
+        .format("%-d %B %Y")
+        .to_string()
+}

@@ -300,8 +300,11 @@ async fn a_busy_pool_answers_503_quickly() {
 
 /// Serves the test app on a real socket with short timeouts.
 async fn serve(app: &TestApp, limits: ConnectionLimits) -> std::net::SocketAddr {
+    serve_router(app.router.clone(), limits).await
+}
+
+async fn serve_router(router: axum::Router, limits: ConnectionLimits) -> std::net::SocketAddr {
     let (listener, addr) = outreach::web::server::bind("127.0.0.1:0").await.unwrap();
-    let router = app.router.clone();
     tokio::spawn(outreach::web::server::serve(
         listener,
         router,
@@ -404,9 +407,7 @@ async fn a_slow_answer_is_not_cut_off_by_the_idle_timeout() {
             "done"
         }),
     );
-    let (listener, addr) = outreach::web::server::bind("127.0.0.1:0").await.unwrap();
-    tokio::spawn(outreach::web::server::serve(
-        listener,
+    let addr = serve_router(
         router,
         ConnectionLimits {
             max_connections: 8,
@@ -414,9 +415,8 @@ async fn a_slow_answer_is_not_cut_off_by_the_idle_timeout() {
             idle_timeout: Duration::from_millis(500),
             ..Default::default()
         },
-        std::future::pending(),
-        Duration::from_secs(1),
-    ));
+    )
+    .await;
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream
         .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -444,9 +444,7 @@ async fn a_reader_that_stops_reading_is_dropped() {
             Body::from_stream(stream)
         }),
     );
-    let (listener, addr) = outreach::web::server::bind("127.0.0.1:0").await.unwrap();
-    tokio::spawn(outreach::web::server::serve(
-        listener,
+    let addr = serve_router(
         router,
         ConnectionLimits {
             max_connections: 8,
@@ -454,9 +452,8 @@ async fn a_reader_that_stops_reading_is_dropped() {
             idle_timeout: Duration::from_millis(500),
             ..Default::default()
         },
-        std::future::pending(),
-        Duration::from_secs(1),
-    ));
+    )
+    .await;
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream
         .write_all(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -171,16 +171,8 @@ pub async fn book(
     let (actor, mut submitted) = (user.actor(), input.clone());
     let result = app
         .db(move |c| {
-            let mut picked = FieldErrors::new();
-            picker::resolve(
-                c,
-                &mut submitted,
-                "school",
-                "school_id",
-                "school",
-                &mut picked,
-            )?;
-            let parsed = picker::merged(picked, bookings::parse(&submitted))?;
+            let parsed =
+                picker::parse_with_school(c, &mut submitted, |_, input| bookings::parse(input))?;
             bookings::book_event(c, &actor, id, parsed)
         })
         .await;
@@ -220,16 +212,8 @@ pub async fn request_visit(
     let (actor, mut submitted) = (user.actor(), input.clone());
     let result = app
         .db(move |c| {
-            let mut picked = FieldErrors::new();
-            picker::resolve(
-                c,
-                &mut submitted,
-                "school",
-                "school_id",
-                "school",
-                &mut picked,
-            )?;
-            let parsed = picker::merged(picked, bookings::parse(&submitted))?;
+            let parsed =
+                picker::parse_with_school(c, &mut submitted, |_, input| bookings::parse(input))?;
             crate::domain::slots::request_visit(c, &actor, id, parsed)
         })
         .await;

@@ -131,16 +131,9 @@ pub async fn create_event(
     };
     let result = app
         .db(move |c| {
-            let mut picked = FieldErrors::new();
-            picker::resolve(
-                c,
-                &mut submitted,
-                "school",
-                "school_id",
-                "school",
-                &mut picked,
-            )?;
-            let parsed = picker::merged(picked, events::parse(c, &submitted, Some(tz)))?;
+            let parsed = picker::parse_with_school(c, &mut submitted, |c, input| {
+                events::parse(c, input, Some(tz))
+            })?;
             events::create(c, &actor, id, parsed)
         })
         .await;

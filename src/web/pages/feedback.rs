@@ -183,16 +183,9 @@ pub async fn record(
     let (actor, mut submitted) = (user.actor(), input.clone());
     let result = app
         .db(move |c| {
-            let mut picked = FieldErrors::new();
-            picker::resolve(
-                c,
-                &mut submitted,
-                "school",
-                "school_id",
-                "school",
-                &mut picked,
-            )?;
-            let parsed = picker::merged(picked, feedback::parse(c, &submitted, true))?;
+            let parsed = picker::parse_with_school(c, &mut submitted, |c, input| {
+                feedback::parse(c, input, true)
+            })?;
             feedback::create(c, Some(&actor), "lead", parsed)
         })
         .await;
@@ -319,12 +312,7 @@ pub async fn booking_links(
         })
         .await?;
     let tz = app.config.time_zone;
-    let day = |t: chrono::NaiveDateTime| {
-        t.and_utc()
-            .with_timezone(&tz)
-            .format("%-d %B %Y")
-            .to_string()
-    };
+    let day = |t: chrono::NaiveDateTime| crate::web::view::local_day(t, tz);
     let now = crate::app::now();
     LinksPage {
         ctx: ctx.titled("Feedback links"),

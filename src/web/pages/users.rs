@@ -162,16 +162,9 @@ pub async fn create(
     let (actor, mut submitted) = (user.actor(), input.clone());
     let result = app
         .db(move |c| {
-            let mut picked = FieldErrors::new();
-            picker::resolve(
-                c,
-                &mut submitted,
-                "school",
-                "school_id",
-                "school",
-                &mut picked,
-            )?;
-            let parsed = picker::merged(picked, users::parse(c, &submitted, true))?;
+            let parsed = picker::parse_with_school(c, &mut submitted, |c, input| {
+                users::parse(c, input, true)
+            })?;
             users::create(c, Some(&actor), parsed)
         })
         .await;
@@ -224,16 +217,9 @@ pub async fn update(
     let u = app.db(move |c| users::get(c, id)).await?;
     let result = app
         .db(move |c| {
-            let mut picked = FieldErrors::new();
-            picker::resolve(
-                c,
-                &mut submitted,
-                "school",
-                "school_id",
-                "school",
-                &mut picked,
-            )?;
-            let parsed = picker::merged(picked, users::parse(c, &submitted, false))?;
+            let parsed = picker::parse_with_school(c, &mut submitted, |c, input| {
+                users::parse(c, input, false)
+            })?;
             users::update(c, &actor, id, parsed)
         })
         .await;
