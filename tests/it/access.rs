@@ -350,3 +350,42 @@ async fn api_tokens_can_expire_and_show_their_use(app: TestApp) {
         .await;
     assert!(page.contains("expired"), "{page}");
 }
+
+both!(revoking_a_token_on_its_page_needs_confirmation);
+async fn revoking_a_token_on_its_page_needs_confirmation(app: TestApp) {
+    let (_, made) = app
+        .post(
+            &format!("/users/{}/tokens", app.lead.user_id),
+            Some(Role::Admin),
+            json!({"label": "script"}),
+        )
+        .await;
+    let path = format!(
+        "/users/{}/tokens/{}/revoke",
+        app.lead.user_id, made["token"]["id"]
+    );
+    let (s, _, _) = app.form(&path, Some(Role::Admin), &[], true).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _, _) = app
+        .form(&path, Some(Role::Admin), &[("confirm", "true")], true)
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, page) = app
+        .page(
+            &format!("/users/{}/tokens", app.lead.user_id),
+            Some(Role::Admin),
+        )
+        .await;
+    assert!(page.contains("revoked"));
+    // A bad lifetime comes back beside its field, not as a bare error page.
+    let (s, _, page) = app
+        .form(
+            &format!("/users/{}/tokens", app.lead.user_id),
+            Some(Role::Admin),
+            &[("expires_in_days", "0")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Expires after must be at least 1"), "{page}");
+}

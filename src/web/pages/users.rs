@@ -354,7 +354,9 @@ pub async fn revoke_token(
     State(app): State<AppState>,
     Admin(user): Admin,
     Path((id, token_id)): Path<(i32, i32)>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
+    confirmed(&pairs)?;
     let actor = user.actor();
     app.db(move |c| tokens::revoke_for_user(c, &actor, id, token_id))
         .await?;
