@@ -60,6 +60,11 @@ impl App {
         }
     }
 
+    /// The settings the scheduling rules need.
+    pub fn rules(&self) -> crate::domain::Rules {
+        crate::domain::Rules::of(&self.config)
+    }
+
     pub fn backend(&self) -> Backend {
         self.config.database.backend
     }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use lettre::message::Mailbox;
+use lettre::message::{Mailbox, MultiPart};
 use lettre::{Message, SmtpTransport, Transport};
 
 use crate::app::AppState;
@@ -33,9 +33,9 @@ pub async fn run(app: AppState) {
     loop {
         if last_reminders.elapsed() > Duration::from_secs(300) {
             last_reminders = std::time::Instant::now();
-            let days = app.config.reminder_days;
+            let rules = app.rules();
             match app
-                .db(move |c| crate::domain::bookings::queue_reminders(c, days))
+                .db(move |c| crate::domain::schedule::queue_reminders(c, &rules))
                 .await
             {
                 Ok(n) if n > 0 => tracing::info!(reminders = n, "queued reminders"),
@@ -90,12 +90,15 @@ fn deliver(transport: &SmtpTransport, from: &str, m: &mail::Message) -> Result<b
     let from: Mailbox = from
         .parse()
         .map_err(|e| format!("bad sender (MAIL_FROM): {e}"))?;
-    let email = Message::builder()
-        .from(from)
-        .to(to)
-        .subject(&m.subject)
-        .body(m.body.clone())
-        .map_err(|e| e.to_string())?;
+    let builder = Message::builder().from(from).to(to).subject(&m.subject);
+    let email = match &m.body_html {
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+            m.body.clone(),
+            html.clone(),
+        )),
+        None => builder.body(m.body.clone()),
+    }
+    .map_err(|e| e.to_string())?;
     transport
         .send(&email)
         .map(|_| true)

@@ -268,6 +268,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        body_html -> Nullable<Text>,
     }
 }
 diesel::joinable!(priorities -> organisations (organisation_id));

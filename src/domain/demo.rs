@@ -33,6 +33,9 @@ pub const PRIORITIES: [(&str, &str); 5] = [
     ("Antisocial behaviour", "To work with the local focus hubs to reduce anti-social behaviour where it occurs."),
 ];
 
+/// The zone the demo's times are told in (its events never clash, so this is only words).
+const DEMO_ZONE: chrono_tz::Tz = chrono_tz::Europe::London;
+
 /// (name, URN, district, phase, postcode, pupils)
 const SCHOOLS: [(&str, i32, &str, Phase, &str, i32); 20] = [
     (
@@ -323,21 +326,21 @@ pub fn load(conn: &mut AnyConnection) -> AppResult<DemoSummary> {
         let days = [(2018, 1, 22), (2018, 1, 24), (2018, 1, 29), (2018, 1, 31), (2018, 2, 5), (2018, 2, 7), (2018, 2, 26), (2018, 2, 28), (2018, 3, 5)];
         for (i, (pupils, staff)) in IN_SCHOOL.iter().enumerate() {
             let school = school_ids[i];
-            let show = events::create(conn, &actor, ruby.id, event(EventKind::Performance, Some(school), None, at(days[i], 9, 30), 60, EventStatus::Confirmed, Some(pupils + staff)))?;
+            let show = events::create(conn, &actor, DEMO_ZONE, ruby.id, event(EventKind::Performance, Some(school), None, at(days[i], 9, 30), 60, EventStatus::Confirmed, Some(pupils + staff)))?;
             attendance::replace(conn, &actor, show.id, vec![row(Some(school), None, *pupils, *staff, 0)])?;
             events::complete(conn, &actor, show.id)?;
-            let workshop = events::create(conn, &actor, ruby.id, event(EventKind::Workshop, Some(school), None, at(days[i], 10, 45), 75, EventStatus::Confirmed, Some(35)))?;
+            let workshop = events::create(conn, &actor, DEMO_ZONE, ruby.id, event(EventKind::Workshop, Some(school), None, at(days[i], 10, 45), 75, EventStatus::Confirmed, Some(35)))?;
             attendance::replace(conn, &actor, workshop.id, vec![row(Some(school), None, 30, 2, 0)])?;
             events::complete(conn, &actor, workshop.id)?;
         }
-        let special = events::create(conn, &actor, ruby.id, event(EventKind::Performance, None, Some(brewery.id), at((2018, 3, 15), 19, 0), 90, EventStatus::Open, Some(250)))?;
+        let special = events::create(conn, &actor, DEMO_ZONE, ruby.id, event(EventKind::Performance, None, Some(brewery.id), at((2018, 3, 15), 19, 0), 90, EventStatus::Open, Some(250)))?;
         attendance::replace(conn, &actor, special.id, vec![
             row(Some(school_ids[9]), None, 45, 5, 0),
             row(Some(school_ids[10]), None, 38, 4, 0),
             row(None, Some("public"), 0, 0, 43),
         ])?;
         events::complete(conn, &actor, special.id)?;
-        let stream = events::create(conn, &actor, ruby.id, event(EventKind::LiveStream, None, None, at((2018, 3, 22), 13, 30), 75, EventStatus::Open, None))?;
+        let stream = events::create(conn, &actor, DEMO_ZONE, ruby.id, event(EventKind::LiveStream, None, None, at((2018, 3, 22), 13, 30), 75, EventStatus::Open, None))?;
         attendance::replace(conn, &actor, stream.id, [(11, 60), (12, 55), (13, 58), (14, 62), (15, 55)].iter().map(|(i, p)| row(Some(school_ids[*i]), None, *p, 0, 0)).collect())?;
         events::complete(conn, &actor, stream.id)?;
 
@@ -377,8 +380,8 @@ pub fn load(conn: &mut AnyConnection) -> AppResult<DemoSummary> {
         let booked = [(16, (2019, 2, 4)), (17, (2019, 2, 6)), (18, (2019, 2, 11)), (19, (2019, 2, 13))];
         for (i, day) in booked {
             let school = school_ids[i];
-            let show = events::create(conn, &actor, county.id, event(EventKind::Performance, Some(school), None, at(day, 9, 30), 60, EventStatus::Confirmed, Some(180)))?;
-            events::create(conn, &actor, county.id, event(EventKind::Workshop, Some(school), None, at(day, 10, 45), 75, EventStatus::Confirmed, Some(35)))?;
+            let show = events::create(conn, &actor, DEMO_ZONE, county.id, event(EventKind::Performance, Some(school), None, at(day, 9, 30), 60, EventStatus::Confirmed, Some(180)))?;
+            events::create(conn, &actor, DEMO_ZONE, county.id, event(EventKind::Workshop, Some(school), None, at(day, 10, 45), 75, EventStatus::Confirmed, Some(35)))?;
             let stamp = now();
             diesel::insert_into(bookings::table)
                 .values((

@@ -293,10 +293,21 @@ impl Validator<'_> {
 /// An enum stored as text: one place converts it both ways.
 pub trait TextEnum: Sized + Copy + 'static {
     const ALL: &'static [Self];
+    /// The type's name, for errors.
+    const NAME: &'static str;
     fn as_str(&self) -> &'static str;
     fn label(&self) -> &'static str;
     fn parse(s: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+    /// The value read from a row: an unknown one is an error, never a default.
+    fn from_db(s: &str) -> Result<Self, AppError> {
+        Self::parse(s).ok_or_else(|| {
+            AppError::internal(format!(
+                "the database holds an unknown {} '{s}'",
+                Self::NAME
+            ))
+        })
     }
 }
 
@@ -310,6 +321,7 @@ macro_rules! text_enum {
 
         impl $crate::domain::input::TextEnum for $name {
             const ALL: &'static [Self] = &[$($name::$variant),+];
+            const NAME: &'static str = stringify!($name);
             fn as_str(&self) -> &'static str {
                 match self { $($name::$variant => $value),+ }
             }

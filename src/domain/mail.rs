@@ -11,50 +11,101 @@ use crate::db::AnyConnection;
 use crate::domain::list::{ListParams, Page};
 use crate::error::AppResult;
 
-/// Queues one message to each live user of the school (its contacts).
-pub fn to_school(
-    conn: &mut AnyConnection,
-    school_id: i32,
-    subject: &str,
-    body: &str,
-) -> AppResult<usize> {
-    let addresses: Vec<String> = users::table
+/// A message as written: a subject, plain text, and the same as HTML.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Letter {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Letter {
+    /// A letter whose HTML is its text, escaped, in paragraphs.
+    pub fn plain(subject: impl Into<String>, text: impl Into<String>) -> Letter {
+        let text = text.into();
+        let html = text
+            .split("\n\n")
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| format!("<p>{}</p>", escape(p).replace('\n', "<br>\n")))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Letter {
+            subject: subject.into(),
+            text,
+            html,
+        }
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Queues a letter to each live contact of the school.
+pub fn letter_to_school(conn: &mut AnyConnection, school_id: i32, l: &Letter) -> AppResult<usize> {
+    let addresses = school_contacts(conn, school_id)?;
+    for to in &addresses {
+        queue_letter(conn, to, l)?;
+    }
+    Ok(addresses.len())
+}
+
+/// Queues a letter to every live lead and admin.
+pub fn letter_to_staff(conn: &mut AnyConnection, l: &Letter) -> AppResult<usize> {
+    let addresses = staff_addresses(conn)?;
+    for to in &addresses {
+        queue_letter(conn, to, l)?;
+    }
+    Ok(addresses.len())
+}
+
+fn school_contacts(conn: &mut AnyConnection, school_id: i32) -> AppResult<Vec<String>> {
+    Ok(users::table
         .filter(users::school_id.eq(school_id))
         .filter(users::role.eq("school"))
         .filter(users::archived.eq(false))
         .select(users::email)
-        .load(conn)?;
-    for to in &addresses {
-        queue(conn, to, subject, body)?;
-    }
-    Ok(addresses.len())
+        .load(conn)?)
 }
 
-/// Queues one message to every live lead and admin.
-pub fn to_staff(conn: &mut AnyConnection, subject: &str, body: &str) -> AppResult<usize> {
-    let addresses: Vec<String> = users::table
+fn staff_addresses(conn: &mut AnyConnection) -> AppResult<Vec<String>> {
+    Ok(users::table
         .filter(users::role.eq_any(["lead", "admin"]))
         .filter(users::archived.eq(false))
         .select(users::email)
-        .load(conn)?;
-    for to in &addresses {
-        queue(conn, to, subject, body)?;
-    }
-    Ok(addresses.len())
+        .load(conn)?)
 }
 
-pub fn queue(conn: &mut AnyConnection, to: &str, subject: &str, body: &str) -> AppResult<()> {
+fn queue_letter(conn: &mut AnyConnection, to: &str, l: &Letter) -> AppResult<()> {
     let at = now();
     diesel::insert_into(outbox::table)
         .values((
             outbox::to_address.eq(to),
-            outbox::subject.eq(subject),
-            outbox::body.eq(body),
+            outbox::subject.eq(&l.subject),
+            outbox::body.eq(&l.text),
+            outbox::body_html.eq(Some(&l.html).filter(|h| !h.is_empty())),
             outbox::next_attempt_at.eq(at),
             outbox::created_at.eq(at),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Queues one plain message (the outbox's own tests and tools; everything the product
+/// tells people is a `Letter` from `schedule::letters`).
+pub fn queue(conn: &mut AnyConnection, to: &str, subject: &str, body: &str) -> AppResult<()> {
+    queue_letter(
+        conn,
+        to,
+        &Letter {
+            subject: subject.into(),
+            text: body.into(),
+            html: String::new(),
+        },
+    )
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -64,6 +115,7 @@ pub struct Message {
     pub to_address: String,
     pub subject: String,
     pub body: String,
+    pub body_html: Option<String>,
     pub status: String,
     pub attempts: i32,
     pub last_error: Option<String>,

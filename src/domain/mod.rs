@@ -2,10 +2,8 @@
 
 pub mod attendance;
 pub mod audit;
-pub mod bookings;
 pub mod calendar;
 pub mod demo;
-pub mod events;
 pub mod feedback;
 pub mod feedback_links;
 pub mod import;
@@ -16,9 +14,9 @@ pub mod maintenance;
 pub mod organisations;
 pub mod programmes;
 pub mod reports;
+pub mod schedule;
 pub mod schools;
 pub mod sessions;
-pub mod slots;
 pub mod synthetic;
 pub mod throttle;
 pub mod tokens;
@@ -26,10 +24,36 @@ pub mod types;
 pub mod users;
 pub mod venues;
 
+pub use schedule::{bookings, events, visits as slots};
+
 use diesel::prelude::*;
 
 // Lower-cases text in SQL, for case-insensitive search on both backends.
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// The install's settings the scheduling rules need: the zone people read times in, how
+/// long before an event a school may still cancel online, how early reminders go.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    pub time_zone: chrono_tz::Tz,
+    pub cancel_cutoff: chrono::Duration,
+    pub reminder_days: i64,
+}
+
+impl Rules {
+    pub fn of(config: &crate::config::Config) -> Rules {
+        Rules {
+            time_zone: config.time_zone,
+            cancel_cutoff: chrono::Duration::days(config.cancel_cutoff_days),
+            reminder_days: config.reminder_days,
+        }
+    }
+}
+
+/// A stored UTC moment as people read it, in the install's zone.
+pub fn local_time(t: chrono::NaiveDateTime, tz: chrono_tz::Tz, format: &str) -> String {
+    t.and_utc().with_timezone(&tz).format(format).to_string()
+}
 
 /// Who is acting: carried into every domain operation for its rules and the audit log.
 #[derive(Debug, Clone)]

@@ -118,4 +118,85 @@ impl BookingStatus {
             BookingStatus::Requested | BookingStatus::Confirmed | BookingStatus::Waitlisted
         )
     }
+
+    /// A lead may confirm it (or, with no places, move it to the waiting list).
+    pub fn can_confirm(&self) -> bool {
+        matches!(self, BookingStatus::Requested | BookingStatus::Waitlisted)
+    }
+
+    /// A lead may decline it.
+    pub fn can_decline(&self) -> bool {
+        self.can_confirm()
+    }
+
+    /// It may be cancelled: by staff while it is live; by its school also only until
+    /// `cutoff` before what it is for starts.
+    pub fn can_cancel(
+        &self,
+        by_staff: bool,
+        starts_at: chrono::NaiveDateTime,
+        now: chrono::NaiveDateTime,
+        cutoff: chrono::Duration,
+    ) -> bool {
+        self.is_live() && (by_staff || now + cutoff < starts_at)
+    }
+}
+
+text_enum!(
+    /// The state of a tour date.
+    SlotStatus {
+        Open = "open": "Free",
+        Booked = "booked": "Booked",
+        Cancelled = "cancelled": "Cancelled",
+    }
+);
+
+impl EventStatus {
+    /// A lead may mark it completed: it is not cancelled or completed, and it has started.
+    pub fn can_complete(
+        &self,
+        starts_at: chrono::NaiveDateTime,
+        now: chrono::NaiveDateTime,
+    ) -> bool {
+        !matches!(self, EventStatus::Completed | EventStatus::Cancelled) && starts_at <= now
+    }
+
+    /// It may still be moved, resized or cancelled.
+    pub fn can_change(&self) -> bool {
+        !matches!(self, EventStatus::Completed | EventStatus::Cancelled)
+    }
+
+    /// Schools may book places at it.
+    pub fn takes_bookings(&self) -> bool {
+        matches!(self, EventStatus::Open | EventStatus::Confirmed)
+    }
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+    use chrono::{Duration, NaiveDate};
+
+    #[test]
+    fn booking_rules() {
+        let at = |d| {
+            NaiveDate::from_ymd_opt(2026, 3, d)
+                .unwrap()
+                .and_hms_opt(10, 0, 0)
+                .unwrap()
+        };
+        let two_days = Duration::days(2);
+        assert!(BookingStatus::Requested.can_confirm());
+        assert!(!BookingStatus::Confirmed.can_confirm());
+        assert!(BookingStatus::Confirmed.can_cancel(false, at(10), at(5), two_days));
+        assert!(!BookingStatus::Confirmed.can_cancel(false, at(10), at(8), two_days));
+        assert!(BookingStatus::Confirmed.can_cancel(true, at(10), at(9), two_days));
+        assert!(!BookingStatus::Declined.can_cancel(true, at(10), at(1), two_days));
+        assert!(EventStatus::Open.can_complete(at(1), at(2)));
+        assert!(
+            !EventStatus::Open.can_complete(at(3), at(2)),
+            "not before it starts"
+        );
+        assert!(!EventStatus::Cancelled.can_complete(at(1), at(2)));
+    }
 }

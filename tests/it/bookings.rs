@@ -1170,11 +1170,13 @@ async fn schools_are_reminded_once_before_the_event(app: TestApp) {
         json!({"pupils": 10}),
     )
     .await;
+    let rules = app.state.rules();
+    assert_eq!(rules.reminder_days, 3);
     let first = app
-        .with_db(|c| outreach::domain::bookings::queue_reminders(c, 3).unwrap())
+        .with_db(move |c| outreach::domain::schedule::queue_reminders(c, &rules).unwrap())
         .await;
     let again = app
-        .with_db(|c| outreach::domain::bookings::queue_reminders(c, 3).unwrap())
+        .with_db(move |c| outreach::domain::schedule::queue_reminders(c, &rules).unwrap())
         .await;
     assert_eq!(
         (first, again),

@@ -14,6 +14,7 @@ mod feedback;
 mod impact;
 mod import;
 mod inputs;
+mod letters;
 mod limits;
 mod login;
 mod mail;

@@ -8,6 +8,7 @@ use crate::app::AppState;
 use crate::domain::bookings::{self, BookingFilter};
 use crate::domain::input::TextEnum;
 use crate::domain::list::ListQuery;
+use crate::domain::schedule;
 use crate::domain::types::BookingStatus;
 use crate::error::{AppError, AppResult};
 use crate::web::api::{created, ok, JsonInput};
@@ -19,11 +20,11 @@ pub async fn book_event(
     Path(id): Path<i32>,
     JsonInput(input): JsonInput,
 ) -> AppResult<Response> {
-    let actor = user.actor();
+    let (actor, rules) = (user.actor(), app.rules());
     let b = app
         .db(move |c| {
             let parsed = bookings::parse(&input)?;
-            bookings::book_event(c, &actor, id, parsed)
+            schedule::book_event(c, &actor, &rules, id, parsed)
         })
         .await?;
     Ok(created(b))
@@ -75,22 +76,15 @@ pub async fn get(
     Ok(ok(app.db(move |c| bookings::get(c, &actor, id)).await?))
 }
 
-fn message(input: &crate::domain::input::Input) -> AppResult<String> {
-    let mut v = input.validator();
-    let m = v.text_or_empty("message", 2000);
-    v.finish()?;
-    Ok(m)
-}
-
 pub async fn confirm(
     State(app): State<AppState>,
     Staff(user): Staff,
     Path(id): Path<i32>,
     JsonInput(input): JsonInput,
 ) -> AppResult<Response> {
-    let (actor, m) = (user.actor(), message(&input)?);
+    let (actor, rules, m) = (user.actor(), app.rules(), bookings::parse_message(&input)?);
     Ok(ok(app
-        .db(move |c| bookings::confirm(c, &actor, id, &m))
+        .db(move |c| schedule::confirm(c, &actor, &rules, id, &m))
         .await?))
 }
 
@@ -100,9 +94,9 @@ pub async fn decline(
     Path(id): Path<i32>,
     JsonInput(input): JsonInput,
 ) -> AppResult<Response> {
-    let (actor, m) = (user.actor(), message(&input)?);
+    let (actor, rules, m) = (user.actor(), app.rules(), bookings::parse_message(&input)?);
     Ok(ok(app
-        .db(move |c| bookings::decline(c, &actor, id, &m))
+        .db(move |c| schedule::decline(c, &actor, &rules, id, &m))
         .await?))
 }
 
@@ -112,10 +106,9 @@ pub async fn cancel(
     Path(id): Path<i32>,
     JsonInput(input): JsonInput,
 ) -> AppResult<Response> {
-    let (actor, m) = (user.actor(), message(&input)?);
-    let cutoff = chrono::Duration::days(app.config.cancel_cutoff_days);
+    let (actor, rules, m) = (user.actor(), app.rules(), bookings::parse_message(&input)?);
     Ok(ok(app
-        .db(move |c| bookings::cancel(c, &actor, id, &m, cutoff))
+        .db(move |c| schedule::cancel(c, &actor, &rules, id, &m))
         .await?))
 }
 
@@ -173,11 +166,11 @@ pub async fn request_visit(
     Path(id): Path<i32>,
     JsonInput(input): JsonInput,
 ) -> AppResult<Response> {
-    let actor = user.actor();
+    let (actor, rules) = (user.actor(), app.rules());
     let b = app
         .db(move |c| {
             let parsed = bookings::parse(&input)?;
-            crate::domain::slots::request_visit(c, &actor, id, parsed)
+            schedule::request_visit(c, &actor, &rules, id, parsed)
         })
         .await?;
     Ok(created(b))

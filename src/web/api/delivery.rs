@@ -33,12 +33,12 @@ pub async fn create_event(
     Path(id): Path<i32>,
     JsonInput(input): JsonInput,
 ) -> AppResult<Response> {
-    let actor = user.actor();
+    let (actor, rules) = (user.actor(), app.rules());
     let event = app
         .db(move |c| {
             programmes::get(c, &actor, id)?;
             let parsed = events::parse(c, &input, None)?;
-            events::create(c, &actor, id, parsed)
+            crate::domain::schedule::create_event(c, &actor, &rules, id, parsed)
         })
         .await?;
     Ok(created(event))
@@ -76,7 +76,10 @@ pub async fn cancel_event(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let actor = user.actor();
-    Ok(ok(app.db(move |c| events::cancel(c, &actor, id)).await?))
+    let rules = app.rules();
+    Ok(ok(app
+        .db(move |c| crate::domain::schedule::cancel_event(c, &actor, &rules, id))
+        .await?))
 }
 
 pub async fn get_attendance(
@@ -160,8 +163,8 @@ pub async fn change_event(
     Path(id): Path<i32>,
     JsonInput(input): JsonInput,
 ) -> AppResult<Response> {
-    let actor = user.actor();
+    let (actor, rules) = (user.actor(), app.rules());
     Ok(ok(app
-        .db(move |c| events::change(c, &actor, id, &input, None))
+        .db(move |c| crate::domain::schedule::change_event(c, &actor, &rules, id, &input, None))
         .await?))
 }

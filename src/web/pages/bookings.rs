@@ -11,6 +11,7 @@ use crate::domain::bookings::{self, BookingFilter};
 use crate::domain::events;
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::ListQuery;
+use crate::domain::schedule;
 use crate::domain::types::{BookingStatus, Role};
 use crate::domain::users::User;
 use crate::error::{AppResult, FieldErrors};
@@ -85,7 +86,7 @@ async fn whats_on_page(
             let mut slots = crate::domain::slots::open_slots(c, 100)?;
             // A school is not offered again the dates it is waiting to hear about.
             if let Some(school) = own_school {
-                let asked = crate::domain::slots::requested_by(c, school)?;
+                let asked = crate::domain::bookings::requested_slots(c, school)?;
                 slots.retain(|(s, _)| !asked.contains(&s.id));
             }
             Ok((events::offers(c, &params)?, slots))
@@ -168,12 +169,12 @@ pub async fn book(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let input = form_input(pairs);
-    let (actor, mut submitted) = (user.actor(), input.clone());
+    let (actor, rules, mut submitted) = (user.actor(), app.rules(), input.clone());
     let result = app
         .db(move |c| {
             let parsed =
                 picker::parse_with_school(c, &mut submitted, |_, input| bookings::parse(input))?;
-            bookings::book_event(c, &actor, id, parsed)
+            schedule::book_event(c, &actor, &rules, id, parsed)
         })
         .await;
     match form_outcome(result)? {
@@ -209,12 +210,12 @@ pub async fn request_visit(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let input = form_input(pairs);
-    let (actor, mut submitted) = (user.actor(), input.clone());
+    let (actor, rules, mut submitted) = (user.actor(), app.rules(), input.clone());
     let result = app
         .db(move |c| {
             let parsed =
                 picker::parse_with_school(c, &mut submitted, |_, input| bookings::parse(input))?;
-            crate::domain::slots::request_visit(c, &actor, id, parsed)
+            schedule::request_visit(c, &actor, &rules, id, parsed)
         })
         .await;
     match form_outcome(result)? {
@@ -277,13 +278,13 @@ async fn bookings_page(
         .db(move |c| {
             let page = bookings::list(c, &actor, &params, &filter)?;
             // The page's events and tour dates, one query each.
-            let event_ids: Vec<i32> = page.items.iter().filter_map(|b| b.event_id).collect();
+            let event_ids: Vec<i32> = page.items.iter().filter_map(|b| b.event_id()).collect();
             let evs: std::collections::HashMap<i32, events::Event> =
                 events::get_many(c, &event_ids)?
                     .into_iter()
                     .map(|e| (e.id, e))
                     .collect();
-            let slot_ids: Vec<i32> = page.items.iter().filter_map(|b| b.slot_id).collect();
+            let slot_ids: Vec<i32> = page.items.iter().filter_map(|b| b.slot_id()).collect();
             let visits: std::collections::HashMap<i32, crate::domain::slots::Slot> =
                 crate::domain::slots::get_many(c, &slot_ids)?
                     .into_iter()
@@ -293,11 +294,17 @@ async fn bookings_page(
         })
         .await?;
     let staff = user.role.is_staff();
+    let (at, cutoff) = (crate::app::now(), app.rules().cancel_cutoff);
     let rows = page
         .items
         .iter()
         .map(|b| {
-            let e = b.event_id.and_then(|id| events.get(&id));
+            let e = b.event_id().and_then(|id| events.get(&id));
+            let slot = b.slot_id().and_then(|s| visits.get(&s));
+            // The same rules the domain enforces decide which buttons show.
+            let starts = e
+                .map(|e| e.starts_at.naive_utc())
+                .or(slot.map(|s| s.starts_at));
             BookingLine {
                 id: b.id,
                 what: e
@@ -309,11 +316,13 @@ async fn bookings_page(
                         }
                     })
                     .unwrap_or_else(|| "Visit to the school: performance and workshop".into()),
-                when: match (e, b.slot_id.and_then(|s| visits.get(&s))) {
+                when: match (e, slot) {
                     (Some(e), _) => local(e.starts_at, tz),
-                    (None, Some(slot)) => {
-                        format!("{} ({})", local(slot.starts_at.and_utc(), tz), slot.session)
-                    }
+                    (None, Some(slot)) => format!(
+                        "{} ({})",
+                        local(slot.starts_at.and_utc(), tz),
+                        slot.session.label().to_lowercase()
+                    ),
                     _ => String::new(),
                 },
                 school: b.school_name.clone(),
@@ -331,11 +340,8 @@ async fn bookings_page(
                 status: b.status.to_string(),
                 status_key: b.status.as_str(),
                 message: b.message.clone(),
-                can_decide: matches!(
-                    b.status,
-                    BookingStatus::Requested | BookingStatus::Waitlisted
-                ),
-                can_cancel: b.status.is_live(),
+                can_decide: b.status.can_confirm(),
+                can_cancel: starts.is_some_and(|t| b.status.can_cancel(staff, t, at, cutoff)),
                 feedback: b.status == BookingStatus::Confirmed,
             }
         })
@@ -409,12 +415,8 @@ pub async fn requests(
     .await
 }
 
-fn message_of(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == "message")
-        .map(|(_, v)| v.trim().chars().take(500).collect())
-        .unwrap_or_default()
+fn message_of(pairs: Vec<(String, String)>) -> AppResult<String> {
+    bookings::parse_message(&form_input(pairs))
 }
 
 pub async fn confirm(
@@ -423,8 +425,8 @@ pub async fn confirm(
     Path(id): Path<i32>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let (actor, m) = (user.actor(), message_of(&pairs));
-    app.db(move |c| bookings::confirm(c, &actor, id, &m))
+    let (actor, rules, m) = (user.actor(), app.rules(), message_of(pairs)?);
+    app.db(move |c| schedule::confirm(c, &actor, &rules, id, &m))
         .await?;
     Ok(done("/requests", "saved"))
 }
@@ -435,8 +437,8 @@ pub async fn decline(
     Path(id): Path<i32>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let (actor, m) = (user.actor(), message_of(&pairs));
-    app.db(move |c| bookings::decline(c, &actor, id, &m))
+    let (actor, rules, m) = (user.actor(), app.rules(), message_of(pairs)?);
+    app.db(move |c| schedule::decline(c, &actor, &rules, id, &m))
         .await?;
     Ok(done("/requests", "saved"))
 }
@@ -448,9 +450,8 @@ pub async fn cancel(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     confirmed(&pairs)?;
-    let (actor, m) = (user.actor(), message_of(&pairs));
-    let cutoff = chrono::Duration::days(app.config.cancel_cutoff_days);
-    app.db(move |c| bookings::cancel(c, &actor, id, &m, cutoff))
+    let (actor, rules, m) = (user.actor(), app.rules(), message_of(pairs)?);
+    app.db(move |c| schedule::cancel(c, &actor, &rules, id, &m))
         .await?;
     Ok(done("/bookings", "booking_cancelled"))
 }

@@ -124,7 +124,12 @@ pub async fn create_event(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let input = form_input(pairs);
-    let (actor, mut submitted, tz) = (user.actor(), input.clone(), app.config.time_zone);
+    let (actor, mut submitted, tz, rules) = (
+        user.actor(),
+        input.clone(),
+        app.config.time_zone,
+        app.rules(),
+    );
     let p = {
         let actor = actor.clone();
         app.db(move |c| programmes::get(c, &actor, id)).await?
@@ -134,7 +139,7 @@ pub async fn create_event(
             let parsed = picker::parse_with_school(c, &mut submitted, |c, input| {
                 events::parse(c, input, Some(tz))
             })?;
-            events::create(c, &actor, id, parsed)
+            crate::domain::schedule::create_event(c, &actor, &rules, id, parsed)
         })
         .await;
     match form_outcome(result)? {
@@ -227,7 +232,7 @@ async fn event_page(
             let e = events::get(c, id)?;
             let p = programmes::get(c, &actor, e.programme_id)?;
             let saved = attendance::for_event(c, id)?;
-            let expected = events::expected_by_school(c, id)?;
+            let expected = crate::domain::bookings::expected_by_school(c, id)?;
             // Labels only of the schools on this page, never of the register.
             let mut ids: Vec<i32> = saved.iter().filter_map(|r| r.school_id).collect();
             ids.extend(expected.iter().map(|x| x.0));
@@ -337,7 +342,9 @@ async fn event_page(
             local(e.starts_at, tz),
             e.ends_at.with_timezone(&tz).format("%H:%M")
         ),
-        can_complete: !matches!(e.status, EventStatus::Completed | EventStatus::Cancelled),
+        can_complete: e
+            .status
+            .can_complete(e.starts_at.naive_utc(), crate::app::now()),
         rows,
         saved: saved
             .iter()
@@ -463,7 +470,9 @@ pub async fn cancel(
 ) -> AppResult<Response> {
     confirmed(&pairs)?;
     let actor = user.actor();
-    app.db(move |c| events::cancel(c, &actor, id)).await?;
+    let rules = app.rules();
+    app.db(move |c| crate::domain::schedule::cancel_event(c, &actor, &rules, id))
+        .await?;
     Ok(done(&format!("/events/{id}"), "saved"))
 }
 
@@ -476,7 +485,8 @@ pub async fn change(
 ) -> AppResult<Response> {
     let input = form_input(pairs);
     let (actor, tz) = (user.actor(), app.config.time_zone);
-    app.db(move |c| events::change(c, &actor, id, &input, Some(tz)))
+    let rules = app.rules();
+    app.db(move |c| crate::domain::schedule::change_event(c, &actor, &rules, id, &input, Some(tz)))
         .await?;
     Ok(done(&format!("/events/{id}"), "saved"))
 }

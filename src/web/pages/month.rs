@@ -120,8 +120,8 @@ pub async fn show(
                     t.clone(),
                     Item {
                         time: t,
-                        label: format!("Tour date ({})", s.session),
-                        status: s.status.clone(),
+                        label: format!("Tour date ({})", s.session.label().to_lowercase()),
+                        status: s.status.as_str().to_string(),
                         href: format!("/programmes/{id}/slots"),
                     },
                 ));

@@ -8,6 +8,7 @@ use axum::Form;
 
 use crate::app::AppState;
 use crate::domain::input::Input;
+use crate::domain::input::TextEnum;
 use crate::domain::slots::{self, Session};
 use crate::domain::{programmes, users::User};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -21,7 +22,7 @@ struct SlotsPage {
     ctx: PageCtx,
     programme_id: i32,
     programme_name: String,
-    slots: Vec<(String, String, String, String)>,
+    slots: Vec<(String, String, String, &'static str, &'static str)>,
     one_fields: Vec<FormField>,
     bulk_fields: Vec<FormField>,
     message: Option<String>,
@@ -90,9 +91,10 @@ async fn page(
                 };
                 (
                     s.day.format("%a %-d %b %Y").to_string(),
-                    s.session.clone(),
+                    s.session.label().to_string(),
                     format!("{}–{}", t(s.starts_at), t(s.ends_at)),
-                    s.status,
+                    s.status.as_str(),
+                    s.status.label(),
                 )
             })
             .collect(),

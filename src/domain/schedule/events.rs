@@ -1,5 +1,6 @@
 //! Events: dated performances, workshops and live streams of a programme, and their
-//! states (draft → open → confirmed → completed, or cancelled).
+//! states (draft → open → confirmed → completed, or cancelled). An event never overlaps
+//! anything else of its programme (see `occupancy`); who booked it is `bookings`' concern.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -10,6 +11,7 @@ use crate::db::schema::{events, programmes, schools, venues};
 use crate::db::AnyConnection;
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
+use crate::domain::schedule::occupancy::{self, Except};
 use crate::domain::types::{DeliveryMode, EventKind, EventStatus};
 use crate::domain::{audit, must_exist, to_json, Actor};
 use crate::error::{AppError, AppResult};
@@ -70,14 +72,14 @@ impl Event {
     }
 }
 
-fn view((r, school_name, venue_name): (Row, Option<String>, Option<String>)) -> Event {
-    let kind = EventKind::parse(&r.kind).unwrap_or(EventKind::Performance);
-    Event {
+fn view((r, school_name, venue_name): (Row, Option<String>, Option<String>)) -> AppResult<Event> {
+    let kind = EventKind::from_db(&r.kind)?;
+    Ok(Event {
         id: r.id,
         programme_id: r.programme_id,
         kind,
         delivery: DeliveryMode::of(kind, r.school_id.is_some()),
-        status: EventStatus::parse(&r.status).unwrap_or(EventStatus::Draft),
+        status: EventStatus::from_db(&r.status)?,
         title: r.title,
         starts_at: r.starts_at.and_utc(),
         ends_at: r.ends_at.and_utc(),
@@ -89,7 +91,7 @@ fn view((r, school_name, venue_name): (Row, Option<String>, Option<String>)) -> 
         places_confirmed: r.places_confirmed,
         needs_approval: r.needs_approval,
         sequence: r.sequence,
-    }
+    })
 }
 
 pub struct EventInput {
@@ -203,7 +205,7 @@ pub fn get(conn: &mut AnyConnection, id: i32) -> AppResult<Event> {
             venues::name.nullable(),
         ))
         .first(conn)?;
-    Ok(view(row))
+    view(row)
 }
 
 pub fn list_for_programme(
@@ -227,16 +229,18 @@ pub fn list_for_programme(
         .offset(params.offset())
         .load(conn)?;
     Ok(Page::new(
-        rows.into_iter().map(view).collect(),
+        rows.into_iter().map(view).collect::<AppResult<_>>()?,
         params,
         total,
     ))
 }
 
-/// Creates an event unless the company is busy then (another event or tour date).
+/// Creates an event unless the company is busy then (another event or tour date); a
+/// clash is told with its time in `tz`.
 pub fn create(
     conn: &mut AnyConnection,
     actor: &Actor,
+    tz: chrono_tz::Tz,
     programme_id: i32,
     e: EventInput,
 ) -> AppResult<Event> {
@@ -248,13 +252,14 @@ pub fn create(
         if archived {
             return Err(AppError::Conflict("the programme is archived".into()));
         }
-        if let Some(what) =
-            crate::domain::slots::clash(conn, programme_id, e.starts_at, e.ends_at, None)?
-        {
-            return Err(AppError::Conflict(format!(
-                "the company is already busy then: {what}"
-            )));
-        }
+        occupancy::ensure_free(
+            conn,
+            programme_id,
+            e.starts_at,
+            e.ends_at,
+            Except::default(),
+            tz,
+        )?;
         create_unchecked(conn, actor, programme_id, e)
     })
 }
@@ -327,7 +332,8 @@ fn set_status(
     Ok(after)
 }
 
-/// Marks an event completed: any event that is not cancelled, once it has started.
+/// Marks an event completed: any event that is not cancelled, once it has started
+/// (`EventStatus::can_complete`, which the pages use for their button too).
 pub fn complete(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Event> {
     conn.transaction(|conn| {
         let e = get(conn, id)?;
@@ -336,7 +342,7 @@ pub fn complete(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<E
             EventStatus::Cancelled => Err(AppError::Conflict(
                 "a cancelled event cannot be completed".into(),
             )),
-            _ if e.starts_at.naive_utc() > now() => {
+            s if !s.can_complete(e.starts_at.naive_utc(), now()) => {
                 Err(AppError::Conflict("the event has not started yet".into()))
             }
             _ => set_status(conn, actor, id, EventStatus::Completed, false),
@@ -344,35 +350,27 @@ pub fn complete(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<E
     })
 }
 
-pub fn cancel(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Event> {
-    conn.transaction(|conn| {
-        let e = get(conn, id)?;
-        match e.status {
-            EventStatus::Cancelled => Ok(e),
-            EventStatus::Completed => Err(AppError::Conflict(
-                "a completed event cannot be cancelled".into(),
-            )),
-            _ => {
-                let done = set_status(conn, actor, id, EventStatus::Cancelled, true)?;
-                crate::domain::bookings::follow_cancelled_event(conn, actor, &done)?;
-                Ok(done)
-            }
-        }
-    })
-}
-
-/// Expected pupils and staff of the live bookings of an event, by school: a hint for the
-/// attendance grid, never data.
-pub fn expected_by_school(
+/// Cancels the event itself (its bookings follow in `schedule::cancel_event`); the
+/// caller holds the transaction. Cancelling twice is no change.
+pub(crate) fn cancel_row(
     conn: &mut AnyConnection,
-    event_id: i32,
-) -> AppResult<Vec<(i32, i32, i32)>> {
-    use crate::db::schema::bookings;
-    Ok(bookings::table
-        .filter(bookings::event_id.eq(event_id))
-        .filter(bookings::status.eq("confirmed"))
-        .select((bookings::school_id, bookings::pupils, bookings::staff))
-        .load(conn)?)
+    actor: &Actor,
+    id: i32,
+) -> AppResult<Option<Event>> {
+    let e = get(conn, id)?;
+    match e.status {
+        EventStatus::Cancelled => Ok(None),
+        EventStatus::Completed => Err(AppError::Conflict(
+            "a completed event cannot be cancelled".into(),
+        )),
+        _ => Ok(Some(set_status(
+            conn,
+            actor,
+            id,
+            EventStatus::Cancelled,
+            true,
+        )?)),
+    }
 }
 
 /// An event a school can book: its programme and the places left (None: no limit).
@@ -411,33 +409,51 @@ pub fn offers(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<O
     let items = rows
         .into_iter()
         .map(|(row, school, venue, programme_title)| {
-            let event = view((row, school, venue));
+            let event = view((row, school, venue))?;
             let places_left = event.capacity.map(|c| (c - event.places_confirmed).max(0));
-            Offer {
+            Ok(Offer {
                 event,
                 programme_title,
                 places_left,
-            }
+            })
         })
-        .collect();
+        .collect::<AppResult<_>>()?;
     Ok(Page::new(items, params, total))
 }
 
-/// Moves an event and/or changes its capacity. A move keeps the UID of the calendar entry
-/// and raises its SEQUENCE; the schools booked are told; places freed by a larger capacity
-/// go to the waiting list.
-pub fn change(
+/// Takes the write lock first (so SQLite never has to upgrade a read lock under
+/// contention) and finds the event.
+pub(crate) fn touch(conn: &mut AnyConnection, id: i32) -> AppResult<()> {
+    let n = diesel::update(events::table.find(id))
+        .set(events::updated_at.eq(now()))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// What a change did.
+pub struct Changed {
+    pub event: Event,
+    /// The time moved (a new SEQUENCE; booked schools must be told).
+    pub moved: bool,
+}
+
+/// Moves an event and/or changes its capacity (never below the places confirmed), unless
+/// the new time clashes; a move keeps the calendar entry's UID and raises its SEQUENCE.
+/// The caller holds the transaction; `schedule::change_event` tells the schools and moves
+/// the waiting list up.
+pub(crate) fn change_row(
     conn: &mut AnyConnection,
     actor: &Actor,
+    tz: chrono_tz::Tz,
     id: i32,
     input: &Input,
     local: Option<chrono_tz::Tz>,
-) -> AppResult<Event> {
+) -> AppResult<Changed> {
     let before = get(conn, id)?;
-    if matches!(
-        before.status,
-        EventStatus::Cancelled | EventStatus::Completed
-    ) {
+    if !before.status.can_change() {
         return Err(AppError::Conflict(format!(
             "a {} event cannot be changed",
             before.status.as_str()
@@ -462,52 +478,44 @@ pub fn change(
             ));
         }
     }
-    conn.transaction(|conn| {
-        diesel::update(events::table.find(id))
-            .set(events::updated_at.eq(now()))
-            .execute(conn)?;
-        let slot: Option<i32> = events::table.find(id).select(events::slot_id).first(conn)?;
-        if let Some(what) = crate::domain::slots::clash_except(
-            conn,
-            before.programme_id,
-            starts_at,
-            ends_at,
+    let slot: Option<i32> = events::table.find(id).select(events::slot_id).first(conn)?;
+    occupancy::ensure_free(
+        conn,
+        before.programme_id,
+        starts_at,
+        ends_at,
+        Except {
             slot,
-            Some(id),
-        )? {
-            return Err(AppError::Conflict(format!(
-                "the company is already busy then: {what}"
-            )));
-        }
-        let moved =
-            starts_at != before.starts_at.naive_utc() || ends_at != before.ends_at.naive_utc();
-        diesel::update(events::table.find(id))
-            .set((
-                events::starts_at.eq(starts_at),
-                events::ends_at.eq(ends_at),
-                events::capacity.eq(capacity.or(if input.has("capacity") {
-                    None
-                } else {
-                    before.capacity
-                })),
-                events::sequence.eq(before.sequence + i32::from(moved)),
-            ))
-            .execute(conn)?;
-        let after = get(conn, id)?;
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "event",
-            id,
-            "change",
-            Some(&to_json(&before)),
-            Some(&to_json(&after)),
-        )?;
-        if moved {
-            crate::domain::bookings::tell_moved(conn, &after)?;
-        }
-        crate::domain::bookings::promote(conn, id)?;
-        Ok(after)
+            event: Some(id),
+        },
+        tz,
+    )?;
+    let moved = starts_at != before.starts_at.naive_utc() || ends_at != before.ends_at.naive_utc();
+    diesel::update(events::table.find(id))
+        .set((
+            events::starts_at.eq(starts_at),
+            events::ends_at.eq(ends_at),
+            events::capacity.eq(capacity.or(if input.has("capacity") {
+                None
+            } else {
+                before.capacity
+            })),
+            events::sequence.eq(before.sequence + i32::from(moved)),
+        ))
+        .execute(conn)?;
+    let after = get(conn, id)?;
+    audit::record(
+        conn,
+        Some(actor.user_id),
+        "event",
+        id,
+        "change",
+        Some(&to_json(&before)),
+        Some(&to_json(&after)),
+    )?;
+    Ok(Changed {
+        event: after,
+        moved,
     })
 }
 
@@ -523,7 +531,9 @@ pub fn get_many(conn: &mut AnyConnection, ids: &[i32]) -> AppResult<Vec<Event>> 
                 venues::name.nullable(),
             ))
             .load(conn)?;
-        out.extend(rows.into_iter().map(view));
+        for row in rows {
+            out.push(view(row)?);
+        }
     }
     out.sort_by_key(|e| (e.starts_at, e.id));
     Ok(out)

@@ -1,22 +1,32 @@
-//! Bookings: a school's requests for places at a venue performance or a live stream (and,
-//! with tour dates, for in-school visits). Places confirmed never exceed an event's
-//! capacity: the count is taken with one conditional UPDATE, so it holds under any number
-//! of concurrent requests and processes; the rest wait in arrival order.
+//! Bookings: a school's request for places at a venue performance or live stream, or for
+//! a visit on a tour date, and its answers. Places confirmed never exceed an event's
+//! capacity (see `occupancy`); the rest wait in arrival order. Each transition runs in
+//! one transaction that starts with a write (so SQLite takes its write lock first) and
+//! hands the notices it causes to `tell` inside it; `schedule` words and queues them.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 use crate::app::now;
-use crate::db::schema::{bookings, events, programmes, schools};
+use crate::db::schema::{bookings, events, programmes, schools, tour_slots};
 use crate::db::AnyConnection;
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
-use crate::domain::types::{BookingStatus, EventStatus, Role};
-use crate::domain::{audit, events as event_domain, mail, must_exist, Actor};
+use crate::domain::schedule::notices::{self, Notice, Step};
+use crate::domain::schedule::occupancy;
+use crate::domain::schedule::{events as event_domain, visits};
+use crate::domain::types::{BookingStatus, EventStatus, Role, SlotStatus};
+use crate::domain::{audit, must_exist, Actor};
 use crate::error::{AppError, AppResult};
 
 pub const MAX_PLACES: i64 = 2_000;
+/// The longest message a lead sends with an answer (page and API alike).
+pub const MAX_MESSAGE: usize = 500;
+
+/// Hands a transition's notices over to be worded and queued, inside its transaction.
+pub type Tell<'a> = &'a dyn Fn(&mut AnyConnection, &[Notice]) -> AppResult<()>;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = bookings)]
@@ -35,11 +45,32 @@ struct Row {
     created_at: NaiveDateTime,
 }
 
+/// What a booking is for: places at an event, or a visit on a tour date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Event(i32),
+    Visit(i32),
+}
+
+/// Written as `event_id` and `slot_id` (one of them null), as the API has always had it.
+impl Serialize for Target {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (event, slot) = match *self {
+            Target::Event(e) => (Some(e), None),
+            Target::Visit(v) => (None, Some(v)),
+        };
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("event_id", &event)?;
+        map.serialize_entry("slot_id", &slot)?;
+        map.end()
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Booking {
     pub id: i32,
-    pub event_id: Option<i32>,
-    pub slot_id: Option<i32>,
+    #[serde(flatten)]
+    pub target: Target,
     pub school_id: i32,
     pub school_name: String,
     pub status: BookingStatus,
@@ -53,14 +84,39 @@ pub struct Booking {
     pub created_at: NaiveDateTime,
 }
 
-fn view((r, school_name): (Row, String)) -> Booking {
-    Booking {
+impl Booking {
+    pub fn event_id(&self) -> Option<i32> {
+        match self.target {
+            Target::Event(e) => Some(e),
+            Target::Visit(_) => None,
+        }
+    }
+
+    pub fn slot_id(&self) -> Option<i32> {
+        match self.target {
+            Target::Visit(s) => Some(s),
+            Target::Event(_) => None,
+        }
+    }
+}
+
+fn view((r, school_name): (Row, String)) -> AppResult<Booking> {
+    let target = match (r.event_id, r.slot_id) {
+        (Some(e), None) => Target::Event(e),
+        (None, Some(s)) => Target::Visit(s),
+        _ => {
+            return Err(AppError::internal(format!(
+                "booking {} is for neither one event nor one tour date",
+                r.id
+            )))
+        }
+    };
+    Ok(Booking {
         id: r.id,
-        event_id: r.event_id,
-        slot_id: r.slot_id,
+        target,
         school_id: r.school_id,
         school_name,
-        status: BookingStatus::parse(&r.status).unwrap_or(BookingStatus::Requested),
+        status: BookingStatus::from_db(&r.status)?,
         pupils: r.pupils,
         staff: r.staff,
         places: r.pupils + r.staff,
@@ -69,7 +125,7 @@ fn view((r, school_name): (Row, String)) -> Booking {
         access_needs: r.access_needs,
         message: r.message,
         created_at: r.created_at,
-    }
+    })
 }
 
 pub struct BookingInput {
@@ -101,6 +157,15 @@ pub fn parse(input: &Input) -> AppResult<BookingInput> {
     Ok(b)
 }
 
+/// The message sent with an answer (confirm, decline, cancel): optional, at most
+/// `MAX_MESSAGE` characters; the same rule for pages and the API.
+pub fn parse_message(input: &Input) -> AppResult<String> {
+    let mut v = input.validator();
+    let m = v.text_or_empty("message", MAX_MESSAGE);
+    v.finish()?;
+    Ok(m)
+}
+
 /// The school a booking is for: a school user books for its own school only; staff name one.
 pub fn school_for(actor: &Actor, requested: Option<i32>) -> AppResult<i32> {
     match actor.role {
@@ -117,13 +182,14 @@ pub fn school_for(actor: &Actor, requested: Option<i32>) -> AppResult<i32> {
     }
 }
 
-fn load(conn: &mut AnyConnection, id: i32) -> AppResult<Booking> {
+/// A booking whatever the actor (for the schedule's own use).
+pub(crate) fn load(conn: &mut AnyConnection, id: i32) -> AppResult<Booking> {
     let row: (Row, String) = bookings::table
         .inner_join(schools::table)
         .filter(bookings::id.eq(id))
         .select((Row::as_select(), schools::name))
         .first(conn)?;
-    Ok(view(row))
+    view(row)
 }
 
 /// A booking as the actor may see it: a school only its own.
@@ -171,34 +237,41 @@ pub fn list(
         .select((Row::as_select(), schools::name))
         .load(conn)?;
     Ok(Page::new(
-        rows.into_iter().map(view).collect(),
+        rows.into_iter().map(view).collect::<AppResult<_>>()?,
         params,
         total,
     ))
 }
 
-/// Takes `places` of the event if they fit, in one statement; true when taken.
-fn take_places(conn: &mut AnyConnection, event_id: i32, places: i32) -> AppResult<bool> {
-    let taken = diesel::update(
-        events::table.find(event_id).filter(
-            events::capacity.is_null().or(events::capacity
-                .assume_not_null()
-                .ge(events::places_confirmed + places)),
-        ),
-    )
-    .set((
-        events::places_confirmed.eq(events::places_confirmed + places),
-        events::updated_at.eq(now()),
-    ))
-    .execute(conn)?;
-    Ok(taken == 1)
+/// Expected pupils and staff of an event's confirmed bookings, by school: a hint for the
+/// attendance grid, never data.
+pub fn expected_by_school(
+    conn: &mut AnyConnection,
+    event_id: i32,
+) -> AppResult<Vec<(i32, i32, i32)>> {
+    Ok(bookings::table
+        .filter(bookings::event_id.eq(event_id))
+        .filter(bookings::status.eq(BookingStatus::Confirmed.as_str()))
+        .select((bookings::school_id, bookings::pupils, bookings::staff))
+        .load(conn)?)
 }
 
-fn release_places(conn: &mut AnyConnection, event_id: i32, places: i32) -> AppResult<()> {
-    diesel::update(events::table.find(event_id))
-        .set(events::places_confirmed.eq(events::places_confirmed - places))
-        .execute(conn)?;
-    Ok(())
+/// The tour dates a school has asked for and not yet heard back on.
+pub fn requested_slots(conn: &mut AnyConnection, school_id: i32) -> AppResult<Vec<i32>> {
+    Ok(bookings::table
+        .filter(bookings::school_id.eq(school_id))
+        .filter(bookings::status.eq(BookingStatus::Requested.as_str()))
+        .filter(bookings::slot_id.is_not_null())
+        .select(bookings::slot_id.assume_not_null())
+        .load(conn)?)
+}
+
+/// When what a booking is for starts.
+pub fn starts_at(conn: &mut AnyConnection, target: Target) -> AppResult<NaiveDateTime> {
+    Ok(match target {
+        Target::Event(id) => event_domain::get(conn, id)?.starts_at.naive_utc(),
+        Target::Visit(id) => visits::get(conn, id)?.starts_at,
+    })
 }
 
 fn set_status(
@@ -227,48 +300,14 @@ fn set_status(
     load(conn, b.id)
 }
 
-/// What an event is, for the mail: "Ruby: performance on Thu 15 Mar 2018 at Brewery Arts Centre".
-fn describe(conn: &mut AnyConnection, event_id: i32) -> AppResult<String> {
-    let e = event_domain::get(conn, event_id)?;
-    let title: String = programmes::table
-        .find(e.programme_id)
-        .select(programmes::title)
-        .first(conn)?;
-    Ok(format!(
-        "{title}: {} on {} at {}",
-        e.kind.label().to_lowercase(),
-        e.starts_at.format("%a %-d %b %Y, %H:%M UTC"),
-        e.place()
-    ))
-}
-
-fn tell_school(conn: &mut AnyConnection, b: &Booking, subject: &str, text: &str) -> AppResult<()> {
-    let what = match b.event_id {
-        Some(e) => describe(conn, e)?,
-        None => "your visit request".into(),
-    };
-    let body = format!(
-        "{text}\n\n{what}\nPlaces: {} pupils and {} staff.\n{}",
-        b.pupils,
-        b.staff,
-        if b.message.is_empty() {
-            String::new()
-        } else {
-            format!("Message: {}\n", b.message)
-        }
-    );
-    mail::to_school(conn, b.school_id, subject, &body)?;
-    Ok(())
-}
-
 /// Nothing of an archived programme can be booked.
 pub(crate) fn refuse_archived_programme(
     conn: &mut AnyConnection,
     programme_id: i32,
 ) -> AppResult<()> {
-    let archived: bool = crate::db::schema::programmes::table
+    let archived: bool = programmes::table
         .find(programme_id)
-        .select(crate::db::schema::programmes::archived)
+        .select(programmes::archived)
         .first(conn)?;
     if archived {
         return Err(AppError::Conflict(
@@ -278,13 +317,25 @@ pub(crate) fn refuse_archived_programme(
     Ok(())
 }
 
+fn check_school(conn: &mut AnyConnection, school_id: i32) -> AppResult<i32> {
+    must_exist(
+        schools::table
+            .find(school_id)
+            .filter(schools::archived.eq(false))
+            .select(schools::id)
+            .first::<i32>(conn),
+        "school_id",
+    )
+}
+
 /// Requests places at an event: confirmed at once while places remain (unless the event
 /// needs approval), else on the waiting list.
-pub fn book_event(
+pub(crate) fn book_event(
     conn: &mut AnyConnection,
     actor: &Actor,
     event_id: i32,
     input: BookingInput,
+    tell: Tell<'_>,
 ) -> AppResult<Booking> {
     let school_id = school_for(actor, input.school_id)?;
     let event = event_domain::get(conn, event_id)?;
@@ -292,7 +343,7 @@ pub fn book_event(
         return Err(AppError::NotFound);
     }
     match event.status {
-        EventStatus::Open | EventStatus::Confirmed => {}
+        s if s.takes_bookings() => {}
         EventStatus::Draft => {
             return Err(AppError::Conflict(
                 "this event is a draft and not open for booking".into(),
@@ -301,7 +352,7 @@ pub fn book_event(
         EventStatus::Cancelled => {
             return Err(AppError::Conflict("this event was cancelled".into()))
         }
-        EventStatus::Completed => {
+        _ => {
             return Err(AppError::Conflict(
                 "this event has already taken place".into(),
             ))
@@ -316,14 +367,7 @@ pub fn book_event(
         ));
     }
     refuse_archived_programme(conn, event.programme_id)?;
-    must_exist(
-        schools::table
-            .find(school_id)
-            .filter(schools::archived.eq(false))
-            .select(schools::id)
-            .first::<i32>(conn),
-        "school_id",
-    )?;
+    check_school(conn, school_id)?;
     let places = input.pupils + input.staff;
     if let Some(capacity) = event.capacity {
         if places > capacity {
@@ -337,7 +381,7 @@ pub fn book_event(
         // The first statement writes, so SQLite takes its write lock before any read.
         let status = if event.needs_approval {
             BookingStatus::Requested
-        } else if take_places(conn, event_id, places)? {
+        } else if occupancy::take_places(conn, event_id, places)? {
             BookingStatus::Confirmed
         } else {
             BookingStatus::Waitlisted
@@ -345,15 +389,16 @@ pub fn book_event(
         let id = insert(conn, actor, Target::Event(event_id), school_id, status, &input)?;
         let b = load(conn, id)?;
         audit::record(conn, Some(actor.user_id), "booking", id, "create", None, Some(&serde_json::json!({"status": status, "event_id": event_id, "school_id": school_id, "places": places})))?;
-        let (subject, text) = match status {
-            BookingStatus::Confirmed => ("Booking confirmed", "Your places are confirmed."),
-            BookingStatus::Waitlisted => ("On the waiting list", "The event is full, so your request is on the waiting list. We will tell you if places free up."),
-            _ => ("Request received", "We have your request and will confirm it soon."),
+        let step = match status {
+            BookingStatus::Confirmed => Step::Confirmed,
+            BookingStatus::Waitlisted => Step::Waitlisted,
+            _ => Step::Received,
         };
-        tell_school(conn, &b, subject, text)?;
+        let mut told = vec![notices::booking(id, step)];
         if status == BookingStatus::Requested {
-            mail::to_staff(conn, "A booking request is waiting", &format!("{} asked for {} places.", b.school_name, places))?;
+            told.push(Notice::Waiting { booking_id: id });
         }
+        tell(conn, &told)?;
         Ok(b)
     });
     match result {
@@ -370,125 +415,185 @@ pub fn book_event(
     }
 }
 
-/// Confirms a requested or waiting booking if its places fit; otherwise it waits.
-pub fn confirm(
+/// A school's request for a visit on a tour date: always waits for the lead.
+pub(crate) fn request_visit(
     conn: &mut AnyConnection,
     actor: &Actor,
-    id: i32,
-    message: &str,
+    slot_id: i32,
+    input: BookingInput,
+    tell: Tell<'_>,
 ) -> AppResult<Booking> {
+    let school_id = school_for(actor, input.school_id)?;
+    let slot = visits::get(conn, slot_id)?;
+    if slot.status != SlotStatus::Open {
+        return Err(AppError::Conflict(
+            "this tour date is no longer free".into(),
+        ));
+    }
+    if slot.starts_at <= now() {
+        return Err(AppError::Conflict("this tour date has passed".into()));
+    }
+    refuse_archived_programme(conn, slot.programme_id)?;
+    check_school(conn, school_id)?;
     conn.transaction(|conn| {
-        touch(conn, id)?;
-        let b = load(conn, id)?;
-        match b.status {
-            BookingStatus::Requested | BookingStatus::Waitlisted => {}
-            BookingStatus::Confirmed => return Ok(b),
-            _ => {
-                return Err(AppError::Conflict(format!(
-                    "a {} booking cannot be confirmed",
-                    b.status.as_str()
-                )))
-            }
+        let id = insert(conn, actor, Target::Visit(slot_id), school_id, BookingStatus::Requested, &input)?;
+        let asked: i64 = bookings::table
+            .filter(bookings::slot_id.eq(slot_id))
+            .filter(bookings::school_id.eq(school_id))
+            .filter(bookings::status.eq_any([BookingStatus::Requested.as_str(), BookingStatus::Confirmed.as_str()]))
+            .count()
+            .get_result(conn)?;
+        if asked > 1 {
+            return Err(AppError::Conflict("this school has already asked for this tour date".into()));
         }
-        let Some(event_id) = b.event_id else {
-            let slot = b.slot_id.ok_or(AppError::NotFound)?;
-            if b.status != BookingStatus::Requested {
-                return Err(AppError::Conflict(
-                    "only a requested visit can be confirmed".into(),
-                ));
-            }
-            crate::domain::slots::confirm_visit(conn, actor, &b, slot, message)?;
-            return load(conn, id);
-        };
-        if take_places(conn, event_id, b.places)? {
-            let done = set_status(conn, Some(actor), &b, BookingStatus::Confirmed, message)?;
-            tell_school(
-                conn,
-                &done,
-                "Booking confirmed",
-                "Your places are confirmed.",
-            )?;
-            Ok(done)
-        } else if b.status == BookingStatus::Requested {
-            let done = set_status(conn, Some(actor), &b, BookingStatus::Waitlisted, message)?;
-            tell_school(
-                conn,
-                &done,
-                "On the waiting list",
-                "The event is full, so your request is on the waiting list.",
-            )?;
-            Ok(done)
-        } else {
-            Err(AppError::Conflict(
-                "no places are free; the booking stays on the waiting list".into(),
-            ))
-        }
+        audit::record(conn, Some(actor.user_id), "booking", id, "create", None, Some(&serde_json::json!({"status": "requested", "slot_id": slot_id, "school_id": school_id})))?;
+        tell(conn, &[notices::booking(id, Step::Received), Notice::Waiting { booking_id: id }])?;
+        load(conn, id)
     })
 }
 
-pub fn decline(
+/// Takes the write lock first (see `book_event`), and finds the booking.
+fn touch(conn: &mut AnyConnection, id: i32) -> AppResult<Booking> {
+    let n = diesel::update(bookings::table.find(id))
+        .set(bookings::updated_at.eq(now()))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(AppError::NotFound);
+    }
+    load(conn, id)
+}
+
+/// Confirms a requested or waiting booking: a visit takes its tour date (other requests
+/// for it are declined); places are taken if they fit, else the request waits.
+pub(crate) fn confirm(
     conn: &mut AnyConnection,
     actor: &Actor,
     id: i32,
     message: &str,
+    tell: Tell<'_>,
 ) -> AppResult<Booking> {
     conn.transaction(|conn| {
-        touch(conn, id)?;
-        let b = load(conn, id)?;
-        match b.status {
-            BookingStatus::Requested | BookingStatus::Waitlisted => {
-                let done = set_status(conn, Some(actor), &b, BookingStatus::Declined, message)?;
-                tell_school(
-                    conn,
-                    &done,
-                    "Booking declined",
-                    "We are sorry: we cannot offer these places.",
-                )?;
-                Ok(done)
+        let b = touch(conn, id)?;
+        if b.status == BookingStatus::Confirmed {
+            return Ok(b);
+        }
+        if !b.status.can_confirm() {
+            return Err(AppError::Conflict(format!(
+                "a {} booking cannot be confirmed",
+                b.status.as_str()
+            )));
+        }
+        let (done, told) = match b.target {
+            Target::Visit(slot) => confirm_visit(conn, actor, &b, slot, message)?,
+            Target::Event(event_id) => {
+                if occupancy::take_places(conn, event_id, b.places)? {
+                    let done =
+                        set_status(conn, Some(actor), &b, BookingStatus::Confirmed, message)?;
+                    (done, vec![notices::booking(id, Step::Confirmed)])
+                } else if b.status == BookingStatus::Requested {
+                    let done =
+                        set_status(conn, Some(actor), &b, BookingStatus::Waitlisted, message)?;
+                    (done, vec![notices::booking(id, Step::Waitlisted)])
+                } else {
+                    return Err(AppError::Conflict(
+                        "no places are free; the booking stays on the waiting list".into(),
+                    ));
+                }
             }
-            BookingStatus::Declined => Ok(b),
-            _ => Err(AppError::Conflict(format!(
+        };
+        tell(conn, &told)?;
+        Ok(done)
+    })
+}
+
+/// A visit is confirmed: its tour date is booked (with a performance and a workshop at the
+/// school) and the other schools that asked for it are declined.
+fn confirm_visit(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    b: &Booking,
+    slot_id: i32,
+    message: &str,
+) -> AppResult<notices::Outcome<Booking>> {
+    if b.status != BookingStatus::Requested {
+        return Err(AppError::Conflict(
+            "only a requested visit can be confirmed".into(),
+        ));
+    }
+    visits::book(conn, actor, slot_id, b.school_id, b.places)?;
+    let done = set_status(conn, Some(actor), b, BookingStatus::Confirmed, message)?;
+    let mut told = vec![notices::booking(b.id, Step::Confirmed)];
+    let others: Vec<i32> = bookings::table
+        .filter(bookings::slot_id.eq(slot_id))
+        .filter(bookings::id.ne(b.id))
+        .filter(bookings::status.eq(BookingStatus::Requested.as_str()))
+        .select(bookings::id)
+        .load(conn)?;
+    for other in others {
+        let o = load(conn, other)?;
+        set_status(
+            conn,
+            Some(actor),
+            &o,
+            BookingStatus::Declined,
+            "Another school was given this date; please choose another.",
+        )?;
+        told.push(Notice::DateTaken { booking_id: other });
+    }
+    Ok((done, told))
+}
+
+pub(crate) fn decline(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i32,
+    message: &str,
+    tell: Tell<'_>,
+) -> AppResult<Booking> {
+    conn.transaction(|conn| {
+        let b = touch(conn, id)?;
+        if b.status == BookingStatus::Declined {
+            return Ok(b);
+        }
+        if !b.status.can_decline() {
+            return Err(AppError::Conflict(format!(
                 "a {} booking cannot be declined; cancel it instead",
                 b.status.as_str()
-            ))),
+            )));
         }
+        let done = set_status(conn, Some(actor), &b, BookingStatus::Declined, message)?;
+        tell(conn, &[notices::booking(id, Step::Declined)])?;
+        Ok(done)
     })
 }
 
-/// Cancels a booking: staff at any time, a school its own until `cutoff` before the event.
-/// Places freed go to the first waiting requests that fit.
-pub fn cancel(
+/// Cancels a booking: staff at any time, a school its own until `cutoff` before it starts
+/// (`BookingStatus::can_cancel`). Places freed go to the first waiting requests that fit;
+/// a visit's tour date is free again.
+pub(crate) fn cancel(
     conn: &mut AnyConnection,
     actor: &Actor,
     id: i32,
     message: &str,
     cutoff: Duration,
+    tell: Tell<'_>,
 ) -> AppResult<Booking> {
     let b = get(conn, actor, id)?;
+    let starts = starts_at(conn, b.target)?;
     if !b.status.is_live() {
         return Err(AppError::Conflict(format!(
             "a {} booking cannot be cancelled",
             b.status.as_str()
         )));
     }
-    let starts = match (b.event_id, b.slot_id) {
-        (Some(event_id), _) => Some(event_domain::get(conn, event_id)?.starts_at.naive_utc()),
-        (None, Some(slot)) => Some(
-            crate::db::schema::tour_slots::table
-                .find(slot)
-                .select(crate::db::schema::tour_slots::starts_at)
-                .first::<NaiveDateTime>(conn)?,
-        ),
-        _ => None,
-    };
-    if let Some(starts) = starts {
-        if actor.role == Role::School && starts - cutoff <= now() {
-            return Err(AppError::Conflict(format!("bookings can be cancelled online until {} days before the event; please contact the company", cutoff.num_days())));
-        }
+    if !b
+        .status
+        .can_cancel(actor.role.is_staff(), starts, now(), cutoff)
+    {
+        return Err(AppError::Conflict(format!("bookings can be cancelled online until {} days before the event; please contact the company", cutoff.num_days())));
     }
     conn.transaction(|conn| {
-        touch(conn, id)?;
-        let b = load(conn, id)?;
+        let b = touch(conn, id)?;
         if !b.status.is_live() {
             return Err(AppError::Conflict(format!(
                 "a {} booking cannot be cancelled",
@@ -496,76 +601,58 @@ pub fn cancel(
             )));
         }
         let done = set_status(conn, Some(actor), &b, BookingStatus::Cancelled, message)?;
-        tell_school(
-            conn,
-            &done,
-            "Booking cancelled",
-            "This booking is cancelled.",
-        )?;
-        if let (BookingStatus::Confirmed, Some(event_id)) = (b.status, b.event_id) {
-            release_places(conn, event_id, b.places)?;
-            promote(conn, event_id)?;
+        let mut told = vec![notices::booking(id, Step::Cancelled)];
+        if b.status == BookingStatus::Confirmed {
+            match b.target {
+                Target::Event(event_id) => {
+                    occupancy::release_places(conn, event_id, b.places)?;
+                    told.extend(promote(conn, event_id)?);
+                }
+                Target::Visit(slot) => visits::release(conn, actor, slot)?,
+            }
         }
-        if let (BookingStatus::Confirmed, Some(slot)) = (b.status, b.slot_id) {
-            crate::domain::slots::release_visit(conn, actor, slot)?;
-        }
+        tell(conn, &told)?;
         Ok(done)
     })
 }
 
-/// Moves waiting requests up, in arrival order, while their places fit.
-pub fn promote(conn: &mut AnyConnection, event_id: i32) -> AppResult<Vec<Booking>> {
+/// Moves waiting requests up, in arrival order, while their places fit. Runs inside the
+/// caller's transaction.
+pub(crate) fn promote(conn: &mut AnyConnection, event_id: i32) -> AppResult<Vec<Notice>> {
     let waiting: Vec<i32> = bookings::table
         .filter(bookings::event_id.eq(event_id))
         .filter(bookings::status.eq(BookingStatus::Waitlisted.as_str()))
         .order((bookings::created_at.asc(), bookings::id.asc()))
         .select(bookings::id)
         .load(conn)?;
-    let mut moved = Vec::new();
+    let mut told = Vec::new();
     for id in waiting {
         let b = load(conn, id)?;
-        if take_places(conn, event_id, b.places)? {
-            let done = set_status(
+        if occupancy::take_places(conn, event_id, b.places)? {
+            set_status(
                 conn,
                 None,
                 &b,
                 BookingStatus::Confirmed,
                 "A place freed up.",
             )?;
-            tell_school(
-                conn,
-                &done,
-                "You have moved up from the waiting list",
-                "Places freed up, and your booking is now confirmed.",
-            )?;
-            moved.push(done);
+            told.push(notices::booking(id, Step::MovedUp));
         }
     }
-    Ok(moved)
+    Ok(told)
 }
 
-/// Takes the write lock first (see `book_event`), and finds the booking.
-fn touch(conn: &mut AnyConnection, id: i32) -> AppResult<()> {
-    let n = diesel::update(bookings::table.find(id))
-        .set(bookings::updated_at.eq(now()))
-        .execute(conn)?;
-    if n == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
-}
-
-/// An event was cancelled: its live bookings are cancelled too, their places released, and
-/// each school is told. Runs inside the cancellation's transaction.
+/// An event was cancelled: its live bookings are cancelled too and their places released.
+/// Runs inside the cancellation's transaction.
 pub(crate) fn follow_cancelled_event(
     conn: &mut AnyConnection,
     actor: &Actor,
-    event: &crate::domain::events::Event,
-) -> AppResult<()> {
-    let live = live_bookings(conn, event.id)?;
-    for id in live {
+    event_id: i32,
+) -> AppResult<Vec<Notice>> {
+    let mut told = Vec::new();
+    for id in live_bookings(conn, event_id)? {
         let b = load(conn, id)?;
-        let done = set_status(
+        set_status(
             conn,
             Some(actor),
             &b,
@@ -573,61 +660,45 @@ pub(crate) fn follow_cancelled_event(
             "The event was cancelled.",
         )?;
         if b.status == BookingStatus::Confirmed {
-            release_places(conn, event.id, b.places)?;
+            occupancy::release_places(conn, event_id, b.places)?;
         }
-        tell_school(
-            conn,
-            &done,
-            "Event cancelled",
-            "We are sorry: this event has been cancelled, so your booking is cancelled too.",
-        )?;
+        told.push(notices::booking(id, Step::EventCancelled));
     }
-    Ok(())
+    Ok(told)
 }
 
-/// An event moved: each school with a live booking is told the new time.
-pub(crate) fn tell_moved(
+/// An event moved: each school with a live booking, and the school it is held at, must
+/// be told.
+pub(crate) fn moved(
     conn: &mut AnyConnection,
-    event: &crate::domain::events::Event,
-) -> AppResult<()> {
-    let live = live_bookings(conn, event.id)?;
-    for id in live {
-        let b = load(conn, id)?;
-        tell_school(
-            conn,
-            &b,
-            "Event moved",
-            "Please note: this event has moved to a new time (below). Your booking stands.",
-        )?;
+    event: &event_domain::Event,
+) -> AppResult<Vec<Notice>> {
+    let mut told: Vec<Notice> = live_bookings(conn, event.id)?
+        .into_iter()
+        .map(|id| notices::booking(id, Step::EventMoved))
+        .collect();
+    if event.school_id.is_some() {
+        told.push(Notice::VisitMoved { event_id: event.id });
     }
-    if let Some(school) = event.school_id {
-        let when = event.starts_at.format("%A %-d %B %Y, %H:%M UTC");
-        mail::to_school(
-            conn,
-            school,
-            "Visit moved",
-            &format!(
-                "Please note: the {} at your school has moved to {when}.",
-                event.kind.label().to_lowercase()
-            ),
-        )?;
-    }
-    Ok(())
+    Ok(told)
 }
 
 /// Queues one reminder for each confirmed booking whose event or visit starts within
 /// `days`; each booking is reminded once, whichever process gets there first.
-pub fn queue_reminders(conn: &mut AnyConnection, days: i64) -> AppResult<usize> {
-    use crate::db::schema::tour_slots;
+pub(crate) fn queue_reminders(
+    conn: &mut AnyConnection,
+    days: i64,
+    tell: Tell<'_>,
+) -> AppResult<usize> {
     let (from, until) = (now(), now() + Duration::days(days));
-    let mut due: Vec<(i32, NaiveDateTime)> = bookings::table
+    let mut due: Vec<i32> = bookings::table
         .inner_join(events::table)
         .filter(bookings::status.eq(BookingStatus::Confirmed.as_str()))
         .filter(bookings::reminded_at.is_null())
         .filter(events::status.ne(EventStatus::Cancelled.as_str()))
         .filter(events::starts_at.gt(from))
         .filter(events::starts_at.le(until))
-        .select((bookings::id, events::starts_at))
+        .select(bookings::id)
         .load(conn)?;
     due.extend(
         bookings::table
@@ -636,11 +707,11 @@ pub fn queue_reminders(conn: &mut AnyConnection, days: i64) -> AppResult<usize> 
             .filter(bookings::reminded_at.is_null())
             .filter(tour_slots::starts_at.gt(from))
             .filter(tour_slots::starts_at.le(until))
-            .select((bookings::id, tour_slots::starts_at))
-            .load::<(i32, NaiveDateTime)>(conn)?,
+            .select(bookings::id)
+            .load::<i32>(conn)?,
     );
     let mut queued = 0;
-    for (id, starts) in due {
+    for id in due {
         conn.transaction(|conn| {
             let claimed = diesel::update(
                 bookings::table
@@ -650,16 +721,7 @@ pub fn queue_reminders(conn: &mut AnyConnection, days: i64) -> AppResult<usize> 
             .set(bookings::reminded_at.eq(now()))
             .execute(conn)?;
             if claimed == 1 {
-                let b = load(conn, id)?;
-                tell_school(
-                    conn,
-                    &b,
-                    "Reminder",
-                    &format!(
-                        "A reminder: this is coming up on {}.",
-                        starts.format("%A %-d %B %Y at %H:%M UTC")
-                    ),
-                )?;
+                tell(conn, &[notices::booking(id, Step::Reminder)])?;
                 queued += 1;
             }
             Ok::<_, AppError>(())
@@ -682,14 +744,8 @@ fn live_bookings(conn: &mut AnyConnection, event_id: i32) -> AppResult<Vec<i32>>
         .load(conn)?)
 }
 
-/// What a booking is for.
-pub(crate) enum Target {
-    Event(i32),
-    Slot(i32),
-}
-
 /// Inserts a booking row; the caller holds the transaction and writes the audit entry.
-pub(crate) fn insert(
+fn insert(
     conn: &mut AnyConnection,
     actor: &Actor,
     target: Target,
@@ -699,7 +755,7 @@ pub(crate) fn insert(
 ) -> AppResult<i32> {
     let (event_id, slot_id) = match target {
         Target::Event(e) => (Some(e), None),
-        Target::Slot(s) => (None, Some(s)),
+        Target::Visit(s) => (None, Some(s)),
     };
     let at = now();
     Ok(diesel::insert_into(bookings::table)

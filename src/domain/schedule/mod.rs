@@ -1,0 +1,143 @@
+//! The scheduling core: what a company offers (events, tour dates), what schools ask for
+//! (bookings), and what people are told when these change. Dependencies point one way:
+//! `occupancy` (clashes and places) ← `events` ← `visits` ← `bookings` ← `letters`, with
+//! `notices` the plain data they pass. The operations here are what pages and the API
+//! call: each runs one transition in one transaction and queues the letters it causes.
+
+pub mod bookings;
+pub mod events;
+pub mod letters;
+pub mod notices;
+pub mod occupancy;
+pub mod visits;
+
+use crate::db::AnyConnection;
+use crate::domain::input::Input;
+use crate::domain::{Actor, Rules};
+use crate::error::AppResult;
+use bookings::{Booking, BookingInput};
+use diesel::Connection;
+use events::Event;
+use notices::Notice;
+
+/// Words the notices in the install's zone and queues them (inside the caller's
+/// transaction).
+fn teller(rules: &Rules) -> impl Fn(&mut AnyConnection, &[Notice]) -> AppResult<()> + '_ {
+    move |conn, told| letters::send(conn, rules.time_zone, told).map(|_| ())
+}
+
+pub fn book_event(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    rules: &Rules,
+    event_id: i32,
+    input: BookingInput,
+) -> AppResult<Booking> {
+    bookings::book_event(conn, actor, event_id, input, &teller(rules))
+}
+
+pub fn request_visit(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    rules: &Rules,
+    slot_id: i32,
+    input: BookingInput,
+) -> AppResult<Booking> {
+    bookings::request_visit(conn, actor, slot_id, input, &teller(rules))
+}
+
+pub fn confirm(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    rules: &Rules,
+    id: i32,
+    message: &str,
+) -> AppResult<Booking> {
+    bookings::confirm(conn, actor, id, message, &teller(rules))
+}
+
+pub fn decline(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    rules: &Rules,
+    id: i32,
+    message: &str,
+) -> AppResult<Booking> {
+    bookings::decline(conn, actor, id, message, &teller(rules))
+}
+
+pub fn cancel(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    rules: &Rules,
+    id: i32,
+    message: &str,
+) -> AppResult<Booking> {
+    bookings::cancel(
+        conn,
+        actor,
+        id,
+        message,
+        rules.cancel_cutoff,
+        &teller(rules),
+    )
+}
+
+/// Queues the reminders now due (`Rules::reminder_days` ahead).
+pub fn queue_reminders(conn: &mut AnyConnection, rules: &Rules) -> AppResult<usize> {
+    bookings::queue_reminders(conn, rules.reminder_days, &teller(rules))
+}
+
+/// Creates an event unless the company is busy then.
+pub fn create_event(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    rules: &Rules,
+    programme_id: i32,
+    input: events::EventInput,
+) -> AppResult<Event> {
+    events::create(conn, actor, rules.time_zone, programme_id, input)
+}
+
+/// Cancels an event and, with it, its bookings (the schools are told).
+pub fn cancel_event(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    rules: &Rules,
+    id: i32,
+) -> AppResult<Event> {
+    conn.transaction(|conn| {
+        events::touch(conn, id)?;
+        let Some(done) = events::cancel_row(conn, actor, id)? else {
+            return events::get(conn, id);
+        };
+        let told = bookings::follow_cancelled_event(conn, actor, id)?;
+        teller(rules)(conn, &told)?;
+        Ok(done)
+    })
+}
+
+/// Moves an event or changes its capacity: the schools booked are told of a move, and
+/// places freed go to the waiting list. `local` reads offset-less times (a form's) in that
+/// zone; the API sends offsets.
+pub fn change_event(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    rules: &Rules,
+    id: i32,
+    input: &Input,
+    local: Option<chrono_tz::Tz>,
+) -> AppResult<Event> {
+    conn.transaction(|conn| {
+        events::touch(conn, id)?;
+        let changed = events::change_row(conn, actor, rules.time_zone, id, input, local)?;
+        let mut told = if changed.moved {
+            bookings::moved(conn, &changed.event)?
+        } else {
+            Vec::new()
+        };
+        told.extend(bookings::promote(conn, id)?);
+        teller(rules)(conn, &told)?;
+        Ok(changed.event)
+    })
+}
