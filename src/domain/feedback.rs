@@ -210,31 +210,32 @@ fn answers_of(conn: &mut AnyConnection, ids: &[i32]) -> AppResult<Vec<(i32, Answ
 fn views(conn: &mut AnyConnection, rows: Vec<(Row, Option<String>)>) -> AppResult<Vec<Feedback>> {
     let ids: Vec<i32> = rows.iter().map(|(r, _)| r.id).collect();
     let answers = answers_of(conn, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|(r, school_name)| Feedback {
-            answers: answers
-                .iter()
-                .filter(|(f, _)| *f == r.id)
-                .map(|(_, a)| a.clone())
-                .collect(),
-            id: r.id,
-            programme_id: r.programme_id,
-            event_id: r.event_id,
-            school_id: r.school_id,
-            school_name,
-            booking_id: r.booking_id,
-            link_id: r.link_id,
-            role: RespondentRole::parse(&r.role).unwrap_or(RespondentRole::Other),
-            quote: r.quote,
-            rating: r.rating,
-            consent: r.consent,
-            moderation: Moderation::parse(&r.moderation).unwrap_or(Moderation::Pending),
-            featured: r.featured,
-            source: r.source,
-            created_at: r.created_at,
+    rows.into_iter()
+        .map(|(r, school_name)| {
+            Ok(Feedback {
+                answers: answers
+                    .iter()
+                    .filter(|(f, _)| *f == r.id)
+                    .map(|(_, a)| a.clone())
+                    .collect(),
+                id: r.id,
+                programme_id: r.programme_id,
+                event_id: r.event_id,
+                school_id: r.school_id,
+                school_name,
+                booking_id: r.booking_id,
+                link_id: r.link_id,
+                role: RespondentRole::from_db(&r.role)?,
+                quote: r.quote,
+                rating: r.rating,
+                consent: r.consent,
+                moderation: Moderation::from_db(&r.moderation)?,
+                featured: r.featured,
+                source: r.source,
+                created_at: r.created_at,
+            })
         })
-        .collect())
+        .collect()
 }
 
 fn load(conn: &mut AnyConnection, id: i32) -> AppResult<Feedback> {

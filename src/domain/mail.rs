@@ -8,8 +8,10 @@ use serde::Serialize;
 use crate::app::now;
 use crate::db::schema::{outbox, users};
 use crate::db::AnyConnection;
+use crate::domain::input::TextEnum;
 use crate::domain::list::{ListParams, Page};
-use crate::error::AppResult;
+use crate::domain::types::MailStatus;
+use crate::error::{AppError, AppResult};
 
 /// A message as written: a subject, plain text, and the same as HTML.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,19 +110,59 @@ pub fn queue(conn: &mut AnyConnection, to: &str, subject: &str, body: &str) -> A
     )
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Queryable, Selectable)]
 #[diesel(table_name = outbox)]
+struct Row {
+    id: i32,
+    to_address: String,
+    subject: String,
+    body: String,
+    body_html: Option<String>,
+    status: String,
+    attempts: i32,
+    last_error: Option<String>,
+    created_at: NaiveDateTime,
+    sent_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct Message {
     pub id: i32,
     pub to_address: String,
     pub subject: String,
     pub body: String,
     pub body_html: Option<String>,
-    pub status: String,
+    pub status: MailStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+}
+
+impl Message {
+    /// The stored status, for the page's badge class.
+    pub fn status_key(&self) -> &'static str {
+        self.status.as_str()
+    }
+}
+
+impl TryFrom<Row> for Message {
+    type Error = AppError;
+
+    fn try_from(r: Row) -> Result<Message, AppError> {
+        Ok(Message {
+            id: r.id,
+            to_address: r.to_address,
+            subject: r.subject,
+            body: r.body,
+            body_html: r.body_html,
+            status: MailStatus::from_db(&r.status)?,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            sent_at: r.sent_at,
+        })
+    }
 }
 
 pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Message>> {
@@ -129,8 +171,11 @@ pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Mes
         .order(outbox::id.desc())
         .limit(params.per_page)
         .offset(params.offset())
-        .select(Message::as_select())
-        .load(conn)?;
+        .select(Row::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Message::try_from)
+        .collect::<AppResult<_>>()?;
     Ok(Page::new(items, params, total))
 }
 
@@ -139,27 +184,30 @@ pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Mes
 pub fn claim(conn: &mut AnyConnection, worker: &str) -> AppResult<Option<Message>> {
     let at = now();
     let candidates: Vec<i32> = outbox::table
-        .filter(outbox::status.eq("queued"))
+        .filter(outbox::status.eq(MailStatus::Queued.as_str()))
         .filter(outbox::next_attempt_at.le(at))
         .order(outbox::id.asc())
         .limit(5)
         .select(outbox::id)
         .load(conn)?;
     for id in candidates {
-        let won = diesel::update(outbox::table.find(id).filter(outbox::status.eq("queued")))
-            .set((
-                outbox::status.eq("sending"),
-                outbox::claimed_by.eq(worker),
-                outbox::claimed_at.eq(at),
-            ))
-            .execute(conn)?;
+        let won = diesel::update(
+            outbox::table
+                .find(id)
+                .filter(outbox::status.eq(MailStatus::Queued.as_str())),
+        )
+        .set((
+            outbox::status.eq(MailStatus::Sending.as_str()),
+            outbox::claimed_by.eq(worker),
+            outbox::claimed_at.eq(at),
+        ))
+        .execute(conn)?;
         if won == 1 {
-            return Ok(Some(
-                outbox::table
-                    .find(id)
-                    .select(Message::as_select())
-                    .first(conn)?,
-            ));
+            let row: Row = outbox::table
+                .find(id)
+                .select(Row::as_select())
+                .first(conn)?;
+            return Ok(Some(row.try_into()?));
         }
     }
     Ok(None)
@@ -172,13 +220,13 @@ pub fn settle(conn: &mut AnyConnection, id: i32, outcome: Result<bool, String>) 
     match outcome {
         Ok(true) => diesel::update(outbox::table.find(id))
             .set((
-                outbox::status.eq("sent"),
+                outbox::status.eq(MailStatus::Sent.as_str()),
                 outbox::sent_at.eq(at),
                 outbox::attempts.eq(outbox::attempts + 1),
             ))
             .execute(conn)?,
         Ok(false) => diesel::update(outbox::table.find(id))
-            .set(outbox::status.eq("kept"))
+            .set(outbox::status.eq(MailStatus::Kept.as_str()))
             .execute(conn)?,
         Err(e) => {
             let attempts: i32 = outbox::table
@@ -187,13 +235,13 @@ pub fn settle(conn: &mut AnyConnection, id: i32, outcome: Result<bool, String>) 
                 .first(conn)?;
             let attempts = attempts + 1;
             let (status, delay) = if attempts >= MAX_ATTEMPTS {
-                ("failed", 0)
+                (MailStatus::Failed, 0)
             } else {
-                ("queued", 30i64 << attempts.min(10))
+                (MailStatus::Queued, 30i64 << attempts.min(10))
             };
             diesel::update(outbox::table.find(id))
                 .set((
-                    outbox::status.eq(status),
+                    outbox::status.eq(status.as_str()),
                     outbox::attempts.eq(attempts),
                     outbox::last_error.eq(e.chars().take(500).collect::<String>()),
                     outbox::next_attempt_at.eq(at + chrono::Duration::seconds(delay)),

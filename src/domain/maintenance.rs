@@ -7,6 +7,8 @@ use serde::Serialize;
 
 use crate::db::schema::{login_attempts, outbox, sessions};
 use crate::db::AnyConnection;
+use crate::domain::input::TextEnum;
+use crate::domain::types::MailStatus;
 use crate::error::AppResult;
 
 /// Rate-limit counters older than this are of no use (the longest window is an hour).
@@ -31,7 +33,9 @@ pub fn prune(conn: &mut AnyConnection, now: NaiveDateTime) -> AppResult<Pruned> 
     .execute(conn)?;
     let mail = diesel::delete(
         outbox::table
-            .filter(outbox::status.eq_any(["sent", "failed", "kept"]))
+            .filter(outbox::status.eq_any(
+                [MailStatus::Sent, MailStatus::Failed, MailStatus::Kept].map(|s| s.as_str()),
+            ))
             .filter(outbox::created_at.lt(now - Duration::days(OUTBOX_KEEP_DAYS))),
     )
     .execute(conn)?;

@@ -29,14 +29,16 @@ pub struct Organisation {
     pub archived: bool,
 }
 
-impl From<Row> for Organisation {
-    fn from(r: Row) -> Self {
-        Organisation {
+impl TryFrom<Row> for Organisation {
+    type Error = AppError;
+
+    fn try_from(r: Row) -> Result<Self, AppError> {
+        Ok(Organisation {
             id: r.id,
             name: r.name,
-            kind: OrganisationKind::parse(&r.kind).unwrap_or(OrganisationKind::Partnership),
+            kind: OrganisationKind::from_db(&r.kind)?,
             archived: r.archived,
-        }
+        })
     }
 }
 
@@ -56,11 +58,11 @@ pub fn parse(input: &Input) -> AppResult<OrganisationInput> {
 }
 
 pub fn get(conn: &mut AnyConnection, id: i32) -> AppResult<Organisation> {
-    Ok(organisations::table
+    organisations::table
         .find(id)
         .select(Row::as_select())
         .first(conn)?
-        .into())
+        .try_into()
 }
 
 /// Organisations; `only` limits the list to one (a funder sees its own).
@@ -94,7 +96,10 @@ pub fn list(
         .select(Row::as_select())
         .load(conn)?;
     Ok(Page::new(
-        items.into_iter().map(Into::into).collect(),
+        items
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<AppResult<_>>()?,
         params,
         total,
     ))
@@ -102,14 +107,14 @@ pub fn list(
 
 /// Every live organisation, for choosing one in a form.
 pub fn all(conn: &mut AnyConnection) -> AppResult<Vec<Organisation>> {
-    Ok(organisations::table
+    organisations::table
         .filter(organisations::archived.eq(false))
         .order(organisations::name.asc())
         .select(Row::as_select())
         .load(conn)?
         .into_iter()
-        .map(Into::into)
-        .collect())
+        .map(TryInto::try_into)
+        .collect::<AppResult<_>>()
 }
 
 pub fn create(
@@ -241,15 +246,17 @@ pub struct Priority {
     pub targets: Vec<Target>,
 }
 
-impl From<TargetRow> for Target {
-    fn from(r: TargetRow) -> Self {
-        Target {
+impl TryFrom<TargetRow> for Target {
+    type Error = AppError;
+
+    fn try_from(r: TargetRow) -> Result<Self, AppError> {
+        Ok(Target {
             id: r.id,
             priority_id: r.priority_id,
-            measure: TargetMeasure::parse(&r.measure).unwrap_or(TargetMeasure::Other),
+            measure: TargetMeasure::from_db(&r.measure)?,
             value: r.value,
             description: r.description,
-        }
+        })
     }
 }
 
@@ -300,8 +307,8 @@ pub fn priorities_of(conn: &mut AnyConnection, organisation_id: i32) -> AppResul
         .select(TargetRow::as_select())
         .load(conn)?
         .into_iter()
-        .map(Into::into)
-        .collect();
+        .map(TryInto::try_into)
+        .collect::<AppResult<_>>()?;
     Ok(rows
         .into_iter()
         .map(|r| Priority {
@@ -393,7 +400,7 @@ pub fn add_target(
             .find(id)
             .select(TargetRow::as_select())
             .first(conn)?
-            .into();
+            .try_into()?;
         audit::record(
             conn,
             Some(actor.user_id),

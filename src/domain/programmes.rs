@@ -65,8 +65,8 @@ impl Programme {
     }
 }
 
-fn view(r: Row, organisation_name: Option<String>) -> Programme {
-    Programme {
+fn view(r: Row, organisation_name: Option<String>) -> AppResult<Programme> {
+    Ok(Programme {
         id: r.id,
         title: r.title,
         year: r.year,
@@ -79,9 +79,9 @@ fn view(r: Row, organisation_name: Option<String>) -> Programme {
         target_schools: r.target_schools,
         target_audience: r.target_audience,
         target_events: r.target_events,
-        status: ProgrammeStatus::parse(&r.status).unwrap_or(ProgrammeStatus::Planned),
+        status: ProgrammeStatus::from_db(&r.status)?,
         archived: r.archived,
-    }
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -142,7 +142,7 @@ fn load(conn: &mut AnyConnection, id: i32) -> AppResult<Programme> {
         .filter(programmes::id.eq(id))
         .select((Row::as_select(), organisations::name.nullable()))
         .first(conn)?;
-    Ok(view(row, org))
+    view(row, org)
 }
 
 /// The programmes a school may see: those it could book now (not archived, with a venue
@@ -262,14 +262,10 @@ pub fn list(
     Ok(Page::new(
         rows.into_iter()
             .map(|(r, o)| {
-                let p = view(r, o);
-                if school {
-                    p.for_school()
-                } else {
-                    p
-                }
+                let p = view(r, o)?;
+                Ok(if school { p.for_school() } else { p })
             })
-            .collect(),
+            .collect::<AppResult<_>>()?,
         params,
         total,
     ))

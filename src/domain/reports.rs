@@ -77,7 +77,7 @@ pub fn counts(
     .bind::<diesel::sql_types::Timestamp, _>(now)
     .load(conn)?;
     for g in groups {
-        tally.add_events(&fact(&g.kind, g.at_school, g.venue_name, now), g.n);
+        tally.add_events(&fact(&g.kind, g.at_school, g.venue_name, now)?, g.n);
     }
     let sums: Vec<AttendanceGroup> = diesel::sql_query(format!(
         "SELECT e.kind AS kind, {at_school} AS at_school, a.school_id AS school_id, \
@@ -88,7 +88,7 @@ pub fn counts(
     .bind::<diesel::sql_types::Timestamp, _>(now)
     .load(conn)?;
     for g in sums {
-        let event = fact(&g.kind, g.at_school, None, now);
+        let event = fact(&g.kind, g.at_school, None, now)?;
         let row = AttendanceFact {
             school_id: g.school_id,
             pupils: g.pupils,
@@ -101,15 +101,20 @@ pub fn counts(
 }
 
 /// A counted event as the rules see it (its time is `now`: it has started).
-fn fact(kind: &str, at_school: i32, venue_name: Option<String>, now: NaiveDateTime) -> EventFact {
-    EventFact {
+fn fact(
+    kind: &str,
+    at_school: i32,
+    venue_name: Option<String>,
+    now: NaiveDateTime,
+) -> AppResult<EventFact> {
+    Ok(EventFact {
         id: 0,
-        kind: EventKind::parse(kind).unwrap_or(EventKind::Performance),
+        kind: EventKind::from_db(kind)?,
         status: EventStatus::Completed,
         starts_at: now,
         at_school: at_school == 1,
         venue_name,
-    }
+    })
 }
 
 /// The impact answer of SPEC §5 for one programme.

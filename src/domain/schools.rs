@@ -65,21 +65,23 @@ pub fn label(id: i32, name: &str, urn: Option<i32>, town: &str, postcode: &str) 
     }
 }
 
-impl From<Row> for School {
-    fn from(r: Row) -> Self {
-        School {
+impl TryFrom<Row> for School {
+    type Error = crate::error::AppError;
+
+    fn try_from(r: Row) -> Result<Self, crate::error::AppError> {
+        Ok(School {
             id: r.id,
             name: r.name,
             urn: r.urn,
             local_authority: r.local_authority,
             district: r.district,
-            phase: Phase::parse(&r.phase).unwrap_or(Phase::Other),
+            phase: Phase::from_db(&r.phase)?,
             postcode: r.postcode,
             pupils: r.pupils,
             fsm_percent: r.fsm_percent,
             archived: r.archived,
             town: r.town,
-        }
+        })
     }
 }
 
@@ -115,20 +117,21 @@ pub fn parse(input: &Input) -> AppResult<SchoolInput> {
 }
 
 pub fn get(conn: &mut AnyConnection, id: i32) -> AppResult<School> {
-    Ok(schools::table
+    schools::table
         .find(id)
         .select(Row::as_select())
         .first(conn)?
-        .into())
+        .try_into()
 }
 
 pub fn find_by_urn(conn: &mut AnyConnection, urn: i32) -> AppResult<Option<School>> {
-    Ok(schools::table
+    schools::table
         .filter(schools::urn.eq(urn))
         .select(Row::as_select())
         .first(conn)
         .optional()?
-        .map(Into::into))
+        .map(TryInto::try_into)
+        .transpose()
 }
 
 pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<School>> {
@@ -160,7 +163,10 @@ pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Sch
         .select(Row::as_select())
         .load(conn)?;
     Ok(Page::new(
-        items.into_iter().map(Into::into).collect(),
+        items
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<AppResult<_>>()?,
         params,
         total,
     ))
@@ -175,13 +181,12 @@ pub fn labels(
         .filter(schools::id.eq_any(ids))
         .select(Row::as_select())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|r| {
-            let s = School::from(r);
-            (s.id, s.label())
+            let s = School::try_from(r)?;
+            Ok((s.id, s.label()))
         })
-        .collect())
+        .collect()
 }
 
 /// What a picker's text names: the URN or id inside a label chosen from the list.
@@ -275,8 +280,8 @@ pub fn resolve(conn: &mut AnyConnection, typed: &str) -> AppResult<Result<Option
             let choices: Vec<String> = matches
                 .into_iter()
                 .take(5)
-                .map(|r| School::from(r).label())
-                .collect();
+                .map(|r| School::try_from(r).map(|s| s.label()))
+                .collect::<AppResult<_>>()?;
             Err(format!(
                 "{}{} schools {how} \u{201c}{typed}\u{201d}; choose one from the list, or give its URN: {}",
                 if n > 5 { "more than " } else { "" },

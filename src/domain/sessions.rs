@@ -88,7 +88,7 @@ pub fn login(
     throttle::release(&mut conn, &reserved)?;
     throttle::clear(&mut conn, &pair_key)?;
     let secret = start(&mut conn, config, row.id)?;
-    Ok((row.into(), secret))
+    Ok((row.try_into()?, secret))
 }
 
 /// An argon2id hash checked against when the account is unknown.
@@ -125,7 +125,7 @@ pub fn user_of(conn: &mut AnyConnection, secret: &str) -> AppResult<Option<User>
         .select(accounts::Row::as_select())
         .first(conn)
         .optional()?;
-    Ok(row.map(Into::into))
+    row.map(TryInto::try_into).transpose()
 }
 
 pub fn end(conn: &mut AnyConnection, secret: &str) -> AppResult<()> {

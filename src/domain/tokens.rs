@@ -165,7 +165,7 @@ pub fn authenticate(conn: &mut AnyConnection, secret: &str) -> AppResult<Option<
             .set(api_tokens::last_used_at.eq(at))
             .execute(conn)?;
     }
-    Ok(Some(row.into()))
+    Ok(Some(row.try_into()?))
 }
 
 pub fn list_for(conn: &mut AnyConnection, user_id: i32) -> AppResult<Vec<TokenInfo>> {

@@ -143,6 +143,17 @@ impl BookingStatus {
 }
 
 text_enum!(
+    /// Where a message in the outbox is.
+    MailStatus {
+        Queued = "queued": "Queued",
+        Sending = "sending": "Sending",
+        Sent = "sent": "Sent",
+        Failed = "failed": "Failed",
+        Kept = "kept": "Kept (no SMTP)",
+    }
+);
+
+text_enum!(
     /// The state of a tour date.
     SlotStatus {
         Open = "open": "Free",

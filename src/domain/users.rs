@@ -41,18 +41,20 @@ pub struct User {
     pub archived: bool,
 }
 
-impl From<Row> for User {
-    fn from(r: Row) -> Self {
-        User {
+impl TryFrom<Row> for User {
+    type Error = AppError;
+
+    fn try_from(r: Row) -> Result<Self, AppError> {
+        Ok(User {
             id: r.id,
             email: r.email,
             name: r.name,
             // An unknown role reads as the least privileged one.
-            role: Role::parse(&r.role).unwrap_or(Role::School),
+            role: Role::from_db(&r.role)?,
             school_id: r.school_id,
             organisation_id: r.organisation_id,
             archived: r.archived,
-        }
+        })
     }
 }
 
@@ -191,11 +193,11 @@ pub fn parse(conn: &mut AnyConnection, input: &Input, creating: bool) -> AppResu
 }
 
 pub fn get(conn: &mut AnyConnection, id: i32) -> AppResult<User> {
-    Ok(users::table
+    users::table
         .find(id)
         .select(Row::as_select())
         .first(conn)?
-        .into())
+        .try_into()
 }
 
 pub(crate) fn row_by_email(conn: &mut AnyConnection, email: &str) -> AppResult<Option<Row>> {
@@ -207,7 +209,9 @@ pub(crate) fn row_by_email(conn: &mut AnyConnection, email: &str) -> AppResult<O
 }
 
 pub fn find_by_email(conn: &mut AnyConnection, email: &str) -> AppResult<Option<User>> {
-    Ok(row_by_email(conn, email)?.map(Into::into))
+    row_by_email(conn, email)?
+        .map(TryInto::try_into)
+        .transpose()
 }
 
 pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<User>> {
@@ -235,7 +239,10 @@ pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Use
         .select(Row::as_select())
         .load(conn)?;
     Ok(Page::new(
-        items.into_iter().map(Into::into).collect(),
+        items
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<AppResult<_>>()?,
         params,
         total,
     ))

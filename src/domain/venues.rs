@@ -33,16 +33,18 @@ pub struct Venue {
     pub archived: bool,
 }
 
-impl From<Row> for Venue {
-    fn from(r: Row) -> Self {
-        Venue {
+impl TryFrom<Row> for Venue {
+    type Error = crate::error::AppError;
+
+    fn try_from(r: Row) -> Result<Self, crate::error::AppError> {
+        Ok(Venue {
             id: r.id,
             name: r.name,
-            kind: VenueKind::parse(&r.kind).unwrap_or(VenueKind::Other),
+            kind: VenueKind::from_db(&r.kind)?,
             postcode: r.postcode,
             capacity: r.capacity,
             archived: r.archived,
-        }
+        })
     }
 }
 
@@ -68,11 +70,11 @@ pub fn parse(input: &Input) -> AppResult<VenueInput> {
 }
 
 pub fn get(conn: &mut AnyConnection, id: i32) -> AppResult<Venue> {
-    Ok(venues::table
+    venues::table
         .find(id)
         .select(Row::as_select())
         .first(conn)?
-        .into())
+        .try_into()
 }
 
 pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Venue>> {
@@ -100,7 +102,10 @@ pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Ven
         .select(Row::as_select())
         .load(conn)?;
     Ok(Page::new(
-        items.into_iter().map(Into::into).collect(),
+        items
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<AppResult<_>>()?,
         params,
         total,
     ))

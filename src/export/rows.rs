@@ -94,11 +94,11 @@ pub fn counted_events(
             }
         }
         for (id, kind, status, starts_at, school_id, school_name, venue_name) in batch {
-            let kind = EventKind::parse(&kind).unwrap_or(EventKind::Performance);
+            let kind = EventKind::from_db(&kind)?;
             let fact = EventFact {
                 id,
                 kind,
-                status: EventStatus::parse(&status).unwrap_or(EventStatus::Draft),
+                status: EventStatus::from_db(&status)?,
                 starts_at,
                 at_school: school_id.is_some(),
                 venue_name: venue_name.clone(),
@@ -199,20 +199,21 @@ pub fn published_quotes(
             feedback::featured,
         ))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(
-            |(programme_id, created_at, role, school, quote, rating, featured)| QuoteRow {
-                programme_id,
-                created_at,
-                role: RespondentRole::parse(&role).unwrap_or(RespondentRole::Other),
-                school,
-                quote,
-                rating,
-                featured,
+            |(programme_id, created_at, role, school, quote, rating, featured)| {
+                Ok(QuoteRow {
+                    programme_id,
+                    created_at,
+                    role: RespondentRole::from_db(&role)?,
+                    school,
+                    quote,
+                    rating,
+                    featured,
+                })
             },
         )
-        .collect())
+        .collect()
 }
 
 pub struct AttendanceLine {
@@ -281,8 +282,8 @@ pub fn attendance(
             each(AttendanceLine {
                 event_id,
                 starts_at,
-                kind: EventKind::parse(&kind).unwrap_or(EventKind::Performance),
-                status: EventStatus::parse(&status).unwrap_or(EventStatus::Draft),
+                kind: EventKind::from_db(&kind)?,
+                status: EventStatus::from_db(&status)?,
                 school,
                 urn,
                 group,
