@@ -11,8 +11,8 @@ use askama::Template;
 use crate::domain::calendar::{self, Feed, LinkInfo};
 use crate::domain::users::User;
 use crate::error::{AppError, AppResult};
-use crate::web::api::ok;
 use crate::web::auth::CurrentUser;
+use crate::web::respond::ok;
 use crate::web::view::{Ctx, PageCtx, RenderPage};
 
 /// The feed URL of a school or programme.
@@ -136,7 +136,7 @@ pub async fn page_regenerate(
 ) -> AppResult<Response> {
     let feed = parse_feed(&kind, id)?;
     if page_info(&app, &user, feed).await?.made {
-        crate::web::pages::confirmed(&pairs)?;
+        crate::web::respond::confirmed(&pairs)?;
     }
     let url = make(&app, &user, feed).await?;
     let (back, back_label) = back_of(feed);

@@ -14,8 +14,8 @@ use crate::domain::input::Input;
 use crate::domain::list::ListQuery;
 use crate::domain::schools;
 use crate::error::{AppResult, FieldErrors};
-use crate::web::api::ok;
 use crate::web::auth::Staff;
+use crate::web::respond::ok;
 
 /// How many schools a search offers.
 pub const OFFERED: &str = "20";

@@ -425,3 +425,10 @@ pub fn local_day(t: chrono::NaiveDateTime, tz: chrono_tz::Tz) -> String {
         .format("%-d %B %Y")
         .to_string()
 }
+
+/// A moment as people read it: "Thu 15 Mar 2018, 19:00" in the install's zone.
+pub fn local(t: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> String {
+    t.with_timezone(&tz)
+        .format("%a %-d %b %Y, %H:%M")
+        .to_string()
+}

@@ -12,13 +12,14 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
-use serde::Serialize;
+use axum::{Extension, Router};
 
 use crate::app::AppState;
 use crate::domain::input::Input;
 use crate::error::AppError;
 use crate::web::ApiScope;
+
+pub use crate::web::respond::{created, ok};
 
 pub fn routes() -> Router<AppState> {
     use accounts as a;
@@ -176,12 +177,4 @@ impl<S: Send + Sync> FromRequest<S> for JsonInput {
             .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
         Ok(JsonInput(Input::from_json(&value)?))
     }
-}
-
-pub fn created<T: Serialize>(value: T) -> Response {
-    (StatusCode::CREATED, Json(value)).into_response()
-}
-
-pub fn ok<T: Serialize>(value: T) -> Response {
-    Json(value).into_response()
 }

@@ -16,9 +16,9 @@ use crate::domain::types::{BookingStatus, Role};
 use crate::domain::users::User;
 use crate::error::{AppResult, FieldErrors};
 use crate::web::auth::{Booker, Staff};
-use crate::web::pages::delivery::local;
 use crate::web::pages::{confirmed, done, form_input, form_outcome};
 use crate::web::picker;
+use crate::web::view::local;
 use crate::web::view::{Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
 
 pub struct OfferLine {

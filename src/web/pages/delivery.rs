@@ -16,14 +16,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::auth::{Reader, Staff};
 use crate::web::pages::{confirmed, done, form_input, form_outcome};
 use crate::web::picker;
-use crate::web::view::{Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
-
-/// A moment in the install's time zone, for people.
-pub fn local(t: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> String {
-    t.with_timezone(&tz)
-        .format("%a %-d %b %Y, %H:%M")
-        .to_string()
-}
+use crate::web::view::{local, Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
 
 #[derive(Template)]
 #[template(path = "event_form.html")]

@@ -111,7 +111,7 @@ async fn feedback_page(
             ev.id.to_string(),
             format!(
                 "{} · {} · {}",
-                crate::web::pages::delivery::local(ev.starts_at, tz),
+                crate::web::view::local(ev.starts_at, tz),
                 ev.kind,
                 ev.place()
             ),

@@ -17,13 +17,14 @@ pub mod slots;
 pub mod users;
 pub mod venues;
 
-use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
 use crate::app::AppState;
 use crate::domain::input::Input;
 use crate::error::{AppError, AppResult, FieldErrors};
+
+pub use crate::web::respond::{confirmed, done};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -157,33 +158,9 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox", get(outbox::list))
 }
 
-/// A redirect after a successful POST, with a fixed notice for the next page (placed
-/// before any `#fragment`, so the server sees it).
-pub fn done(to: &str, notice: &str) -> Response {
-    Redirect::to(&with_notice(to, notice)).into_response()
-}
-
-fn with_notice(to: &str, notice: &str) -> String {
-    let (path, fragment) = match to.split_once('#') {
-        Some((p, f)) => (p, format!("#{f}")),
-        None => (to, String::new()),
-    };
-    let sep = if path.contains('?') { '&' } else { '?' };
-    format!("{path}{sep}notice={notice}{fragment}")
-}
-
 /// Form fields as domain input (the CSRF token is not part of it).
 pub fn form_input(pairs: Vec<(String, String)>) -> Input {
     Input::from_pairs(pairs.into_iter().filter(|(k, _)| k != "csrf_token"))
-}
-
-/// A destructive action needs its box ticked.
-pub fn confirmed(pairs: &[(String, String)]) -> AppResult<()> {
-    if pairs.iter().any(|(k, v)| k == "confirm" && v == "true") {
-        Ok(())
-    } else {
-        Err(AppError::field("confirm", "tick the box to confirm"))
-    }
 }
 
 /// Splits a domain result for a form: field errors (and conflicts) go back to the form.
@@ -204,20 +181,5 @@ fn capitalise(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str() + ".",
         None => String::new(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_notice;
-
-    #[test]
-    fn the_notice_goes_before_the_fragment() {
-        assert_eq!(
-            with_notice("/events/3#attendance", "saved"),
-            "/events/3?notice=saved#attendance"
-        );
-        assert_eq!(with_notice("/a?b=1", "x"), "/a?b=1&notice=x");
-        assert_eq!(with_notice("/a", "x"), "/a?notice=x");
     }
 }
