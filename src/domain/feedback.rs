@@ -493,6 +493,26 @@ pub struct OutcomeSummary {
     pub percent_agree: Option<i64>,
 }
 
+/// The summary of a programme the actor may see.
+pub fn summary_for(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    programme_id: i32,
+) -> AppResult<Summary> {
+    crate::domain::programmes::get(conn, actor, programme_id)?;
+    summary(conn, programme_id)
+}
+
+/// The statements of a programme the actor may see.
+pub fn statements_for(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    programme_id: i32,
+) -> AppResult<Vec<Statement>> {
+    crate::domain::programmes::get(conn, actor, programme_id)?;
+    statements(conn, programme_id)
+}
+
 pub fn summary(conn: &mut AnyConnection, programme_id: i32) -> AppResult<Summary> {
     let approved = Moderation::Approved.as_str();
     let rejected = Moderation::Rejected.as_str();

@@ -196,6 +196,14 @@ fn joined() -> _ {
         .left_join(venues::table)
 }
 
+/// An event, if the actor may see its programme.
+pub fn get_for(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Event> {
+    let e = get(conn, id)?;
+    crate::domain::programmes::get(conn, actor, e.programme_id)?;
+    Ok(e)
+}
+
+/// An event whoever asks (for the schedule's own use).
 pub fn get(conn: &mut AnyConnection, id: i32) -> AppResult<Event> {
     let row: Joined = joined()
         .filter(events::id.eq(id))
@@ -208,11 +216,14 @@ pub fn get(conn: &mut AnyConnection, id: i32) -> AppResult<Event> {
     view(row)
 }
 
+/// The events of a programme the actor may see (see `programmes::get`), in start order.
 pub fn list_for_programme(
     conn: &mut AnyConnection,
+    actor: &Actor,
     programme_id: i32,
     params: &ListParams,
 ) -> AppResult<Page<Event>> {
+    crate::domain::programmes::get(conn, actor, programme_id)?;
     let total: i64 = events::table
         .filter(events::programme_id.eq(programme_id))
         .count()

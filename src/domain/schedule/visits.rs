@@ -255,7 +255,9 @@ pub fn bulk(
     })
 }
 
-pub fn list(conn: &mut AnyConnection, programme_id: i32) -> AppResult<Vec<Slot>> {
+/// The tour dates of a programme the actor may see.
+pub fn list(conn: &mut AnyConnection, actor: &Actor, programme_id: i32) -> AppResult<Vec<Slot>> {
+    crate::domain::programmes::get(conn, actor, programme_id)?;
     views(
         tour_slots::table
             .filter(tour_slots::programme_id.eq(programme_id))

@@ -119,10 +119,7 @@ pub async fn list_slots(
 ) -> AppResult<Response> {
     let actor = user.actor();
     let items = app
-        .db(move |c| {
-            crate::domain::programmes::get(c, &actor, id)?;
-            crate::domain::slots::list(c, id)
-        })
+        .db(move |c| crate::domain::slots::list(c, &actor, id))
         .await?;
     Ok(ok(serde_json::json!({ "items": items })))
 }
@@ -135,10 +132,7 @@ pub async fn create_slot(
 ) -> AppResult<Response> {
     let (actor, tz) = (user.actor(), app.config.time_zone);
     let slot = app
-        .db(move |c| {
-            crate::domain::programmes::get(c, &actor, id)?;
-            crate::domain::slots::create(c, &actor, id, &input, tz)
-        })
+        .db(move |c| crate::domain::slots::create(c, &actor, id, &input, tz))
         .await?;
     Ok(created(slot))
 }
@@ -152,10 +146,7 @@ pub async fn bulk_slots(
 ) -> AppResult<Response> {
     let (actor, tz) = (user.actor(), app.config.time_zone);
     let result = app
-        .db(move |c| {
-            crate::domain::programmes::get(c, &actor, id)?;
-            crate::domain::slots::bulk(c, &actor, id, &input, tz)
-        })
+        .db(move |c| crate::domain::slots::bulk(c, &actor, id, &input, tz))
         .await?;
     Ok(created(result))
 }

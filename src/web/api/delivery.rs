@@ -6,7 +6,7 @@ use axum::response::Response;
 use crate::app::{now, AppState};
 use crate::domain::input::Input;
 use crate::domain::list::ListQuery;
-use crate::domain::{attendance, events, programmes, reports};
+use crate::domain::{attendance, events, reports};
 use crate::error::{AppError, AppResult};
 use crate::web::api::{created, ok, JsonInput};
 use crate::web::auth::{Reader, Staff};
@@ -19,10 +19,7 @@ pub async fn list_events(
 ) -> AppResult<Response> {
     let (actor, params) = (user.actor(), q.params());
     let page = app
-        .db(move |c| {
-            programmes::get(c, &actor, id)?;
-            events::list_for_programme(c, id, &params)
-        })
+        .db(move |c| events::list_for_programme(c, &actor, id, &params))
         .await?;
     Ok(ok(page))
 }
@@ -36,7 +33,6 @@ pub async fn create_event(
     let (actor, rules) = (user.actor(), app.rules());
     let event = app
         .db(move |c| {
-            programmes::get(c, &actor, id)?;
             let parsed = events::parse(c, &input, None)?;
             crate::domain::schedule::create_event(c, &actor, &rules, id, parsed)
         })
@@ -51,13 +47,7 @@ pub async fn get_event(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let actor = user.actor();
-    let event = app
-        .db(move |c| {
-            let e = events::get(c, id)?;
-            programmes::get(c, &actor, e.programme_id)?;
-            Ok(e)
-        })
-        .await?;
+    let event = app.db(move |c| events::get_for(c, &actor, id)).await?;
     Ok(ok(event))
 }
 

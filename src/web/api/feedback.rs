@@ -8,7 +8,6 @@ use crate::app::AppState;
 use crate::domain::feedback::{self, Filter};
 use crate::domain::feedback_links;
 use crate::domain::list::ListQuery;
-use crate::domain::programmes;
 use crate::domain::types::Moderation;
 use crate::error::{AppError, AppResult};
 use crate::web::api::{created, ok, JsonInput};
@@ -93,10 +92,7 @@ pub async fn statements(
 ) -> AppResult<Response> {
     let actor = user.actor();
     let items = app
-        .db(move |c| {
-            programmes::get(c, &actor, id)?;
-            feedback::statements(c, id)
-        })
+        .db(move |c| feedback::statements_for(c, &actor, id))
         .await?;
     Ok(ok(serde_json::json!({ "items": items })))
 }
@@ -121,10 +117,7 @@ pub async fn summary(
 ) -> AppResult<Response> {
     let actor = user.actor();
     let s = app
-        .db(move |c| {
-            programmes::get(c, &actor, id)?;
-            feedback::summary(c, id)
-        })
+        .db(move |c| feedback::summary_for(c, &actor, id))
         .await?;
     Ok(ok(s))
 }

@@ -73,7 +73,7 @@ async fn feedback_page(
                     ..Default::default()
                 }
                 .params();
-                events::list_for_programme(c, id, &all)?.items
+                events::list_for_programme(c, &actor, id, &all)?.items
             } else {
                 Vec::new()
             };

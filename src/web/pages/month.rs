@@ -68,7 +68,7 @@ pub async fn show(
             let mut evs = Vec::new();
             let mut params = all.clone();
             loop {
-                let page = events::list_for_programme(c, id, &params)?;
+                let page = events::list_for_programme(c, &actor, id, &params)?;
                 let done = page.page >= page.pages();
                 evs.extend(page.items);
                 if done {
@@ -76,7 +76,7 @@ pub async fn show(
                 }
                 params.page += 1;
             }
-            Ok((p, evs, slots::list(c, id)?))
+            Ok((p, evs, slots::list(c, &actor, id)?))
         })
         .await?;
     let tz = app.config.time_zone;

@@ -268,7 +268,7 @@ pub async fn show(
                     .map(|(_, _, t)| t),
                 None => None,
             };
-            let events = events::list_for_programme(c, id, &params)?;
+            let events = events::list_for_programme(c, &actor, id, &params)?;
             let ids: Vec<i32> = events.items.iter().map(|e| e.id).collect();
             let people = attendance::people_by_event(c, &ids)?;
             Ok((p, priority, events, people))

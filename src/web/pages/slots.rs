@@ -45,7 +45,7 @@ async fn page(
 ) -> AppResult<SlotsPage> {
     let actor = user.actor();
     let (p, list) = app
-        .db(move |c| Ok((programmes::get(c, &actor, id)?, slots::list(c, id)?)))
+        .db(move |c| Ok((programmes::get(c, &actor, id)?, slots::list(c, &actor, id)?)))
         .await?;
     let tz = app.config.time_zone;
     let (one_in, one_err, bulk_in, bulk_err, message) = match submitted {
