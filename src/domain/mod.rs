@@ -4,6 +4,7 @@ pub mod attendance;
 pub mod audit;
 pub mod calendar;
 pub mod demo;
+pub mod directory;
 pub mod feedback;
 pub mod feedback_links;
 pub mod import;

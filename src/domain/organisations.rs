@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::app::now;
 use crate::db::schema::{organisations, priorities, targets};
 use crate::db::AnyConnection;
+use crate::domain::directory::{self, Kind};
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
 use crate::domain::types::{OrganisationKind, TargetMeasure};
@@ -182,26 +183,8 @@ pub fn set_archived(
     id: i32,
     archived: bool,
 ) -> AppResult<Organisation> {
-    conn.transaction(|conn| {
-        let before = get(conn, id)?;
-        diesel::update(organisations::table.find(id))
-            .set((
-                organisations::archived.eq(archived),
-                organisations::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
-        let after = get(conn, id)?;
-        let action = if archived { "archive" } else { "restore" };
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "organisation",
-            id,
-            action,
-            Some(&json(&before)),
-            Some(&json(&after)),
-        )?;
-        Ok(after)
+    directory::set_archived(conn, actor, Kind::Organisation, id, archived, get, |_| {
+        Ok(())
     })
 }
 

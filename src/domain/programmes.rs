@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::app::now;
 use crate::db::schema::{organisations, programmes};
 use crate::db::AnyConnection;
+use crate::domain::directory::{self, Kind};
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
 use crate::domain::types::{ProgrammeStatus, Role};
@@ -350,25 +351,5 @@ pub fn set_archived(
     id: i32,
     archived: bool,
 ) -> AppResult<Programme> {
-    conn.transaction(|conn| {
-        let before = load(conn, id)?;
-        diesel::update(programmes::table.find(id))
-            .set((
-                programmes::archived.eq(archived),
-                programmes::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
-        let after = load(conn, id)?;
-        let action = if archived { "archive" } else { "restore" };
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "programme",
-            id,
-            action,
-            Some(&json(&before)),
-            Some(&json(&after)),
-        )?;
-        Ok(after)
-    })
+    directory::set_archived(conn, actor, Kind::Programme, id, archived, load, |_| Ok(()))
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::app::now;
 use crate::db::schema::schools;
 use crate::db::AnyConnection;
+use crate::domain::directory::{self, Kind};
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
 use crate::domain::types::Phase;
@@ -377,25 +378,5 @@ pub fn set_archived(
     id: i32,
     archived: bool,
 ) -> AppResult<School> {
-    conn.transaction(|conn| {
-        let before = get(conn, id)?;
-        diesel::update(schools::table.find(id))
-            .set((
-                schools::archived.eq(archived),
-                schools::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
-        let after = get(conn, id)?;
-        let action = if archived { "archive" } else { "restore" };
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "school",
-            id,
-            action,
-            Some(&json(&before)),
-            Some(&json(&after)),
-        )?;
-        Ok(after)
-    })
+    directory::set_archived(conn, actor, Kind::School, id, archived, get, |_| Ok(()))
 }

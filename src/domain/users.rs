@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::app::now;
 use crate::db::schema::{organisations, schools, users};
 use crate::db::AnyConnection;
+use crate::domain::directory::{self, Kind};
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
 use crate::domain::types::Role;
@@ -357,26 +358,11 @@ pub fn set_archived(
     if archived && actor.user_id == id {
         return Err(AppError::Conflict("you cannot archive yourself".into()));
     }
-    conn.transaction(|conn| {
-        let before = get(conn, id)?;
-        diesel::update(users::table.find(id))
-            .set((users::archived.eq(archived), users::updated_at.eq(now())))
-            .execute(conn)?;
+    directory::set_archived(conn, actor, Kind::User, id, archived, get, |conn| {
         if archived {
             crate::domain::sessions::end_all_for(conn, id)?;
             crate::domain::tokens::revoke_all_for(conn, id)?;
         }
-        let after = get(conn, id)?;
-        let action = if archived { "archive" } else { "restore" };
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "user",
-            id,
-            action,
-            Some(&json(&before)),
-            Some(&json(&after)),
-        )?;
-        Ok(after)
+        Ok(())
     })
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::app::now;
 use crate::db::schema::venues;
 use crate::db::AnyConnection;
+use crate::domain::directory::{self, Kind};
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
 use crate::domain::types::VenueKind;
@@ -176,22 +177,5 @@ pub fn set_archived(
     id: i32,
     archived: bool,
 ) -> AppResult<Venue> {
-    conn.transaction(|conn| {
-        let before = get(conn, id)?;
-        diesel::update(venues::table.find(id))
-            .set((venues::archived.eq(archived), venues::updated_at.eq(now())))
-            .execute(conn)?;
-        let after = get(conn, id)?;
-        let action = if archived { "archive" } else { "restore" };
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "venue",
-            id,
-            action,
-            Some(&json(&before)),
-            Some(&json(&after)),
-        )?;
-        Ok(after)
-    })
+    directory::set_archived(conn, actor, Kind::Venue, id, archived, get, |_| Ok(()))
 }
