@@ -66,11 +66,22 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// A role extractor's user, for code generic over who may call it.
+pub trait Allowed {
+    fn user(self) -> User;
+}
+
 /// Declares an extractor that admits only the listed roles.
 macro_rules! role_extractor {
     ($(#[$meta:meta])* $name:ident, [$($role:path),+]) => {
         $(#[$meta])*
         pub struct $name(pub User);
+
+        impl Allowed for $name {
+            fn user(self) -> User {
+                self.0
+            }
+        }
 
         impl FromRequestParts<AppState> for $name {
             type Rejection = AppError;

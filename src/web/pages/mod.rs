@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod bookings;
 pub mod delivery;
+pub mod directory;
 pub mod feedback;
 pub mod impact;
 pub mod import;
@@ -23,6 +24,8 @@ use axum::Router;
 use crate::app::AppState;
 use crate::domain::input::Input;
 use crate::error::{AppError, AppResult, FieldErrors};
+use schools::Schools;
+use venues::Venues;
 
 pub use crate::web::respond::{confirmed, done};
 
@@ -41,27 +44,42 @@ pub fn routes() -> Router<AppState> {
             get(organisations::show).post(organisations::update),
         )
         .route("/organisations/{id}/edit", get(organisations::edit_form))
-        .route("/organisations/{id}/archive", post(organisations::archive))
-        .route("/organisations/{id}/restore", post(organisations::restore))
+        .route(
+            "/organisations/{id}/archive",
+            post(directory::archive::<organisations::Organisations>),
+        )
+        .route(
+            "/organisations/{id}/restore",
+            post(directory::restore::<organisations::Organisations>),
+        )
         .route(
             "/organisations/{id}/priorities",
             post(organisations::add_priority),
         )
         .route("/priorities/{id}/targets", post(organisations::add_target))
-        .route("/schools", get(schools::list).post(schools::create))
+        .route(
+            "/schools",
+            get(directory::list::<Schools>).post(directory::create::<Schools>),
+        )
         .route("/schools/search", get(crate::web::picker::search))
-        .route("/schools/new", get(schools::new_form))
+        .route("/schools/new", get(directory::new_form::<Schools>))
         .route(
             "/schools/{id}",
-            get(schools::edit_form).post(schools::update),
+            get(directory::edit_form::<Schools>).post(directory::update::<Schools>),
         )
-        .route("/schools/{id}/archive", post(schools::archive))
-        .route("/schools/{id}/restore", post(schools::restore))
-        .route("/venues", get(venues::list).post(venues::create))
-        .route("/venues/new", get(venues::new_form))
-        .route("/venues/{id}", get(venues::edit_form).post(venues::update))
-        .route("/venues/{id}/archive", post(venues::archive))
-        .route("/venues/{id}/restore", post(venues::restore))
+        .route("/schools/{id}/archive", post(directory::archive::<Schools>))
+        .route("/schools/{id}/restore", post(directory::restore::<Schools>))
+        .route(
+            "/venues",
+            get(directory::list::<Venues>).post(directory::create::<Venues>),
+        )
+        .route("/venues/new", get(directory::new_form::<Venues>))
+        .route(
+            "/venues/{id}",
+            get(directory::edit_form::<Venues>).post(directory::update::<Venues>),
+        )
+        .route("/venues/{id}/archive", post(directory::archive::<Venues>))
+        .route("/venues/{id}/restore", post(directory::restore::<Venues>))
         .route(
             "/programmes",
             get(programmes::list).post(programmes::create),
@@ -72,8 +90,14 @@ pub fn routes() -> Router<AppState> {
             get(programmes::show).post(programmes::update),
         )
         .route("/programmes/{id}/edit", get(programmes::edit_form))
-        .route("/programmes/{id}/archive", post(programmes::archive))
-        .route("/programmes/{id}/restore", post(programmes::restore))
+        .route(
+            "/programmes/{id}/archive",
+            post(directory::archive::<programmes::Programmes>),
+        )
+        .route(
+            "/programmes/{id}/restore",
+            post(directory::restore::<programmes::Programmes>),
+        )
         .route("/programmes/{id}/events", post(delivery::create_event))
         .route("/programmes/{id}/events/new", get(delivery::new_event))
         .route("/events/{id}", get(delivery::show_event))
@@ -124,8 +148,14 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(users::list).post(users::create))
         .route("/users/new", get(users::new_form))
         .route("/users/{id}", get(users::edit_form).post(users::update))
-        .route("/users/{id}/archive", post(users::archive))
-        .route("/users/{id}/restore", post(users::restore))
+        .route(
+            "/users/{id}/archive",
+            post(directory::archive::<users::Users>),
+        )
+        .route(
+            "/users/{id}/restore",
+            post(directory::restore::<users::Users>),
+        )
         .route(
             "/users/{id}/tokens",
             get(users::tokens).post(users::create_token),

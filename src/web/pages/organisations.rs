@@ -7,13 +7,16 @@ use axum::response::Response;
 use axum::Form;
 
 use crate::app::AppState;
+use crate::db::AnyConnection;
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::ListQuery;
 use crate::domain::organisations::{self as orgs, Organisation, Priority};
 use crate::domain::types::{OrganisationKind, TargetMeasure};
+use crate::domain::Actor;
 use crate::error::{AppResult, FieldErrors};
 use crate::web::auth::Admin;
-use crate::web::pages::{confirmed, done, form_input, form_outcome};
+use crate::web::pages::directory::Archivable;
+use crate::web::pages::{done, form_input, form_outcome};
 use crate::web::view::{
     ArchiveAction, Cell, Ctx, FieldsBuilder, FormField, FormView, ListView, PageCtx, RenderPage,
 };
@@ -177,28 +180,14 @@ pub async fn update(
     }
 }
 
-pub async fn archive(
-    State(app): State<AppState>,
-    Admin(user): Admin,
-    Path(id): Path<i32>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> AppResult<Response> {
-    confirmed(&pairs)?;
-    let actor = user.actor();
-    app.db(move |c| orgs::set_archived(c, &actor, id, true))
-        .await?;
-    Ok(done(&format!("/organisations/{id}"), "archived"))
-}
+pub struct Organisations;
 
-pub async fn restore(
-    State(app): State<AppState>,
-    Admin(user): Admin,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    app.db(move |c| orgs::set_archived(c, &actor, id, false))
-        .await?;
-    Ok(done(&format!("/organisations/{id}"), "restored"))
+impl Archivable for Organisations {
+    type Who = Admin;
+    const PATH: &'static str = "/organisations";
+    fn set_archived(c: &mut AnyConnection, a: &Actor, id: i32, archived: bool) -> AppResult<()> {
+        orgs::set_archived(c, a, id, archived).map(|_| ())
+    }
 }
 
 #[derive(Template)]

@@ -6,16 +6,19 @@ use axum::response::Response;
 use axum::Form;
 
 use crate::app::AppState;
+use crate::db::AnyConnection;
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::ListQuery;
 use crate::domain::organisations as orgs;
 use crate::domain::programmes::{self, Programme};
 use crate::domain::types::ProgrammeStatus;
+use crate::domain::Actor;
 use crate::domain::{attendance, events};
 use crate::error::{AppResult, FieldErrors};
 use crate::impact::narrative::thousands;
 use crate::web::auth::{Reader, Staff};
-use crate::web::pages::{confirmed, done, form_input, form_outcome};
+use crate::web::pages::directory::Archivable;
+use crate::web::pages::{done, form_input, form_outcome};
 use crate::web::view::local;
 use crate::web::view::{
     ArchiveAction, Cell, Ctx, FieldsBuilder, FormField, FormView, ListView, PageCtx, RenderPage,
@@ -376,26 +379,12 @@ pub async fn update(
     }
 }
 
-pub async fn archive(
-    State(app): State<AppState>,
-    Staff(user): Staff,
-    Path(id): Path<i32>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> AppResult<Response> {
-    confirmed(&pairs)?;
-    let actor = user.actor();
-    app.db(move |c| programmes::set_archived(c, &actor, id, true))
-        .await?;
-    Ok(done(&format!("/programmes/{id}"), "archived"))
-}
+pub struct Programmes;
 
-pub async fn restore(
-    State(app): State<AppState>,
-    Staff(user): Staff,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    app.db(move |c| programmes::set_archived(c, &actor, id, false))
-        .await?;
-    Ok(done(&format!("/programmes/{id}"), "restored"))
+impl Archivable for Programmes {
+    type Who = Staff;
+    const PATH: &'static str = "/programmes";
+    fn set_archived(c: &mut AnyConnection, a: &Actor, id: i32, archived: bool) -> AppResult<()> {
+        programmes::set_archived(c, a, id, archived).map(|_| ())
+    }
 }
