@@ -60,8 +60,13 @@ for m in re.finditer(r'\.route\("([^"]+)", (.*?)\)(?= \.route|$)', block):
     path, handlers = m.group(1), m.group(2)
     full = "/api/v1" + path
     ops = {}
-    for meth, handler in re.findall(r"(get|post|put)\(([\w:]+)\)", handlers):
-        name = handler.split("::")[-1]
+    for meth, handler in re.findall(r"(get|post|put)\(([\w:<>]+)\)", handlers):
+        if "::<" in handler:
+            # A handler written once for every record: create::<Schools> -> create_school.
+            op, kind = handler.split("::<")
+            name = op.split("::")[-1] + "_" + kind.rstrip(">").lower().removesuffix("s")
+        else:
+            name = handler.split("::")[-1]
         op = {"operationId": name, "summary": name.replace("_", " "), "responses": {}}
         params = [{"name": p, "in": "path", "required": True,
                    "schema": {"type": "string", "enum": ["impact.xlsx", "schools.csv", "events.csv", "attendance.csv", "feedback.csv"]} if p == "file"

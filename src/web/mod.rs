@@ -11,6 +11,7 @@ pub mod layers;
 pub mod limits;
 pub mod pages;
 pub mod picker;
+pub mod records;
 pub mod respond;
 pub mod router;
 pub mod server;

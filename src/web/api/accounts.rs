@@ -33,59 +33,6 @@ pub async fn get_user(
     Ok(ok(app.db(move |c| users::get(c, id)).await?))
 }
 
-pub async fn create_user(
-    State(app): State<AppState>,
-    Admin(user): Admin,
-    JsonInput(input): JsonInput,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    let u = app
-        .db(move |c| {
-            let parsed = users::parse(c, &input, true)?;
-            users::create(c, Some(&actor), parsed)
-        })
-        .await?;
-    Ok(created(u))
-}
-
-pub async fn update_user(
-    State(app): State<AppState>,
-    Admin(user): Admin,
-    Path(id): Path<i32>,
-    JsonInput(input): JsonInput,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    let u = app
-        .db(move |c| {
-            let parsed = users::parse(c, &input, false)?;
-            users::update(c, &actor, id, parsed)
-        })
-        .await?;
-    Ok(ok(u))
-}
-
-pub async fn archive_user(
-    State(app): State<AppState>,
-    Admin(user): Admin,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(ok(app
-        .db(move |c| users::set_archived(c, &actor, id, true))
-        .await?))
-}
-
-pub async fn restore_user(
-    State(app): State<AppState>,
-    Admin(user): Admin,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(ok(app
-        .db(move |c| users::set_archived(c, &actor, id, false))
-        .await?))
-}
-
 pub async fn list_tokens(
     State(app): State<AppState>,
     Admin(_): Admin,

@@ -33,52 +33,6 @@ pub async fn get_organisation(
     Ok(ok(app.db(move |c| orgs::get_for(c, &actor, id)).await?))
 }
 
-pub async fn create_organisation(
-    State(app): State<AppState>,
-    Admin(user): Admin,
-    JsonInput(input): JsonInput,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(created(
-        app.db(move |c| orgs::create(c, &actor, orgs::parse(&input)?))
-            .await?,
-    ))
-}
-
-pub async fn update_organisation(
-    State(app): State<AppState>,
-    Admin(user): Admin,
-    Path(id): Path<i32>,
-    JsonInput(input): JsonInput,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(ok(app
-        .db(move |c| orgs::update(c, &actor, id, orgs::parse(&input)?))
-        .await?))
-}
-
-pub async fn archive_organisation(
-    State(app): State<AppState>,
-    Admin(user): Admin,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(ok(app
-        .db(move |c| orgs::set_archived(c, &actor, id, true))
-        .await?))
-}
-
-pub async fn restore_organisation(
-    State(app): State<AppState>,
-    Admin(user): Admin,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(ok(app
-        .db(move |c| orgs::set_archived(c, &actor, id, false))
-        .await?))
-}
-
 pub async fn list_priorities(
     State(app): State<AppState>,
     Reader(user): Reader,
@@ -145,52 +99,6 @@ pub async fn get_school(
     Ok(ok(app.db(move |c| schools::get(c, id)).await?))
 }
 
-pub async fn create_school(
-    State(app): State<AppState>,
-    Staff(user): Staff,
-    JsonInput(input): JsonInput,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(created(
-        app.db(move |c| schools::create(c, &actor, schools::parse(&input)?))
-            .await?,
-    ))
-}
-
-pub async fn update_school(
-    State(app): State<AppState>,
-    Staff(user): Staff,
-    Path(id): Path<i32>,
-    JsonInput(input): JsonInput,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(ok(app
-        .db(move |c| schools::update(c, &actor, id, schools::parse(&input)?))
-        .await?))
-}
-
-pub async fn archive_school(
-    State(app): State<AppState>,
-    Staff(user): Staff,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(ok(app
-        .db(move |c| schools::set_archived(c, &actor, id, true))
-        .await?))
-}
-
-pub async fn restore_school(
-    State(app): State<AppState>,
-    Staff(user): Staff,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(ok(app
-        .db(move |c| schools::set_archived(c, &actor, id, false))
-        .await?))
-}
-
 // ----- venues -----
 
 pub async fn list_venues(
@@ -208,52 +116,6 @@ pub async fn get_venue(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     Ok(ok(app.db(move |c| venues::get(c, id)).await?))
-}
-
-pub async fn create_venue(
-    State(app): State<AppState>,
-    Staff(user): Staff,
-    JsonInput(input): JsonInput,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(created(
-        app.db(move |c| venues::create(c, &actor, venues::parse(&input)?))
-            .await?,
-    ))
-}
-
-pub async fn update_venue(
-    State(app): State<AppState>,
-    Staff(user): Staff,
-    Path(id): Path<i32>,
-    JsonInput(input): JsonInput,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(ok(app
-        .db(move |c| venues::update(c, &actor, id, venues::parse(&input)?))
-        .await?))
-}
-
-pub async fn archive_venue(
-    State(app): State<AppState>,
-    Staff(user): Staff,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(ok(app
-        .db(move |c| venues::set_archived(c, &actor, id, true))
-        .await?))
-}
-
-pub async fn restore_venue(
-    State(app): State<AppState>,
-    Staff(user): Staff,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(ok(app
-        .db(move |c| venues::set_archived(c, &actor, id, false))
-        .await?))
 }
 
 // ----- programmes -----
@@ -276,57 +138,4 @@ pub async fn get_programme(
 ) -> AppResult<Response> {
     let actor = user.actor();
     Ok(ok(app.db(move |c| programmes::get(c, &actor, id)).await?))
-}
-
-pub async fn create_programme(
-    State(app): State<AppState>,
-    Staff(user): Staff,
-    JsonInput(input): JsonInput,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    let p = app
-        .db(move |c| {
-            let parsed = programmes::parse(c, &input)?;
-            programmes::create(c, &actor, parsed)
-        })
-        .await?;
-    Ok(created(p))
-}
-
-pub async fn update_programme(
-    State(app): State<AppState>,
-    Staff(user): Staff,
-    Path(id): Path<i32>,
-    JsonInput(input): JsonInput,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    let p = app
-        .db(move |c| {
-            let parsed = programmes::parse(c, &input)?;
-            programmes::update(c, &actor, id, parsed)
-        })
-        .await?;
-    Ok(ok(p))
-}
-
-pub async fn archive_programme(
-    State(app): State<AppState>,
-    Staff(user): Staff,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(ok(app
-        .db(move |c| programmes::set_archived(c, &actor, id, true))
-        .await?))
-}
-
-pub async fn restore_programme(
-    State(app): State<AppState>,
-    Staff(user): Staff,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let actor = user.actor();
-    Ok(ok(app
-        .db(move |c| programmes::set_archived(c, &actor, id, false))
-        .await?))
 }

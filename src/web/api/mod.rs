@@ -6,6 +6,7 @@ pub mod bookings;
 pub mod delivery;
 pub mod directory;
 pub mod feedback;
+pub mod records;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -22,46 +23,57 @@ use crate::web::ApiScope;
 pub use crate::web::respond::{created, ok};
 
 pub fn routes() -> Router<AppState> {
+    use crate::web::records::{Organisations, Programmes, Schools, Users, Venues};
     use accounts as a;
     use bookings as b;
     use delivery as v;
     use directory as d;
     use feedback as f;
+    use records as r;
     Router::new()
         .route("/me", get(a::me))
         .route(
             "/organisations",
-            get(d::list_organisations).post(d::create_organisation),
+            get(d::list_organisations).post(r::create::<Organisations>),
         )
         .route(
             "/organisations/{id}",
-            get(d::get_organisation).put(d::update_organisation),
+            get(d::get_organisation).put(r::update::<Organisations>),
         )
-        .route("/organisations/{id}/archive", post(d::archive_organisation))
-        .route("/organisations/{id}/restore", post(d::restore_organisation))
+        .route(
+            "/organisations/{id}/archive",
+            post(r::archive::<Organisations>),
+        )
+        .route(
+            "/organisations/{id}/restore",
+            post(r::restore::<Organisations>),
+        )
         .route(
             "/organisations/{id}/priorities",
             get(d::list_priorities).post(d::create_priority),
         )
         .route("/priorities/{id}/targets", post(d::create_target))
-        .route("/schools", get(d::list_schools).post(d::create_school))
-        .route("/schools/{id}", get(d::get_school).put(d::update_school))
-        .route("/schools/{id}/archive", post(d::archive_school))
-        .route("/schools/{id}/restore", post(d::restore_school))
-        .route("/venues", get(d::list_venues).post(d::create_venue))
-        .route("/venues/{id}", get(d::get_venue).put(d::update_venue))
-        .route("/venues/{id}/archive", post(d::archive_venue))
-        .route("/venues/{id}/restore", post(d::restore_venue))
+        .route("/schools", get(d::list_schools).post(r::create::<Schools>))
+        .route(
+            "/schools/{id}",
+            get(d::get_school).put(r::update::<Schools>),
+        )
+        .route("/schools/{id}/archive", post(r::archive::<Schools>))
+        .route("/schools/{id}/restore", post(r::restore::<Schools>))
+        .route("/venues", get(d::list_venues).post(r::create::<Venues>))
+        .route("/venues/{id}", get(d::get_venue).put(r::update::<Venues>))
+        .route("/venues/{id}/archive", post(r::archive::<Venues>))
+        .route("/venues/{id}/restore", post(r::restore::<Venues>))
         .route(
             "/programmes",
-            get(d::list_programmes).post(d::create_programme),
+            get(d::list_programmes).post(r::create::<Programmes>),
         )
         .route(
             "/programmes/{id}",
-            get(d::get_programme).put(d::update_programme),
+            get(d::get_programme).put(r::update::<Programmes>),
         )
-        .route("/programmes/{id}/archive", post(d::archive_programme))
-        .route("/programmes/{id}/restore", post(d::restore_programme))
+        .route("/programmes/{id}/archive", post(r::archive::<Programmes>))
+        .route("/programmes/{id}/restore", post(r::restore::<Programmes>))
         .route(
             "/programmes/{id}/events",
             get(v::list_events).post(v::create_event),
@@ -126,10 +138,10 @@ pub fn routes() -> Router<AppState> {
             get(crate::web::exports::organisation_file),
         )
         .route("/organisations/{id}/impact", get(v::organisation_impact))
-        .route("/users", get(a::list_users).post(a::create_user))
-        .route("/users/{id}", get(a::get_user).put(a::update_user))
-        .route("/users/{id}/archive", post(a::archive_user))
-        .route("/users/{id}/restore", post(a::restore_user))
+        .route("/users", get(a::list_users).post(r::create::<Users>))
+        .route("/users/{id}", get(a::get_user).put(r::update::<Users>))
+        .route("/users/{id}/archive", post(r::archive::<Users>))
+        .route("/users/{id}/restore", post(r::restore::<Users>))
         .route(
             "/users/{id}/tokens",
             get(a::list_tokens).post(a::create_token),

@@ -1,8 +1,9 @@
 //! The pages every directory record shares, written once: the searchable, paginated list,
 //! the add and edit forms, archive and restore. Each kind of record says what differs (its
-//! columns and fields) by implementing `Resource`; the routes instantiate the handlers.
+//! columns and fields) by implementing `Resource` on its `Record`; the routes instantiate
+//! the handlers.
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Form;
 
@@ -10,24 +11,14 @@ use crate::app::AppState;
 use crate::db::AnyConnection;
 use crate::domain::input::Input;
 use crate::domain::list::{ListParams, ListQuery, Page};
-use crate::domain::Actor;
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::error::{AppResult, FieldErrors};
 use crate::web::auth::Allowed;
 use crate::web::pages::{confirmed, done, form_input, form_outcome};
+pub use crate::web::records::Record;
 use crate::web::view::{ArchiveAction, Cell, Ctx, FormField, FormView, ListView, RenderPage};
 
-/// A kind of record that can be archived and restored from its page.
-pub trait Archivable: 'static {
-    /// Who may: the role extractor of the handlers.
-    type Who: FromRequestParts<AppState, Rejection = AppError> + Allowed + Send;
-    /// Where its pages live: "/venues".
-    const PATH: &'static str;
-    fn set_archived(c: &mut AnyConnection, a: &Actor, id: i32, archived: bool) -> AppResult<()>;
-}
-
 /// A kind of record with the whole set of directory pages.
-pub trait Resource: Archivable {
-    type Item: Send + 'static;
+pub trait Resource: Record {
     /// "venue"
     const ONE: &'static str;
     /// "Venues"
@@ -42,8 +33,6 @@ pub trait Resource: Archivable {
     fn blank() -> Input;
     fn list(c: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Self::Item>>;
     fn get(c: &mut AnyConnection, id: i32) -> AppResult<Self::Item>;
-    fn create(c: &mut AnyConnection, a: &Actor, input: &Input) -> AppResult<Self::Item>;
-    fn update(c: &mut AnyConnection, a: &Actor, id: i32, input: &Input) -> AppResult<Self::Item>;
     fn id(item: &Self::Item) -> i32;
     fn name(item: &Self::Item) -> String;
     fn archived(item: &Self::Item) -> bool;
@@ -56,7 +45,7 @@ pub trait Resource: Archivable {
 pub async fn list<R: Resource>(
     State(app): State<AppState>,
     ctx: Ctx,
-    _who: R::Who,
+    _who: R::Writer,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     let params = q.params();
@@ -119,14 +108,14 @@ fn form<R: Resource>(
     }
 }
 
-pub async fn new_form<R: Resource>(ctx: Ctx, _who: R::Who) -> AppResult<Response> {
+pub async fn new_form<R: Resource>(ctx: Ctx, _who: R::Writer) -> AppResult<Response> {
     form::<R>(ctx.titled(R::ADD), &R::blank(), &FieldErrors::new(), None).page()
 }
 
 pub async fn create<R: Resource>(
     State(app): State<AppState>,
     ctx: Ctx,
-    who: R::Who,
+    who: R::Writer,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let input = form_input(pairs);
@@ -143,7 +132,7 @@ pub async fn create<R: Resource>(
 pub async fn edit_form<R: Resource>(
     State(app): State<AppState>,
     ctx: Ctx,
-    _who: R::Who,
+    _who: R::Writer,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let item = app.db(move |c| R::get(c, id)).await?;
@@ -159,7 +148,7 @@ pub async fn edit_form<R: Resource>(
 pub async fn update<R: Resource>(
     State(app): State<AppState>,
     ctx: Ctx,
-    who: R::Who,
+    who: R::Writer,
     Path(id): Path<i32>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
@@ -176,9 +165,9 @@ pub async fn update<R: Resource>(
 }
 
 /// Archives, once its box is ticked.
-pub async fn archive<R: Archivable>(
+pub async fn archive<R: Record>(
     State(app): State<AppState>,
-    who: R::Who,
+    who: R::Writer,
     Path(id): Path<i32>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
@@ -189,9 +178,9 @@ pub async fn archive<R: Archivable>(
     Ok(done(&format!("{}/{id}", R::PATH), "archived"))
 }
 
-pub async fn restore<R: Archivable>(
+pub async fn restore<R: Record>(
     State(app): State<AppState>,
-    who: R::Who,
+    who: R::Writer,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let actor = who.user().actor();

@@ -46,11 +46,11 @@ pub fn routes() -> Router<AppState> {
         .route("/organisations/{id}/edit", get(organisations::edit_form))
         .route(
             "/organisations/{id}/archive",
-            post(directory::archive::<organisations::Organisations>),
+            post(directory::archive::<crate::web::records::Organisations>),
         )
         .route(
             "/organisations/{id}/restore",
-            post(directory::restore::<organisations::Organisations>),
+            post(directory::restore::<crate::web::records::Organisations>),
         )
         .route(
             "/organisations/{id}/priorities",
@@ -92,11 +92,11 @@ pub fn routes() -> Router<AppState> {
         .route("/programmes/{id}/edit", get(programmes::edit_form))
         .route(
             "/programmes/{id}/archive",
-            post(directory::archive::<programmes::Programmes>),
+            post(directory::archive::<crate::web::records::Programmes>),
         )
         .route(
             "/programmes/{id}/restore",
-            post(directory::restore::<programmes::Programmes>),
+            post(directory::restore::<crate::web::records::Programmes>),
         )
         .route("/programmes/{id}/events", post(delivery::create_event))
         .route("/programmes/{id}/events/new", get(delivery::new_event))
@@ -150,11 +150,11 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{id}", get(users::edit_form).post(users::update))
         .route(
             "/users/{id}/archive",
-            post(directory::archive::<users::Users>),
+            post(directory::archive::<crate::web::records::Users>),
         )
         .route(
             "/users/{id}/restore",
-            post(directory::restore::<users::Users>),
+            post(directory::restore::<crate::web::records::Users>),
         )
         .route(
             "/users/{id}/tokens",

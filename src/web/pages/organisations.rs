@@ -7,15 +7,12 @@ use axum::response::Response;
 use axum::Form;
 
 use crate::app::AppState;
-use crate::db::AnyConnection;
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::ListQuery;
 use crate::domain::organisations::{self as orgs, Organisation, Priority};
 use crate::domain::types::{OrganisationKind, TargetMeasure};
-use crate::domain::Actor;
 use crate::error::{AppResult, FieldErrors};
 use crate::web::auth::Admin;
-use crate::web::pages::directory::Archivable;
 use crate::web::pages::{done, form_input, form_outcome};
 use crate::web::view::{
     ArchiveAction, Cell, Ctx, FieldsBuilder, FormField, FormView, ListView, PageCtx, RenderPage,
@@ -177,16 +174,6 @@ pub async fn update(
             Some(&org),
         )
         .rejected(&message),
-    }
-}
-
-pub struct Organisations;
-
-impl Archivable for Organisations {
-    type Who = Admin;
-    const PATH: &'static str = "/organisations";
-    fn set_archived(c: &mut AnyConnection, a: &Actor, id: i32, archived: bool) -> AppResult<()> {
-        orgs::set_archived(c, a, id, archived).map(|_| ())
     }
 }
 

@@ -6,18 +6,15 @@ use axum::response::Response;
 use axum::Form;
 
 use crate::app::AppState;
-use crate::db::AnyConnection;
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::ListQuery;
 use crate::domain::organisations as orgs;
 use crate::domain::programmes::{self, Programme};
 use crate::domain::types::ProgrammeStatus;
-use crate::domain::Actor;
 use crate::domain::{attendance, events};
 use crate::error::{AppResult, FieldErrors};
 use crate::impact::narrative::thousands;
 use crate::web::auth::{Reader, Staff};
-use crate::web::pages::directory::Archivable;
 use crate::web::pages::{done, form_input, form_outcome};
 use crate::web::view::local;
 use crate::web::view::{
@@ -376,15 +373,5 @@ pub async fn update(
         )
         .await?
         .rejected(&message),
-    }
-}
-
-pub struct Programmes;
-
-impl Archivable for Programmes {
-    type Who = Staff;
-    const PATH: &'static str = "/programmes";
-    fn set_archived(c: &mut AnyConnection, a: &Actor, id: i32, archived: bool) -> AppResult<()> {
-        programmes::set_archived(c, a, id, archived).map(|_| ())
     }
 }

@@ -6,24 +6,12 @@ use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
 use crate::domain::schools::{self, School};
 use crate::domain::types::Phase;
-use crate::domain::Actor;
 use crate::error::{AppResult, FieldErrors};
-use crate::web::auth::Staff;
-use crate::web::pages::directory::{Archivable, Resource};
+use crate::web::pages::directory::Resource;
+pub use crate::web::records::Schools;
 use crate::web::view::{Cell, FieldsBuilder, FormField};
 
-pub struct Schools;
-
-impl Archivable for Schools {
-    type Who = Staff;
-    const PATH: &'static str = "/schools";
-    fn set_archived(c: &mut AnyConnection, a: &Actor, id: i32, archived: bool) -> AppResult<()> {
-        schools::set_archived(c, a, id, archived).map(|_| ())
-    }
-}
-
 impl Resource for Schools {
-    type Item = School;
     const ONE: &'static str = "school";
     const TITLE: &'static str = "Schools";
     const ADD: &'static str = "Add a school";
@@ -41,12 +29,6 @@ impl Resource for Schools {
     }
     fn get(c: &mut AnyConnection, id: i32) -> AppResult<School> {
         schools::get(c, id)
-    }
-    fn create(c: &mut AnyConnection, a: &Actor, input: &Input) -> AppResult<School> {
-        schools::create(c, a, schools::parse(input)?)
-    }
-    fn update(c: &mut AnyConnection, a: &Actor, id: i32, input: &Input) -> AppResult<School> {
-        schools::update(c, a, id, schools::parse(input)?)
     }
     fn id(s: &School) -> i32 {
         s.id

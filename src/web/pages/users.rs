@@ -7,17 +7,14 @@ use axum::response::Response;
 use axum::Form;
 
 use crate::app::AppState;
-use crate::db::AnyConnection;
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::ListQuery;
 use crate::domain::tokens;
 use crate::domain::types::Role;
 use crate::domain::users::{self, User};
-use crate::domain::Actor;
 use crate::domain::{organisations as orgs, schools};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::auth::Admin;
-use crate::web::pages::directory::Archivable;
 use crate::web::pages::{confirmed, done, form_input, form_outcome};
 use crate::web::picker;
 use crate::web::view::{
@@ -234,16 +231,6 @@ pub async fn update(
                 .await?
                 .rejected(&message)
         }
-    }
-}
-
-pub struct Users;
-
-impl Archivable for Users {
-    type Who = Admin;
-    const PATH: &'static str = "/users";
-    fn set_archived(c: &mut AnyConnection, a: &Actor, id: i32, archived: bool) -> AppResult<()> {
-        users::set_archived(c, a, id, archived).map(|_| ())
     }
 }
 

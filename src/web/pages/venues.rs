@@ -6,24 +6,12 @@ use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
 use crate::domain::types::VenueKind;
 use crate::domain::venues::{self, Venue};
-use crate::domain::Actor;
 use crate::error::{AppResult, FieldErrors};
-use crate::web::auth::Staff;
-use crate::web::pages::directory::{Archivable, Resource};
+use crate::web::pages::directory::Resource;
+pub use crate::web::records::Venues;
 use crate::web::view::{Cell, FieldsBuilder, FormField};
 
-pub struct Venues;
-
-impl Archivable for Venues {
-    type Who = Staff;
-    const PATH: &'static str = "/venues";
-    fn set_archived(c: &mut AnyConnection, a: &Actor, id: i32, archived: bool) -> AppResult<()> {
-        venues::set_archived(c, a, id, archived).map(|_| ())
-    }
-}
-
 impl Resource for Venues {
-    type Item = Venue;
     const ONE: &'static str = "venue";
     const TITLE: &'static str = "Venues";
     const ADD: &'static str = "Add a venue";
@@ -40,12 +28,6 @@ impl Resource for Venues {
     }
     fn get(c: &mut AnyConnection, id: i32) -> AppResult<Venue> {
         venues::get(c, id)
-    }
-    fn create(c: &mut AnyConnection, a: &Actor, input: &Input) -> AppResult<Venue> {
-        venues::create(c, a, venues::parse(input)?)
-    }
-    fn update(c: &mut AnyConnection, a: &Actor, id: i32, input: &Input) -> AppResult<Venue> {
-        venues::update(c, a, id, venues::parse(input)?)
     }
     fn id(v: &Venue) -> i32 {
         v.id
