@@ -82,3 +82,55 @@ pub fn set_archived<T: Serialize>(
         Ok(after)
     })
 }
+
+/// Creates a record in one transaction with its audit entry: `insert` writes the row and
+/// gives its id, `get` reads what was made.
+pub fn create<T: Serialize>(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    kind: Kind,
+    insert: impl FnOnce(&mut AnyConnection) -> AppResult<i32>,
+    get: fn(&mut AnyConnection, i32) -> AppResult<T>,
+) -> AppResult<T> {
+    conn.transaction(|conn| {
+        let id = insert(conn)?;
+        let created = get(conn, id)?;
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            kind.entity(),
+            id,
+            "create",
+            None,
+            Some(&to_json(&created)),
+        )?;
+        Ok(created)
+    })
+}
+
+/// Changes a record in one transaction with its audit entry (before and after): `write`
+/// changes the row.
+pub fn update<T: Serialize>(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    kind: Kind,
+    id: i32,
+    write: impl FnOnce(&mut AnyConnection) -> AppResult<()>,
+    get: fn(&mut AnyConnection, i32) -> AppResult<T>,
+) -> AppResult<T> {
+    conn.transaction(|conn| {
+        let before = get(conn, id)?;
+        write(conn)?;
+        let after = get(conn, id)?;
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            kind.entity(),
+            id,
+            "update",
+            Some(&to_json(&before)),
+            Some(&to_json(&after)),
+        )?;
+        Ok(after)
+    })
+}

@@ -123,29 +123,24 @@ pub fn create(
     actor: &Actor,
     input: OrganisationInput,
 ) -> AppResult<Organisation> {
-    conn.transaction(|conn| {
-        let at = now();
-        let id: i32 = diesel::insert_into(organisations::table)
-            .values((
-                organisations::name.eq(&input.name),
-                organisations::kind.eq(input.kind.as_str()),
-                organisations::created_at.eq(at),
-                organisations::updated_at.eq(at),
-            ))
-            .returning(organisations::id)
-            .get_result(conn)?;
-        let created = get(conn, id)?;
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "organisation",
-            id,
-            "create",
-            None,
-            Some(&json(&created)),
-        )?;
-        Ok(created)
-    })
+    directory::create(
+        conn,
+        actor,
+        Kind::Organisation,
+        |conn| {
+            let at = now();
+            Ok(diesel::insert_into(organisations::table)
+                .values((
+                    organisations::name.eq(&input.name),
+                    organisations::kind.eq(input.kind.as_str()),
+                    organisations::created_at.eq(at),
+                    organisations::updated_at.eq(at),
+                ))
+                .returning(organisations::id)
+                .get_result(conn)?)
+        },
+        get,
+    )
 }
 
 pub fn update(
@@ -154,27 +149,23 @@ pub fn update(
     id: i32,
     input: OrganisationInput,
 ) -> AppResult<Organisation> {
-    conn.transaction(|conn| {
-        let before = get(conn, id)?;
-        diesel::update(organisations::table.find(id))
-            .set((
-                organisations::name.eq(&input.name),
-                organisations::kind.eq(input.kind.as_str()),
-                organisations::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
-        let after = get(conn, id)?;
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "organisation",
-            id,
-            "update",
-            Some(&json(&before)),
-            Some(&json(&after)),
-        )?;
-        Ok(after)
-    })
+    directory::update(
+        conn,
+        actor,
+        Kind::Organisation,
+        id,
+        |conn| {
+            diesel::update(organisations::table.find(id))
+                .set((
+                    organisations::name.eq(&input.name),
+                    organisations::kind.eq(input.kind.as_str()),
+                    organisations::updated_at.eq(now()),
+                ))
+                .execute(conn)?;
+            Ok(())
+        },
+        get,
+    )
 }
 
 pub fn set_archived(

@@ -11,9 +11,7 @@ use crate::domain::directory::{self, Kind};
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
 use crate::domain::types::{ProgrammeStatus, Role};
-use crate::domain::{
-    audit, like_pattern, lower, must_exist, organisations as orgs, to_json as json, Actor,
-};
+use crate::domain::{like_pattern, lower, must_exist, organisations as orgs, Actor};
 use crate::error::{AppError, AppResult};
 
 #[derive(Queryable, Selectable)]
@@ -273,38 +271,33 @@ pub fn list(
 }
 
 pub fn create(conn: &mut AnyConnection, actor: &Actor, p: ProgrammeInput) -> AppResult<Programme> {
-    conn.transaction(|conn| {
-        let at = now();
-        let id: i32 = diesel::insert_into(programmes::table)
-            .values((
-                programmes::title.eq(&p.title),
-                programmes::year.eq(p.year),
-                programmes::theme.eq(&p.theme),
-                programmes::organisation_id.eq(p.organisation_id),
-                programmes::priority_id.eq(p.priority_id),
-                programmes::starts_on.eq(p.starts_on),
-                programmes::ends_on.eq(p.ends_on),
-                programmes::target_schools.eq(p.target_schools),
-                programmes::target_audience.eq(p.target_audience),
-                programmes::target_events.eq(p.target_events),
-                programmes::status.eq(p.status.as_str()),
-                programmes::created_at.eq(at),
-                programmes::updated_at.eq(at),
-            ))
-            .returning(programmes::id)
-            .get_result(conn)?;
-        let created = load(conn, id)?;
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "programme",
-            id,
-            "create",
-            None,
-            Some(&json(&created)),
-        )?;
-        Ok(created)
-    })
+    directory::create(
+        conn,
+        actor,
+        Kind::Programme,
+        |conn| {
+            let at = now();
+            Ok(diesel::insert_into(programmes::table)
+                .values((
+                    programmes::title.eq(&p.title),
+                    programmes::year.eq(p.year),
+                    programmes::theme.eq(&p.theme),
+                    programmes::organisation_id.eq(p.organisation_id),
+                    programmes::priority_id.eq(p.priority_id),
+                    programmes::starts_on.eq(p.starts_on),
+                    programmes::ends_on.eq(p.ends_on),
+                    programmes::target_schools.eq(p.target_schools),
+                    programmes::target_audience.eq(p.target_audience),
+                    programmes::target_events.eq(p.target_events),
+                    programmes::status.eq(p.status.as_str()),
+                    programmes::created_at.eq(at),
+                    programmes::updated_at.eq(at),
+                ))
+                .returning(programmes::id)
+                .get_result(conn)?)
+        },
+        load,
+    )
 }
 
 pub fn update(
@@ -313,36 +306,32 @@ pub fn update(
     id: i32,
     p: ProgrammeInput,
 ) -> AppResult<Programme> {
-    conn.transaction(|conn| {
-        let before = load(conn, id)?;
-        diesel::update(programmes::table.find(id))
-            .set((
-                programmes::title.eq(&p.title),
-                programmes::year.eq(p.year),
-                programmes::theme.eq(&p.theme),
-                programmes::organisation_id.eq(p.organisation_id),
-                programmes::priority_id.eq(p.priority_id),
-                programmes::starts_on.eq(p.starts_on),
-                programmes::ends_on.eq(p.ends_on),
-                programmes::target_schools.eq(p.target_schools),
-                programmes::target_audience.eq(p.target_audience),
-                programmes::target_events.eq(p.target_events),
-                programmes::status.eq(p.status.as_str()),
-                programmes::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
-        let after = load(conn, id)?;
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "programme",
-            id,
-            "update",
-            Some(&json(&before)),
-            Some(&json(&after)),
-        )?;
-        Ok(after)
-    })
+    directory::update(
+        conn,
+        actor,
+        Kind::Programme,
+        id,
+        |conn| {
+            diesel::update(programmes::table.find(id))
+                .set((
+                    programmes::title.eq(&p.title),
+                    programmes::year.eq(p.year),
+                    programmes::theme.eq(&p.theme),
+                    programmes::organisation_id.eq(p.organisation_id),
+                    programmes::priority_id.eq(p.priority_id),
+                    programmes::starts_on.eq(p.starts_on),
+                    programmes::ends_on.eq(p.ends_on),
+                    programmes::target_schools.eq(p.target_schools),
+                    programmes::target_audience.eq(p.target_audience),
+                    programmes::target_events.eq(p.target_events),
+                    programmes::status.eq(p.status.as_str()),
+                    programmes::updated_at.eq(now()),
+                ))
+                .execute(conn)?;
+            Ok(())
+        },
+        load,
+    )
 }
 
 pub fn set_archived(

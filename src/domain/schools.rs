@@ -10,7 +10,7 @@ use crate::domain::directory::{self, Kind};
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
 use crate::domain::types::Phase;
-use crate::domain::{audit, like_pattern, lower, to_json as json, Actor};
+use crate::domain::{like_pattern, lower, Actor};
 use crate::error::AppResult;
 
 #[derive(Queryable, Selectable)]
@@ -333,20 +333,13 @@ pub(crate) fn overwrite(conn: &mut AnyConnection, id: i32, s: &SchoolInput) -> A
 }
 
 pub fn create(conn: &mut AnyConnection, actor: &Actor, input: SchoolInput) -> AppResult<School> {
-    conn.transaction(|conn| {
-        let id = insert(conn, &input)?;
-        let created = get(conn, id)?;
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "school",
-            id,
-            "create",
-            None,
-            Some(&json(&created)),
-        )?;
-        Ok(created)
-    })
+    directory::create(
+        conn,
+        actor,
+        Kind::School,
+        |conn| insert(conn, &input),
+        get,
+    )
 }
 
 pub fn update(
@@ -355,21 +348,17 @@ pub fn update(
     id: i32,
     input: SchoolInput,
 ) -> AppResult<School> {
-    conn.transaction(|conn| {
-        let before = get(conn, id)?;
-        overwrite(conn, id, &input)?;
-        let after = get(conn, id)?;
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "school",
-            id,
-            "update",
-            Some(&json(&before)),
-            Some(&json(&after)),
-        )?;
-        Ok(after)
-    })
+    directory::update(
+        conn,
+        actor,
+        Kind::School,
+        id,
+        |conn| {
+            overwrite(conn, id, &input)?;
+            Ok(())
+        },
+        get,
+    )
 }
 
 pub fn set_archived(

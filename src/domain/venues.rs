@@ -10,7 +10,7 @@ use crate::domain::directory::{self, Kind};
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
 use crate::domain::types::VenueKind;
-use crate::domain::{audit, like_pattern, lower, to_json as json, Actor};
+use crate::domain::{like_pattern, lower, Actor};
 use crate::error::AppResult;
 
 #[derive(Queryable, Selectable)]
@@ -113,31 +113,26 @@ pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Ven
 }
 
 pub fn create(conn: &mut AnyConnection, actor: &Actor, input: VenueInput) -> AppResult<Venue> {
-    conn.transaction(|conn| {
-        let at = now();
-        let id: i32 = diesel::insert_into(venues::table)
-            .values((
-                venues::name.eq(&input.name),
-                venues::kind.eq(input.kind.as_str()),
-                venues::postcode.eq(&input.postcode),
-                venues::capacity.eq(input.capacity),
-                venues::created_at.eq(at),
-                venues::updated_at.eq(at),
-            ))
-            .returning(venues::id)
-            .get_result(conn)?;
-        let created = get(conn, id)?;
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "venue",
-            id,
-            "create",
-            None,
-            Some(&json(&created)),
-        )?;
-        Ok(created)
-    })
+    directory::create(
+        conn,
+        actor,
+        Kind::Venue,
+        |conn| {
+            let at = now();
+            Ok(diesel::insert_into(venues::table)
+                .values((
+                    venues::name.eq(&input.name),
+                    venues::kind.eq(input.kind.as_str()),
+                    venues::postcode.eq(&input.postcode),
+                    venues::capacity.eq(input.capacity),
+                    venues::created_at.eq(at),
+                    venues::updated_at.eq(at),
+                ))
+                .returning(venues::id)
+                .get_result(conn)?)
+        },
+        get,
+    )
 }
 
 pub fn update(
@@ -146,29 +141,25 @@ pub fn update(
     id: i32,
     input: VenueInput,
 ) -> AppResult<Venue> {
-    conn.transaction(|conn| {
-        let before = get(conn, id)?;
-        diesel::update(venues::table.find(id))
-            .set((
-                venues::name.eq(&input.name),
-                venues::kind.eq(input.kind.as_str()),
-                venues::postcode.eq(&input.postcode),
-                venues::capacity.eq(input.capacity),
-                venues::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
-        let after = get(conn, id)?;
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "venue",
-            id,
-            "update",
-            Some(&json(&before)),
-            Some(&json(&after)),
-        )?;
-        Ok(after)
-    })
+    directory::update(
+        conn,
+        actor,
+        Kind::Venue,
+        id,
+        |conn| {
+            diesel::update(venues::table.find(id))
+                .set((
+                    venues::name.eq(&input.name),
+                    venues::kind.eq(input.kind.as_str()),
+                    venues::postcode.eq(&input.postcode),
+                    venues::capacity.eq(input.capacity),
+                    venues::updated_at.eq(now()),
+                ))
+                .execute(conn)?;
+            Ok(())
+        },
+        get,
+    )
 }
 
 pub fn set_archived(
