@@ -333,13 +333,7 @@ pub(crate) fn overwrite(conn: &mut AnyConnection, id: i32, s: &SchoolInput) -> A
 }
 
 pub fn create(conn: &mut AnyConnection, actor: &Actor, input: SchoolInput) -> AppResult<School> {
-    directory::create(
-        conn,
-        actor,
-        Kind::School,
-        |conn| insert(conn, &input),
-        get,
-    )
+    directory::create(conn, actor, Kind::School, |conn| insert(conn, &input), get)
 }
 
 pub fn update(

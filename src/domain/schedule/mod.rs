@@ -1,14 +1,16 @@
 //! The scheduling core: what a company offers (events, tour dates), what schools ask for
 //! (bookings), and what people are told when these change. Dependencies point one way:
-//! `occupancy` (clashes and places) ← `events` ← `visits` ← `bookings` ← `letters`, with
-//! `notices` the plain data they pass. The operations here are what pages and the API
+//! `occupancy` (clashes and places) ← `events` ← `visits` ← `bookings` (the record) ←
+//! `consequences` ← `requests` ← `letters`, with `notices` the plain data they pass. The operations here are what pages and the API
 //! call: each runs one transition in one transaction and queues the letters it causes.
 
 pub mod bookings;
+pub mod consequences;
 pub mod events;
 pub mod letters;
 pub mod notices;
 pub mod occupancy;
+pub mod requests;
 pub mod visits;
 
 use crate::db::AnyConnection;
@@ -33,7 +35,7 @@ pub fn book_event(
     event_id: i32,
     input: BookingInput,
 ) -> AppResult<Booking> {
-    bookings::book_event(conn, actor, event_id, input, &teller(rules))
+    requests::book_event(conn, actor, event_id, input, &teller(rules))
 }
 
 pub fn request_visit(
@@ -43,7 +45,7 @@ pub fn request_visit(
     slot_id: i32,
     input: BookingInput,
 ) -> AppResult<Booking> {
-    bookings::request_visit(conn, actor, slot_id, input, &teller(rules))
+    requests::request_visit(conn, actor, slot_id, input, &teller(rules))
 }
 
 pub fn confirm(
@@ -53,7 +55,7 @@ pub fn confirm(
     id: i32,
     message: &str,
 ) -> AppResult<Booking> {
-    bookings::confirm(conn, actor, id, message, &teller(rules))
+    requests::confirm(conn, actor, id, message, &teller(rules))
 }
 
 pub fn decline(
@@ -63,7 +65,7 @@ pub fn decline(
     id: i32,
     message: &str,
 ) -> AppResult<Booking> {
-    bookings::decline(conn, actor, id, message, &teller(rules))
+    requests::decline(conn, actor, id, message, &teller(rules))
 }
 
 pub fn cancel(
@@ -73,7 +75,7 @@ pub fn cancel(
     id: i32,
     message: &str,
 ) -> AppResult<Booking> {
-    bookings::cancel(
+    requests::cancel(
         conn,
         actor,
         id,
@@ -85,7 +87,7 @@ pub fn cancel(
 
 /// Queues the reminders now due (`Rules::reminder_days` ahead).
 pub fn queue_reminders(conn: &mut AnyConnection, rules: &Rules) -> AppResult<usize> {
-    bookings::queue_reminders(conn, rules.reminder_days, &teller(rules))
+    consequences::queue_reminders(conn, rules.reminder_days, &teller(rules))
 }
 
 /// Creates an event unless the company is busy then.
@@ -111,7 +113,7 @@ pub fn cancel_event(
         let Some(done) = events::cancel_row(conn, actor, id)? else {
             return events::get(conn, id);
         };
-        let told = bookings::follow_cancelled_event(conn, actor, id)?;
+        let told = consequences::follow_cancelled_event(conn, actor, id)?;
         teller(rules)(conn, &told)?;
         Ok(done)
     })
@@ -132,11 +134,11 @@ pub fn change_event(
         events::touch(conn, id)?;
         let changed = events::change_row(conn, actor, rules.time_zone, id, input, local)?;
         let mut told = if changed.moved {
-            bookings::moved(conn, &changed.event)?
+            consequences::moved(conn, &changed.event)?
         } else {
             Vec::new()
         };
-        told.extend(bookings::promote(conn, id)?);
+        told.extend(consequences::promote(conn, id)?);
         teller(rules)(conn, &told)?;
         Ok(changed.event)
     })

@@ -1,0 +1,299 @@
+//! What schools ask for and the answers: places at an event (confirmed at once while they
+//! last, else waiting in arrival order), visits on tour dates, confirm, decline, cancel.
+//! Each runs in one transaction that starts with a write (so SQLite takes its write lock
+//! first) and hands the notices it causes to `tell` inside it.
+
+use chrono::Duration;
+use diesel::prelude::*;
+
+use crate::app::now;
+use crate::db::schema::bookings;
+use crate::db::AnyConnection;
+use crate::domain::input::TextEnum;
+use crate::domain::schedule::bookings::{
+    check_school, get, insert, load, refuse_archived_programme, school_for, set_status, starts_at,
+    touch, Booking, BookingInput, Target, Tell,
+};
+use crate::domain::schedule::consequences::promote;
+use crate::domain::schedule::notices::{self, Notice, Step};
+use crate::domain::schedule::{events as event_domain, occupancy, visits};
+use crate::domain::types::{BookingStatus, EventStatus, Role, SlotStatus};
+use crate::domain::{audit, Actor};
+use crate::error::{AppError, AppResult};
+
+/// Requests places at an event: confirmed at once while places remain (unless the event
+/// needs approval), else on the waiting list.
+pub(crate) fn book_event(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    event_id: i32,
+    input: BookingInput,
+    tell: Tell<'_>,
+) -> AppResult<Booking> {
+    let school_id = school_for(actor, input.school_id)?;
+    let event = event_domain::get(conn, event_id)?;
+    if event.status == EventStatus::Draft && actor.role == Role::School {
+        return Err(AppError::NotFound);
+    }
+    match event.status {
+        s if s.takes_bookings() => {}
+        EventStatus::Draft => {
+            return Err(AppError::Conflict(
+                "this event is a draft and not open for booking".into(),
+            ))
+        }
+        EventStatus::Cancelled => {
+            return Err(AppError::Conflict("this event was cancelled".into()))
+        }
+        _ => {
+            return Err(AppError::Conflict(
+                "this event has already taken place".into(),
+            ))
+        }
+    }
+    if event.starts_at.naive_utc() <= now() {
+        return Err(AppError::Conflict("this event has already started".into()));
+    }
+    if event.school_id.is_some() {
+        return Err(AppError::Conflict(
+            "an in-school event is booked by requesting a visit on a tour date".into(),
+        ));
+    }
+    refuse_archived_programme(conn, event.programme_id)?;
+    check_school(conn, school_id)?;
+    let places = input.pupils + input.staff;
+    if let Some(capacity) = event.capacity {
+        if places > capacity {
+            return Err(AppError::field(
+                "pupils",
+                format!("this event has {capacity} places in all"),
+            ));
+        }
+    }
+    let result = conn.transaction(|conn| {
+        // The first statement writes, so SQLite takes its write lock before any read.
+        let status = if event.needs_approval {
+            BookingStatus::Requested
+        } else if occupancy::take_places(conn, event_id, places)? {
+            BookingStatus::Confirmed
+        } else {
+            BookingStatus::Waitlisted
+        };
+        let id = insert(conn, actor, Target::Event(event_id), school_id, status, &input)?;
+        let b = load(conn, id)?;
+        audit::record(conn, Some(actor.user_id), "booking", id, "create", None, Some(&serde_json::json!({"status": status, "event_id": event_id, "school_id": school_id, "places": places})))?;
+        let step = match status {
+            BookingStatus::Confirmed => Step::Confirmed,
+            BookingStatus::Waitlisted => Step::Waitlisted,
+            _ => Step::Received,
+        };
+        let mut told = vec![notices::booking(id, step)];
+        if status == BookingStatus::Requested {
+            told.push(Notice::Waiting { booking_id: id });
+        }
+        tell(conn, &told)?;
+        Ok(b)
+    });
+    match result {
+        Err(AppError::Conflict(m))
+            if m.contains("bookings_one_live_per_school_event")
+                || m.contains("event_id, school_id")
+                || m.contains("bookings.event_id") =>
+        {
+            Err(AppError::Conflict(
+                "this school already has a booking for this event".into(),
+            ))
+        }
+        other => other,
+    }
+}
+
+/// A school's request for a visit on a tour date: always waits for the lead.
+pub(crate) fn request_visit(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    slot_id: i32,
+    input: BookingInput,
+    tell: Tell<'_>,
+) -> AppResult<Booking> {
+    let school_id = school_for(actor, input.school_id)?;
+    let slot = visits::get(conn, slot_id)?;
+    if slot.status != SlotStatus::Open {
+        return Err(AppError::Conflict(
+            "this tour date is no longer free".into(),
+        ));
+    }
+    if slot.starts_at <= now() {
+        return Err(AppError::Conflict("this tour date has passed".into()));
+    }
+    refuse_archived_programme(conn, slot.programme_id)?;
+    check_school(conn, school_id)?;
+    conn.transaction(|conn| {
+        let id = insert(conn, actor, Target::Visit(slot_id), school_id, BookingStatus::Requested, &input)?;
+        let asked: i64 = bookings::table
+            .filter(bookings::slot_id.eq(slot_id))
+            .filter(bookings::school_id.eq(school_id))
+            .filter(bookings::status.eq_any([BookingStatus::Requested.as_str(), BookingStatus::Confirmed.as_str()]))
+            .count()
+            .get_result(conn)?;
+        if asked > 1 {
+            return Err(AppError::Conflict("this school has already asked for this tour date".into()));
+        }
+        audit::record(conn, Some(actor.user_id), "booking", id, "create", None, Some(&serde_json::json!({"status": "requested", "slot_id": slot_id, "school_id": school_id})))?;
+        tell(conn, &[notices::booking(id, Step::Received), Notice::Waiting { booking_id: id }])?;
+        load(conn, id)
+    })
+}
+
+/// Confirms a requested or waiting booking: a visit takes its tour date (other requests
+/// for it are declined); places are taken if they fit, else the request waits.
+pub(crate) fn confirm(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i32,
+    message: &str,
+    tell: Tell<'_>,
+) -> AppResult<Booking> {
+    conn.transaction(|conn| {
+        let b = touch(conn, id)?;
+        if b.status == BookingStatus::Confirmed {
+            return Ok(b);
+        }
+        if !b.status.can_confirm() {
+            return Err(AppError::Conflict(format!(
+                "a {} booking cannot be confirmed",
+                b.status.as_str()
+            )));
+        }
+        let (done, told) = match b.target {
+            Target::Visit(slot) => confirm_visit(conn, actor, &b, slot, message)?,
+            Target::Event(event_id) => {
+                if occupancy::take_places(conn, event_id, b.places)? {
+                    let done =
+                        set_status(conn, Some(actor), &b, BookingStatus::Confirmed, message)?;
+                    (done, vec![notices::booking(id, Step::Confirmed)])
+                } else if b.status == BookingStatus::Requested {
+                    let done =
+                        set_status(conn, Some(actor), &b, BookingStatus::Waitlisted, message)?;
+                    (done, vec![notices::booking(id, Step::Waitlisted)])
+                } else {
+                    return Err(AppError::Conflict(
+                        "no places are free; the booking stays on the waiting list".into(),
+                    ));
+                }
+            }
+        };
+        tell(conn, &told)?;
+        Ok(done)
+    })
+}
+
+/// A visit is confirmed: its tour date is booked (with a performance and a workshop at the
+/// school) and the other schools that asked for it are declined.
+fn confirm_visit(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    b: &Booking,
+    slot_id: i32,
+    message: &str,
+) -> AppResult<notices::Outcome<Booking>> {
+    if b.status != BookingStatus::Requested {
+        return Err(AppError::Conflict(
+            "only a requested visit can be confirmed".into(),
+        ));
+    }
+    visits::book(conn, actor, slot_id, b.school_id, b.places)?;
+    let done = set_status(conn, Some(actor), b, BookingStatus::Confirmed, message)?;
+    let mut told = vec![notices::booking(b.id, Step::Confirmed)];
+    let others: Vec<i32> = bookings::table
+        .filter(bookings::slot_id.eq(slot_id))
+        .filter(bookings::id.ne(b.id))
+        .filter(bookings::status.eq(BookingStatus::Requested.as_str()))
+        .select(bookings::id)
+        .load(conn)?;
+    for other in others {
+        let o = load(conn, other)?;
+        set_status(
+            conn,
+            Some(actor),
+            &o,
+            BookingStatus::Declined,
+            "Another school was given this date; please choose another.",
+        )?;
+        told.push(Notice::DateTaken { booking_id: other });
+    }
+    Ok((done, told))
+}
+
+pub(crate) fn decline(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i32,
+    message: &str,
+    tell: Tell<'_>,
+) -> AppResult<Booking> {
+    conn.transaction(|conn| {
+        let b = touch(conn, id)?;
+        if b.status == BookingStatus::Declined {
+            return Ok(b);
+        }
+        if !b.status.can_decline() {
+            return Err(AppError::Conflict(format!(
+                "a {} booking cannot be declined; cancel it instead",
+                b.status.as_str()
+            )));
+        }
+        let done = set_status(conn, Some(actor), &b, BookingStatus::Declined, message)?;
+        tell(conn, &[notices::booking(id, Step::Declined)])?;
+        Ok(done)
+    })
+}
+
+/// Cancels a booking: staff at any time, a school its own until `cutoff` before it starts
+/// (`BookingStatus::can_cancel`). Places freed go to the first waiting requests that fit;
+/// a visit's tour date is free again.
+pub(crate) fn cancel(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i32,
+    message: &str,
+    cutoff: Duration,
+    tell: Tell<'_>,
+) -> AppResult<Booking> {
+    let b = get(conn, actor, id)?;
+    let starts = starts_at(conn, b.target)?;
+    if !b.status.is_live() {
+        return Err(AppError::Conflict(format!(
+            "a {} booking cannot be cancelled",
+            b.status.as_str()
+        )));
+    }
+    if !b
+        .status
+        .can_cancel(actor.role.is_staff(), starts, now(), cutoff)
+    {
+        return Err(AppError::Conflict(format!("bookings can be cancelled online until {} days before the event; please contact the company", cutoff.num_days())));
+    }
+    conn.transaction(|conn| {
+        let b = touch(conn, id)?;
+        if !b.status.is_live() {
+            return Err(AppError::Conflict(format!(
+                "a {} booking cannot be cancelled",
+                b.status.as_str()
+            )));
+        }
+        let done = set_status(conn, Some(actor), &b, BookingStatus::Cancelled, message)?;
+        let mut told = vec![notices::booking(id, Step::Cancelled)];
+        if b.status == BookingStatus::Confirmed {
+            match b.target {
+                Target::Event(event_id) => {
+                    occupancy::release_places(conn, event_id, b.places)?;
+                    told.extend(promote(conn, event_id)?);
+                }
+                Target::Visit(slot) => visits::release(conn, actor, slot)?,
+            }
+        }
+        tell(conn, &told)?;
+        Ok(done)
+    })
+}
