@@ -11,14 +11,15 @@ use crate::db::schema::{events, programmes, schools, venues};
 use crate::db::AnyConnection;
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
+pub use crate::domain::schedule::event_input::{parse, EventInput};
 use crate::domain::schedule::occupancy::{self, Except};
 use crate::domain::types::{DeliveryMode, EventKind, EventStatus};
-use crate::domain::{audit, must_exist, to_json, Actor};
+use crate::domain::{audit, to_json, Actor};
 use crate::error::{AppError, AppResult};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = events)]
-struct Row {
+pub(super) struct Row {
     id: i32,
     programme_id: i32,
     kind: String,
@@ -72,7 +73,9 @@ impl Event {
     }
 }
 
-fn view((r, school_name, venue_name): (Row, Option<String>, Option<String>)) -> AppResult<Event> {
+pub(super) fn view(
+    (r, school_name, venue_name): (Row, Option<String>, Option<String>),
+) -> AppResult<Event> {
     let kind = EventKind::from_db(&r.kind)?;
     Ok(Event {
         id: r.id,
@@ -94,103 +97,10 @@ fn view((r, school_name, venue_name): (Row, Option<String>, Option<String>)) -> 
     })
 }
 
-pub struct EventInput {
-    pub kind: EventKind,
-    pub starts_at: NaiveDateTime,
-    pub ends_at: NaiveDateTime,
-    pub school_id: Option<i32>,
-    pub venue_id: Option<i32>,
-    pub capacity: Option<i32>,
-    pub needs_approval: bool,
-    pub status: EventStatus,
-    pub title: String,
-}
-
-/// Checks the fields and the place: a live stream is online, anything else is at a school
-/// or a venue that exists.
-pub fn parse(
-    conn: &mut AnyConnection,
-    input: &Input,
-    local: Option<chrono_tz::Tz>,
-) -> AppResult<EventInput> {
-    let mut v = input.validator();
-    let kind = v.choice::<EventKind>("kind");
-    let starts_at = v.datetime("starts_at", local);
-    let ends_at = v.datetime("ends_at", local);
-    let school_id = v.id_opt("school_id");
-    let venue_id = v.id_opt("venue_id");
-    let capacity = v.int_opt("capacity", 0, 100_000);
-    let needs_approval = v.flag("needs_approval");
-    let status = v
-        .choice_opt::<EventStatus>("status")
-        .unwrap_or(EventStatus::Open);
-    let title = v.text_or_empty("title", 200);
-    if matches!(status, EventStatus::Completed | EventStatus::Cancelled) {
-        v.error(
-            "status",
-            "a new event is draft, open or confirmed; complete or cancel it afterwards",
-        );
-    }
-    if let (Some(s), Some(e)) = (starts_at, ends_at) {
-        if e <= s {
-            v.error("ends_at", "must be after the start");
-        }
-    }
-    match (kind, school_id, venue_id) {
-        (Some(EventKind::LiveStream), Some(_), _) => {
-            v.error("school_id", "a live stream is online: leave the school out")
-        }
-        (Some(EventKind::LiveStream), _, Some(_)) => {
-            v.error("venue_id", "a live stream is online: leave the venue out")
-        }
-        (Some(_), Some(_), Some(_)) => v.error(
-            "venue_id",
-            "an event is at a school or at a venue, not both",
-        ),
-        (Some(EventKind::Performance | EventKind::Workshop), None, None) => v.error(
-            "school_id",
-            "choose the school (or a venue) where it is held",
-        ),
-        _ => {}
-    }
-    v.finish()?;
-    if let Some(id) = school_id {
-        must_exist(
-            schools::table
-                .find(id)
-                .filter(schools::archived.eq(false))
-                .select(schools::id)
-                .first::<i32>(conn),
-            "school_id",
-        )?;
-    }
-    if let Some(id) = venue_id {
-        must_exist(
-            venues::table
-                .find(id)
-                .filter(venues::archived.eq(false))
-                .select(venues::id)
-                .first::<i32>(conn),
-            "venue_id",
-        )?;
-    }
-    Ok(EventInput {
-        kind: kind.unwrap_or(EventKind::Performance),
-        starts_at: starts_at.unwrap_or_default(),
-        ends_at: ends_at.unwrap_or_default(),
-        school_id,
-        venue_id,
-        capacity,
-        needs_approval,
-        status,
-        title,
-    })
-}
-
 type Joined = (Row, Option<String>, Option<String>);
 
 #[diesel::dsl::auto_type(no_type_alias)]
-fn joined() -> _ {
+pub(super) fn joined() -> _ {
     events::table
         .left_join(schools::table)
         .left_join(venues::table)
@@ -382,54 +292,6 @@ pub(crate) fn cancel_row(
             true,
         )?)),
     }
-}
-
-/// An event a school can book: its programme and the places left (None: no limit).
-#[derive(Debug, Clone, Serialize)]
-pub struct Offer {
-    pub event: Event,
-    pub programme_title: String,
-    pub places_left: Option<i32>,
-}
-
-/// Venue performances and live streams open for booking, soonest first.
-pub fn offers(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Offer>> {
-    let open = [EventStatus::Open.as_str(), EventStatus::Confirmed.as_str()];
-    let query = || {
-        joined()
-            .inner_join(programmes::table)
-            .filter(events::status.eq_any(open))
-            .filter(events::school_id.is_null())
-            .filter(events::starts_at.gt(now()))
-            .filter(programmes::archived.eq(false))
-            .into_boxed()
-    };
-    let total: i64 = query().count().get_result(conn)?;
-    // One query for the page: the events with their place and programme.
-    let rows: Vec<(Row, Option<String>, Option<String>, String)> = query()
-        .order((events::starts_at.asc(), events::id.asc()))
-        .limit(params.per_page)
-        .offset(params.offset())
-        .select((
-            Row::as_select(),
-            schools::name.nullable(),
-            venues::name.nullable(),
-            programmes::title,
-        ))
-        .load(conn)?;
-    let items = rows
-        .into_iter()
-        .map(|(row, school, venue, programme_title)| {
-            let event = view((row, school, venue))?;
-            let places_left = event.capacity.map(|c| (c - event.places_confirmed).max(0));
-            Ok(Offer {
-                event,
-                programme_title,
-                places_left,
-            })
-        })
-        .collect::<AppResult<_>>()?;
-    Ok(Page::new(items, params, total))
 }
 
 /// Takes the write lock first (so SQLite never has to upgrade a read lock under

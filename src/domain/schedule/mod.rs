@@ -6,10 +6,12 @@
 
 pub mod bookings;
 pub mod consequences;
+pub mod event_input;
 pub mod events;
 pub mod letters;
 pub mod notices;
 pub mod occupancy;
+pub mod offers;
 pub mod requests;
 pub mod visits;
 

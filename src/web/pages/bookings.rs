@@ -89,7 +89,7 @@ async fn whats_on_page(
                 let asked = crate::domain::bookings::requested_slots(c, school)?;
                 slots.retain(|(s, _)| !asked.contains(&s.id));
             }
-            Ok((events::offers(c, &params)?, slots))
+            Ok((crate::domain::schedule::offers::offers(c, &params)?, slots))
         })
         .await?;
     let tz = app.config.time_zone;
