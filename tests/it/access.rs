@@ -8,37 +8,8 @@ use outreach::domain::types::Role;
 use serde_json::{json, Value};
 
 use crate::both;
+use crate::fixtures::{a_programme, live_stream};
 use crate::harness::TestApp;
-
-async fn programme(app: &TestApp, title: &str) -> i64 {
-    let (s, p) = app
-        .post(
-            "/programmes",
-            Some(Role::Admin),
-            json!({"title": title, "year": 2031, "organisation_id": app.organisation_id}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{p}");
-    p["id"].as_i64().unwrap()
-}
-
-async fn stream(app: &TestApp, programme: i64, day: u32, capacity: Option<i64>) -> i64 {
-    let mut body = json!({"kind": "live_stream",
-        "starts_at": format!("2031-05-{day:02}T10:00:00Z"),
-        "ends_at": format!("2031-05-{day:02}T11:00:00Z")});
-    if let Some(c) = capacity {
-        body["capacity"] = json!(c);
-    }
-    let (s, e) = app
-        .post(
-            &format!("/programmes/{programme}/events"),
-            Some(Role::Lead),
-            body,
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{e}");
-    e["id"].as_i64().unwrap()
-}
 
 fn titles(list: &Value) -> Vec<String> {
     list["items"]
@@ -51,10 +22,10 @@ fn titles(list: &Value) -> Vec<String> {
 
 both!(a_school_sees_only_programmes_it_could_book_or_has_booked);
 async fn a_school_sees_only_programmes_it_could_book_or_has_booked(app: TestApp) {
-    let bookable = programme(&app, "Bookable").await;
-    stream(&app, bookable, 1, None).await;
-    let booked = programme(&app, "Booked").await;
-    let e = stream(&app, booked, 2, None).await;
+    let bookable = a_programme(&app).titled("Bookable").funded().create().await;
+    live_stream(&app, bookable, 1, None).await;
+    let booked = a_programme(&app).titled("Booked").funded().create().await;
+    let e = live_stream(&app, booked, 2, None).await;
     let (s, _) = app
         .post(
             &format!("/events/{e}/bookings"),
@@ -63,9 +34,17 @@ async fn a_school_sees_only_programmes_it_could_book_or_has_booked(app: TestApp)
         )
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    let hidden = programme(&app, "Internal plans").await;
-    let archived = programme(&app, "Archived round").await;
-    stream(&app, archived, 3, None).await;
+    let hidden = a_programme(&app)
+        .titled("Internal plans")
+        .funded()
+        .create()
+        .await;
+    let archived = a_programme(&app)
+        .titled("Archived round")
+        .funded()
+        .create()
+        .await;
+    live_stream(&app, archived, 3, None).await;
     let (s, _) = app
         .post(
             &format!("/programmes/{archived}/archive"),
@@ -132,8 +111,12 @@ async fn a_school_sees_only_programmes_it_could_book_or_has_booked(app: TestApp)
 
 both!(an_archived_programme_takes_no_bookings);
 async fn an_archived_programme_takes_no_bookings(app: TestApp) {
-    let p = programme(&app, "Old round").await;
-    let e = stream(&app, p, 4, Some(100)).await;
+    let p = a_programme(&app)
+        .titled("Old round")
+        .funded()
+        .create()
+        .await;
+    let e = live_stream(&app, p, 4, Some(100)).await;
     let (s, slot) = app
         .post(
             &format!("/programmes/{p}/slots"),
@@ -195,8 +178,8 @@ async fn an_archived_programme_takes_no_bookings(app: TestApp) {
 
 both!(one_feedback_link_cannot_flood_the_ratings);
 async fn one_feedback_link_cannot_flood_the_ratings(app: TestApp) {
-    let p = programme(&app, "Ruby").await;
-    let e = stream(&app, p, 5, Some(100)).await;
+    let p = a_programme(&app).titled("Ruby").funded().create().await;
+    let e = live_stream(&app, p, 5, Some(100)).await;
     let (s, b) = app
         .post(
             &format!("/events/{e}/bookings"),

@@ -9,46 +9,8 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use crate::both;
+use crate::fixtures::{a_programme, event, schools, venue_event};
 use crate::harness::TestApp;
-use crate::impact::event;
-
-async fn programme(app: &TestApp) -> i64 {
-    let (_, p) = app
-        .post(
-            "/programmes",
-            Some(Role::Admin),
-            json!({"title": "Ruby", "year": 2030, "organisation_id": app.organisation_id}),
-        )
-        .await;
-    p["id"].as_i64().unwrap()
-}
-
-async fn venue_event(app: &TestApp, capacity: i64, needs_approval: bool) -> i64 {
-    let p = programme(app).await;
-    let (_, v) = app
-        .post(
-            "/venues",
-            Some(Role::Admin),
-            json!({"name": "Brewery Arts Centre", "capacity": 250}),
-        )
-        .await;
-    event(app, p, json!({"kind": "performance", "venue_id": v["id"], "starts_at": "2030-03-15T19:00:00Z", "ends_at": "2030-03-15T20:30:00Z", "capacity": capacity, "needs_approval": needs_approval})).await
-}
-
-async fn schools(app: &TestApp, n: usize) -> Vec<i64> {
-    let mut out = Vec::new();
-    for i in 0..n {
-        let (_, s) = app
-            .post(
-                "/schools",
-                Some(Role::Admin),
-                json!({"name": format!("School {i:02}")}),
-            )
-            .await;
-        out.push(s["id"].as_i64().unwrap());
-    }
-    out
-}
 
 both!(concurrent_requests_never_exceed_capacity);
 async fn concurrent_requests_never_exceed_capacity(app: TestApp) {
@@ -349,7 +311,7 @@ async fn booking_rules(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Past, cancelled and draft events are not bookable.
-    let p = programme(&app).await;
+    let p = a_programme(&app).year(2030).funded().create().await;
     let past = event(&app, p, json!({"kind": "live_stream", "starts_at": "2020-01-01T10:00:00Z", "ends_at": "2020-01-01T11:00:00Z"})).await;
     let (s, _) = app
         .post(
@@ -426,7 +388,7 @@ async fn booking_rules(app: TestApp) {
 
 both!(school_cannot_cancel_after_the_cut_off);
 async fn school_cannot_cancel_after_the_cut_off(app: TestApp) {
-    let p = programme(&app).await;
+    let p = a_programme(&app).year(2030).funded().create().await;
     let soon = (chrono::Utc::now() + chrono::Duration::hours(30))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
@@ -578,14 +540,14 @@ async fn school_books_through_the_pages_and_the_lead_answers(app: TestApp) {
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
-async fn slot_programme(app: &TestApp) -> i64 {
-    let (_, p) = app.post("/programmes", Some(Role::Admin), json!({"title": "County Lines", "year": 2030, "starts_on": "2030-01-07", "ends_on": "2030-07-19"})).await;
-    p["id"].as_i64().unwrap()
-}
-
 both!(tour_dates_are_offered_without_clashes);
 async fn tour_dates_are_offered_without_clashes(app: TestApp) {
-    let p = slot_programme(&app).await;
+    let p = a_programme(&app)
+        .titled("County Lines")
+        .year(2030)
+        .between("2030-01-07", "2030-07-19")
+        .create()
+        .await;
     let lead = Some(Role::Lead);
     let (s, slot) = app
         .post(
@@ -668,7 +630,12 @@ async fn tour_dates_are_offered_without_clashes(app: TestApp) {
 
 both!(visit_requests_become_events_and_a_slot_holds_one_visit);
 async fn visit_requests_become_events_and_a_slot_holds_one_visit(app: TestApp) {
-    let p = slot_programme(&app).await;
+    let p = a_programme(&app)
+        .titled("County Lines")
+        .year(2030)
+        .between("2030-01-07", "2030-07-19")
+        .create()
+        .await;
     let lead = Some(Role::Lead);
     let (_, slot) = app
         .post(
@@ -783,7 +750,12 @@ async fn visit_requests_become_events_and_a_slot_holds_one_visit(app: TestApp) {
 
 both!(tour_dates_through_the_pages);
 async fn tour_dates_through_the_pages(app: TestApp) {
-    let p = slot_programme(&app).await;
+    let p = a_programme(&app)
+        .titled("County Lines")
+        .year(2030)
+        .between("2030-01-07", "2030-07-19")
+        .create()
+        .await;
     let path = format!("/programmes/{p}/slots");
     let (s, _, body) = app
         .form(
@@ -1152,7 +1124,7 @@ async fn moving_an_event_tells_the_schools_and_capacity_changes_move_the_queue(a
 
 both!(schools_are_reminded_once_before_the_event);
 async fn schools_are_reminded_once_before_the_event(app: TestApp) {
-    let p = programme(&app).await;
+    let p = a_programme(&app).year(2030).funded().create().await;
     let start = chrono::Utc::now() + chrono::Duration::days(2);
     let (s, e) = app.post(&format!("/programmes/{p}/events"), Some(Role::Lead), json!({"kind": "live_stream", "starts_at": start.to_rfc3339(), "ends_at": (start + chrono::Duration::hours(1)).to_rfc3339()})).await;
     assert_eq!(s, StatusCode::CREATED, "{e}");
@@ -1187,7 +1159,12 @@ async fn schools_are_reminded_once_before_the_event(app: TestApp) {
 
 both!(month_calendar_shows_dates_and_events_with_their_state);
 async fn month_calendar_shows_dates_and_events_with_their_state(app: TestApp) {
-    let p = slot_programme(&app).await;
+    let p = a_programme(&app)
+        .titled("County Lines")
+        .year(2030)
+        .between("2030-01-07", "2030-07-19")
+        .create()
+        .await;
     app.post(
         &format!("/programmes/{p}/slots"),
         Some(Role::Lead),

@@ -5,8 +5,9 @@ use outreach::domain::types::Role;
 use serde_json::json;
 
 use crate::both;
+use crate::fixtures::event;
 use crate::harness::TestApp;
-use crate::impact::{enter_case_study, event};
+use crate::impact::enter_case_study;
 
 both!(impact_page_shows_the_case_study);
 async fn impact_page_shows_the_case_study(app: TestApp) {

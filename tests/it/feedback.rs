@@ -5,22 +5,12 @@ use outreach::domain::types::Role;
 use serde_json::{json, Value};
 
 use crate::both;
+use crate::fixtures::a_programme;
 use crate::harness::TestApp;
-
-async fn programme(app: &TestApp) -> i64 {
-    let (_, p) = app
-        .post(
-            "/programmes",
-            Some(Role::Admin),
-            json!({"title": "Ruby", "year": 2018, "organisation_id": app.organisation_id}),
-        )
-        .await;
-    p["id"].as_i64().unwrap()
-}
 
 both!(quotes_need_consent_and_approval_to_be_seen);
 async fn quotes_need_consent_and_approval_to_be_seen(app: TestApp) {
-    let p = programme(&app).await;
+    let p = a_programme(&app).year(2018).funded().create().await;
     let lead = Some(Role::Lead);
     let (s, private) = app.post("/feedback", lead, json!({"programme_id": p, "role": "pupil", "quote": "Private words", "consent": false, "school_id": app.school_id})).await;
     assert_eq!(s, StatusCode::CREATED, "{private}");
@@ -87,7 +77,7 @@ async fn quotes_need_consent_and_approval_to_be_seen(app: TestApp) {
 
 both!(bad_feedback_is_refused);
 async fn bad_feedback_is_refused(app: TestApp) {
-    let p = programme(&app).await;
+    let p = a_programme(&app).year(2018).funded().create().await;
     let (_, other) = app
         .post(
             "/programmes",
@@ -178,7 +168,7 @@ async fn booking(app: &TestApp, p: i64, school: i32) -> i32 {
 
 both!(feedback_link_opens_the_form_and_nothing_else);
 async fn feedback_link_opens_the_form_and_nothing_else(app: TestApp) {
-    let p = programme(&app).await;
+    let p = a_programme(&app).year(2018).funded().create().await;
     app.post(
         &format!("/programmes/{p}/outcomes"),
         Some(Role::Lead),
@@ -354,7 +344,7 @@ async fn feedback_link_opens_the_form_and_nothing_else(app: TestApp) {
 
 both!(feedback_form_is_rate_limited);
 async fn feedback_form_is_rate_limited(app: TestApp) {
-    let p = programme(&app).await;
+    let p = a_programme(&app).year(2018).funded().create().await;
     let b = booking(&app, p, app.school_id).await;
     // A booking large enough that the hourly limit, not the answer cap, is met first.
     app.with_db(move |c| {
@@ -406,7 +396,7 @@ async fn feedback_form_is_rate_limited(app: TestApp) {
 
 both!(lead_records_and_moderates_by_form);
 async fn lead_records_and_moderates_by_form(app: TestApp) {
-    let p = programme(&app).await;
+    let p = a_programme(&app).year(2018).funded().create().await;
     let path = format!("/programmes/{p}/feedback");
     let (s, _, body) = app
         .form(

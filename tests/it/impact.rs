@@ -5,6 +5,7 @@ use outreach::domain::types::Role;
 use serde_json::{json, Value};
 
 use crate::both;
+use crate::fixtures::{attend, event};
 use crate::harness::TestApp;
 
 const NARRATIVE: &str = "Ruby and its workshop were taken to nine schools, with 1,520 audience members in 2018. \
@@ -180,30 +181,6 @@ pub async fn enter_case_study(app: &TestApp) -> Setup {
     app.post(&format!("/events/{stream}/complete"), lead, json!({}))
         .await;
     Setup { programme }
-}
-
-pub async fn event(app: &TestApp, programme: i64, body: Value) -> i64 {
-    let (s, v) = app
-        .post(
-            &format!("/programmes/{programme}/events"),
-            Some(Role::Lead),
-            body.clone(),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{body}: {v}");
-    v["id"].as_i64().unwrap()
-}
-
-pub async fn attend(app: &TestApp, event: i64, rows: Value) {
-    let (s, v) = app
-        .api(
-            Method::PUT,
-            &format!("/events/{event}/attendance"),
-            Some(Role::Lead),
-            Some(rows),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
 }
 
 both!(case_study_entered_by_hand_gives_the_same_figures);

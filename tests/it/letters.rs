@@ -8,6 +8,7 @@ use outreach::domain::types::Role;
 use serde_json::json;
 
 use crate::both;
+use crate::fixtures::a_programme;
 use crate::harness::TestApp;
 
 /// (to, subject, text, html) of every queued message, oldest first.
@@ -27,20 +28,9 @@ async fn letters(app: &TestApp) -> Vec<(String, String, String, Option<String>)>
     .await
 }
 
-async fn programme(app: &TestApp) -> i64 {
-    let (_, p) = app
-        .post(
-            "/programmes",
-            Some(Role::Admin),
-            json!({"title": "Ruby", "year": 2031}),
-        )
-        .await;
-    p["id"].as_i64().unwrap()
-}
-
 both!(a_school_booked_for_ten_in_summer_is_told_ten);
 async fn a_school_booked_for_ten_in_summer_is_told_ten(app: TestApp) {
-    let p = programme(&app).await;
+    let p = a_programme(&app).create().await;
     // 09:00 UTC on 10 June is 10:00 in London (BST).
     let (s, e) = app
         .post(
@@ -105,7 +95,7 @@ async fn a_school_booked_for_ten_in_summer_is_told_ten(app: TestApp) {
 
 both!(a_visit_request_is_told_in_local_time_to_school_and_staff);
 async fn a_visit_request_is_told_in_local_time_to_school_and_staff(app: TestApp) {
-    let p = programme(&app).await;
+    let p = a_programme(&app).create().await;
     let (s, slot) = app
         .post(
             &format!("/programmes/{p}/slots"),

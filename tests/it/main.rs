@@ -1,5 +1,6 @@
 //! Integration tests, each run on SQLite and on PostgreSQL.
 
+mod fixtures;
 mod harness;
 
 mod access;

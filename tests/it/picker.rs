@@ -7,8 +7,8 @@ use outreach::domain::types::Role;
 use serde_json::{json, Value};
 
 use crate::both;
+use crate::fixtures::event;
 use crate::harness::TestApp;
-use crate::impact::event;
 
 /// A register of `n` schools, three of them called Abbey Primary School.
 fn register(n: usize) -> String {
