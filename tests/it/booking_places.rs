@@ -1,0 +1,541 @@
+//! Places at events: capacity under concurrency, the waiting list, approval, the rules of a booking and its cancellation, through the API and the pages.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use outreach::domain::types::Role;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use crate::both;
+use crate::fixtures::{a_programme, event, schools, venue_event};
+use crate::harness::TestApp;
+
+both!(concurrent_requests_never_exceed_capacity);
+async fn concurrent_requests_never_exceed_capacity(app: TestApp) {
+    let e = venue_event(&app, 10, false).await;
+    let ids = schools(&app, 44).await;
+    // A second app process on the same database: its own pool and router.
+    let second = {
+        let url = outreach::db::DbUrl::parse(&app.database_url).unwrap();
+        let pool = outreach::db::connect(&url, 6).unwrap();
+        let config = outreach::config::Config::new(
+            &app.database_url,
+            "127.0.0.1:0",
+            Some("http://localhost"),
+            "Europe/London",
+            None,
+        )
+        .unwrap();
+        outreach::build_router(outreach::app::App::new(pool, config))
+    };
+    let token = Arc::new(app.lead.token.clone());
+    let mut tasks = Vec::new();
+    for (i, school) in ids.iter().enumerate() {
+        let router = if i % 2 == 0 {
+            app.router.clone()
+        } else {
+            second.clone()
+        };
+        let token = token.clone();
+        let body = json!({"school_id": school, "pupils": 1}).to_string();
+        tasks.push(tokio::spawn(async move {
+            let req = Request::builder()
+                .method(Method::POST)
+                .uri(format!("/api/v1/events/{e}/bookings"))
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))
+                .unwrap();
+            let response = router.oneshot(req).await.unwrap();
+            let status = response.status();
+            let bytes = http_body_util::BodyExt::collect(response.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            (
+                status,
+                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+            )
+        }));
+    }
+    let mut confirmed = 0;
+    let mut waitlisted = 0;
+    for t in tasks {
+        let (status, v) = t.await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "no request fails: {v}");
+        match v["status"].as_str() {
+            Some("confirmed") => confirmed += 1,
+            Some("waitlisted") => waitlisted += 1,
+            other => panic!("unexpected status {other:?}"),
+        }
+    }
+    assert_eq!((confirmed, waitlisted), (10, 34));
+    let (_, ev) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
+    assert_eq!(ev["places_confirmed"], 10);
+    let (_, list) = app
+        .get(
+            &format!("/bookings?event_id={e}&status=confirmed"),
+            Some(Role::Lead),
+        )
+        .await;
+    assert_eq!(list["total"], 10);
+}
+
+both!(waiting_list_moves_up_in_order_when_places_free);
+async fn waiting_list_moves_up_in_order_when_places_free(app: TestApp) {
+    let e = venue_event(&app, 10, false).await;
+    let mut ids = schools(&app, 4).await;
+    ids[1] = app.school_id as i64; // the seeded school has a contact to mail
+    let lead = Some(Role::Lead);
+    let book =
+        |school: i64, pupils: i64| json!({"school_id": school, "pupils": pupils, "staff": 1});
+    let (_, a) = app
+        .post(&format!("/events/{e}/bookings"), lead, book(ids[0], 7))
+        .await;
+    assert_eq!(a["status"], "confirmed");
+    assert_eq!(a["places"], 8);
+    let (_, b) = app
+        .post(&format!("/events/{e}/bookings"), lead, book(ids[1], 5))
+        .await;
+    assert_eq!(b["status"], "waitlisted");
+    let (_, c) = app
+        .post(&format!("/events/{e}/bookings"), lead, book(ids[2], 1))
+        .await;
+    assert_eq!(
+        c["status"], "confirmed",
+        "a small request that fits is confirmed"
+    );
+    let (_, d) = app
+        .post(&format!("/events/{e}/bookings"), lead, book(ids[3], 2))
+        .await;
+    assert_eq!(d["status"], "waitlisted");
+    // A frees 8 places: B (6) moves up first, then D (3) no longer fits (6 + 2 + 3 > 10)… D fits? 2 + 6 = 8, +3 = 11: no.
+    let (s, cancelled) = app
+        .post(
+            &format!("/bookings/{}/cancel", a["id"]),
+            lead,
+            json!({"message": "Coach fell through"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{cancelled}");
+    let (_, b) = app.get(&format!("/bookings/{}", b["id"]), lead).await;
+    assert_eq!(b["status"], "confirmed");
+    let (_, d) = app.get(&format!("/bookings/{}", d["id"]), lead).await;
+    assert_eq!(d["status"], "waitlisted");
+    let (_, ev) = app.get(&format!("/events/{e}"), lead).await;
+    assert_eq!(ev["places_confirmed"], 8);
+    let mails: Vec<(String, String)> = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            use outreach::db::schema::outbox as o;
+            o::table
+                .order(o::id.asc())
+                .select((o::to_address, o::subject))
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    let to_school: Vec<&str> = mails
+        .iter()
+        .filter(|m| m.0 == "school@example.org")
+        .map(|m| m.1.as_str())
+        .collect();
+    assert_eq!(
+        to_school,
+        vec![
+            "On the waiting list",
+            "You have moved up from the waiting list"
+        ],
+        "the school is told each step"
+    );
+    let audit: Vec<String> = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            use outreach::db::schema::audit_entries as a;
+            a::table
+                .filter(a::entity.eq("booking"))
+                .select(a::action)
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    assert!(audit.iter().filter(|a| *a == "status").count() >= 2);
+}
+
+both!(approval_decline_and_confirm);
+async fn approval_decline_and_confirm(app: TestApp) {
+    let e = venue_event(&app, 20, true).await;
+    let ids = schools(&app, 2).await;
+    let lead = Some(Role::Lead);
+    let (_, a) = app
+        .post(
+            &format!("/events/{e}/bookings"),
+            lead,
+            json!({"school_id": ids[0], "pupils": 12}),
+        )
+        .await;
+    assert_eq!(a["status"], "requested");
+    let (_, b) = app
+        .post(
+            &format!("/events/{e}/bookings"),
+            lead,
+            json!({"school_id": ids[1], "pupils": 15}),
+        )
+        .await;
+    let (s, a) = app
+        .post(
+            &format!("/bookings/{}/confirm", a["id"]),
+            lead,
+            json!({"message": "See you there"}),
+        )
+        .await;
+    assert_eq!(
+        (s, a["status"].as_str()),
+        (StatusCode::OK, Some("confirmed"))
+    );
+    let (s, b2) = app
+        .post(&format!("/bookings/{}/confirm", b["id"]), lead, json!({}))
+        .await;
+    assert_eq!(
+        (s, b2["status"].as_str()),
+        (StatusCode::OK, Some("waitlisted")),
+        "past capacity it waits"
+    );
+    let (s, b3) = app
+        .post(
+            &format!("/bookings/{}/decline", b["id"]),
+            lead,
+            json!({"message": "Full, sorry"}),
+        )
+        .await;
+    assert_eq!(
+        (s, b3["status"].as_str(), b3["message"].as_str()),
+        (StatusCode::OK, Some("declined"), Some("Full, sorry"))
+    );
+    let (s, _) = app
+        .post(&format!("/bookings/{}/decline", a["id"]), lead, json!({}))
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "a confirmed booking is cancelled, not declined"
+    );
+    let (s, _) = app
+        .post(
+            &format!("/bookings/{}/confirm", a["id"]),
+            Some(Role::School),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+both!(booking_rules);
+async fn booking_rules(app: TestApp) {
+    let e = venue_event(&app, 30, false).await;
+    let school = Some(Role::School);
+    // A school books for itself; the school is implied.
+    let (s, mine) = app
+        .post(
+            &format!("/events/{e}/bookings"),
+            school,
+            json!({"pupils": 20, "staff": 2, "year_groups": "Year 9"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{mine}");
+    assert_eq!(mine["school_id"].as_i64(), Some(app.school_id as i64));
+    let (s, v) = app
+        .post(
+            &format!("/events/{e}/bookings"),
+            school,
+            json!({"pupils": 2}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "the same event twice: {v}");
+    let others = schools(&app, 1).await;
+    let (s, _) = app
+        .post(
+            &format!("/events/{e}/bookings"),
+            school,
+            json!({"pupils": 2, "school_id": others[0]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "never for another school");
+    let (s, v) = app
+        .post(
+            &format!("/events/{e}/bookings"),
+            Some(Role::Lead),
+            json!({"pupils": 2}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a lead names the school: {v}"
+    );
+    let (s, _) = app
+        .post(
+            &format!("/events/{e}/bookings"),
+            Some(Role::Funder),
+            json!({"pupils": 2, "school_id": others[0]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    for (body, field) in [
+        (
+            json!({"pupils": 0, "staff": 0, "school_id": others[0]}),
+            "pupils",
+        ),
+        (json!({"pupils": -3, "school_id": others[0]}), "pupils"),
+        (json!({"pupils": 31, "school_id": others[0]}), "pupils"),
+        (json!({"school_id": others[0]}), "pupils"),
+    ] {
+        let (s, v) = app
+            .post(
+                &format!("/events/{e}/bookings"),
+                Some(Role::Lead),
+                body.clone(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+        assert!(v["error"]["fields"][field].is_string());
+    }
+    let (s, _) = app
+        .post(
+            "/events/99999/bookings",
+            Some(Role::Lead),
+            json!({"pupils": 2, "school_id": others[0]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Past, cancelled and draft events are not bookable.
+    let p = a_programme(&app).year(2030).funded().create().await;
+    let past = event(&app, p, json!({"kind": "live_stream", "starts_at": "2020-01-01T10:00:00Z", "ends_at": "2020-01-01T11:00:00Z"})).await;
+    let (s, _) = app
+        .post(
+            &format!("/events/{past}/bookings"),
+            school,
+            json!({"pupils": 2}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let draft = event(&app, p, json!({"kind": "live_stream", "starts_at": "2030-01-02T10:00:00Z", "ends_at": "2030-01-02T11:00:00Z", "status": "draft"})).await;
+    let (s, _) = app
+        .post(
+            &format!("/events/{draft}/bookings"),
+            school,
+            json!({"pupils": 2}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "a school does not see drafts");
+    let gone = event(&app, p, json!({"kind": "live_stream", "starts_at": "2030-01-03T10:00:00Z", "ends_at": "2030-01-03T11:00:00Z"})).await;
+    app.post(
+        &format!("/events/{gone}/cancel"),
+        Some(Role::Lead),
+        json!({}),
+    )
+    .await;
+    let (s, _) = app
+        .post(
+            &format!("/events/{gone}/bookings"),
+            school,
+            json!({"pupils": 2}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(app.count("bookings").await, 1, "nothing else was stored");
+    // A school sees only its own bookings.
+    let (_, theirs) = app
+        .post(
+            &format!("/events/{e}/bookings"),
+            Some(Role::Lead),
+            json!({"pupils": 2, "school_id": others[0]}),
+        )
+        .await;
+    let (_, list) = app.get("/bookings", school).await;
+    assert_eq!(list["total"], 1);
+    let (s, _) = app.get("/bookings", Some(Role::Funder)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "a funder does not read bookings");
+    let (s, _) = app
+        .get(&format!("/bookings/{}", theirs["id"]), school)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app
+        .post(
+            &format!("/bookings/{}/cancel", theirs["id"]),
+            school,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The school cancels its own before the cut-off.
+    let (s, v) = app
+        .post(
+            &format!("/bookings/{}/cancel", mine["id"]),
+            school,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("cancelled"))
+    );
+    let (_, ev) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
+    assert_eq!(ev["places_confirmed"], 2);
+}
+
+both!(school_cannot_cancel_after_the_cut_off);
+async fn school_cannot_cancel_after_the_cut_off(app: TestApp) {
+    let p = a_programme(&app).year(2030).funded().create().await;
+    let soon = (chrono::Utc::now() + chrono::Duration::hours(30))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let soon_end = (chrono::Utc::now() + chrono::Duration::hours(31))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let e = event(
+        &app,
+        p,
+        json!({"kind": "live_stream", "starts_at": soon, "ends_at": soon_end, "capacity": 100}),
+    )
+    .await;
+    let (_, b) = app
+        .post(
+            &format!("/events/{e}/bookings"),
+            Some(Role::School),
+            json!({"pupils": 30}),
+        )
+        .await;
+    let (s, v) = app
+        .post(
+            &format!("/bookings/{}/cancel", b["id"]),
+            Some(Role::School),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (s, _) = app
+        .post(
+            &format!("/bookings/{}/cancel", b["id"]),
+            Some(Role::Lead),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "a lead still can");
+}
+
+both!(school_books_through_the_pages_and_the_lead_answers);
+async fn school_books_through_the_pages_and_the_lead_answers(app: TestApp) {
+    let open = venue_event(&app, 40, false).await;
+    let approval = venue_event(&app, 40, true).await;
+    let (s, _, page) = app.page("/whats-on", Some(Role::School)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("40</strong> places left"));
+    let (s, _, body) = app
+        .form(
+            &format!("/events/{open}/book"),
+            Some(Role::School),
+            &[("pupils", "-1")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("must be at least 0") && body.contains("value=\"-1\""));
+    let (s, headers, _) = app
+        .form(
+            &format!("/events/{open}/book"),
+            Some(Role::School),
+            &[("pupils", "28"), ("staff", "2"), ("year_groups", "Year 9")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .contains("booking_confirmed"));
+    let (_, _, page) = app.page("/whats-on", Some(Role::School)).await;
+    assert!(
+        page.contains("10</strong> places left"),
+        "the places taken are no longer offered"
+    );
+    let (s, _, _) = app
+        .form(
+            &format!("/events/{approval}/book"),
+            Some(Role::School),
+            &[("pupils", "20")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, mine) = app.page("/bookings", Some(Role::School)).await;
+    assert!(mine.contains("Confirmed") && mine.contains("Requested"));
+    let (_, _, queue) = app.page("/requests", Some(Role::Lead)).await;
+    assert!(queue.contains("Seed School"));
+    let id: i32 = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            use outreach::db::schema::bookings as b;
+            b::table
+                .filter(b::status.eq("requested"))
+                .select(b::id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    let (s, _, _) = app
+        .form(
+            &format!("/bookings/{id}/confirm"),
+            Some(Role::School),
+            &[],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = app
+        .form(
+            &format!("/bookings/{id}/confirm"),
+            Some(Role::Lead),
+            &[("message", "Welcome!")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, v) = app
+        .get(&format!("/bookings/{id}"), Some(Role::School))
+        .await;
+    assert_eq!(
+        (v["status"].as_str(), v["message"].as_str()),
+        (Some("confirmed"), Some("Welcome!"))
+    );
+    let (s, _, _) = app
+        .form(
+            &format!("/bookings/{id}/cancel"),
+            Some(Role::School),
+            &[],
+            true,
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "cancelling needs its box ticked"
+    );
+    let (s, _, _) = app
+        .form(
+            &format!("/bookings/{id}/cancel"),
+            Some(Role::School),
+            &[("confirm", "true")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, v) = app
+        .get(&format!("/bookings/{id}"), Some(Role::School))
+        .await;
+    assert_eq!(v["status"], "cancelled");
+    let (s, _, _) = app.page("/whats-on", Some(Role::Funder)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,318 @@
+//! Tour dates and visits: offered without clashes, requested, confirmed into events at the school, through the API and the pages.
+
+use axum::http::StatusCode;
+use outreach::domain::types::Role;
+use serde_json::json;
+
+use crate::both;
+use crate::fixtures::{a_programme, schools};
+use crate::harness::TestApp;
+
+both!(tour_dates_are_offered_without_clashes);
+async fn tour_dates_are_offered_without_clashes(app: TestApp) {
+    let p = a_programme(&app)
+        .titled("County Lines")
+        .year(2030)
+        .between("2030-01-07", "2030-07-19")
+        .create()
+        .await;
+    let lead = Some(Role::Lead);
+    let (s, slot) = app
+        .post(
+            &format!("/programmes/{p}/slots"),
+            lead,
+            json!({"day": "2030-02-04", "session": "morning"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{slot}");
+    let (s, v) = app
+        .post(
+            &format!("/programmes/{p}/slots"),
+            lead,
+            json!({"day": "2030-02-04", "session": "morning"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("tour date of 4 Feb 2030"),
+        "the clash is named: {v}"
+    );
+    let (s, v) = app.post(&format!("/programmes/{p}/events"), lead, json!({"kind": "live_stream", "starts_at": "2030-02-04T10:00:00Z", "ends_at": "2030-02-04T11:00:00Z"})).await;
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "an event cannot overlap a tour date: {v}"
+    );
+    for (body, field) in [
+        (json!({"day": "2031-01-05", "session": "morning"}), "day"),
+        (json!({"day": "2020-01-06", "session": "morning"}), "day"),
+        (
+            json!({"day": "2030-02-05", "session": "evening"}),
+            "session",
+        ),
+        (json!({"session": "morning"}), "day"),
+    ] {
+        let (s, v) = app
+            .post(&format!("/programmes/{p}/slots"), lead, body.clone())
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+        assert!(v["error"]["fields"][field].is_string(), "{field}: {v}");
+    }
+    // Every weekday of two weeks, mornings: ten dates, one of them already offered.
+    let (s, bulk) = app
+        .post(
+            &format!("/programmes/{p}/slots/bulk"),
+            lead,
+            json!({"from": "2030-02-04", "to": "2030-02-17", "morning": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{bulk}");
+    assert_eq!(bulk["created"].as_array().unwrap().len(), 9);
+    assert_eq!(bulk["skipped"].as_array().unwrap().len(), 1);
+    let (_, list) = app
+        .get(&format!("/programmes/{p}/slots"), Some(Role::Funder))
+        .await;
+    assert_eq!(
+        list,
+        json!({"error": {"code": "not_found", "message": "not found", "fields": {}}}),
+        "a funder sees only its organisation's programmes"
+    );
+    let (_, list) = app.get(&format!("/programmes/{p}/slots"), lead).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 10);
+    let (s, _) = app
+        .post(
+            &format!("/programmes/{p}/slots/bulk"),
+            lead,
+            json!({"from": "2030-02-04", "to": "2030-02-17"}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a session must be chosen"
+    );
+}
+
+both!(visit_requests_become_events_and_a_slot_holds_one_visit);
+async fn visit_requests_become_events_and_a_slot_holds_one_visit(app: TestApp) {
+    let p = a_programme(&app)
+        .titled("County Lines")
+        .year(2030)
+        .between("2030-01-07", "2030-07-19")
+        .create()
+        .await;
+    let lead = Some(Role::Lead);
+    let (_, slot) = app
+        .post(
+            &format!("/programmes/{p}/slots"),
+            lead,
+            json!({"day": "2030-03-04", "session": "morning"}),
+        )
+        .await;
+    let slot = slot["id"].as_i64().unwrap();
+    let other = schools(&app, 1).await[0];
+    let (s, mine) = app.post(&format!("/slots/{slot}/bookings"), Some(Role::School), json!({"pupils": 150, "staff": 10, "year_groups": "Years 9 and 10", "access_needs": "Step-free hall"})).await;
+    assert_eq!(
+        (s, mine["status"].as_str()),
+        (StatusCode::CREATED, Some("requested")),
+        "{mine}"
+    );
+    let (s, _) = app
+        .post(
+            &format!("/slots/{slot}/bookings"),
+            Some(Role::School),
+            json!({"pupils": 20}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "the same school twice");
+    let (_, theirs) = app
+        .post(
+            &format!("/slots/{slot}/bookings"),
+            lead,
+            json!({"pupils": 90, "school_id": other}),
+        )
+        .await;
+    let (s, v) = app
+        .post(
+            &format!("/bookings/{}/confirm", mine["id"]),
+            lead,
+            json!({"message": "See you then"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("confirmed")),
+        "{v}"
+    );
+    let (_, evs) = app.get(&format!("/programmes/{p}/events"), lead).await;
+    let kinds: Vec<(&str, i64)> = evs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap(),
+                e["school_id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("performance", app.school_id as i64),
+            ("workshop", app.school_id as i64)
+        ]
+    );
+    let (_, t) = app.get(&format!("/bookings/{}", theirs["id"]), lead).await;
+    assert_eq!(
+        t["status"], "declined",
+        "the other request is told the date was taken"
+    );
+    let (s, _) = app
+        .post(
+            &format!("/bookings/{}/confirm", theirs["id"]),
+            lead,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    // The database itself refuses a second confirmed visit on the slot.
+    let second = app
+        .with_db(move |c| {
+            use diesel::prelude::*;
+            use outreach::db::schema::bookings as b;
+            let now = outreach::app::now();
+            diesel::insert_into(b::table)
+                .values((
+                    b::slot_id.eq(slot as i32),
+                    b::school_id.eq(other as i32),
+                    b::status.eq("confirmed"),
+                    b::pupils.eq(1),
+                    b::created_at.eq(now),
+                    b::updated_at.eq(now),
+                ))
+                .execute(c)
+        })
+        .await;
+    assert!(
+        second.is_err(),
+        "two confirmed visits on one slot are impossible"
+    );
+    // Cancelling the visit frees the date and cancels its events.
+    let (s, _) = app
+        .post(&format!("/bookings/{}/cancel", mine["id"]), lead, json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, slots) = app.get(&format!("/programmes/{p}/slots"), lead).await;
+    assert_eq!(slots["items"][0]["status"], "open");
+    let (_, evs) = app.get(&format!("/programmes/{p}/events"), lead).await;
+    assert!(evs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["status"] == "cancelled"));
+}
+
+both!(tour_dates_through_the_pages);
+async fn tour_dates_through_the_pages(app: TestApp) {
+    let p = a_programme(&app)
+        .titled("County Lines")
+        .year(2030)
+        .between("2030-01-07", "2030-07-19")
+        .create()
+        .await;
+    let path = format!("/programmes/{p}/slots");
+    let (s, _, body) = app
+        .form(
+            &format!("{path}/bulk"),
+            Some(Role::Lead),
+            &[
+                ("from", "2030-02-04"),
+                ("to", "2030-02-01"),
+                ("morning", "true"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("must be on or after the first day"));
+    let (s, _, _) = app
+        .form(
+            &format!("{path}/bulk"),
+            Some(Role::Lead),
+            &[
+                ("from", "2030-02-04"),
+                ("to", "2030-02-08"),
+                ("afternoon", "true"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, _, body) = app
+        .form(
+            &path,
+            Some(Role::Lead),
+            &[("day", "2030-02-04"), ("session", "afternoon")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("already busy"),
+        "the clash is named on the page"
+    );
+    let (_, _, page) = app.page(&path, Some(Role::Lead)).await;
+    assert_eq!(page.matches("status-open").count(), 5);
+    let (_, _, whats_on) = app.page("/whats-on", Some(Role::School)).await;
+    assert!(whats_on.contains("County Lines: Monday 4 February 2030"));
+    let slot: i32 = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            outreach::db::schema::tour_slots::table
+                .select(outreach::db::schema::tour_slots::id)
+                .order(outreach::db::schema::tour_slots::id.asc())
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    let (s, _, body) = app
+        .form(
+            &format!("/slots/{slot}/request"),
+            Some(Role::School),
+            &[("pupils", "")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("is required"));
+    let (s, _, _) = app
+        .form(
+            &format!("/slots/{slot}/request"),
+            Some(Role::School),
+            &[("pupils", "120"), ("staff", "8")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, mine) = app.page("/bookings", Some(Role::School)).await;
+    assert!(mine.contains("Visit to the school") && mine.contains("Mon 4 Feb 2030"));
+    let (_, _, whats_on) = app.page("/whats-on", Some(Role::School)).await;
+    assert!(
+        !whats_on.contains("County Lines: Monday 4 February 2030"),
+        "a date already asked for is not offered again"
+    );
+    assert!(whats_on.contains("County Lines: Tuesday 5 February 2030"));
+    let (s, _, _) = app
+        .form(
+            &path,
+            Some(Role::School),
+            &[("day", "2030-03-04"), ("session", "morning")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
