@@ -211,3 +211,31 @@ mod rule_tests {
         assert!(!EventStatus::Cancelled.can_complete(at(1), at(2)));
     }
 }
+
+/// Ids that must not be mixed up: the scheduling operations take these, so a booking's id
+/// can never be passed where an event's is meant.
+macro_rules! typed_id {
+    ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {$(
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i32);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )+};
+}
+
+typed_id!(
+    /// An event's id.
+    EventId,
+    /// A tour date's id.
+    SlotId,
+    /// A booking's id.
+    BookingId,
+    /// A school's id.
+    SchoolId,
+);

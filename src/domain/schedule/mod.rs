@@ -17,6 +17,7 @@ pub mod visits;
 
 use crate::db::AnyConnection;
 use crate::domain::input::Input;
+use crate::domain::types::{BookingId, EventId, SlotId};
 use crate::domain::{Actor, Rules};
 use crate::error::AppResult;
 use bookings::{Booking, BookingInput};
@@ -34,53 +35,53 @@ pub fn book_event(
     conn: &mut AnyConnection,
     actor: &Actor,
     rules: &Rules,
-    event_id: i32,
+    event_id: EventId,
     input: BookingInput,
 ) -> AppResult<Booking> {
-    requests::book_event(conn, actor, event_id, input, &teller(rules))
+    requests::book_event(conn, actor, event_id.0, input, &teller(rules))
 }
 
 pub fn request_visit(
     conn: &mut AnyConnection,
     actor: &Actor,
     rules: &Rules,
-    slot_id: i32,
+    slot_id: SlotId,
     input: BookingInput,
 ) -> AppResult<Booking> {
-    requests::request_visit(conn, actor, slot_id, input, &teller(rules))
+    requests::request_visit(conn, actor, slot_id.0, input, &teller(rules))
 }
 
 pub fn confirm(
     conn: &mut AnyConnection,
     actor: &Actor,
     rules: &Rules,
-    id: i32,
+    id: BookingId,
     message: &str,
 ) -> AppResult<Booking> {
-    requests::confirm(conn, actor, id, message, &teller(rules))
+    requests::confirm(conn, actor, id.0, message, &teller(rules))
 }
 
 pub fn decline(
     conn: &mut AnyConnection,
     actor: &Actor,
     rules: &Rules,
-    id: i32,
+    id: BookingId,
     message: &str,
 ) -> AppResult<Booking> {
-    requests::decline(conn, actor, id, message, &teller(rules))
+    requests::decline(conn, actor, id.0, message, &teller(rules))
 }
 
 pub fn cancel(
     conn: &mut AnyConnection,
     actor: &Actor,
     rules: &Rules,
-    id: i32,
+    id: BookingId,
     message: &str,
 ) -> AppResult<Booking> {
     requests::cancel(
         conn,
         actor,
-        id,
+        id.0,
         message,
         rules.cancel_cutoff,
         &teller(rules),
@@ -108,8 +109,9 @@ pub fn cancel_event(
     conn: &mut AnyConnection,
     actor: &Actor,
     rules: &Rules,
-    id: i32,
+    id: EventId,
 ) -> AppResult<Event> {
+    let id = id.0;
     conn.transaction(|conn| {
         events::touch(conn, id)?;
         let Some(done) = events::cancel_row(conn, actor, id)? else {
@@ -128,10 +130,11 @@ pub fn change_event(
     conn: &mut AnyConnection,
     actor: &Actor,
     rules: &Rules,
-    id: i32,
+    id: EventId,
     input: &Input,
     local: Option<chrono_tz::Tz>,
 ) -> AppResult<Event> {
+    let id = id.0;
     conn.transaction(|conn| {
         events::touch(conn, id)?;
         let changed = events::change_row(conn, actor, rules.time_zone, id, input, local)?;

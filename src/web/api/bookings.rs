@@ -10,6 +10,7 @@ use crate::domain::input::TextEnum;
 use crate::domain::list::ListQuery;
 use crate::domain::schedule;
 use crate::domain::types::BookingStatus;
+use crate::domain::types::{BookingId, EventId, SlotId};
 use crate::error::{AppError, AppResult};
 use crate::web::api::{created, ok, JsonInput};
 use crate::web::auth::{Booker, Staff};
@@ -24,7 +25,7 @@ pub async fn book_event(
     let b = app
         .db(move |c| {
             let parsed = bookings::parse(&input)?;
-            schedule::book_event(c, &actor, &rules, id, parsed)
+            schedule::book_event(c, &actor, &rules, EventId(id), parsed)
         })
         .await?;
     Ok(created(b))
@@ -84,7 +85,7 @@ pub async fn confirm(
 ) -> AppResult<Response> {
     let (actor, rules, m) = (user.actor(), app.rules(), bookings::parse_message(&input)?);
     Ok(ok(app
-        .db(move |c| schedule::confirm(c, &actor, &rules, id, &m))
+        .db(move |c| schedule::confirm(c, &actor, &rules, BookingId(id), &m))
         .await?))
 }
 
@@ -96,7 +97,7 @@ pub async fn decline(
 ) -> AppResult<Response> {
     let (actor, rules, m) = (user.actor(), app.rules(), bookings::parse_message(&input)?);
     Ok(ok(app
-        .db(move |c| schedule::decline(c, &actor, &rules, id, &m))
+        .db(move |c| schedule::decline(c, &actor, &rules, BookingId(id), &m))
         .await?))
 }
 
@@ -108,7 +109,7 @@ pub async fn cancel(
 ) -> AppResult<Response> {
     let (actor, rules, m) = (user.actor(), app.rules(), bookings::parse_message(&input)?);
     Ok(ok(app
-        .db(move |c| schedule::cancel(c, &actor, &rules, id, &m))
+        .db(move |c| schedule::cancel(c, &actor, &rules, BookingId(id), &m))
         .await?))
 }
 
@@ -161,7 +162,7 @@ pub async fn request_visit(
     let b = app
         .db(move |c| {
             let parsed = bookings::parse(&input)?;
-            schedule::request_visit(c, &actor, &rules, id, parsed)
+            schedule::request_visit(c, &actor, &rules, SlotId(id), parsed)
         })
         .await?;
     Ok(created(b))

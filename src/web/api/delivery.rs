@@ -6,6 +6,7 @@ use axum::response::Response;
 use crate::app::{now, AppState};
 use crate::domain::input::Input;
 use crate::domain::list::ListQuery;
+use crate::domain::types::EventId;
 use crate::domain::{attendance, events, reports};
 use crate::error::{AppError, AppResult};
 use crate::web::api::{created, ok, JsonInput};
@@ -68,7 +69,7 @@ pub async fn cancel_event(
     let actor = user.actor();
     let rules = app.rules();
     Ok(ok(app
-        .db(move |c| crate::domain::schedule::cancel_event(c, &actor, &rules, id))
+        .db(move |c| crate::domain::schedule::cancel_event(c, &actor, &rules, EventId(id)))
         .await?))
 }
 
@@ -155,6 +156,8 @@ pub async fn change_event(
 ) -> AppResult<Response> {
     let (actor, rules) = (user.actor(), app.rules());
     Ok(ok(app
-        .db(move |c| crate::domain::schedule::change_event(c, &actor, &rules, id, &input, None))
+        .db(move |c| {
+            crate::domain::schedule::change_event(c, &actor, &rules, EventId(id), &input, None)
+        })
         .await?))
 }

@@ -12,6 +12,7 @@ use crate::domain::events;
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::ListQuery;
 use crate::domain::schedule;
+use crate::domain::types::{BookingId, EventId, SlotId};
 use crate::domain::types::{BookingStatus, Role};
 use crate::domain::users::User;
 use crate::error::{AppResult, FieldErrors};
@@ -174,7 +175,7 @@ pub async fn book(
         .db(move |c| {
             let parsed =
                 picker::parse_with_school(c, &mut submitted, |_, input| bookings::parse(input))?;
-            schedule::book_event(c, &actor, &rules, id, parsed)
+            schedule::book_event(c, &actor, &rules, EventId(id), parsed)
         })
         .await;
     match form_outcome(result)? {
@@ -215,7 +216,7 @@ pub async fn request_visit(
         .db(move |c| {
             let parsed =
                 picker::parse_with_school(c, &mut submitted, |_, input| bookings::parse(input))?;
-            schedule::request_visit(c, &actor, &rules, id, parsed)
+            schedule::request_visit(c, &actor, &rules, SlotId(id), parsed)
         })
         .await;
     match form_outcome(result)? {
@@ -426,7 +427,7 @@ pub async fn confirm(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let (actor, rules, m) = (user.actor(), app.rules(), message_of(pairs)?);
-    app.db(move |c| schedule::confirm(c, &actor, &rules, id, &m))
+    app.db(move |c| schedule::confirm(c, &actor, &rules, BookingId(id), &m))
         .await?;
     Ok(done("/requests", "saved"))
 }
@@ -438,7 +439,7 @@ pub async fn decline(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let (actor, rules, m) = (user.actor(), app.rules(), message_of(pairs)?);
-    app.db(move |c| schedule::decline(c, &actor, &rules, id, &m))
+    app.db(move |c| schedule::decline(c, &actor, &rules, BookingId(id), &m))
         .await?;
     Ok(done("/requests", "saved"))
 }
@@ -451,7 +452,7 @@ pub async fn cancel(
 ) -> AppResult<Response> {
     confirmed(&pairs)?;
     let (actor, rules, m) = (user.actor(), app.rules(), message_of(pairs)?);
-    app.db(move |c| schedule::cancel(c, &actor, &rules, id, &m))
+    app.db(move |c| schedule::cancel(c, &actor, &rules, BookingId(id), &m))
         .await?;
     Ok(done("/bookings", "booking_cancelled"))
 }

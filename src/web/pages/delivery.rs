@@ -10,6 +10,7 @@ use axum::Form;
 
 use crate::app::AppState;
 use crate::domain::input::{Input, TextEnum};
+use crate::domain::types::EventId;
 use crate::domain::types::{EventKind, EventStatus};
 use crate::domain::{attendance, audit, events, programmes, schools, venues};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -464,7 +465,7 @@ pub async fn cancel(
     confirmed(&pairs)?;
     let actor = user.actor();
     let rules = app.rules();
-    app.db(move |c| crate::domain::schedule::cancel_event(c, &actor, &rules, id))
+    app.db(move |c| crate::domain::schedule::cancel_event(c, &actor, &rules, EventId(id)))
         .await?;
     Ok(done(&format!("/events/{id}"), "saved"))
 }
@@ -479,7 +480,9 @@ pub async fn change(
     let input = form_input(pairs);
     let (actor, tz) = (user.actor(), app.config.time_zone);
     let rules = app.rules();
-    app.db(move |c| crate::domain::schedule::change_event(c, &actor, &rules, id, &input, Some(tz)))
-        .await?;
+    app.db(move |c| {
+        crate::domain::schedule::change_event(c, &actor, &rules, EventId(id), &input, Some(tz))
+    })
+    .await?;
     Ok(done(&format!("/events/{id}"), "saved"))
 }
