@@ -166,16 +166,17 @@ async fn booking(app: &TestApp, p: i64, school: i32) -> i32 {
     .await
 }
 
-both!(feedback_link_opens_the_form_and_nothing_else);
-async fn feedback_link_opens_the_form_and_nothing_else(app: TestApp) {
-    let p = a_programme(&app).year(2018).funded().create().await;
+/// A programme with one outcome statement, a confirmed booking of the seeded school and
+/// a feedback link made by that school: (programme, booking, the form's path).
+async fn booking_with_link(app: &TestApp) -> (i64, i32, String) {
+    let p = a_programme(app).year(2018).funded().create().await;
     app.post(
         &format!("/programmes/{p}/outcomes"),
         Some(Role::Lead),
         json!({"text": "I know how to help a friend"}),
     )
     .await;
-    let b = booking(&app, p, app.school_id).await;
+    let b = booking(app, p, app.school_id).await;
     let (s, link) = app
         .post(
             &format!("/bookings/{b}/feedback-links"),
@@ -184,22 +185,33 @@ async fn feedback_link_opens_the_form_and_nothing_else(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{link}");
-    let url = link["url"].as_str().unwrap().to_string();
-    let token = url.rsplit('/').next().unwrap().to_string();
+    let url = link["url"].as_str().unwrap();
+    (p, b, url.trim_start_matches("http://localhost").to_string())
+}
+
+/// The id of the programme's first outcome statement.
+async fn first_statement(app: &TestApp) -> i32 {
+    app.with_db(|c| {
+        use diesel::prelude::*;
+        use outreach::db::schema::outcome_statements as st;
+        st::table.select(st::id).first(c).unwrap()
+    })
+    .await
+}
+
+both!(feedback_links_are_hashed_and_only_the_booking_school_makes_them);
+async fn feedback_links_are_hashed_and_only_the_booking_school_makes_them(app: TestApp) {
+    let (p, b, path) = booking_with_link(&app).await;
+    let token = path.rsplit('/').next().unwrap().to_string();
     assert_eq!(token.len(), 64);
-    // Only a hash of the secret is kept.
     let stored: Vec<String> = app
         .with_db(|c| {
             use diesel::prelude::*;
-            outreach::db::schema::feedback_links::table
-                .select(outreach::db::schema::feedback_links::token_hash)
-                .load(c)
-                .unwrap()
+            use outreach::db::schema::feedback_links as fl;
+            fl::table.select(fl::token_hash).load(c).unwrap()
         })
         .await;
-    assert_eq!(stored.len(), 1);
-    assert_ne!(stored[0], token);
-    assert_eq!(stored[0], outreach::domain::tokens::hash_secret(&token));
+    assert_eq!(stored, vec![outreach::domain::tokens::hash_secret(&token)]);
     // A second link is another respondent group; the list never shows secrets.
     let (s, again) = app
         .post(
@@ -209,11 +221,10 @@ async fn feedback_link_opens_the_form_and_nothing_else(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    assert_ne!(again["url"], link["url"]);
-    let (s, list) = app
+    assert!(!again["url"].as_str().unwrap().ends_with(&token));
+    let (_, list) = app
         .get(&format!("/bookings/{b}/feedback-links"), Some(Role::School))
         .await;
-    assert_eq!(s, StatusCode::OK);
     assert_eq!(list["total"], 2);
     assert!(!list.to_string().contains(&token), "{list}");
     let (_, other_school) = app
@@ -230,24 +241,16 @@ async fn feedback_link_opens_the_form_and_nothing_else(app: TestApp) {
     assert_eq!(
         s,
         StatusCode::NOT_FOUND,
-        "a school cannot open another school's link"
+        "a school cannot make another school's link"
     );
+}
 
-    let path = format!("/feedback/{token}");
+both!(the_feedback_form_checks_its_fields_and_token);
+async fn the_feedback_form_checks_its_fields_and_token(app: TestApp) {
+    let (_, _, path) = booking_with_link(&app).await;
     let (s, _, form) = app.page(&path, None).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(form.contains("Seed School"));
-    assert!(form.contains("I know how to help a friend"));
-    let statement: i32 = app
-        .with_db(|c| {
-            use diesel::prelude::*;
-            outreach::db::schema::outcome_statements::table
-                .select(outreach::db::schema::outcome_statements::id)
-                .first(c)
-                .unwrap()
-        })
-        .await;
-    let outcome = format!("outcome_{statement}");
+    assert!(form.contains("Seed School") && form.contains("I know how to help a friend"));
     let (s, _, body) = app
         .form(&path, None, &[("role", "pupil"), ("rating", "9")], true)
         .await;
@@ -258,20 +261,20 @@ async fn feedback_link_opens_the_form_and_nothing_else(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "the form carries a CSRF token");
     assert_eq!(app.count("feedback").await, 0);
-    let (s, headers, _) = app
-        .form(
-            &path,
-            None,
-            &[
-                ("role", "pupil"),
-                ("rating", "5"),
-                (&outcome, "4"),
-                ("quote", "Eye-opening"),
-                ("consent", "true"),
-            ],
-            true,
-        )
-        .await;
+}
+
+both!(an_answer_through_a_link_counts_once_approved);
+async fn an_answer_through_a_link_counts_once_approved(app: TestApp) {
+    let (p, _, path) = booking_with_link(&app).await;
+    let outcome = format!("outcome_{}", first_statement(&app).await);
+    let answer = [
+        ("role", "pupil"),
+        ("rating", "5"),
+        (outcome.as_str(), "4"),
+        ("quote", "Eye-opening"),
+        ("consent", "true"),
+    ];
+    let (s, headers, _) = app.form(&path, None, &answer, true).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(headers[header::LOCATION]
         .to_str()
@@ -291,15 +294,10 @@ async fn feedback_link_opens_the_form_and_nothing_else(app: TestApp) {
     );
     assert_eq!(f["answers"][0]["answer"], 4);
     assert_eq!(f["school_id"].as_i64(), Some(app.school_id as i64));
-    // An answer through a link counts once a lead approved it.
-    let (_, summary) = app
-        .get(
-            &format!("/programmes/{p}/feedback/summary"),
-            Some(Role::Funder),
-        )
-        .await;
-    assert_eq!(summary["average_rating"], Value::Null, "{summary}");
-    assert_eq!(summary["awaiting_moderation"], 1);
+    let summary_path = format!("/programmes/{p}/feedback/summary");
+    let before = app.get(&summary_path, Some(Role::Funder)).await.1;
+    assert_eq!(before["average_rating"], Value::Null, "{before}");
+    assert_eq!(before["awaiting_moderation"], 1);
     let (s, _) = app
         .post(
             &format!("/feedback/{}/moderate", f["id"]),
@@ -308,16 +306,14 @@ async fn feedback_link_opens_the_form_and_nothing_else(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    let (_, summary) = app
-        .get(
-            &format!("/programmes/{p}/feedback/summary"),
-            Some(Role::Funder),
-        )
-        .await;
-    assert_eq!(summary["average_rating"], 5.0);
-    assert_eq!(summary["outcomes"][0]["percent_agree"], 100);
+    let after = app.get(&summary_path, Some(Role::Funder)).await.1;
+    assert_eq!(after["average_rating"], 5.0);
+    assert_eq!(after["outcomes"][0]["percent_agree"], 100);
+}
 
-    // Wrong and expired tokens open nothing.
+both!(wrong_and_expired_links_open_nothing);
+async fn wrong_and_expired_links_open_nothing(app: TestApp) {
+    let (_, b, path) = booking_with_link(&app).await;
     let (s, _, _) = app
         .page(&format!("/feedback/{}", "0".repeat(64)), None)
         .await;
@@ -339,7 +335,7 @@ async fn feedback_link_opens_the_form_and_nothing_else(app: TestApp) {
         .form(&path, None, &[("role", "pupil"), ("rating", "5")], true)
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    assert_eq!(app.count("feedback").await, 1);
+    assert_eq!(app.count("feedback").await, 0);
 }
 
 both!(feedback_form_is_rate_limited);
