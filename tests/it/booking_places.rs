@@ -232,128 +232,105 @@ async fn approval_decline_and_confirm(app: TestApp) {
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
-both!(booking_rules);
-async fn booking_rules(app: TestApp) {
+/// Asks for places at an event as a role.
+async fn book(app: &TestApp, event: i64, role: Role, body: Value) -> (StatusCode, Value) {
+    app.post(&format!("/events/{event}/bookings"), Some(role), body)
+        .await
+}
+
+both!(who_may_book_for_which_school);
+async fn who_may_book_for_which_school(app: TestApp) {
     let e = venue_event(&app, 30, false).await;
-    let school = Some(Role::School);
-    // A school books for itself; the school is implied.
-    let (s, mine) = app
-        .post(
-            &format!("/events/{e}/bookings"),
-            school,
-            json!({"pupils": 20, "staff": 2, "year_groups": "Year 9"}),
-        )
-        .await;
+    let body = json!({"pupils": 20, "staff": 2, "year_groups": "Year 9"});
+    let (s, mine) = book(&app, e, Role::School, body).await;
     assert_eq!(s, StatusCode::CREATED, "{mine}");
-    assert_eq!(mine["school_id"].as_i64(), Some(app.school_id as i64));
-    let (s, v) = app
-        .post(
-            &format!("/events/{e}/bookings"),
-            school,
-            json!({"pupils": 2}),
-        )
-        .await;
+    assert_eq!(
+        mine["school_id"].as_i64(),
+        Some(app.school_id as i64),
+        "implied"
+    );
+    let (s, v) = book(&app, e, Role::School, json!({"pupils": 2})).await;
     assert_eq!(s, StatusCode::CONFLICT, "the same event twice: {v}");
-    let others = schools(&app, 1).await;
-    let (s, _) = app
-        .post(
-            &format!("/events/{e}/bookings"),
-            school,
-            json!({"pupils": 2, "school_id": others[0]}),
-        )
-        .await;
+    let other = schools(&app, 1).await[0];
+    let for_other = json!({"pupils": 2, "school_id": other});
+    let (s, _) = book(&app, e, Role::School, for_other.clone()).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "never for another school");
-    let (s, v) = app
-        .post(
-            &format!("/events/{e}/bookings"),
-            Some(Role::Lead),
-            json!({"pupils": 2}),
-        )
-        .await;
+    let (s, v) = book(&app, e, Role::Lead, json!({"pupils": 2})).await;
     assert_eq!(
         s,
         StatusCode::UNPROCESSABLE_ENTITY,
         "a lead names the school: {v}"
     );
-    let (s, _) = app
-        .post(
-            &format!("/events/{e}/bookings"),
-            Some(Role::Funder),
-            json!({"pupils": 2, "school_id": others[0]}),
-        )
-        .await;
+    let (s, _) = book(&app, e, Role::Funder, for_other).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    for (body, field) in [
-        (
-            json!({"pupils": 0, "staff": 0, "school_id": others[0]}),
-            "pupils",
-        ),
-        (json!({"pupils": -3, "school_id": others[0]}), "pupils"),
-        (json!({"pupils": 31, "school_id": others[0]}), "pupils"),
-        (json!({"school_id": others[0]}), "pupils"),
+}
+
+both!(bad_booking_fields_are_refused_by_name);
+async fn bad_booking_fields_are_refused_by_name(app: TestApp) {
+    let e = venue_event(&app, 30, false).await;
+    let other = schools(&app, 1).await[0];
+    for body in [
+        json!({"pupils": 0, "staff": 0, "school_id": other}),
+        json!({"pupils": -3, "school_id": other}),
+        json!({"pupils": 31, "school_id": other}),
+        json!({"school_id": other}),
     ] {
-        let (s, v) = app
-            .post(
-                &format!("/events/{e}/bookings"),
-                Some(Role::Lead),
-                body.clone(),
-            )
-            .await;
+        let (s, v) = book(&app, e, Role::Lead, body.clone()).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
-        assert!(v["error"]["fields"][field].is_string());
+        assert!(v["error"]["fields"]["pupils"].is_string());
     }
     let (s, _) = app
         .post(
             "/events/99999/bookings",
             Some(Role::Lead),
-            json!({"pupils": 2, "school_id": others[0]}),
+            json!({"pupils": 2, "school_id": other}),
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    // Past, cancelled and draft events are not bookable.
+    assert_eq!(app.count("bookings").await, 0);
+}
+
+both!(past_cancelled_and_draft_events_take_no_bookings);
+async fn past_cancelled_and_draft_events_take_no_bookings(app: TestApp) {
     let p = a_programme(&app).year(2030).funded().create().await;
-    let past = event(&app, p, json!({"kind": "live_stream", "starts_at": "2020-01-01T10:00:00Z", "ends_at": "2020-01-01T11:00:00Z"})).await;
-    let (s, _) = app
-        .post(
-            &format!("/events/{past}/bookings"),
-            school,
-            json!({"pupils": 2}),
-        )
-        .await;
+    let at = |day: &str, extra: Value| {
+        let mut body = json!({"kind": "live_stream", "starts_at": format!("{day}T10:00:00Z"), "ends_at": format!("{day}T11:00:00Z")});
+        if let Some(status) = extra.get("status") {
+            body["status"] = status.clone();
+        }
+        body
+    };
+    let past = event(&app, p, at("2020-01-01", json!({}))).await;
+    let (s, _) = book(&app, past, Role::School, json!({"pupils": 2})).await;
     assert_eq!(s, StatusCode::CONFLICT);
-    let draft = event(&app, p, json!({"kind": "live_stream", "starts_at": "2030-01-02T10:00:00Z", "ends_at": "2030-01-02T11:00:00Z", "status": "draft"})).await;
-    let (s, _) = app
-        .post(
-            &format!("/events/{draft}/bookings"),
-            school,
-            json!({"pupils": 2}),
-        )
-        .await;
+    let draft = event(&app, p, at("2030-01-02", json!({"status": "draft"}))).await;
+    let (s, _) = book(&app, draft, Role::School, json!({"pupils": 2})).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "a school does not see drafts");
-    let gone = event(&app, p, json!({"kind": "live_stream", "starts_at": "2030-01-03T10:00:00Z", "ends_at": "2030-01-03T11:00:00Z"})).await;
+    let gone = event(&app, p, at("2030-01-03", json!({}))).await;
     app.post(
         &format!("/events/{gone}/cancel"),
         Some(Role::Lead),
         json!({}),
     )
     .await;
-    let (s, _) = app
-        .post(
-            &format!("/events/{gone}/bookings"),
-            school,
-            json!({"pupils": 2}),
-        )
-        .await;
+    let (s, _) = book(&app, gone, Role::School, json!({"pupils": 2})).await;
     assert_eq!(s, StatusCode::CONFLICT);
-    assert_eq!(app.count("bookings").await, 1, "nothing else was stored");
-    // A school sees only its own bookings.
-    let (_, theirs) = app
-        .post(
-            &format!("/events/{e}/bookings"),
-            Some(Role::Lead),
-            json!({"pupils": 2, "school_id": others[0]}),
-        )
-        .await;
+    assert_eq!(app.count("bookings").await, 0, "nothing was stored");
+}
+
+both!(a_school_sees_and_cancels_only_its_own_bookings);
+async fn a_school_sees_and_cancels_only_its_own_bookings(app: TestApp) {
+    let e = venue_event(&app, 30, false).await;
+    let (_, mine) = book(&app, e, Role::School, json!({"pupils": 20, "staff": 2})).await;
+    let other = schools(&app, 1).await[0];
+    let (_, theirs) = book(
+        &app,
+        e,
+        Role::Lead,
+        json!({"pupils": 2, "school_id": other}),
+    )
+    .await;
+    let school = Some(Role::School);
     let (_, list) = app.get("/bookings", school).await;
     assert_eq!(list["total"], 1);
     let (s, _) = app.get("/bookings", Some(Role::Funder)).await;
@@ -370,7 +347,7 @@ async fn booking_rules(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    // The school cancels its own before the cut-off.
+    // Its own, before the cut-off, it may cancel; the places go back.
     let (s, v) = app
         .post(
             &format!("/bookings/{}/cancel", mine["id"]),
