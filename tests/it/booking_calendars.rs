@@ -8,8 +8,22 @@ use crate::both;
 use crate::fixtures::{a_programme, event, venue_event};
 use crate::harness::TestApp;
 
-both!(calendar_feeds_follow_the_events);
-async fn calendar_feeds_follow_the_events(app: TestApp) {
+/// Makes `role` a new link to a feed (`schools/ID` or `programmes/ID`); the status and the
+/// feed's path on the site.
+async fn make_link(app: &TestApp, feed: &str, role: Role) -> (StatusCode, String) {
+    let (s, link) = app
+        .post(
+            &format!("/{feed}/calendar/regenerate"),
+            Some(role),
+            json!({}),
+        )
+        .await;
+    let url = link["url"].as_str().unwrap_or("");
+    (s, url.trim_start_matches("http://localhost").to_string())
+}
+
+both!(a_school_feed_follows_its_event_without_a_login);
+async fn a_school_feed_follows_its_event_without_a_login(app: TestApp) {
     let e = venue_event(&app, 50, false).await;
     app.post(
         &format!("/events/{e}/bookings"),
@@ -17,54 +31,44 @@ async fn calendar_feeds_follow_the_events(app: TestApp) {
         json!({"pupils": 20}),
     )
     .await;
-    let (s, info) = app
-        .get(
-            &format!("/schools/{}/calendar", app.school_id),
-            Some(Role::School),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{info}");
-    assert_eq!(info["made"], false);
-    let (s, link) = app
-        .post(
-            &format!("/schools/{}/calendar/regenerate", app.school_id),
-            Some(Role::School),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{link}");
+    let feed = format!("schools/{}", app.school_id);
     let (_, info) = app
-        .get(
-            &format!("/schools/{}/calendar", app.school_id),
-            Some(Role::School),
-        )
+        .get(&format!("/{feed}/calendar"), Some(Role::School))
+        .await;
+    assert_eq!(info["made"], false);
+    let (s, path) = make_link(&app, &feed, Role::School).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, info) = app
+        .get(&format!("/{feed}/calendar"), Some(Role::School))
         .await;
     assert_eq!(info["made"], true);
     assert!(
         !info.to_string().contains("calendar/school/"),
-        "the secret is shown only once"
+        "shown only once"
     );
-    let url = link["url"].as_str().unwrap().to_string();
-    let path = url.trim_start_matches("http://localhost").to_string();
     let (s, headers, body) = app.page(&path, None).await;
     assert_eq!(s, StatusCode::OK, "no login needed: the token is the key");
     assert!(headers[header::CONTENT_TYPE]
         .to_str()
         .unwrap()
         .starts_with("text/calendar"));
-    assert!(body.contains("BEGIN:VCALENDAR") && body.contains(&format!("UID:event-{e}@localhost")));
+    assert!(body.contains(&format!("UID:event-{e}@localhost")));
     assert!(body.contains("SEQUENCE:0") && body.contains("STATUS:CONFIRMED"));
     // Cancelled: the same UID, a higher SEQUENCE, STATUS:CANCELLED.
     app.post(&format!("/events/{e}/cancel"), Some(Role::Lead), json!({}))
         .await;
     let (_, _, body) = app.page(&path, None).await;
+    assert!(body.contains(&format!("UID:event-{e}@localhost")));
     assert!(
-        body.contains(&format!("UID:event-{e}@localhost"))
-            && body.contains("SEQUENCE:1")
-            && body.contains("STATUS:CANCELLED"),
+        body.contains("SEQUENCE:1") && body.contains("STATUS:CANCELLED"),
         "{body}"
     );
-    // Another school cannot read this school's link; a renewed link retires the old one.
+}
+
+both!(a_renewed_school_link_retires_the_old_and_only_a_hash_is_kept);
+async fn a_renewed_school_link_retires_the_old_and_only_a_hash_is_kept(app: TestApp) {
+    let feed = format!("schools/{}", app.school_id);
+    let (_, old) = make_link(&app, &feed, Role::School).await;
     let (_, other) = app
         .post("/schools", Some(Role::Admin), json!({"name": "Other"}))
         .await;
@@ -74,26 +78,14 @@ async fn calendar_feeds_follow_the_events(app: TestApp) {
             Some(Role::School),
         )
         .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, renewed) = app
-        .post(
-            &format!("/schools/{}/calendar/regenerate", app.school_id),
-            Some(Role::School),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK);
-    assert_ne!(renewed["url"], link["url"]);
-    let (s, _, _) = app.page(&path, None).await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _, _) = app
-        .page(&format!("/calendar/school/{}.ics", "a".repeat(64)), None)
-        .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    // Only a hash of each secret is stored.
-    let secret = renewed["url"]
-        .as_str()
-        .unwrap()
+    assert_eq!(s, StatusCode::FORBIDDEN, "not another school's");
+    let (_, new) = make_link(&app, &feed, Role::School).await;
+    assert_ne!(old, new);
+    assert_eq!(app.page(&old, None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.page(&new, None).await.0, StatusCode::OK);
+    let bogus = format!("/calendar/school/{}.ics", "a".repeat(64));
+    assert_eq!(app.page(&bogus, None).await.0, StatusCode::NOT_FOUND);
+    let secret = new
         .rsplit('/')
         .next()
         .unwrap()
@@ -102,64 +94,42 @@ async fn calendar_feeds_follow_the_events(app: TestApp) {
     let hashes: Vec<String> = app
         .with_db(|c| {
             use diesel::prelude::*;
-            outreach::db::schema::calendar_links::table
-                .select(outreach::db::schema::calendar_links::token_hash)
-                .load(c)
-                .unwrap()
+            use outreach::db::schema::calendar_links as cl;
+            cl::table.select(cl::token_hash).load(c).unwrap()
         })
         .await;
     assert!(hashes.contains(&outreach::domain::tokens::hash_secret(&secret)));
     assert!(!hashes.contains(&secret));
-    // The programme's feed, for staff, each with a link of their own.
+}
+
+both!(programme_feeds_are_staff_only_and_each_person_has_their_own);
+async fn programme_feeds_are_staff_only_and_each_person_has_their_own(app: TestApp) {
+    let e = venue_event(&app, 50, false).await;
     let (_, ev) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
-    let programme = ev["programme_id"].as_i64().unwrap();
-    let (s, plink) = app
-        .post(
-            &format!("/programmes/{programme}/calendar/regenerate"),
-            Some(Role::Lead),
-            json!({}),
-        )
-        .await;
+    let feed = format!("programmes/{}", ev["programme_id"]);
+    let (s, lead_path) = make_link(&app, &feed, Role::Lead).await;
     assert_eq!(s, StatusCode::OK);
-    let lead_path = plink["url"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://localhost")
-        .to_string();
     let (s, _, body) = app.page(&lead_path, None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(body.contains("Brewery Arts Centre"));
-    let (s, _) = app
-        .post(
-            &format!("/programmes/{programme}/calendar/regenerate"),
-            Some(Role::Admin),
-            json!({}),
-        )
-        .await;
+    let (s, _) = make_link(&app, &feed, Role::Admin).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _, _) = app.page(&lead_path, None).await;
     assert_eq!(
-        s,
+        app.page(&lead_path, None).await.0,
         StatusCode::OK,
-        "another person's new link leaves the lead's working"
+        "another person's new link leaves the lead's"
     );
     for role in [Role::School, Role::Funder] {
-        let (s, _) = app
-            .get(&format!("/programmes/{programme}/calendar"), Some(role))
-            .await;
+        let (s, _) = app.get(&format!("/{feed}/calendar"), Some(role)).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{role:?}");
-        // Regenerating is a write: never a school's or a funder's to make for a programme.
-        let (s, _) = app
-            .post(
-                &format!("/programmes/{programme}/calendar/regenerate"),
-                Some(role),
-                json!({}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::FORBIDDEN, "{role:?}");
+        // Making a link is a write: never a school's or a funder's, for a programme.
+        assert_eq!(
+            make_link(&app, &feed, role).await.0,
+            StatusCode::FORBIDDEN,
+            "{role:?}"
+        );
     }
-    let (s, _, _) = app.page(&lead_path, None).await;
-    assert_eq!(s, StatusCode::OK, "the lead's link still works");
+    assert_eq!(app.page(&lead_path, None).await.0, StatusCode::OK);
     // A link stops working when its owner loses access.
     let (s, _) = app
         .post(
@@ -169,8 +139,7 @@ async fn calendar_feeds_follow_the_events(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _, _) = app.page(&lead_path, None).await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(app.page(&lead_path, None).await.0, StatusCode::NOT_FOUND);
 }
 
 both!(month_calendar_shows_dates_and_events_with_their_state);
