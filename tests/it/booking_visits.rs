@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use outreach::domain::types::Role;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::both;
 use crate::fixtures::{a_programme, schools};
@@ -96,9 +96,10 @@ async fn tour_dates_are_offered_without_clashes(app: TestApp) {
     );
 }
 
-both!(visit_requests_become_events_and_a_slot_holds_one_visit);
-async fn visit_requests_become_events_and_a_slot_holds_one_visit(app: TestApp) {
-    let p = a_programme(&app)
+/// A programme with one free tour date, a visit requested on it by the seeded school and
+/// one by another school: (programme, slot, mine, theirs, the other school).
+async fn two_requests_for_one_date(app: &TestApp) -> (i64, i64, Value, Value, i64) {
+    let p = a_programme(app)
         .titled("County Lines")
         .year(2030)
         .between("2030-01-07", "2030-07-19")
@@ -113,13 +114,27 @@ async fn visit_requests_become_events_and_a_slot_holds_one_visit(app: TestApp) {
         )
         .await;
     let slot = slot["id"].as_i64().unwrap();
-    let other = schools(&app, 1).await[0];
+    let other = schools(app, 1).await[0];
     let (s, mine) = app.post(&format!("/slots/{slot}/bookings"), Some(Role::School), json!({"pupils": 150, "staff": 10, "year_groups": "Years 9 and 10", "access_needs": "Step-free hall"})).await;
     assert_eq!(
         (s, mine["status"].as_str()),
         (StatusCode::CREATED, Some("requested")),
         "{mine}"
     );
+    let (_, theirs) = app
+        .post(
+            &format!("/slots/{slot}/bookings"),
+            lead,
+            json!({"pupils": 90, "school_id": other}),
+        )
+        .await;
+    (p, slot, mine, theirs, other)
+}
+
+both!(a_confirmed_visit_becomes_a_performance_and_workshop_at_the_school);
+async fn a_confirmed_visit_becomes_a_performance_and_workshop_at_the_school(app: TestApp) {
+    let (p, slot, mine, theirs, _) = two_requests_for_one_date(&app).await;
+    let lead = Some(Role::Lead);
     let (s, _) = app
         .post(
             &format!("/slots/{slot}/bookings"),
@@ -128,13 +143,6 @@ async fn visit_requests_become_events_and_a_slot_holds_one_visit(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "the same school twice");
-    let (_, theirs) = app
-        .post(
-            &format!("/slots/{slot}/bookings"),
-            lead,
-            json!({"pupils": 90, "school_id": other}),
-        )
-        .await;
     let (s, v) = app
         .post(
             &format!("/bookings/{}/confirm", mine["id"]),
@@ -159,18 +167,25 @@ async fn visit_requests_become_events_and_a_slot_holds_one_visit(app: TestApp) {
             )
         })
         .collect();
-    assert_eq!(
-        kinds,
-        vec![
-            ("performance", app.school_id as i64),
-            ("workshop", app.school_id as i64)
-        ]
-    );
+    let here = app.school_id as i64;
+    assert_eq!(kinds, vec![("performance", here), ("workshop", here)]);
     let (_, t) = app.get(&format!("/bookings/{}", theirs["id"]), lead).await;
     assert_eq!(
         t["status"], "declined",
         "the other request is told the date was taken"
     );
+}
+
+both!(a_tour_date_holds_one_visit);
+async fn a_tour_date_holds_one_visit(app: TestApp) {
+    let (_, slot, mine, theirs, other) = two_requests_for_one_date(&app).await;
+    let lead = Some(Role::Lead);
+    app.post(
+        &format!("/bookings/{}/confirm", mine["id"]),
+        lead,
+        json!({}),
+    )
+    .await;
     let (s, _) = app
         .post(
             &format!("/bookings/{}/confirm", theirs["id"]),
@@ -201,7 +216,18 @@ async fn visit_requests_become_events_and_a_slot_holds_one_visit(app: TestApp) {
         second.is_err(),
         "two confirmed visits on one slot are impossible"
     );
-    // Cancelling the visit frees the date and cancels its events.
+}
+
+both!(cancelling_a_visit_frees_the_date_and_cancels_its_events);
+async fn cancelling_a_visit_frees_the_date_and_cancels_its_events(app: TestApp) {
+    let (p, _, mine, _, _) = two_requests_for_one_date(&app).await;
+    let lead = Some(Role::Lead);
+    app.post(
+        &format!("/bookings/{}/confirm", mine["id"]),
+        lead,
+        json!({}),
+    )
+    .await;
     let (s, _) = app
         .post(&format!("/bookings/{}/cancel", mine["id"]), lead, json!({}))
         .await;
@@ -209,11 +235,13 @@ async fn visit_requests_become_events_and_a_slot_holds_one_visit(app: TestApp) {
     let (_, slots) = app.get(&format!("/programmes/{p}/slots"), lead).await;
     assert_eq!(slots["items"][0]["status"], "open");
     let (_, evs) = app.get(&format!("/programmes/{p}/events"), lead).await;
-    assert!(evs["items"]
+    let statuses: Vec<&str> = evs["items"]
         .as_array()
         .unwrap()
         .iter()
-        .all(|e| e["status"] == "cancelled"));
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, vec!["cancelled", "cancelled"]);
 }
 
 both!(tour_dates_through_the_pages);
