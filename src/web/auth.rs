@@ -4,13 +4,14 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use axum_extra::extract::CookieJar;
 
 use crate::app::AppState;
 use crate::domain::types::Role;
 use crate::domain::users::User;
 use crate::domain::{sessions, tokens};
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::web::{ApiScope, SESSION_COOKIE};
 
 /// The logged-in user, if any. Resolved once per request and cached in its extensions.
@@ -24,32 +25,50 @@ impl FromRequestParts<AppState> for MaybeUser {
         if let Some(cached) = parts.extensions.get::<MaybeUser>() {
             return Ok(cached.clone());
         }
-        let user = if parts.extensions.get::<ApiScope>().is_some() {
-            let header = parts
-                .headers
-                .get(AUTHORIZATION)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("");
-            match header.strip_prefix("Bearer ").map(str::trim) {
-                Some(secret) if !secret.is_empty() => {
-                    let secret = secret.to_string();
-                    app.db(move |c| tokens::authenticate(c, &secret)).await?
-                }
-                _ => None,
-            }
-        } else {
-            let jar = CookieJar::from_headers(&parts.headers);
-            match jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
-                Some(secret) if !secret.is_empty() => {
-                    app.db(move |c| sessions::user_of(c, &secret)).await?
-                }
-                _ => None,
-            }
-        };
-        let found = MaybeUser(user);
+        let api = parts.extensions.get::<ApiScope>().is_some();
+        let found = MaybeUser(user_of(app, &parts.headers, api).await?);
         parts.extensions.insert(found.clone());
         Ok(found)
     }
+}
+
+/// The bearer token a request carries, unchecked.
+pub fn bearer_secret(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// The session cookie a request carries, unchecked (a real one is 64 characters).
+pub fn session_secret(headers: &HeaderMap) -> Option<String> {
+    CookieJar::from_headers(headers)
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+/// The live user behind a request: its bearer token for the API, its session cookie for
+/// the pages.
+pub async fn user_of(app: &AppState, headers: &HeaderMap, api: bool) -> AppResult<Option<User>> {
+    let secret = if api {
+        bearer_secret(headers)
+    } else {
+        session_secret(headers)
+    };
+    let Some(secret) = secret else {
+        return Ok(None);
+    };
+    app.db(move |c| {
+        if api {
+            tokens::authenticate(c, &secret)
+        } else {
+            sessions::user_of(c, &secret)
+        }
+    })
+    .await
 }
 
 /// Any logged-in user.

@@ -22,7 +22,7 @@ use crate::app::AppState;
 use crate::domain::tokens::random_secret;
 use crate::error::AppError;
 use crate::web::limits::{is_too_large, too_large, BodyCap};
-use crate::web::{CSRF_COOKIE, SESSION_COOKIE};
+use crate::web::CSRF_COOKIE;
 
 /// The token for this request's forms.
 #[derive(Debug, Clone)]
@@ -50,12 +50,8 @@ fn well_formed(v: &str) -> bool {
 }
 
 pub async fn protect(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    let jar = CookieJar::from_headers(request.headers());
-    let session = jar
-        .get(SESSION_COOKIE)
-        .map(|c| c.value().to_string())
-        .filter(|v| !v.is_empty() && v.len() <= 128);
-    let cookie = jar
+    let session = crate::web::auth::session_secret(request.headers());
+    let cookie = CookieJar::from_headers(request.headers())
         .get(CSRF_COOKIE)
         .map(|c| c.value().to_string())
         .filter(|v| well_formed(v));

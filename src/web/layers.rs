@@ -5,13 +5,11 @@ use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum_extra::extract::CookieJar;
 
 use crate::app::AppState;
 use crate::domain::sessions;
 use crate::error::ErrorInfo;
 use crate::web::view::{ErrorPage, PageCtx, RenderPage};
-use crate::web::SESSION_COOKIE;
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -77,9 +75,7 @@ pub fn redacted_path(path: &str) -> String {
 /// error page with the layout.
 pub async fn html_errors(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    let session = CookieJar::from_headers(request.headers())
-        .get(SESSION_COOKIE)
-        .map(|c| c.value().to_string());
+    let session = crate::web::auth::session_secret(request.headers());
     let response = next.run(request).await;
     let Some(info) = response.extensions().get::<ErrorInfo>().cloned() else {
         return response;

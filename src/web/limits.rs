@@ -6,18 +6,16 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{OriginalUri, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
+use axum::http::header::CONTENT_LENGTH;
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::CookieJar;
 use http_body_util::Limited;
 
 use crate::app::AppState;
 use crate::domain::types::Role;
-use crate::domain::{sessions, tokens};
 use crate::error::AppError;
-use crate::web::SESSION_COOKIE;
+use crate::web::auth;
 
 /// Request limits of the install.
 #[derive(Debug, Clone, Copy)]
@@ -68,50 +66,31 @@ fn full_path(request: &Request) -> String {
         .unwrap_or_else(|| request.uri().path().to_string())
 }
 
-/// The credentials a request carries, unchecked: a bearer token, or a session cookie.
-fn credentials(headers: &HeaderMap) -> (Option<String>, Option<String>) {
-    let bearer = headers
-        .get(AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty());
-    let session = CookieJar::from_headers(headers)
-        .get(SESSION_COOKIE)
-        .map(|c| c.value().to_string())
-        .filter(|v| !v.is_empty());
-    (bearer, session)
-}
-
 /// Only an admin's upload gets the upload's size and time: anyone else's is an ordinary
 /// request, so an anonymous sender cannot hold a connection for ten minutes.
-async fn admin_asking(app: &AppState, headers: &HeaderMap) -> bool {
-    let (bearer, session) = credentials(headers);
-    if bearer.is_none() && session.is_none() {
-        return false;
-    }
-    app.db(move |c| {
-        let user = match (bearer, session) {
-            (Some(b), _) => tokens::authenticate(c, &b)?,
-            (None, Some(s)) => sessions::user_of(c, &s)?,
-            (None, None) => None,
-        };
-        Ok(user.is_some_and(|u| u.role == Role::Admin))
-    })
-    .await
-    .unwrap_or(false)
+async fn admin_asking(app: &AppState, headers: &HeaderMap, path: &str) -> bool {
+    auth::user_of(app, headers, path.starts_with("/api/"))
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|u| u.role == Role::Admin)
+}
+
+/// No token and no session: the login and feedback forms, or someone guessing.
+fn anonymous(headers: &HeaderMap) -> bool {
+    auth::bearer_secret(headers).is_none() && auth::session_secret(headers).is_none()
 }
 
 pub async fn guard(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let limits = app.config.limits;
-    let (cap, timeout) =
-        if is_upload(&full_path(&request)) && admin_asking(&app, request.headers()).await {
-            (limits.upload, limits.upload_timeout)
-        } else if credentials(request.headers()) == (None, None) {
-            (limits.anonymous_body, limits.request_timeout)
-        } else {
-            (limits.body, limits.request_timeout)
-        };
+    let path = full_path(&request);
+    let (cap, timeout) = if is_upload(&path) && admin_asking(&app, request.headers(), &path).await {
+        (limits.upload, limits.upload_timeout)
+    } else if anonymous(request.headers()) {
+        (limits.anonymous_body, limits.request_timeout)
+    } else {
+        (limits.body, limits.request_timeout)
+    };
     let declared = request
         .headers()
         .get(CONTENT_LENGTH)

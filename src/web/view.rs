@@ -420,10 +420,7 @@ pub struct ErrorPage {
 
 /// A stored UTC moment as the day it fell on in the install's zone: "28 November 2026".
 pub fn local_day(t: chrono::NaiveDateTime, tz: chrono_tz::Tz) -> String {
-    t.and_utc()
-        .with_timezone(&tz)
-        .format("%-d %B %Y")
-        .to_string()
+    crate::domain::local_time(t, tz, "%-d %B %Y")
 }
 
 /// A moment as people read it: "Thu 15 Mar 2018, 19:00" in the install's zone.

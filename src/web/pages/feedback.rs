@@ -470,17 +470,9 @@ pub async fn public_post(
             let form = app.db(move |c| feedback_links::open(c, &t)).await?;
             let status = e.status();
             let mut page = public_form(ctx, token, form, &input, FieldErrors::new(), false);
-            page.message = Some(capitalised(&e.to_string()));
+            page.message = Some(crate::web::pages::capitalise(&e.to_string()));
             page.page_with(status)
         }
         Err(e) => Err(e),
-    }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str() + ".",
-        None => String::new(),
     }
 }
