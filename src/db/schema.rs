@@ -224,7 +224,6 @@ diesel::table! {
         created_by -> Nullable<Integer>,
         created_at -> Timestamp,
         expires_at -> Timestamp,
-        answers -> Integer,
     }
 }
 diesel::table! {

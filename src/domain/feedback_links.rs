@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::app::now;
+use crate::db::schema::feedback as feedback_rows;
 use crate::db::schema::{bookings, events, feedback_links, programmes, schools, tour_slots};
 use crate::db::AnyConnection;
 use crate::domain::feedback::{self, Feedback, FeedbackInput, Statement};
@@ -22,15 +23,53 @@ pub const LINK_DAYS: i64 = 90;
 pub const ANSWERS_PER_HOUR: i64 = 60;
 
 /// A link as it may be shown: never its secret, which exists only when it is made.
-#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
-#[diesel(table_name = feedback_links)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FeedbackLink {
     pub id: i32,
     pub booking_id: i32,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
-    /// Answers received through this link.
-    pub answers: i32,
+    /// Answers received through this link (its feedback rows).
+    pub answers: i64,
+}
+
+type LinkRow = (i32, i32, NaiveDateTime, NaiveDateTime);
+
+const LINK_COLUMNS: (
+    feedback_links::id,
+    feedback_links::booking_id,
+    feedback_links::created_at,
+    feedback_links::expires_at,
+) = (
+    feedback_links::id,
+    feedback_links::booking_id,
+    feedback_links::created_at,
+    feedback_links::expires_at,
+);
+
+/// The links with their answers counted, in one query for all of them.
+fn with_answers(conn: &mut AnyConnection, rows: Vec<LinkRow>) -> AppResult<Vec<FeedbackLink>> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.0).collect();
+    let counts: std::collections::HashMap<i32, i64> = feedback_rows::table
+        .filter(feedback_rows::link_id.eq_any(&ids))
+        .group_by(feedback_rows::link_id)
+        .select((
+            feedback_rows::link_id.assume_not_null(),
+            diesel::dsl::count_star(),
+        ))
+        .load::<(i32, i64)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|(id, booking_id, created_at, expires_at)| FeedbackLink {
+            id,
+            booking_id,
+            created_at,
+            expires_at,
+            answers: counts.get(&id).copied().unwrap_or(0),
+        })
+        .collect())
 }
 
 /// What the form shows: the programme and school it is about, and the statements.
@@ -90,11 +129,12 @@ pub fn links(
     booking_id: i32,
 ) -> AppResult<Vec<FeedbackLink>> {
     booking_for(conn, actor, booking_id)?;
-    Ok(feedback_links::table
+    let rows = feedback_links::table
         .filter(feedback_links::booking_id.eq(booking_id))
         .order(feedback_links::id.desc())
-        .select(FeedbackLink::as_select())
-        .load(conn)?)
+        .select(LINK_COLUMNS)
+        .load(conn)?;
+    with_answers(conn, rows)
 }
 
 /// Makes a new link for a confirmed booking and returns it with its secret, which is
@@ -124,10 +164,11 @@ pub fn make_link(
             ))
             .returning(feedback_links::id)
             .get_result(conn)?;
-        let link: FeedbackLink = feedback_links::table
+        let row: LinkRow = feedback_links::table
             .find(id)
-            .select(FeedbackLink::as_select())
+            .select(LINK_COLUMNS)
             .first(conn)?;
+        let link = with_answers(conn, vec![row])?.remove(0);
         audit::record(
             conn,
             Some(actor.user_id),
@@ -288,9 +329,6 @@ pub fn answer(
         if counted == 0 {
             return Err(full());
         }
-        diesel::update(feedback_links::table.find(ctx.link_id))
-            .set(feedback_links::answers.eq(feedback_links::answers + 1))
-            .execute(conn)?;
         feedback::create(
             conn,
             None,

@@ -284,7 +284,7 @@ struct LinksPage {
     booking_id: i32,
     links: Vec<LinkLine>,
     cap: i32,
-    answered: i32,
+    answered: i64,
     school: String,
 }
 
@@ -292,7 +292,7 @@ struct LinkLine {
     made: String,
     expires: String,
     live: bool,
-    answers: i32,
+    answers: i64,
 }
 
 /// A booking's feedback links (for its school or staff): when each was made, how many
