@@ -14,15 +14,15 @@ CREATE TABLE calendar_links (
 );
 CREATE INDEX calendar_links_user ON calendar_links (user_id, feed, feed_id);
 
--- A feedback link is one respondent group of a booking (its answers are the feedback rows
--- that name it).
+-- A feedback link is one respondent group of a booking; the answers through it are counted.
 CREATE TABLE feedback_links (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     booking_id INTEGER NOT NULL REFERENCES bookings (id),
     token_hash TEXT NOT NULL UNIQUE,
     created_by INTEGER REFERENCES users (id),
     created_at TIMESTAMP NOT NULL,
-    expires_at TIMESTAMP NOT NULL
+    expires_at TIMESTAMP NOT NULL,
+    answers INTEGER NOT NULL DEFAULT 0 CHECK (answers >= 0)
 );
 CREATE INDEX feedback_links_booking ON feedback_links (booking_id);
 ALTER TABLE feedback ADD COLUMN link_id INTEGER REFERENCES feedback_links (id);
