@@ -16,7 +16,7 @@ const ROLES: [Option<Role>; 5] = [
 ];
 
 /// Allowed roles per API route; the rest get 401 (anonymous) or 403.
-fn api_routes(app: &TestApp) -> Vec<(Method, String, serde_json::Value, Vec<Role>)> {
+fn api_routes(app: &TestApp, booking: i64) -> Vec<(Method, String, serde_json::Value, Vec<Role>)> {
     use Role::*;
     let s = app.school_id;
     let o = app.organisation_id;
@@ -112,12 +112,54 @@ fn api_routes(app: &TestApp) -> Vec<(Method, String, serde_json::Value, Vec<Role
             json!(null),
             vec![Admin],
         ),
+        (
+            Method::GET,
+            format!("/bookings/{booking}/feedback-links"),
+            json!(null),
+            vec![School, Lead, Admin],
+        ),
+        (
+            Method::POST,
+            format!("/bookings/{booking}/feedback-links"),
+            json!({}),
+            vec![School, Lead, Admin],
+        ),
     ]
+}
+
+/// A confirmed booking of the seed school, of a live stream of a new programme.
+async fn school_booking(app: &TestApp, programme: i64) -> i64 {
+    let (s, e) = app
+        .post(
+            &format!("/programmes/{programme}/events"),
+            Some(Role::Lead),
+            json!({"kind": "live_stream", "starts_at": "2031-03-01T10:00:00Z", "ends_at": "2031-03-01T11:00:00Z"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let event = e["id"].as_i64().unwrap();
+    let (s, b) = app
+        .post(
+            &format!("/events/{event}/bookings"),
+            Some(Role::School),
+            json!({"pupils": 20, "staff": 2}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    b["id"].as_i64().unwrap()
 }
 
 both!(api_role_matrix);
 async fn api_role_matrix(app: TestApp) {
-    for (method, path, body, allowed) in api_routes(&app) {
+    let (_, p) = app
+        .post(
+            "/programmes",
+            Some(Role::Admin),
+            json!({"title": "Shared", "year": 2020, "organisation_id": app.organisation_id}),
+        )
+        .await;
+    let booking = school_booking(&app, p["id"].as_i64().unwrap()).await;
+    for (method, path, body, allowed) in api_routes(&app, booking) {
         for role in ROLES {
             let body = if body.is_null() {
                 None
@@ -183,15 +225,8 @@ async fn page_routes(app: &TestApp) -> Vec<(String, Vec<Role>)> {
         )
         .await;
     let programme = p["id"].as_i64().unwrap();
-    // A live stream open for booking, so the school may see the programme.
-    let (s, _) = app
-        .post(
-            &format!("/programmes/{programme}/events"),
-            Some(Role::Lead),
-            json!({"kind": "live_stream", "starts_at": "2031-03-01T10:00:00Z", "ends_at": "2031-03-01T11:00:00Z"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED);
+    // A live stream open for booking (so the school may see the programme), booked.
+    let booking = school_booking(app, programme).await;
     vec![
         ("/".into(), vec![Lead, Admin]),
         ("/whats-on".into(), vec![School, Lead, Admin]),
@@ -202,6 +237,11 @@ async fn page_routes(app: &TestApp) -> Vec<(String, Vec<Role>)> {
         ("/programmes/new".into(), vec![Lead, Admin]),
         ("/schools".into(), vec![Lead, Admin]),
         ("/schools/new".into(), vec![Lead, Admin]),
+        ("/schools/search?q=Seed".into(), vec![Lead, Admin]),
+        (
+            format!("/bookings/{booking}/feedback"),
+            vec![School, Lead, Admin],
+        ),
         (format!("/schools/{}", app.school_id), vec![Lead, Admin]),
         ("/venues".into(), vec![Lead, Admin]),
         ("/venues/new".into(), vec![Lead, Admin]),
