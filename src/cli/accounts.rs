@@ -1,0 +1,86 @@
+//! `outreach user add`, `outreach token create` and `outreach token revoke`.
+
+use std::io::Read;
+
+use super::{conn_of, describe, open, AddUser};
+use crate::domain::input::Input;
+use crate::domain::{schools, tokens, users};
+
+/// Adds a user; the password comes from standard input, never from an argument.
+pub fn add_user(database_url: &str, add: AddUser) -> Result<(), String> {
+    let pool = open(database_url, 1)?;
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = password.trim_end_matches(['\n', '\r']).to_string();
+    let mut conn = conn_of(&pool)?;
+    let school_id = match add.school {
+        Some(urn) => Some(
+            schools::find_by_urn(&mut conn, urn)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no school has URN {urn}"))?
+                .id,
+        ),
+        None => None,
+    };
+    let mut input = Input::from_pairs([
+        ("email", add.email),
+        ("role", add.role),
+        ("name", add.name),
+        ("password", password),
+    ]);
+    if let Some(id) = school_id {
+        input.set("school_id", id.to_string());
+    }
+    if let Some(id) = add.organisation {
+        input.set("organisation_id", id.to_string());
+    }
+    let user = users::parse(&mut conn, &input, true)
+        .and_then(|parsed| users::create(&mut conn, None, parsed))
+        .map_err(describe)?;
+    println!("added {} ({}) with id {}", user.email, user.role, user.id);
+    Ok(())
+}
+
+/// Creates a token and prints it alone on the last line (the one time it is shown).
+pub fn create_token(
+    database_url: &str,
+    email: &str,
+    label: String,
+    expires_in_days: Option<i32>,
+) -> Result<(), String> {
+    if expires_in_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        return Err("--expires-in-days must be 1 to 3650".into());
+    }
+    let pool = open(database_url, 1)?;
+    let mut conn = conn_of(&pool)?;
+    let user = user_by_email(&mut conn, email)?;
+    let request = tokens::TokenRequest {
+        label,
+        expires_in_days,
+    };
+    let (info, secret) =
+        tokens::create_for(&mut conn, None, user.id, &request).map_err(describe)?;
+    println!(
+        "token {} for {} (shown once; Outreach keeps only its hash):",
+        info.id, user.email
+    );
+    println!("{secret}");
+    Ok(())
+}
+
+pub fn revoke_token(database_url: &str, email: &str, id: i32) -> Result<(), String> {
+    let pool = open(database_url, 1)?;
+    let mut conn = conn_of(&pool)?;
+    let user = user_by_email(&mut conn, email)?;
+    tokens::revoke_for_user(&mut conn, &user.actor(), user.id, id).map_err(describe)?;
+    println!("revoked token {id}");
+    Ok(())
+}
+
+fn user_by_email(conn: &mut crate::db::AnyConnection, email: &str) -> Result<users::User, String> {
+    users::find_by_email(conn, email)
+        .map_err(describe)?
+        .ok_or_else(|| format!("no user has the email {email}"))
+}

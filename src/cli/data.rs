@@ -1,0 +1,141 @@
+//! `outreach demo`, `import schools`, `export impact` and `report impact`.
+
+use std::path::Path;
+
+use super::{conn_of, describe, open, system_actor};
+use crate::db;
+use crate::domain::import::{self, ImportOptions};
+
+pub fn demo(database_url: &str) -> Result<(), String> {
+    let pool = open(database_url, 1)?;
+    load_demo(&mut *conn_of(&pool)?)
+}
+
+pub fn load_demo(conn: &mut db::AnyConnection) -> Result<(), String> {
+    let summary = crate::domain::demo::load(conn).map_err(describe)?;
+    println!(
+        "loaded the case study: Ruby 2018 (programme {}) and County Lines 2019 (programme {})",
+        summary.ruby_id, summary.county_lines_id
+    );
+    println!(
+        "log in as {} with the password '{}'",
+        crate::domain::demo::describe(&summary.accounts),
+        crate::domain::demo::DEMO_PASSWORD
+    );
+    Ok(())
+}
+
+/// A large programme for benchmarks.
+pub fn synthetic(database_url: &str, events: i64, rows_per_event: i64) -> Result<(), String> {
+    if !(1..=10_000_000).contains(&events) || !(1..=1_000).contains(&rows_per_event) {
+        return Err("--events must be 1 to 10,000,000 and --rows-per-event 1 to 1,000".into());
+    }
+    let pool = open(database_url, 1)?;
+    let bar = indicatif::ProgressBar::new(events as u64);
+    let started = std::time::Instant::now();
+    let made = crate::domain::synthetic::generate(
+        &mut *conn_of(&pool)?,
+        events,
+        rows_per_event,
+        &|done, _| bar.set_position(done as u64),
+    )
+    .map_err(describe)?;
+    bar.finish_and_clear();
+    println!(
+        "generated programme {} with {} events and {} attendance rows in {:.1} s",
+        made.programme_id,
+        made.events,
+        made.attendance_rows,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The impact workbook of a programme, written to a file.
+pub fn export_impact(
+    database_url: &str,
+    programme: i32,
+    out: &Path,
+    time_zone: &str,
+) -> Result<(), String> {
+    let tz: chrono_tz::Tz = time_zone
+        .parse()
+        .map_err(|_| format!("TIME_ZONE '{time_zone}' is not a known time zone"))?;
+    let pool = open(database_url, 1)?;
+    let mut conn = conn_of(&pool)?;
+    let started = std::time::Instant::now();
+    let now = crate::app::now();
+    let (report, _) = crate::export::programme_report(&mut conn, &system_actor(), programme, now)
+        .map_err(describe)?;
+    let today = now.and_utc().with_timezone(&tz).date_naive();
+    let bytes =
+        crate::export::xlsx::workbook(&mut conn, &report, now, tz, today).map_err(describe)?;
+    std::fs::write(out, &bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    println!(
+        "wrote {} ({} bytes) in {:.2} s",
+        out.display(),
+        bytes.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A programme's figures as JSON on standard output; the time taken on standard error.
+pub fn report_impact(database_url: &str, programme: i32) -> Result<(), String> {
+    let pool = open(database_url, 1)?;
+    let mut conn = conn_of(&pool)?;
+    let started = std::time::Instant::now();
+    let impact = crate::domain::reports::programme_impact(
+        &mut conn,
+        &system_actor(),
+        programme,
+        crate::app::now(),
+    )
+    .map_err(describe)?;
+    let took = started.elapsed();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&impact).map_err(|e| e.to_string())?
+    );
+    eprintln!("computed in {:.3} s", took.as_secs_f64());
+    Ok(())
+}
+
+/// Schools from the national register's CSV, with a progress bar and a report.
+pub fn import_schools(database_url: &str, file: &Path, include_closed: bool) -> Result<(), String> {
+    let pool = open(database_url, 1)?;
+    let source = std::io::BufReader::new(
+        std::fs::File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?,
+    );
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let mut conn = conn_of(&pool)?;
+    let report = import::import_schools_from(
+        &mut conn,
+        None,
+        source,
+        ImportOptions { include_closed },
+        &progress,
+    )
+    .map_err(describe)?;
+    bar.finish_and_clear();
+    println!(
+        "inserted {}, updated {}, unchanged {}, skipped (closed) {}, rejected {}",
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.skipped_closed,
+        report.rejected.len()
+    );
+    for r in &report.rejected {
+        println!("  line {}: {}", r.line, r.reason);
+    }
+    Ok(())
+}
