@@ -95,3 +95,50 @@ impl<T> Page<T> {
         }
     }
 }
+
+impl<T> Page<T> {
+    /// A page of records made from the rows read for it (a row that does not make a
+    /// record is an error).
+    pub fn of_rows<R: TryInto<T, Error = crate::error::AppError>>(
+        rows: Vec<R>,
+        params: &ListParams,
+        total: i64,
+    ) -> crate::error::AppResult<Page<T>> {
+        let items = rows
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<crate::error::AppResult<_>>()?;
+        Ok(Page::new(items, params, total))
+    }
+}
+
+/// A filter: any of these text columns contains the search term, case-insensitively
+/// (`pattern` from `like_pattern`, so `%` and `_` in the term are literal).
+macro_rules! any_column_like {
+    ($pattern:expr; $first:expr $(, $column:expr)* $(,)?) => {{
+        let pattern: String = $pattern;
+        crate::domain::lower($first)
+            .like(pattern.clone())
+            .escape('\\')
+            $(.or(crate::domain::lower($column).like(pattern.clone()).escape('\\')))*
+    }};
+}
+pub(crate) use any_column_like;
+
+/// One page of a list: `query` is a closure that builds the filtered boxed query (called
+/// twice: to count, and to read the page in `order`, selecting `row`).
+macro_rules! page_of {
+    ($conn:expr, $params:expr, $query:expr, order: $order:expr, row: $row:ty $(,)?) => {{
+        let query = $query;
+        let params: &crate::domain::list::ListParams = $params;
+        let total: i64 = query().count().get_result($conn)?;
+        let rows: Vec<$row> = query()
+            .order($order)
+            .limit(params.per_page)
+            .offset(params.offset())
+            .select(<$row>::as_select())
+            .load($conn)?;
+        crate::domain::list::Page::of_rows(rows, params, total)
+    }};
+}
+pub(crate) use page_of;

@@ -8,9 +8,9 @@ use crate::db::schema::{organisations, priorities, targets};
 use crate::db::AnyConnection;
 use crate::domain::directory::{self, Kind};
 use crate::domain::input::{Input, TextEnum};
-use crate::domain::list::{ListParams, Page};
+use crate::domain::list::{any_column_like, page_of, ListParams, Page};
 use crate::domain::types::{OrganisationKind, TargetMeasure};
-use crate::domain::{audit, like_pattern, lower, must_exist, to_json as json, Actor};
+use crate::domain::{audit, like_pattern, must_exist, to_json as json, Actor};
 use crate::error::{AppError, AppResult};
 
 #[derive(Queryable, Selectable)]
@@ -78,32 +78,15 @@ pub fn list(
             q = q.filter(organisations::id.eq(id));
         }
         if let Some(term) = &params.q {
-            q = q.filter(
-                lower(organisations::name)
-                    .like(like_pattern(term))
-                    .escape('\\'),
-            );
+            q = q.filter(any_column_like!(like_pattern(term); organisations::name));
         }
         if !params.include_archived {
             q = q.filter(organisations::archived.eq(false));
         }
         q
     };
-    let total: i64 = query().count().get_result(conn)?;
-    let items = query()
-        .order((organisations::name.asc(), organisations::id.asc()))
-        .limit(params.per_page)
-        .offset(params.offset())
-        .select(Row::as_select())
-        .load(conn)?;
-    Ok(Page::new(
-        items
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect::<AppResult<_>>()?,
-        params,
-        total,
-    ))
+    let order = (organisations::name.asc(), organisations::id.asc());
+    page_of!(conn, params, query, order: order, row: Row)
 }
 
 /// Every live organisation, for choosing one in a form.

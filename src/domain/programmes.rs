@@ -9,9 +9,9 @@ use crate::db::schema::{organisations, programmes};
 use crate::db::AnyConnection;
 use crate::domain::directory::{self, Kind};
 use crate::domain::input::{Input, TextEnum};
-use crate::domain::list::{ListParams, Page};
+use crate::domain::list::{any_column_like, ListParams, Page};
 use crate::domain::types::{ProgrammeStatus, Role};
-use crate::domain::{like_pattern, lower, must_exist, organisations as orgs, Actor};
+use crate::domain::{like_pattern, must_exist, organisations as orgs, Actor};
 use crate::error::{AppError, AppResult};
 
 #[derive(Queryable, Selectable)]
@@ -225,15 +225,9 @@ pub fn list(
             .left_join(organisations::table)
             .into_boxed();
         if let Some(term) = &params.q {
-            let pattern = like_pattern(term);
             let year = term.trim().parse::<i32>().unwrap_or(-1);
-            q = q.filter(
-                lower(programmes::title)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(programmes::theme).like(pattern).escape('\\'))
-                    .or(programmes::year.eq(year)),
-            );
+            let words = any_column_like!(like_pattern(term); programmes::title, programmes::theme);
+            q = q.filter(words.or(programmes::year.eq(year)));
         }
         if !params.include_archived {
             q = q.filter(programmes::archived.eq(false));

@@ -8,7 +8,7 @@ use crate::db::schema::schools;
 use crate::db::AnyConnection;
 use crate::domain::directory::{self, Kind};
 use crate::domain::input::{Input, TextEnum};
-use crate::domain::list::{ListParams, Page};
+use crate::domain::list::{any_column_like, page_of, ListParams, Page};
 use crate::domain::types::Phase;
 use crate::domain::{like_pattern, lower, Actor};
 use crate::error::AppResult;
@@ -139,38 +139,17 @@ pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Sch
     let query = || {
         let mut q = schools::table.into_boxed();
         if let Some(term) = &params.q {
-            let pattern = like_pattern(term);
             let urn = term.trim().parse::<i32>().unwrap_or(-1);
-            q = q.filter(
-                lower(schools::name)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(schools::district).like(pattern.clone()).escape('\\'))
-                    .or(lower(schools::postcode).like(pattern.clone()).escape('\\'))
-                    .or(lower(schools::town).like(pattern).escape('\\'))
-                    .or(schools::urn.eq(urn)),
-            );
+            let words = any_column_like!(like_pattern(term);
+                schools::name, schools::district, schools::postcode, schools::town);
+            q = q.filter(words.or(schools::urn.eq(urn)));
         }
         if !params.include_archived {
             q = q.filter(schools::archived.eq(false));
         }
         q
     };
-    let total: i64 = query().count().get_result(conn)?;
-    let items = query()
-        .order((schools::name.asc(), schools::id.asc()))
-        .limit(params.per_page)
-        .offset(params.offset())
-        .select(Row::as_select())
-        .load(conn)?;
-    Ok(Page::new(
-        items
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect::<AppResult<_>>()?,
-        params,
-        total,
-    ))
+    page_of!(conn, params, query, order: (schools::name.asc(), schools::id.asc()), row: Row)
 }
 
 /// The labels of some schools (see `School::label`), for filling pickers.
@@ -255,15 +234,9 @@ pub fn resolve(conn: &mut AnyConnection, typed: &str) -> AppResult<Result<Option
     }
     let (matches, how) = if named.is_empty() {
         // Part of a name, a town or a postcode: accepted when only one school fits.
-        let pattern = like_pattern(typed);
         let found: Vec<Row> = live()
-            .filter(
-                lower(schools::name)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(schools::town).like(pattern.clone()).escape('\\'))
-                    .or(lower(schools::postcode).like(pattern).escape('\\')),
-            )
+            .filter(any_column_like!(like_pattern(typed);
+                schools::name, schools::town, schools::postcode))
             .order((schools::name.asc(), schools::id.asc()))
             .limit(6)
             .select(Row::as_select())

@@ -11,9 +11,9 @@ use crate::db::schema::{organisations, schools, users};
 use crate::db::AnyConnection;
 use crate::domain::directory::{self, Kind};
 use crate::domain::input::{Input, TextEnum};
-use crate::domain::list::{ListParams, Page};
+use crate::domain::list::{any_column_like, page_of, ListParams, Page};
 use crate::domain::types::Role;
-use crate::domain::{audit, like_pattern, lower, must_exist, to_json as json, Actor};
+use crate::domain::{audit, like_pattern, must_exist, to_json as json, Actor};
 use crate::error::{AppError, AppResult};
 
 pub const MIN_PASSWORD: usize = 10;
@@ -219,34 +219,14 @@ pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Use
     let query = || {
         let mut q = users::table.into_boxed();
         if let Some(term) = &params.q {
-            let pattern = like_pattern(term);
-            q = q.filter(
-                lower(users::email)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(users::name).like(pattern).escape('\\')),
-            );
+            q = q.filter(any_column_like!(like_pattern(term); users::email, users::name));
         }
         if !params.include_archived {
             q = q.filter(users::archived.eq(false));
         }
         q
     };
-    let total: i64 = query().count().get_result(conn)?;
-    let items = query()
-        .order((users::email.asc(), users::id.asc()))
-        .limit(params.per_page)
-        .offset(params.offset())
-        .select(Row::as_select())
-        .load(conn)?;
-    Ok(Page::new(
-        items
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect::<AppResult<_>>()?,
-        params,
-        total,
-    ))
+    page_of!(conn, params, query, order: (users::email.asc(), users::id.asc()), row: Row)
 }
 
 fn email_taken(conn: &mut AnyConnection, email: &str, except: Option<i32>) -> AppResult<bool> {

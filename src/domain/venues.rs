@@ -8,9 +8,9 @@ use crate::db::schema::venues;
 use crate::db::AnyConnection;
 use crate::domain::directory::{self, Kind};
 use crate::domain::input::{Input, TextEnum};
-use crate::domain::list::{ListParams, Page};
+use crate::domain::list::{any_column_like, page_of, ListParams, Page};
 use crate::domain::types::VenueKind;
-use crate::domain::{like_pattern, lower, Actor};
+use crate::domain::{like_pattern, Actor};
 use crate::error::AppResult;
 
 #[derive(Queryable, Selectable)]
@@ -82,34 +82,14 @@ pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Ven
     let query = || {
         let mut q = venues::table.into_boxed();
         if let Some(term) = &params.q {
-            let pattern = like_pattern(term);
-            q = q.filter(
-                lower(venues::name)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(venues::postcode).like(pattern).escape('\\')),
-            );
+            q = q.filter(any_column_like!(like_pattern(term); venues::name, venues::postcode));
         }
         if !params.include_archived {
             q = q.filter(venues::archived.eq(false));
         }
         q
     };
-    let total: i64 = query().count().get_result(conn)?;
-    let items = query()
-        .order((venues::name.asc(), venues::id.asc()))
-        .limit(params.per_page)
-        .offset(params.offset())
-        .select(Row::as_select())
-        .load(conn)?;
-    Ok(Page::new(
-        items
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect::<AppResult<_>>()?,
-        params,
-        total,
-    ))
+    page_of!(conn, params, query, order: (venues::name.asc(), venues::id.asc()), row: Row)
 }
 
 pub fn create(conn: &mut AnyConnection, actor: &Actor, input: VenueInput) -> AppResult<Venue> {
