@@ -10,7 +10,7 @@ use outreach::domain::types::Role;
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::fixtures::{attend, event};
+use crate::fixtures::{attend, complete, event};
 use crate::harness::TestApp;
 use crate::impact::enter_case_study;
 
@@ -52,13 +52,25 @@ fn text(d: &Data) -> String {
 }
 
 /// Checks every figure of the workbook against the impact JSON.
+/// Checks every figure of the workbook against the impact JSON.
 fn assert_workbook_matches(bytes: Vec<u8>, impact: &Value) -> Xlsx<Cursor<Vec<u8>>> {
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("a workbook");
     assert_eq!(
         book.sheet_names(),
         vec!["Summary", "Schools", "Events", "Feedback"]
     );
-    let summary = sheet(&mut book, "Summary");
+    assert_summary_matches(&sheet(&mut book, "Summary"), impact);
+    assert_events_match(&sheet(&mut book, "Events"), impact);
+    let schools = sheet(&mut book, "Schools");
+    assert_eq!(
+        schools.len() as i64 - 1,
+        impact["total"]["schools"].as_i64().unwrap()
+    );
+    book
+}
+
+/// The Summary's delivery table (each mode and the total), workshops, targets and narrative.
+fn assert_summary_matches(summary: &[Vec<Data>], impact: &Value) {
     let at = summary
         .iter()
         .position(|r| text(&r[0]) == "Delivery")
@@ -67,31 +79,25 @@ fn assert_workbook_matches(bytes: Vec<u8>, impact: &Value) -> Xlsx<Cursor<Vec<u8
         summary[at].iter().take(5).map(text).collect::<Vec<_>>(),
         vec!["Delivery", "Events", "Schools", "Audience", "Pupils"]
     );
-    for (i, (label, key)) in [
+    let modes = [
         ("In school", "in_school"),
         ("Venue", "venue"),
         ("Live stream", "live_stream"),
         ("Total", ""),
-    ]
-    .iter()
-    .enumerate()
-    {
+    ];
+    for (i, (label, key)) in modes.iter().enumerate() {
         let row = &summary[at + 1 + i];
         assert_eq!(text(&row[0]), *label);
-        let figures = if key.is_empty() {
-            &impact["total"]
-        } else {
-            &impact["by_delivery"][key]
+        let figures = match *key {
+            "" => &impact["total"],
+            key => &impact["by_delivery"][key],
         };
         for (col, measure) in ["events", "schools", "audience", "pupils"]
             .iter()
             .enumerate()
         {
-            assert_eq!(
-                num(&row[col + 1]),
-                figures[measure].as_i64().unwrap(),
-                "{label} {measure}"
-            );
+            let expected = figures[measure].as_i64().unwrap();
+            assert_eq!(num(&row[col + 1]), expected, "{label} {measure}");
         }
     }
     let find = |label: &str| {
@@ -127,59 +133,71 @@ fn assert_workbook_matches(bytes: Vec<u8>, impact: &Value) -> Xlsx<Cursor<Vec<u8
             .any(|r| text(&r[0]) == impact["narrative"].as_str().unwrap()),
         "the narrative is in the Summary"
     );
+}
 
-    let events = sheet(&mut book, "Events");
-    let audience: i64 = events.iter().skip(1).map(|r| num(&r[8])).sum();
-    let participants: i64 = events.iter().skip(1).map(|r| num(&r[9])).sum();
-    let counted = events
-        .iter()
-        .skip(1)
-        .filter(|r| text(&r[1]) != "Workshop")
-        .count() as i64;
+/// The Events sheet adds up to the JSON's audience, participants and counted events.
+fn assert_events_match(events: &[Vec<Data>], impact: &Value) {
+    let rows = || events.iter().skip(1);
+    let audience: i64 = rows().map(|r| num(&r[8])).sum();
+    let participants: i64 = rows().map(|r| num(&r[9])).sum();
+    let counted = rows().filter(|r| text(&r[1]) != "Workshop").count() as i64;
     assert_eq!(audience, impact["total"]["audience"].as_i64().unwrap());
     assert_eq!(
         participants,
         impact["workshops"]["participants"].as_i64().unwrap()
     );
     assert_eq!(counted, impact["total"]["events"].as_i64().unwrap());
-    for r in events.iter().skip(1) {
+    for r in rows() {
         assert!(
             matches!(r[0], Data::DateTime(_)),
             "dates are real dates: {:?}",
             r[0]
         );
     }
-    let schools = sheet(&mut book, "Schools");
-    assert_eq!(
-        schools.len() as i64 - 1,
-        impact["total"]["schools"].as_i64().unwrap()
-    );
-    book
 }
 
-both!(workbook_and_csv_match_the_json);
-async fn workbook_and_csv_match_the_json(app: TestApp) {
-    let setup = enter_case_study(&app).await;
-    let p = setup.programme;
-    let (_, impact) = app
-        .get(&format!("/programmes/{p}/impact"), Some(Role::Funder))
-        .await;
-    // Quotes: one published, one without consent, one not approved.
+/// The CSV records of a download.
+fn csv_records(body: &[u8]) -> Vec<csv::StringRecord> {
+    csv::Reader::from_reader(body)
+        .records()
+        .map(|r| r.expect("a CSV record"))
+        .collect()
+}
+
+/// The case study with three quotes (one published, one without consent, one not
+/// approved); its programme and the funder's impact JSON.
+async fn case_study_with_quotes(app: &TestApp) -> (i64, Value) {
+    let p = enter_case_study(app).await.programme;
     for (quote, consent, approve) in [
         ("Published words", true, true),
         ("No consent given", false, true),
         ("Still pending", true, false),
     ] {
-        let (_, f) = app.post("/feedback", Some(Role::Lead), json!({"programme_id": p, "role": "teacher", "quote": quote, "consent": consent, "rating": 4})).await;
+        let body = json!({"programme_id": p, "role": "teacher", "quote": quote, "consent": consent, "rating": 4});
+        let (_, f) = app.post("/feedback", Some(Role::Lead), body).await;
         if approve {
-            app.post(
-                &format!("/feedback/{}/moderate", f["id"]),
-                Some(Role::Lead),
-                json!({"moderation": "approved"}),
-            )
-            .await;
+            let path = format!("/feedback/{}/moderate", f["id"]);
+            app.post(&path, Some(Role::Lead), json!({"moderation": "approved"}))
+                .await;
         }
     }
+    let (_, impact) = app
+        .get(&format!("/programmes/{p}/impact"), Some(Role::Funder))
+        .await;
+    (p, impact)
+}
+
+fn assert_only_the_published_quote(all: &str) {
+    assert!(all.contains("Published words"), "{all}");
+    assert!(
+        !all.contains("No consent given") && !all.contains("Still pending"),
+        "unpublished quotes never leave"
+    );
+}
+
+both!(workbook_matches_the_json_and_holds_only_published_quotes);
+async fn workbook_matches_the_json_and_holds_only_published_quotes(app: TestApp) {
+    let (p, impact) = case_study_with_quotes(&app).await;
     let (s, headers, bytes) =
         download(&app, &format!("/programmes/{p}/impact.xlsx"), Role::Funder).await;
     assert_eq!(s, StatusCode::OK);
@@ -189,19 +207,13 @@ async fn workbook_and_csv_match_the_json(app: TestApp) {
     );
     let mut book = assert_workbook_matches(bytes, &impact);
     let feedback = sheet(&mut book, "Feedback");
-    let all: String = feedback
-        .iter()
-        .flatten()
-        .map(text)
-        .collect::<Vec<_>>()
-        .join("|");
-    assert!(all.contains("Published words"));
-    assert!(
-        !all.contains("No consent given") && !all.contains("Still pending"),
-        "unpublished quotes never leave"
-    );
+    let all: Vec<String> = feedback.iter().flatten().map(text).collect();
+    assert_only_the_published_quote(&all.join("|"));
+}
 
-    // CSV: the same figures.
+both!(csv_files_match_the_json);
+async fn csv_files_match_the_json(app: TestApp) {
+    let (p, _) = case_study_with_quotes(&app).await;
     let (s, headers, body) = download(
         &app,
         &format!("/programmes/{p}/export/events.csv"),
@@ -217,53 +229,31 @@ async fn workbook_and_csv_match_the_json(app: TestApp) {
         headers[header::CONTENT_DISPOSITION],
         "attachment; filename=\"ruby-2018-events.csv\""
     );
-    let mut reader = csv::Reader::from_reader(body.as_slice());
-    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
-    let audience: i64 = rows.iter().map(|r| r[8].parse::<i64>().unwrap()).sum();
+    let audience: i64 = csv_records(&body)
+        .iter()
+        .map(|r| r[8].parse::<i64>().unwrap())
+        .sum();
     assert_eq!(audience, 1945);
-    let (_, _, body) = download(
-        &app,
-        &format!("/programmes/{p}/export/schools.csv"),
-        Role::Funder,
-    )
-    .await;
-    assert_eq!(
-        csv::Reader::from_reader(body.as_slice()).records().count(),
-        16
-    );
-    let (_, _, body) = download(
-        &app,
-        &format!("/programmes/{p}/export/attendance.csv"),
-        Role::Funder,
-    )
-    .await;
-    assert_eq!(
-        csv::Reader::from_reader(body.as_slice()).records().count(),
-        9 + 9 + 3 + 5
-    );
-    let (_, _, body) = download(
-        &app,
-        &format!("/programmes/{p}/export/feedback.csv"),
-        Role::Funder,
-    )
-    .await;
+    let file = |name: &str| format!("/programmes/{p}/export/{name}");
+    let (_, _, body) = download(&app, &file("schools.csv"), Role::Funder).await;
+    assert_eq!(csv_records(&body).len(), 16);
+    let (_, _, body) = download(&app, &file("attendance.csv"), Role::Funder).await;
+    assert_eq!(csv_records(&body).len(), 9 + 9 + 3 + 5);
+    let (_, _, body) = download(&app, &file("feedback.csv"), Role::Funder).await;
     let csv_text = String::from_utf8(body).unwrap();
     assert!(csv_text.starts_with("date,programme_id,said_by,school,rating,featured,quote\n"));
-    assert!(
-        csv_text.contains("Published words")
-            && !csv_text.contains("No consent given")
-            && !csv_text.contains("Still pending")
-    );
+    assert_only_the_published_quote(&csv_text);
+}
 
-    // The organisation's and the year's workbooks carry the same totals.
+both!(organisation_and_year_workbooks_carry_the_programme_totals);
+async fn organisation_and_year_workbooks_carry_the_programme_totals(app: TestApp) {
+    enter_case_study(&app).await;
     for path in [
         format!("/organisations/{}/impact.xlsx", app.organisation_id),
         "/impact/years/2018/export/impact.xlsx".to_string(),
     ] {
         let (s, _, bytes) = download(&app, &path, Role::Funder).await;
         assert_eq!(s, StatusCode::OK, "{path}");
-        let mut group = impact.clone();
-        group["targets"] = json!([]);
         let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap();
         let summary = sheet(&mut book, "Summary");
         let total = summary.iter().find(|r| text(&r[0]) == "Total").unwrap();
@@ -272,57 +262,43 @@ async fn workbook_and_csv_match_the_json(app: TestApp) {
     }
 }
 
-both!(workbook_of_edge_cases_matches_the_json);
-async fn workbook_of_edge_cases_matches_the_json(app: TestApp) {
+/// A programme of edge cases: a school whose name needs CSV quoting, 1,000 pupils at
+/// one event, a public group at a venue, and a cancelled live stream with attendance.
+async fn edge_case_programme(app: &TestApp) -> i64 {
     let admin = Some(Role::Admin);
-    let (_, p) = app
-        .post(
-            "/programmes",
-            admin,
-            json!({"title": "Edge Cases", "year": 2020, "target_schools": 3, "target_audience": 0}),
-        )
-        .await;
+    let body =
+        json!({"title": "Edge Cases", "year": 2020, "target_schools": 3, "target_audience": 0});
+    let (_, p) = app.post("/programmes", admin, body).await;
     let p = p["id"].as_i64().unwrap();
-    let (_, a) = app
-        .post(
-            "/schools",
-            admin,
-            json!({"name": "A, \"quoted\" school", "urn": 123456}),
-        )
-        .await;
+    let school = json!({"name": "A, \"quoted\" school", "urn": 123456});
+    let (_, a) = app.post("/schools", admin, school).await;
     let (_, v) = app.post("/venues", admin, json!({"name": "Hall"})).await;
     let (a, v) = (a["id"].as_i64().unwrap(), v["id"].as_i64().unwrap());
-    let e1 = event(&app, p, json!({"kind": "performance", "school_id": a, "starts_at": "2020-01-10T09:00:00Z", "ends_at": "2020-01-10T10:00:00Z"})).await;
+    let e1 = event(app, p, json!({"kind": "performance", "school_id": a, "starts_at": "2020-01-10T09:00:00Z", "ends_at": "2020-01-10T10:00:00Z"})).await;
     attend(
-        &app,
+        app,
         e1,
         json!([{"school_id": a, "pupils": 1000, "staff": 234}]),
     )
     .await;
-    app.post(
-        &format!("/events/{e1}/complete"),
-        Some(Role::Lead),
-        json!({}),
-    )
-    .await;
-    let e2 = event(&app, p, json!({"kind": "performance", "venue_id": v, "starts_at": "2020-01-11T19:00:00Z", "ends_at": "2020-01-11T20:00:00Z"})).await;
-    attend(
-        &app,
-        e2,
-        json!([{"school_id": a, "pupils": 10}, {"group": "public", "other": 40}]),
-    )
-    .await;
-    app.post(
-        &format!("/events/{e2}/complete"),
-        Some(Role::Lead),
-        json!({}),
-    )
-    .await;
-    let e3 = event(&app, p, json!({"kind": "live_stream", "starts_at": "2020-01-12T19:00:00Z", "ends_at": "2020-01-12T20:00:00Z"})).await;
-    attend(&app, e3, json!([{"school_id": a, "pupils": 7}])).await;
+    complete(app, e1).await;
+    let e2 = event(app, p, json!({"kind": "performance", "venue_id": v, "starts_at": "2020-01-11T19:00:00Z", "ends_at": "2020-01-11T20:00:00Z"})).await;
+    let rows = json!([{"school_id": a, "pupils": 10}, {"group": "public", "other": 40}]);
+    attend(app, e2, rows).await;
+    complete(app, e2).await;
+    let e3 = event(app, p, json!({"kind": "live_stream", "starts_at": "2020-01-12T19:00:00Z", "ends_at": "2020-01-12T20:00:00Z"})).await;
+    attend(app, e3, json!([{"school_id": a, "pupils": 7}])).await;
     app.post(&format!("/events/{e3}/cancel"), Some(Role::Lead), json!({}))
         .await;
-    let (_, impact) = app.get(&format!("/programmes/{p}/impact"), admin).await;
+    p
+}
+
+both!(workbook_of_edge_cases_matches_the_json);
+async fn workbook_of_edge_cases_matches_the_json(app: TestApp) {
+    let p = edge_case_programme(&app).await;
+    let (_, impact) = app
+        .get(&format!("/programmes/{p}/impact"), Some(Role::Admin))
+        .await;
     assert_eq!(impact["total"]["audience"], 1284);
     let (s, _, bytes) = download(&app, &format!("/programmes/{p}/impact.xlsx"), Role::Admin).await;
     assert_eq!(s, StatusCode::OK);
@@ -338,8 +314,11 @@ async fn workbook_of_edge_cases_matches_the_json(app: TestApp) {
         csv_text.contains("\"A, \"\"quoted\"\" school\",123456"),
         "RFC 4180 quoting: {csv_text}"
     );
+}
 
-    // An empty programme gives a valid workbook with zeros.
+both!(an_empty_programme_gives_a_workbook_of_zeros);
+async fn an_empty_programme_gives_a_workbook_of_zeros(app: TestApp) {
+    let admin = Some(Role::Admin);
     let (_, empty) = app
         .post(
             "/programmes",
@@ -347,43 +326,33 @@ async fn workbook_of_edge_cases_matches_the_json(app: TestApp) {
             json!({"title": "Empty", "year": 2021}),
         )
         .await;
-    let (_, impact) = app
-        .get(&format!("/programmes/{}/impact", empty["id"]), admin)
-        .await;
-    let (s, _, bytes) = download(
-        &app,
-        &format!("/programmes/{}/impact.xlsx", empty["id"]),
-        Role::Admin,
-    )
-    .await;
+    let id = &empty["id"];
+    let (_, impact) = app.get(&format!("/programmes/{id}/impact"), admin).await;
+    assert_eq!(impact["total"]["audience"], 0);
+    let (s, _, bytes) = download(&app, &format!("/programmes/{id}/impact.xlsx"), Role::Admin).await;
     assert_eq!(s, StatusCode::OK);
     assert_workbook_matches(bytes, &impact);
 }
 
-both!(only_the_right_people_download);
-async fn only_the_right_people_download(app: TestApp) {
+/// A programme of the seed funder ("Mine") and one of another funder ("Theirs").
+async fn two_funders_programmes(app: &TestApp) -> (Value, Value, Value) {
     let admin = Some(Role::Admin);
-    let (_, mine) = app
-        .post(
-            "/programmes",
-            admin,
-            json!({"title": "Mine", "year": 2020, "organisation_id": app.organisation_id}),
-        )
-        .await;
-    let (_, other) = app
-        .post(
-            "/organisations",
-            admin,
-            json!({"name": "Other Trust", "kind": "funder"}),
-        )
-        .await;
-    let (_, theirs) = app
-        .post(
-            "/programmes",
-            admin,
-            json!({"title": "Theirs", "year": 2020, "organisation_id": other["id"]}),
-        )
-        .await;
+    let body = json!({"title": "Mine", "year": 2020, "organisation_id": app.organisation_id});
+    let (_, mine) = app.post("/programmes", admin, body).await;
+    let body = json!({"name": "Other Trust", "kind": "funder"});
+    let (_, other) = app.post("/organisations", admin, body).await;
+    let body = json!({"title": "Theirs", "year": 2020, "organisation_id": other["id"]});
+    let (_, theirs) = app.post("/programmes", admin, body).await;
+    (
+        mine["id"].clone(),
+        theirs["id"].clone(),
+        other["id"].clone(),
+    )
+}
+
+both!(funders_download_only_their_own_files);
+async fn funders_download_only_their_own_files(app: TestApp) {
+    let (mine, theirs, other) = two_funders_programmes(&app).await;
     let files = [
         "impact.xlsx",
         "export/impact.xlsx",
@@ -393,12 +362,12 @@ async fn only_the_right_people_download(app: TestApp) {
         "export/feedback.csv",
     ];
     for file in files {
-        let path = format!("/programmes/{}/{file}", mine["id"]);
+        let path = format!("/programmes/{mine}/{file}");
         let (s, _, _) = download(&app, &path, Role::School).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{path}");
         let (s, _, _) = download(&app, &path, Role::Funder).await;
         assert_eq!(s, StatusCode::OK, "{path}");
-        let path = format!("/programmes/{}/{file}", theirs["id"]);
+        let path = format!("/programmes/{theirs}/{file}");
         let (s, _, _) = download(&app, &path, Role::Funder).await;
         assert_eq!(
             s,
@@ -406,27 +375,22 @@ async fn only_the_right_people_download(app: TestApp) {
             "{path}: another organisation's is not there"
         );
     }
-    let (s, _, _) = download(
-        &app,
-        &format!("/organisations/{}/impact.xlsx", other["id"]),
-        Role::Funder,
-    )
-    .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _, _) = download(
-        &app,
-        &format!("/programmes/{}/export/secrets.csv", mine["id"]),
-        Role::Funder,
-    )
-    .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = app
-        .get(&format!("/programmes/{}/impact.xlsx", mine["id"]), None)
-        .await;
+    for path in [
+        format!("/organisations/{other}/impact.xlsx"),
+        format!("/programmes/{mine}/export/secrets.csv"),
+    ] {
+        let (s, _, _) = download(&app, &path, Role::Funder).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+both!(the_anonymous_are_refused_and_pages_serve_the_workbook);
+async fn the_anonymous_are_refused_and_pages_serve_the_workbook(app: TestApp) {
+    let (mine, _, _) = two_funders_programmes(&app).await;
+    let path = format!("/programmes/{mine}/impact.xlsx");
+    let (s, _) = app.get(&path, None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, headers, _) = app
-        .page(&format!("/programmes/{}/impact.xlsx", mine["id"]), None)
-        .await;
+    let (s, headers, _) = app.page(&path, None).await;
     assert_eq!(
         s,
         StatusCode::SEE_OTHER,
@@ -436,18 +400,17 @@ async fn only_the_right_people_download(app: TestApp) {
         .to_str()
         .unwrap()
         .starts_with("/login"));
-    let (s, headers, _) = app
-        .page(
-            &format!("/programmes/{}/impact.xlsx", mine["id"]),
-            Some(Role::Funder),
-        )
-        .await;
+    let (s, headers, _) = app.page(&path, Some(Role::Funder)).await;
     assert_eq!(s, StatusCode::OK);
     assert!(headers[header::CONTENT_TYPE]
         .to_str()
         .unwrap()
         .contains("spreadsheetml"));
-    // A year's workbook holds only what the funder may see.
+}
+
+both!(a_years_workbook_holds_only_what_the_funder_may_see);
+async fn a_years_workbook_holds_only_what_the_funder_may_see(app: TestApp) {
+    two_funders_programmes(&app).await;
     let (s, _, bytes) = download(&app, "/impact/years/2020/export/impact.xlsx", Role::Funder).await;
     assert_eq!(s, StatusCode::OK);
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap();

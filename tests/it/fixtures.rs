@@ -121,3 +121,15 @@ pub async fn schools(app: &TestApp, n: usize) -> Vec<i64> {
     }
     out
 }
+
+/// Marks an event completed, as the lead.
+pub async fn complete(app: &TestApp, event: i64) {
+    let (s, v) = app
+        .post(
+            &format!("/events/{event}/complete"),
+            Some(Role::Lead),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "completing event {event}: {v}");
+}
