@@ -8,30 +8,29 @@ use crate::both;
 use crate::fixtures::{a_programme, schools};
 use crate::harness::TestApp;
 
-both!(tour_dates_are_offered_without_clashes);
-async fn tour_dates_are_offered_without_clashes(app: TestApp) {
-    let p = a_programme(&app)
+/// County Lines 2030, touring 7 January to 19 July.
+async fn county_lines_2030(app: &TestApp) -> i64 {
+    a_programme(app)
         .titled("County Lines")
         .year(2030)
         .between("2030-01-07", "2030-07-19")
         .create()
-        .await;
-    let lead = Some(Role::Lead);
-    let (s, slot) = app
-        .post(
-            &format!("/programmes/{p}/slots"),
-            lead,
-            json!({"day": "2030-02-04", "session": "morning"}),
-        )
-        .await;
+        .await
+}
+
+/// Offers a tour date as the lead (JSON); the answer.
+async fn offer(app: &TestApp, p: i64, body: Value) -> (StatusCode, Value) {
+    app.post(&format!("/programmes/{p}/slots"), Some(Role::Lead), body)
+        .await
+}
+
+both!(a_tour_date_is_offered_once_and_blocks_events);
+async fn a_tour_date_is_offered_once_and_blocks_events(app: TestApp) {
+    let p = county_lines_2030(&app).await;
+    let morning = json!({"day": "2030-02-04", "session": "morning"});
+    let (s, slot) = offer(&app, p, morning.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{slot}");
-    let (s, v) = app
-        .post(
-            &format!("/programmes/{p}/slots"),
-            lead,
-            json!({"day": "2030-02-04", "session": "morning"}),
-        )
-        .await;
+    let (s, v) = offer(&app, p, morning).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert!(
         v["error"]["message"]
@@ -40,12 +39,20 @@ async fn tour_dates_are_offered_without_clashes(app: TestApp) {
             .contains("tour date of 4 Feb 2030"),
         "the clash is named: {v}"
     );
-    let (s, v) = app.post(&format!("/programmes/{p}/events"), lead, json!({"kind": "live_stream", "starts_at": "2030-02-04T10:00:00Z", "ends_at": "2030-02-04T11:00:00Z"})).await;
+    let stream = json!({"kind": "live_stream", "starts_at": "2030-02-04T10:00:00Z", "ends_at": "2030-02-04T11:00:00Z"});
+    let (s, v) = app
+        .post(&format!("/programmes/{p}/events"), Some(Role::Lead), stream)
+        .await;
     assert_eq!(
         s,
         StatusCode::CONFLICT,
         "an event cannot overlap a tour date: {v}"
     );
+}
+
+both!(a_bad_tour_date_is_refused_by_field);
+async fn a_bad_tour_date_is_refused_by_field(app: TestApp) {
+    let p = county_lines_2030(&app).await;
     for (body, field) in [
         (json!({"day": "2031-01-05", "session": "morning"}), "day"),
         (json!({"day": "2020-01-06", "session": "morning"}), "day"),
@@ -55,23 +62,25 @@ async fn tour_dates_are_offered_without_clashes(app: TestApp) {
         ),
         (json!({"session": "morning"}), "day"),
     ] {
-        let (s, v) = app
-            .post(&format!("/programmes/{p}/slots"), lead, body.clone())
-            .await;
+        let (s, v) = offer(&app, p, body.clone()).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
         assert!(v["error"]["fields"][field].is_string(), "{field}: {v}");
     }
+    assert_eq!(app.count("tour_slots").await, 0);
+}
+
+both!(tour_dates_are_offered_in_bulk_and_listed_to_staff);
+async fn tour_dates_are_offered_in_bulk_and_listed_to_staff(app: TestApp) {
+    let p = county_lines_2030(&app).await;
+    let lead = Some(Role::Lead);
+    offer(&app, p, json!({"day": "2030-02-04", "session": "morning"})).await;
     // Every weekday of two weeks, mornings: ten dates, one of them already offered.
-    let (s, bulk) = app
-        .post(
-            &format!("/programmes/{p}/slots/bulk"),
-            lead,
-            json!({"from": "2030-02-04", "to": "2030-02-17", "morning": true}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{bulk}");
-    assert_eq!(bulk["created"].as_array().unwrap().len(), 9);
-    assert_eq!(bulk["skipped"].as_array().unwrap().len(), 1);
+    let bulk = format!("/programmes/{p}/slots/bulk");
+    let two_weeks = json!({"from": "2030-02-04", "to": "2030-02-17", "morning": true});
+    let (s, made) = app.post(&bulk, lead, two_weeks).await;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
+    assert_eq!(made["created"].as_array().unwrap().len(), 9);
+    assert_eq!(made["skipped"].as_array().unwrap().len(), 1);
     let (_, list) = app
         .get(&format!("/programmes/{p}/slots"), Some(Role::Funder))
         .await;
@@ -82,13 +91,8 @@ async fn tour_dates_are_offered_without_clashes(app: TestApp) {
     );
     let (_, list) = app.get(&format!("/programmes/{p}/slots"), lead).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 10);
-    let (s, _) = app
-        .post(
-            &format!("/programmes/{p}/slots/bulk"),
-            lead,
-            json!({"from": "2030-02-04", "to": "2030-02-17"}),
-        )
-        .await;
+    let no_session = json!({"from": "2030-02-04", "to": "2030-02-17"});
+    let (s, _) = app.post(&bulk, lead, no_session).await;
     assert_eq!(
         s,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -99,20 +103,9 @@ async fn tour_dates_are_offered_without_clashes(app: TestApp) {
 /// A programme with one free tour date, a visit requested on it by the seeded school and
 /// one by another school: (programme, slot, mine, theirs, the other school).
 async fn two_requests_for_one_date(app: &TestApp) -> (i64, i64, Value, Value, i64) {
-    let p = a_programme(app)
-        .titled("County Lines")
-        .year(2030)
-        .between("2030-01-07", "2030-07-19")
-        .create()
-        .await;
+    let p = county_lines_2030(app).await;
     let lead = Some(Role::Lead);
-    let (_, slot) = app
-        .post(
-            &format!("/programmes/{p}/slots"),
-            lead,
-            json!({"day": "2030-03-04", "session": "morning"}),
-        )
-        .await;
+    let (_, slot) = offer(app, p, json!({"day": "2030-03-04", "session": "morning"})).await;
     let slot = slot["id"].as_i64().unwrap();
     let other = schools(app, 1).await[0];
     let (s, mine) = app.post(&format!("/slots/{slot}/bookings"), Some(Role::School), json!({"pupils": 150, "staff": 10, "year_groups": "Years 9 and 10", "access_needs": "Step-free hall"})).await;
@@ -244,50 +237,48 @@ async fn cancelling_a_visit_frees_the_date_and_cancels_its_events(app: TestApp) 
     assert_eq!(statuses, vec!["cancelled", "cancelled"]);
 }
 
-both!(tour_dates_through_the_pages);
-async fn tour_dates_through_the_pages(app: TestApp) {
-    let p = a_programme(&app)
-        .titled("County Lines")
-        .year(2030)
-        .between("2030-01-07", "2030-07-19")
-        .create()
+/// County Lines 2030 with five afternoons offered on the pages (4–8 February 2030): the
+/// programme, and the first tour date.
+async fn five_afternoons_by_form(app: &TestApp) -> (i64, i32) {
+    let p = county_lines_2030(app).await;
+    let bulk = format!("/programmes/{p}/slots/bulk");
+    let week = [
+        ("from", "2030-02-04"),
+        ("to", "2030-02-08"),
+        ("afternoon", "true"),
+    ];
+    let (s, _, _) = app.form(&bulk, Some(Role::Lead), &week, true).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let slot: i32 = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            use outreach::db::schema::tour_slots;
+            tour_slots::table
+                .select(tour_slots::id)
+                .order(tour_slots::id.asc())
+                .first(c)
+                .unwrap()
+        })
         .await;
+    (p, slot)
+}
+
+both!(the_lead_offers_tour_dates_on_the_pages);
+async fn the_lead_offers_tour_dates_on_the_pages(app: TestApp) {
+    let (p, _) = five_afternoons_by_form(&app).await;
     let path = format!("/programmes/{p}/slots");
+    let backwards = [
+        ("from", "2030-02-04"),
+        ("to", "2030-02-01"),
+        ("morning", "true"),
+    ];
     let (s, _, body) = app
-        .form(
-            &format!("{path}/bulk"),
-            Some(Role::Lead),
-            &[
-                ("from", "2030-02-04"),
-                ("to", "2030-02-01"),
-                ("morning", "true"),
-            ],
-            true,
-        )
+        .form(&format!("{path}/bulk"), Some(Role::Lead), &backwards, true)
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("must be on or after the first day"));
-    let (s, _, _) = app
-        .form(
-            &format!("{path}/bulk"),
-            Some(Role::Lead),
-            &[
-                ("from", "2030-02-04"),
-                ("to", "2030-02-08"),
-                ("afternoon", "true"),
-            ],
-            true,
-        )
-        .await;
-    assert_eq!(s, StatusCode::SEE_OTHER);
-    let (s, _, body) = app
-        .form(
-            &path,
-            Some(Role::Lead),
-            &[("day", "2030-02-04"), ("session", "afternoon")],
-            true,
-        )
-        .await;
+    let taken = [("day", "2030-02-04"), ("session", "afternoon")];
+    let (s, _, body) = app.form(&path, Some(Role::Lead), &taken, true).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         body.contains("already busy"),
@@ -295,36 +286,26 @@ async fn tour_dates_through_the_pages(app: TestApp) {
     );
     let (_, _, page) = app.page(&path, Some(Role::Lead)).await;
     assert_eq!(page.matches("status-open").count(), 5);
+    let school_offers = [("day", "2030-03-04"), ("session", "morning")];
+    let (s, _, _) = app
+        .form(&path, Some(Role::School), &school_offers, true)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+both!(a_school_asks_for_a_tour_date_on_the_pages);
+async fn a_school_asks_for_a_tour_date_on_the_pages(app: TestApp) {
+    let (_, slot) = five_afternoons_by_form(&app).await;
     let (_, _, whats_on) = app.page("/whats-on", Some(Role::School)).await;
     assert!(whats_on.contains("County Lines: Monday 4 February 2030"));
-    let slot: i32 = app
-        .with_db(|c| {
-            use diesel::prelude::*;
-            outreach::db::schema::tour_slots::table
-                .select(outreach::db::schema::tour_slots::id)
-                .order(outreach::db::schema::tour_slots::id.asc())
-                .first(c)
-                .unwrap()
-        })
-        .await;
+    let request = format!("/slots/{slot}/request");
     let (s, _, body) = app
-        .form(
-            &format!("/slots/{slot}/request"),
-            Some(Role::School),
-            &[("pupils", "")],
-            true,
-        )
+        .form(&request, Some(Role::School), &[("pupils", "")], true)
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("is required"));
-    let (s, _, _) = app
-        .form(
-            &format!("/slots/{slot}/request"),
-            Some(Role::School),
-            &[("pupils", "120"), ("staff", "8")],
-            true,
-        )
-        .await;
+    let filled = [("pupils", "120"), ("staff", "8")];
+    let (s, _, _) = app.form(&request, Some(Role::School), &filled, true).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, _, mine) = app.page("/bookings", Some(Role::School)).await;
     assert!(mine.contains("Visit to the school") && mine.contains("Mon 4 Feb 2030"));
@@ -334,13 +315,4 @@ async fn tour_dates_through_the_pages(app: TestApp) {
         "a date already asked for is not offered again"
     );
     assert!(whats_on.contains("County Lines: Tuesday 5 February 2030"));
-    let (s, _, _) = app
-        .form(
-            &path,
-            Some(Role::School),
-            &[("day", "2030-03-04"), ("session", "morning")],
-            true,
-        )
-        .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
 }
