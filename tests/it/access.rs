@@ -20,49 +20,66 @@ fn titles(list: &Value) -> Vec<String> {
         .collect()
 }
 
-both!(a_school_sees_only_programmes_it_could_book_or_has_booked);
-async fn a_school_sees_only_programmes_it_could_book_or_has_booked(app: TestApp) {
-    let bookable = a_programme(&app).titled("Bookable").funded().create().await;
-    live_stream(&app, bookable, 1, None).await;
-    let booked = a_programme(&app).titled("Booked").funded().create().await;
-    let e = live_stream(&app, booked, 2, None).await;
-    let (s, _) = app
-        .post(
-            &format!("/events/{e}/bookings"),
-            Some(Role::School),
-            json!({"pupils": 20}),
-        )
-        .await;
+/// The seeded school books places at an event (JSON).
+async fn book(app: &TestApp, event: i64, body: Value) -> (StatusCode, Value) {
+    app.post(
+        &format!("/events/{event}/bookings"),
+        Some(Role::School),
+        body,
+    )
+    .await
+}
+
+/// The admin archives a programme.
+async fn archive(app: &TestApp, programme: i64) {
+    let path = format!("/programmes/{programme}/archive");
+    let (s, v) = app.post(&path, Some(Role::Admin), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+/// Four programmes of the seed funder, as a school sees them.
+struct Four {
+    /// A live stream open for booking.
+    bookable: i64,
+    /// Booked by the school, then archived: its history.
+    booked: i64,
+    /// Nothing to book.
+    hidden: i64,
+    /// A live stream, archived before anyone booked.
+    archived: i64,
+}
+
+async fn four_programmes(app: &TestApp) -> Four {
+    let bookable = a_programme(app).titled("Bookable").funded().create().await;
+    live_stream(app, bookable, 1, None).await;
+    let booked = a_programme(app).titled("Booked").funded().create().await;
+    let e = live_stream(app, booked, 2, None).await;
+    let (s, _) = book(app, e, json!({"pupils": 20})).await;
     assert_eq!(s, StatusCode::CREATED);
-    let hidden = a_programme(&app)
+    let hidden = a_programme(app)
         .titled("Internal plans")
         .funded()
         .create()
         .await;
-    let archived = a_programme(&app)
+    let archived = a_programme(app)
         .titled("Archived round")
         .funded()
         .create()
         .await;
-    live_stream(&app, archived, 3, None).await;
-    let (s, _) = app
-        .post(
-            &format!("/programmes/{archived}/archive"),
-            Some(Role::Admin),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK);
-    // The booked programme is archived later: the school still sees its own history.
-    let (s, _) = app
-        .post(
-            &format!("/programmes/{booked}/archive"),
-            Some(Role::Admin),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK);
+    live_stream(app, archived, 3, None).await;
+    archive(app, archived).await;
+    archive(app, booked).await;
+    Four {
+        bookable,
+        booked,
+        hidden,
+        archived,
+    }
+}
 
+both!(a_school_lists_only_programmes_it_could_book_or_has_booked);
+async fn a_school_lists_only_programmes_it_could_book_or_has_booked(app: TestApp) {
+    four_programmes(&app).await;
     let (s, list) = app
         .get("/programmes?archived=true", Some(Role::School))
         .await;
@@ -71,10 +88,15 @@ async fn a_school_sees_only_programmes_it_could_book_or_has_booked(app: TestApp)
     seen.sort();
     assert_eq!(seen, vec!["Bookable", "Booked"], "{list}");
     assert_eq!(list["total"], 2);
+    assert!(!list.to_string().contains("Test Partnership"), "{list}");
     let (_, staff) = app.get("/programmes?archived=true", Some(Role::Lead)).await;
     assert_eq!(staff["total"], 4);
+}
 
-    for id in [hidden, archived] {
+both!(a_school_cannot_open_programmes_it_could_not_book);
+async fn a_school_cannot_open_programmes_it_could_not_book(app: TestApp) {
+    let four = four_programmes(&app).await;
+    for id in [four.hidden, four.archived] {
         let (s, _) = app
             .get(&format!("/programmes/{id}"), Some(Role::School))
             .await;
@@ -92,11 +114,22 @@ async fn a_school_sees_only_programmes_it_could_book_or_has_booked(app: TestApp)
             "{s}"
         );
     }
+    let (s, _) = app
+        .get(&format!("/programmes/{}", four.booked), Some(Role::School))
+        .await;
+    assert_eq!(s, StatusCode::OK, "its own history stays open");
+}
+
+both!(a_school_sees_what_and_when_not_who_funds);
+async fn a_school_sees_what_and_when_not_who_funds(app: TestApp) {
+    let four = four_programmes(&app).await;
     let (s, seen) = app
-        .get(&format!("/programmes/{bookable}"), Some(Role::School))
+        .get(
+            &format!("/programmes/{}", four.bookable),
+            Some(Role::School),
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
-    // What it is and when, not who funds it or the funder's targets.
     assert_eq!(seen["title"], "Bookable");
     for hidden in [
         "organisation_id",
@@ -106,7 +139,6 @@ async fn a_school_sees_only_programmes_it_could_book_or_has_booked(app: TestApp)
     ] {
         assert_eq!(seen[hidden], Value::Null, "{hidden}: {seen}");
     }
-    assert!(!list.to_string().contains("Test Partnership"), "{list}");
 }
 
 both!(an_archived_programme_takes_no_bookings);
@@ -117,37 +149,18 @@ async fn an_archived_programme_takes_no_bookings(app: TestApp) {
         .create()
         .await;
     let e = live_stream(&app, p, 4, Some(100)).await;
+    let day = json!({"day": "2031-06-02", "session": "morning"});
     let (s, slot) = app
-        .post(
-            &format!("/programmes/{p}/slots"),
-            Some(Role::Lead),
-            json!({"day": "2031-06-02", "session": "morning"}),
-        )
+        .post(&format!("/programmes/{p}/slots"), Some(Role::Lead), day)
         .await;
     assert_eq!(s, StatusCode::CREATED, "{slot}");
-    let (s, _) = app
-        .post(
-            &format!("/programmes/{p}/archive"),
-            Some(Role::Admin),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK);
-    let (s, v) = app
-        .post(
-            &format!("/events/{e}/bookings"),
-            Some(Role::School),
-            json!({"pupils": 20}),
-        )
-        .await;
+    archive(&app, p).await;
+    let (s, v) = book(&app, e, json!({"pupils": 20})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains("archived"));
+    let visit = format!("/slots/{}/bookings", slot["id"]);
     let (s, v) = app
-        .post(
-            &format!("/slots/{}/bookings", slot["id"]),
-            Some(Role::School),
-            json!({"pupils": 20}),
-        )
+        .post(&visit, Some(Role::School), json!({"pupils": 20}))
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     // The page form, posted directly, is refused the same way.
@@ -166,9 +179,10 @@ async fn an_archived_programme_takes_no_bookings(app: TestApp) {
     assert_eq!(app.count("bookings").await, 0);
     let places: i32 = app
         .with_db(move |c| {
-            outreach::db::schema::events::table
+            use outreach::db::schema::events;
+            events::table
                 .find(e as i32)
-                .select(outreach::db::schema::events::places_confirmed)
+                .select(events::places_confirmed)
                 .first(c)
                 .unwrap()
         })
@@ -176,80 +190,70 @@ async fn an_archived_programme_takes_no_bookings(app: TestApp) {
     assert_eq!(places, 0);
 }
 
-both!(one_feedback_link_cannot_flood_the_ratings);
-async fn one_feedback_link_cannot_flood_the_ratings(app: TestApp) {
-    let p = a_programme(&app).titled("Ruby").funded().create().await;
-    let e = live_stream(&app, p, 5, Some(100)).await;
-    let (s, b) = app
-        .post(
-            &format!("/events/{e}/bookings"),
-            Some(Role::School),
-            json!({"pupils": 8, "staff": 2}),
-        )
-        .await;
+/// A funded programme with a lead's quote rated 5, and a confirmed booking of ten places
+/// by the seeded school: (programme, booking).
+async fn ten_places_and_a_quote(app: &TestApp) -> (i64, i64) {
+    let p = a_programme(app).titled("Ruby").funded().create().await;
+    let e = live_stream(app, p, 5, Some(100)).await;
+    let (s, b) = book(app, e, json!({"pupils": 8, "staff": 2})).await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(b["status"], "confirmed");
-    let booking = b["id"].as_i64().unwrap();
-    // The lead records a quote with a rating of 5.
-    let (s, _) = app
-        .post(
-            "/feedback",
-            Some(Role::Lead),
-            json!({"programme_id": p, "role": "teacher", "quote": "Superb", "rating": 5, "consent": true}),
-        )
-        .await;
+    let quote = json!({"programme_id": p, "role": "teacher", "quote": "Superb", "rating": 5, "consent": true});
+    let (s, _) = app.post("/feedback", Some(Role::Lead), quote).await;
     assert_eq!(s, StatusCode::CREATED);
-    let (_, link) = app
-        .post(
-            &format!("/bookings/{booking}/feedback-links"),
-            Some(Role::School),
-            json!({}),
-        )
-        .await;
-    let path = link["url"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://localhost")
-        .to_string();
-    let mut accepted = 0;
-    let mut refused = 0;
-    for _ in 0..30 {
-        let (s, _, _) = app
-            .form(&path, None, &[("role", "pupil"), ("rating", "1")], true)
-            .await;
-        match s {
+    (p, b["id"].as_i64().unwrap())
+}
+
+/// A new feedback link of a booking, made by the school: the form's path.
+async fn feedback_link(app: &TestApp, booking: i64) -> String {
+    let path = format!("/bookings/{booking}/feedback-links");
+    let (s, link) = app.post(&path, Some(Role::School), json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{link}");
+    let url = link["url"].as_str().unwrap();
+    url.trim_start_matches("http://localhost").to_string()
+}
+
+/// Sends a pupil's rating of 1 through a link `times` times: (accepted, refused).
+async fn rate_one(app: &TestApp, form: &str, times: usize) -> (usize, usize) {
+    let (mut accepted, mut refused) = (0, 0);
+    for _ in 0..times {
+        let answer = [("role", "pupil"), ("rating", "1")];
+        match app.form(form, None, &answer, true).await.0 {
             StatusCode::SEE_OTHER => accepted += 1,
             StatusCode::CONFLICT => refused += 1,
             other => panic!("unexpected {other}"),
         }
     }
-    assert_eq!((accepted, refused), (10, 20), "one answer per place booked");
+    (accepted, refused)
+}
+
+both!(one_feedback_link_cannot_flood_the_ratings);
+async fn one_feedback_link_cannot_flood_the_ratings(app: TestApp) {
+    let (_, booking) = ten_places_and_a_quote(&app).await;
+    let first = feedback_link(&app, booking).await;
+    assert_eq!(
+        rate_one(&app, &first, 30).await,
+        (10, 20),
+        "one answer per place booked"
+    );
     // Another link of the same booking shares the cap.
-    let (_, second) = app
-        .post(
-            &format!("/bookings/{booking}/feedback-links"),
-            Some(Role::School),
-            json!({}),
-        )
-        .await;
-    let second = second["url"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://localhost")
-        .to_string();
-    let (s, _, page) = app
-        .form(&second, None, &[("role", "pupil"), ("rating", "1")], true)
-        .await;
+    let second = feedback_link(&app, booking).await;
+    let answer = [("role", "pupil"), ("rating", "1")];
+    let (s, _, page) = app.form(&second, None, &answer, true).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert!(page.contains("everyone it booked"), "{page}");
     assert_eq!(app.count("feedback").await, 11);
+}
+
+both!(answers_through_links_wait_for_a_lead);
+async fn answers_through_links_wait_for_a_lead(app: TestApp) {
+    let (p, booking) = ten_places_and_a_quote(&app).await;
+    let first = feedback_link(&app, booking).await;
+    feedback_link(&app, booking).await;
+    assert_eq!(rate_one(&app, &first, 10).await, (10, 0));
     // The funder's average is the lead's 5 until a lead approves the answers.
-    let (_, summary) = app
-        .get(
-            &format!("/programmes/{p}/feedback/summary"),
-            Some(Role::Funder),
-        )
-        .await;
+    let summary = format!("/programmes/{p}/feedback/summary");
+    let (_, summary) = app.get(&summary, Some(Role::Funder)).await;
     assert_eq!(summary["average_rating"], 5.0, "{summary}");
     assert_eq!(summary["awaiting_moderation"], 10);
     // The lead sees how many answered through the links, and what waits for moderation.
@@ -259,19 +263,15 @@ async fn one_feedback_link_cannot_flood_the_ratings(app: TestApp) {
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("10 answers wait"), "{page}");
     assert!(page.contains("Answers through feedback links"));
-    let (_, links) = app
-        .get(
-            &format!("/bookings/{booking}/feedback-links"),
-            Some(Role::Lead),
-        )
-        .await;
+    let links = format!("/bookings/{booking}/feedback-links");
+    let (_, links) = app.get(&links, Some(Role::Lead)).await;
     let answers: Vec<i64> = links["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|l| l["answers"].as_i64().unwrap())
         .collect();
-    assert_eq!(answers, vec![0, 10], "{links}");
+    assert_eq!(answers, vec![0, 10], "newest first: {links}");
 }
 
 both!(api_tokens_can_expire_and_show_their_use);
