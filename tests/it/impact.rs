@@ -5,7 +5,7 @@ use outreach::domain::types::Role;
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::fixtures::{attend, event};
+use crate::fixtures::{a_programme, attend, complete, event};
 use crate::harness::TestApp;
 
 const NARRATIVE: &str = "Ruby and its workshop were taken to nine schools, with 1,520 audience members in 2018. \
@@ -278,19 +278,26 @@ async fn counting_edge_cases_through_the_api(app: TestApp) {
     );
 }
 
-both!(bad_attendance_changes_nothing);
-async fn bad_attendance_changes_nothing(app: TestApp) {
-    let (_, p) = app
-        .post(
-            "/programmes",
-            Some(Role::Admin),
-            json!({"title": "T", "year": 2020}),
-        )
-        .await;
-    let p = p["id"].as_i64().unwrap();
+/// Replaces an event's attendance as `role`: the answer.
+async fn put_attendance(app: &TestApp, e: i64, role: Role, body: Value) -> (StatusCode, Value) {
+    let path = format!("/events/{e}/attendance");
+    app.api(Method::PUT, &path, Some(role), Some(body)).await
+}
+
+/// A 2020 programme with an in-school performance at the seeded school, attended by ten
+/// pupils and a member of staff: (programme, event).
+async fn a_performance_with_attendance(app: &TestApp) -> (i64, i64) {
+    let p = a_programme(app).titled("T").year(2020).create().await;
     let s = app.school_id;
-    let e = event(&app, p, json!({"kind": "performance", "school_id": s, "starts_at": "2020-01-10T09:00:00Z", "ends_at": "2020-01-10T10:00:00Z"})).await;
-    attend(&app, e, json!([{"school_id": s, "pupils": 10, "staff": 1}])).await;
+    let e = event(app, p, json!({"kind": "performance", "school_id": s, "starts_at": "2020-01-10T09:00:00Z", "ends_at": "2020-01-10T10:00:00Z"})).await;
+    attend(app, e, json!([{"school_id": s, "pupils": 10, "staff": 1}])).await;
+    (p, e)
+}
+
+both!(bad_attendance_is_refused_by_field);
+async fn bad_attendance_is_refused_by_field(app: TestApp) {
+    let (_, e) = a_performance_with_attendance(&app).await;
+    let s = app.school_id;
     let audit_before = app.count("audit_entries").await;
     let cases = [
         (json!([{"school_id": s, "pupils": -1}]), "rows[0].pupils"),
@@ -317,37 +324,16 @@ async fn bad_attendance_changes_nothing(app: TestApp) {
         ),
     ];
     for (body, field) in cases {
-        let (status, v) = app
-            .api(
-                Method::PUT,
-                &format!("/events/{e}/attendance"),
-                Some(Role::Lead),
-                Some(body.clone()),
-            )
-            .await;
+        let (status, v) = put_attendance(&app, e, Role::Lead, body.clone()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
         assert!(
             v["error"]["fields"][field].is_string(),
             "{body} should name {field}: {v}"
         );
     }
-    let (status, _) = app
-        .api(
-            Method::PUT,
-            &format!("/events/{e}/attendance"),
-            Some(Role::Lead),
-            Some(json!({"school_id": s})),
-        )
-        .await;
+    let (status, _) = put_attendance(&app, e, Role::Lead, json!({"school_id": s})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = app
-        .api(
-            Method::PUT,
-            "/events/99999/attendance",
-            Some(Role::Lead),
-            Some(json!([])),
-        )
-        .await;
+    let (status, _) = put_attendance(&app, 99999, Role::Lead, json!([])).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, rows) = app
         .get(&format!("/events/{e}/attendance"), Some(Role::Lead))
@@ -357,17 +343,17 @@ async fn bad_attendance_changes_nothing(app: TestApp) {
         json!([{"school_id": s, "school_name": "Seed School", "group": null, "pupils": 10, "staff": 1, "other": 0}])
     );
     assert_eq!(app.count("audit_entries").await, audit_before);
-    // Attendance on a cancelled event is refused.
-    app.post(&format!("/events/{e}/cancel"), Some(Role::Lead), json!({}))
+}
+
+both!(a_cancelled_event_takes_no_attendance);
+async fn a_cancelled_event_takes_no_attendance(app: TestApp) {
+    let (_, e) = a_performance_with_attendance(&app).await;
+    let (status, _) = app
+        .post(&format!("/events/{e}/cancel"), Some(Role::Lead), json!({}))
         .await;
-    let (status, v) = app
-        .api(
-            Method::PUT,
-            &format!("/events/{e}/attendance"),
-            Some(Role::Lead),
-            Some(json!([{"school_id": s, "pupils": 3}])),
-        )
-        .await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = json!([{"school_id": app.school_id, "pupils": 3}]);
+    let (status, v) = put_attendance(&app, e, Role::Lead, rows).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(app.count("attendance").await, 1);
 }
@@ -404,65 +390,62 @@ async fn attendance_corrections_are_audited(app: TestApp) {
     assert!(entries[1].1.as_deref().unwrap().contains("\"pupils\":12"));
 }
 
-both!(event_rules);
-async fn event_rules(app: TestApp) {
-    let (_, p) = app
-        .post(
-            "/programmes",
-            Some(Role::Admin),
-            json!({"title": "T", "year": 2020}),
-        )
-        .await;
-    let p = p["id"].as_i64().unwrap();
+both!(a_bad_event_is_refused_by_field);
+async fn a_bad_event_is_refused_by_field(app: TestApp) {
+    let p = a_programme(&app).titled("T").year(2020).create().await;
     let s = app.school_id;
     let before = app.count("events").await;
+    let (ten, eleven) = ("2020-01-10T10:00:00Z", "2020-01-10T11:00:00Z");
     let cases = [
         (
-            json!({"kind": "performance", "school_id": s, "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T09:00:00Z"}),
+            json!({"kind": "performance", "school_id": s, "starts_at": ten, "ends_at": "2020-01-10T09:00:00Z"}),
             "ends_at",
         ),
         (
-            json!({"kind": "performance", "school_id": s, "starts_at": "2020-01-10T10:00:00", "ends_at": "2020-01-10T11:00:00Z"}),
+            json!({"kind": "performance", "school_id": s, "starts_at": "2020-01-10T10:00:00", "ends_at": eleven}),
             "starts_at",
         ),
         (
-            json!({"kind": "live_stream", "school_id": s, "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z"}),
+            json!({"kind": "live_stream", "school_id": s, "starts_at": ten, "ends_at": eleven}),
             "school_id",
         ),
         (
-            json!({"kind": "performance", "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z"}),
+            json!({"kind": "performance", "starts_at": ten, "ends_at": eleven}),
             "school_id",
         ),
         (
-            json!({"kind": "performance", "school_id": 99999, "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z"}),
+            json!({"kind": "performance", "school_id": 99999, "starts_at": ten, "ends_at": eleven}),
             "school_id",
         ),
         (
-            json!({"kind": "circus", "school_id": s, "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z"}),
+            json!({"kind": "circus", "school_id": s, "starts_at": ten, "ends_at": eleven}),
             "kind",
         ),
         (
-            json!({"kind": "performance", "school_id": s, "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z", "capacity": -1}),
+            json!({"kind": "performance", "school_id": s, "starts_at": ten, "ends_at": eleven, "capacity": -1}),
             "capacity",
         ),
     ];
     for (body, field) in cases {
-        let (status, v) = app
-            .post(
-                &format!("/programmes/{p}/events"),
-                Some(Role::Lead),
-                body.clone(),
-            )
-            .await;
+        let path = format!("/programmes/{p}/events");
+        let (status, v) = app.post(&path, Some(Role::Lead), body.clone()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
         assert!(
             v["error"]["fields"][field].is_string(),
             "{body} should name {field}: {v}"
         );
     }
-    let (status, _) = app.post("/programmes/99999/events", Some(Role::Lead), json!({"kind": "live_stream", "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z"})).await;
+    let stream = json!({"kind": "live_stream", "starts_at": ten, "ends_at": eleven});
+    let (status, _) = app
+        .post("/programmes/99999/events", Some(Role::Lead), stream)
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(app.count("events").await, before);
+}
+
+both!(events_keep_offsets_and_follow_their_life);
+async fn events_keep_offsets_and_follow_their_life(app: TestApp) {
+    let p = a_programme(&app).titled("T").year(2020).create().await;
     // Times keep their offset: 10:00+01:00 is 09:00 UTC.
     let e = event(&app, p, json!({"kind": "live_stream", "starts_at": "2020-06-10T10:00:00+01:00", "ends_at": "2020-06-10T11:00:00+01:00"})).await;
     let (_, v) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
@@ -480,12 +463,7 @@ async fn event_rules(app: TestApp) {
         StatusCode::CONFLICT,
         "an event that has not started cannot be completed"
     );
-    app.post(
-        &format!("/events/{e}/complete"),
-        Some(Role::Lead),
-        json!({}),
-    )
-    .await;
+    complete(&app, e).await;
     let (status, _) = app
         .post(&format!("/events/{e}/cancel"), Some(Role::Lead), json!({}))
         .await;
@@ -496,16 +474,15 @@ async fn event_rules(app: TestApp) {
     );
 }
 
-both!(delivery_roles);
-async fn delivery_roles(app: TestApp) {
-    let (_, p) = app
-        .post(
-            "/programmes",
-            Some(Role::Admin),
-            json!({"title": "Mine", "year": 2020, "organisation_id": app.organisation_id}),
-        )
+/// A programme of the seed funder ("Mine") with a live stream, and one of another
+/// organisation ("Theirs"): (mine, its event, theirs, the other organisation).
+async fn mine_and_theirs(app: &TestApp) -> (i64, i64, i64, Value) {
+    let p = a_programme(app)
+        .titled("Mine")
+        .year(2020)
+        .funded()
+        .create()
         .await;
-    let p = p["id"].as_i64().unwrap();
     let (_, other_org) = app
         .post(
             "/organisations",
@@ -513,46 +490,43 @@ async fn delivery_roles(app: TestApp) {
             json!({"name": "Other"}),
         )
         .await;
-    let (_, q) = app
-        .post(
-            "/programmes",
-            Some(Role::Admin),
-            json!({"title": "Theirs", "year": 2020, "organisation_id": other_org["id"]}),
-        )
+    let q = a_programme(app)
+        .titled("Theirs")
+        .year(2020)
+        .with("organisation_id", other_org["id"].clone())
+        .create()
         .await;
-    let q = q["id"].as_i64().unwrap();
-    let e = event(&app, p, json!({"kind": "live_stream", "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z"})).await;
+    let e = event(app, p, json!({"kind": "live_stream", "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z"})).await;
+    (p, e, q, other_org["id"].clone())
+}
+
+both!(schools_and_funders_cannot_deliver);
+async fn schools_and_funders_cannot_deliver(app: TestApp) {
+    let (p, e, _, _) = mine_and_theirs(&app).await;
     let body = json!({"kind": "live_stream", "starts_at": "2020-01-10T10:00:00Z", "ends_at": "2020-01-10T11:00:00Z"});
     for role in [Role::School, Role::Funder] {
         let (s, _) = app
             .post(&format!("/programmes/{p}/events"), Some(role), body.clone())
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, _) = app
-            .api(
-                Method::PUT,
-                &format!("/events/{e}/attendance"),
-                Some(role),
-                Some(json!([])),
-            )
-            .await;
+        let (s, _) = put_attendance(&app, e, role, json!([])).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         let (s, _) = app
             .post(&format!("/events/{e}/complete"), Some(role), json!({}))
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
     }
-    let (s, _) = app
-        .get(&format!("/programmes/{p}/impact"), Some(Role::School))
-        .await;
+}
+
+both!(delivery_roles);
+async fn delivery_roles(app: TestApp) {
+    let (p, _, q, other_org) = mine_and_theirs(&app).await;
+    let impact = |id: i64| format!("/programmes/{id}/impact");
+    let (s, _) = app.get(&impact(p), Some(Role::School)).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = app
-        .get(&format!("/programmes/{p}/impact"), Some(Role::Funder))
-        .await;
+    let (s, _) = app.get(&impact(p), Some(Role::Funder)).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _) = app
-        .get(&format!("/programmes/{q}/impact"), Some(Role::Funder))
-        .await;
+    let (s, _) = app.get(&impact(q), Some(Role::Funder)).await;
     assert_eq!(
         s,
         StatusCode::NOT_FOUND,
@@ -560,11 +534,11 @@ async fn delivery_roles(app: TestApp) {
     );
     let (s, _) = app
         .get(
-            &format!("/organisations/{}/impact", other_org["id"]),
+            &format!("/organisations/{other_org}/impact"),
             Some(Role::Funder),
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = app.get(&format!("/programmes/{p}/impact"), None).await;
+    let (s, _) = app.get(&impact(p), None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
