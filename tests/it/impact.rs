@@ -115,21 +115,21 @@ pub async fn enter_case_study(app: &TestApp) -> Setup {
     let admin = Some(Role::Admin);
     let mut schools = Vec::new();
     for i in 0..16 {
-        let (s, v) = app.post("/schools", admin, json!({"name": format!("School {i:02}"), "district": if i % 2 == 0 { "South Lakeland" } else { "Barrow-in-Furness" }})).await;
+        let district = ["South Lakeland", "Barrow-in-Furness"][i % 2];
+        let body = json!({"name": format!("School {i:02}"), "district": district});
+        let (s, v) = app.post("/schools", admin, body).await;
         assert_eq!(s, StatusCode::CREATED);
         schools.push(v["id"].as_i64().unwrap());
     }
-    let (_, venue) = app
-        .post(
-            "/venues",
-            admin,
-            json!({"name": "Brewery Arts Centre", "capacity": 250}),
-        )
+    let brewery = json!({"name": "Brewery Arts Centre", "capacity": 250});
+    let venue = app.post("/venues", admin, brewery).await.1["id"].clone();
+    let programme = a_programme(app)
+        .titled("Ruby")
+        .year(2018)
+        .funded()
+        .with("target_schools", json!(10))
+        .create()
         .await;
-    let venue = venue["id"].as_i64().unwrap();
-    let (_, p) = app.post("/programmes", admin, json!({"title": "Ruby", "year": 2018, "organisation_id": app.organisation_id, "target_schools": 10})).await;
-    let programme = p["id"].as_i64().unwrap();
-    let lead = Some(Role::Lead);
     let in_school = [
         (160, 14),
         (150, 13),
@@ -142,45 +142,37 @@ pub async fn enter_case_study(app: &TestApp) -> Setup {
         (150, 13),
     ];
     for (i, (pupils, staff)) in in_school.iter().enumerate() {
-        let day = format!("2018-02-{:02}", i + 1);
-        let show = event(app, programme, json!({"kind": "performance", "school_id": schools[i], "starts_at": format!("{day}T09:30:00Z"), "ends_at": format!("{day}T10:30:00Z")})).await;
-        attend(
+        let (day, school) = (format!("2018-02-{:02}", i + 1), schools[i]);
+        let show = json!({"kind": "performance", "school_id": school, "starts_at": format!("{day}T09:30:00Z"), "ends_at": format!("{day}T10:30:00Z")});
+        let rows = json!([{"school_id": school, "pupils": pupils, "staff": staff, "other": 0}]);
+        held(app, programme, show, rows).await;
+        let ws = json!({"kind": "workshop", "school_id": school, "starts_at": format!("{day}T10:45:00+00:00"), "ends_at": format!("{day}T12:00:00+00:00")});
+        held(
             app,
-            show,
-            json!([{"school_id": schools[i], "pupils": pupils, "staff": staff, "other": 0}]),
-        )
-        .await;
-        let (s, v) = app
-            .post(&format!("/events/{show}/complete"), lead, json!({}))
-            .await;
-        assert_eq!(
-            (s, v["status"].as_str()),
-            (StatusCode::OK, Some("completed"))
-        );
-        let ws = event(app, programme, json!({"kind": "workshop", "school_id": schools[i], "starts_at": format!("{day}T10:45:00+00:00"), "ends_at": format!("{day}T12:00:00+00:00")})).await;
-        attend(
-            app,
+            programme,
             ws,
-            json!([{"school_id": schools[i], "pupils": 30, "staff": 2}]),
+            json!([{"school_id": school, "pupils": 30, "staff": 2}]),
         )
         .await;
-        app.post(&format!("/events/{ws}/complete"), lead, json!({}))
-            .await;
     }
-    let special = event(app, programme, json!({"kind": "performance", "venue_id": venue, "starts_at": "2018-03-15T19:00:00Z", "ends_at": "2018-03-15T20:30:00Z", "capacity": 250})).await;
-    attend(app, special, json!([{"school_id": schools[9], "pupils": 45, "staff": 5, "other": 0}, {"school_id": schools[10], "pupils": 38, "staff": 4, "other": 0}, {"group": "public", "pupils": 0, "staff": 0, "other": 43}])).await;
-    app.post(&format!("/events/{special}/complete"), lead, json!({}))
-        .await;
-    let stream = event(app, programme, json!({"kind": "live_stream", "starts_at": "2018-03-22T13:30:00Z", "ends_at": "2018-03-22T14:45:00Z"})).await;
+    let special = json!({"kind": "performance", "venue_id": venue, "starts_at": "2018-03-15T19:00:00Z", "ends_at": "2018-03-15T20:30:00Z", "capacity": 250});
+    held(app, programme, special, json!([{"school_id": schools[9], "pupils": 45, "staff": 5, "other": 0}, {"school_id": schools[10], "pupils": 38, "staff": 4, "other": 0}, {"group": "public", "pupils": 0, "staff": 0, "other": 43}])).await;
+    let stream = json!({"kind": "live_stream", "starts_at": "2018-03-22T13:30:00Z", "ends_at": "2018-03-22T14:45:00Z"});
     let rows: Vec<Value> = [60, 55, 58, 62, 55]
         .iter()
         .enumerate()
         .map(|(i, p)| json!({"school_id": schools[11 + i], "pupils": p}))
         .collect();
-    attend(app, stream, Value::Array(rows)).await;
-    app.post(&format!("/events/{stream}/complete"), lead, json!({}))
-        .await;
+    held(app, programme, stream, Value::Array(rows)).await;
     Setup { programme }
+}
+
+/// An event that took place: made, its attendance entered, completed; its id.
+pub async fn held(app: &TestApp, programme: i64, body: Value, rows: Value) -> i64 {
+    let e = event(app, programme, body).await;
+    attend(app, e, rows).await;
+    complete(app, e).await;
+    e
 }
 
 both!(case_study_entered_by_hand_gives_the_same_figures);
@@ -213,48 +205,21 @@ async fn case_study_entered_by_hand_gives_the_same_figures(app: TestApp) {
 both!(counting_edge_cases_through_the_api);
 async fn counting_edge_cases_through_the_api(app: TestApp) {
     let admin = Some(Role::Admin);
-    let (_, p) = app
-        .post("/programmes", admin, json!({"title": "Edge", "year": 2020}))
-        .await;
-    let p = p["id"].as_i64().unwrap();
-    let (_, a) = app.post("/schools", admin, json!({"name": "A"})).await;
-    let (_, b) = app.post("/schools", admin, json!({"name": "B"})).await;
-    let (_, v) = app.post("/venues", admin, json!({"name": "Hall"})).await;
-    let (a, b, v) = (
-        a["id"].as_i64().unwrap(),
-        b["id"].as_i64().unwrap(),
-        v["id"].as_i64().unwrap(),
-    );
-    let lead = Some(Role::Lead);
+    let p = a_programme(&app).titled("Edge").year(2020).create().await;
+    let id = |v: Value| v["id"].as_i64().unwrap();
+    let a = id(app.post("/schools", admin, json!({"name": "A"})).await.1);
+    let b = id(app.post("/schools", admin, json!({"name": "B"})).await.1);
+    let v = id(app.post("/venues", admin, json!({"name": "Hall"})).await.1);
     // A: in school and at the venue; counted once in the total.
-    let e1 = event(&app, p, json!({"kind": "performance", "school_id": a, "starts_at": "2020-01-10T09:00:00Z", "ends_at": "2020-01-10T10:00:00Z"})).await;
-    attend(
-        &app,
-        e1,
-        json!([{"school_id": a, "pupils": 100, "staff": 5}]),
-    )
-    .await;
-    app.post(&format!("/events/{e1}/complete"), lead, json!({}))
-        .await;
-    let e2 = event(&app, p, json!({"kind": "performance", "venue_id": v, "starts_at": "2020-01-11T19:00:00Z", "ends_at": "2020-01-11T20:00:00Z"})).await;
-    attend(&app, e2, json!([{"school_id": a, "pupils": 10}, {"school_id": b, "pupils": 0, "staff": 0}, {"group": "public", "other": 40}])).await;
-    app.post(&format!("/events/{e2}/complete"), lead, json!({}))
-        .await;
+    held(&app, p, json!({"kind": "performance", "school_id": a, "starts_at": "2020-01-10T09:00:00Z", "ends_at": "2020-01-10T10:00:00Z"}), json!([{"school_id": a, "pupils": 100, "staff": 5}])).await;
+    held(&app, p, json!({"kind": "performance", "venue_id": v, "starts_at": "2020-01-11T19:00:00Z", "ends_at": "2020-01-11T20:00:00Z"}), json!([{"school_id": a, "pupils": 10}, {"school_id": b, "pupils": 0, "staff": 0}, {"group": "public", "other": 40}])).await;
     // B only had a workshop: participants, not audience, not reached.
-    let e3 = event(&app, p, json!({"kind": "workshop", "school_id": b, "starts_at": "2020-01-12T09:00:00Z", "ends_at": "2020-01-12T10:00:00Z"})).await;
-    attend(
-        &app,
-        e3,
-        json!([{"school_id": b, "pupils": 25, "staff": 1}]),
-    )
-    .await;
-    app.post(&format!("/events/{e3}/complete"), lead, json!({}))
-        .await;
+    held(&app, p, json!({"kind": "workshop", "school_id": b, "starts_at": "2020-01-12T09:00:00Z", "ends_at": "2020-01-12T10:00:00Z"}), json!([{"school_id": b, "pupils": 25, "staff": 1}])).await;
     // A cancelled and an open event with attendance count nothing.
     let e4 = event(&app, p, json!({"kind": "performance", "school_id": b, "starts_at": "2020-01-13T09:00:00Z", "ends_at": "2020-01-13T10:00:00Z"})).await;
     attend(&app, e4, json!([{"school_id": b, "pupils": 500}])).await;
     let (s, _) = app
-        .post(&format!("/events/{e4}/cancel"), lead, json!({}))
+        .post(&format!("/events/{e4}/cancel"), Some(Role::Lead), json!({}))
         .await;
     assert_eq!(s, StatusCode::OK);
     let e5 = event(&app, p, json!({"kind": "performance", "school_id": b, "starts_at": "2020-01-14T09:00:00Z", "ends_at": "2020-01-14T10:00:00Z", "status": "draft"})).await;
