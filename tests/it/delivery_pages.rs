@@ -5,7 +5,7 @@ use outreach::domain::types::Role;
 use serde_json::json;
 
 use crate::both;
-use crate::fixtures::event;
+use crate::fixtures::{a_programme, event};
 use crate::harness::TestApp;
 use crate::impact::enter_case_study;
 
@@ -119,77 +119,74 @@ async fn event_form_reads_local_time(app: TestApp) {
     );
 }
 
+/// A funded 2020 programme's in-school performance at the seeded school; its id.
+async fn a_performance(app: &TestApp) -> i64 {
+    let p = a_programme(app)
+        .titled("T")
+        .year(2020)
+        .funded()
+        .create()
+        .await;
+    event(app, p, json!({"kind": "performance", "school_id": app.school_id, "starts_at": "2020-01-10T09:00:00Z", "ends_at": "2020-01-10T10:00:00Z"})).await
+}
+
 both!(attendance_grid_saves_and_rejects);
 async fn attendance_grid_saves_and_rejects(app: TestApp) {
-    let (_, p) = app
-        .post(
-            "/programmes",
-            Some(Role::Admin),
-            json!({"title": "T", "year": 2020, "organisation_id": app.organisation_id}),
-        )
-        .await;
-    let e = event(&app, p["id"].as_i64().unwrap(), json!({"kind": "performance", "school_id": app.school_id, "starts_at": "2020-01-10T09:00:00Z", "ends_at": "2020-01-10T10:00:00Z"})).await;
+    let e = a_performance(&app).await;
     let school = app.school_id.to_string();
     let path = format!("/events/{e}/attendance");
-    let (s, _, body) = app
-        .form(
-            &path,
-            Some(Role::Lead),
-            &[
-                ("rows", "2"),
-                ("school_id_0", &school),
-                ("pupils_0", "-5"),
-                ("group_1", "public"),
-                ("other_1", "40"),
-            ],
-            true,
-        )
-        .await;
+    let bad = [
+        ("rows", "2"),
+        ("school_id_0", &school),
+        ("pupils_0", "-5"),
+        ("group_1", "public"),
+        ("other_1", "40"),
+    ];
+    let (s, _, body) = app.form(&path, Some(Role::Lead), &bad, true).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("must be at least 0"));
     assert!(body.contains("value=\"-5\""), "what was typed is kept");
     assert_eq!(app.count("attendance").await, 0);
-    let (s, _, _) = app
-        .form(
-            &path,
-            Some(Role::Lead),
-            &[
-                ("rows", "3"),
-                ("school_id_0", &school),
-                ("pupils_0", "120"),
-                ("staff_0", "8"),
-                ("group_1", "public"),
-                ("other_1", "40"),
-                ("school_id_2", ""),
-            ],
-            true,
-        )
-        .await;
+    let good = [
+        ("rows", "3"),
+        ("school_id_0", &school),
+        ("pupils_0", "120"),
+        ("staff_0", "8"),
+        ("group_1", "public"),
+        ("other_1", "40"),
+        ("school_id_2", ""),
+    ];
+    let (s, _, _) = app.form(&path, Some(Role::Lead), &good, true).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    let (_, rows) = app
-        .get(&format!("/events/{e}/attendance"), Some(Role::Lead))
-        .await;
+    let (_, rows) = app.get(&path, Some(Role::Lead)).await;
     assert_eq!(rows["items"].as_array().unwrap().len(), 2);
     let (_, _, page) = app.page(&format!("/events/{e}"), Some(Role::Lead)).await;
     assert!(
         page.contains("Seed School 120/8/0"),
         "the history shows the change"
     );
-    let (s, _, _) = app
-        .form(
-            &path,
-            Some(Role::Funder),
-            &[("rows", "1"), ("school_id_0", &school), ("pupils_0", "1")],
-            true,
-        )
-        .await;
+}
+
+both!(a_funder_reads_the_event_and_never_writes);
+async fn a_funder_reads_the_event_and_never_writes(app: TestApp) {
+    let e = a_performance(&app).await;
+    let school = app.school_id.to_string();
+    let one = [("rows", "1"), ("school_id_0", &school), ("pupils_0", "1")];
+    let path = format!("/events/{e}/attendance");
+    let (s, _, _) = app.form(&path, Some(Role::Funder), &one, true).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("attendance").await, 0);
     let (s, _, page) = app.page(&format!("/events/{e}"), Some(Role::Funder)).await;
     assert_eq!(s, StatusCode::OK);
     assert!(
         !page.contains("Save attendance"),
         "a funder reads, never writes"
     );
+}
+
+both!(cancelling_needs_its_box_and_completing_is_one_press);
+async fn cancelling_needs_its_box_and_completing_is_one_press(app: TestApp) {
+    let e = a_performance(&app).await;
     let (s, _, _) = app
         .form(&format!("/events/{e}/cancel"), Some(Role::Lead), &[], true)
         .await;
