@@ -2,69 +2,68 @@
 
 use axum::http::{Method, StatusCode};
 use outreach::domain::types::Role;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::both;
 use crate::harness::TestApp;
 
-both!(admin_builds_the_directory_and_lists_it);
-async fn admin_builds_the_directory_and_lists_it(app: TestApp) {
-    let admin = Some(Role::Admin);
-    let (s, org) = app
-        .post(
-            "/organisations",
-            admin,
-            json!({"name": "South Cumbria CSP", "kind": "partnership"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{org}");
-    let org_id = org["id"].as_i64().unwrap();
-    assert_eq!(org["kind"], "partnership");
+/// What `build_directory` made, as the API answered.
+struct Built {
+    org: Value,
+    priorities: Value,
+    school: Value,
+    programme: Value,
+}
 
-    let (s, pr) = app
-        .post(
-            &format!("/organisations/{org_id}/priorities"),
-            admin,
-            json!({"title": "Substance abuse and drug supply", "aims": "Raise awareness"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{pr}");
-    let (s, t) = app
-        .post(
-            &format!("/priorities/{}/targets", pr["id"]),
-            admin,
-            json!({"measure": "schools", "value": 10, "description": "ten schools"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{t}");
-    let (_, prs) = app
+/// An organisation with a priority and its target, a school, a venue and a programme,
+/// each made by the admin and answered 201.
+async fn build_directory(app: &TestApp) -> Built {
+    let admin = Some(Role::Admin);
+    let made = |path: String, body: Value| async move {
+        let (s, v) = app.post(&path, admin, body).await;
+        assert_eq!(s, StatusCode::CREATED, "{path}: {v}");
+        v
+    };
+    let org = made(
+        "/organisations".into(),
+        json!({"name": "South Cumbria CSP", "kind": "partnership"}),
+    )
+    .await;
+    let org_id = org["id"].as_i64().unwrap();
+    let priority = json!({"title": "Substance abuse and drug supply", "aims": "Raise awareness"});
+    let pr = made(format!("/organisations/{org_id}/priorities"), priority).await;
+    let target = json!({"measure": "schools", "value": 10, "description": "ten schools"});
+    made(format!("/priorities/{}/targets", pr["id"]), target).await;
+    let (_, priorities) = app
         .get(&format!("/organisations/{org_id}/priorities"), admin)
         .await;
-    assert_eq!(prs["items"][0]["targets"][0]["value"], 10);
+    let school = made("/schools".into(), json!({"name": "Fellside Primary", "urn": 112035, "district": "South Lakeland", "phase": "primary", "postcode": "la14 4jb", "pupils": 168, "fsm_percent": 8.6, "unknown_field": "ignored"})).await;
+    let venue = json!({"name": "Brewery Arts Centre", "kind": "arts_centre", "capacity": 300});
+    made("/venues".into(), venue).await;
+    let programme = made("/programmes".into(), json!({"title": "Ruby", "year": 2018, "organisation_id": org_id, "priority_id": pr["id"], "theme": "CSE", "starts_on": "2018-01-08", "ends_on": "2018-07-20", "target_schools": 9, "target_audience": 1500, "target_events": 11})).await;
+    Built {
+        org,
+        priorities,
+        school,
+        programme,
+    }
+}
 
-    let (s, school) = app
-        .post("/schools", admin, json!({"name": "Fellside Primary", "urn": 112035, "district": "South Lakeland", "phase": "primary", "postcode": "la14 4jb", "pupils": 168, "fsm_percent": 8.6, "unknown_field": "ignored"}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{school}");
-    assert_eq!(school["postcode"], "LA14 4JB");
-    assert_eq!(school["fsm_percent"], 8.6);
+both!(admin_builds_the_directory);
+async fn admin_builds_the_directory(app: TestApp) {
+    let built = build_directory(&app).await;
+    assert_eq!(built.org["kind"], "partnership");
+    assert_eq!(built.priorities["items"][0]["targets"][0]["value"], 10);
+    assert_eq!(built.school["postcode"], "LA14 4JB");
+    assert_eq!(built.school["fsm_percent"], 8.6);
+    assert_eq!(built.programme["organisation_name"], "South Cumbria CSP");
+    assert_eq!(built.programme["starts_on"], "2018-01-08");
+}
 
-    let (s, venue) = app
-        .post(
-            "/venues",
-            admin,
-            json!({"name": "Brewery Arts Centre", "kind": "arts_centre", "capacity": 300}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{venue}");
-
-    let (s, prog) = app
-        .post("/programmes", admin, json!({"title": "Ruby", "year": 2018, "organisation_id": org_id, "priority_id": pr["id"], "theme": "CSE", "starts_on": "2018-01-08", "ends_on": "2018-07-20", "target_schools": 9, "target_audience": 1500, "target_events": 11}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{prog}");
-    assert_eq!(prog["organisation_name"], "South Cumbria CSP");
-    assert_eq!(prog["starts_on"], "2018-01-08");
-
+both!(directory_lists_find_by_search);
+async fn directory_lists_find_by_search(app: TestApp) {
+    build_directory(&app).await;
+    let admin = Some(Role::Admin);
     let (s, list) = app.get("/programmes", admin).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(list["total"], 1);
@@ -79,19 +78,20 @@ async fn admin_builds_the_directory_and_lists_it(app: TestApp) {
     assert_eq!(list["items"][0]["capacity"], 300);
     let (_, list) = app.get("/organisations?q=CUMBRIA", admin).await;
     assert_eq!(list["total"], 1);
+}
 
-    // Update keeps the id; the audit log records before and after.
-    let id = school["id"].as_i64().unwrap();
+both!(an_update_keeps_the_id_and_is_audited);
+async fn an_update_keeps_the_id_and_is_audited(app: TestApp) {
+    let built = build_directory(&app).await;
+    let id = built.school["id"].as_i64().unwrap();
+    let renamed = json!({"name": "Fellside Primary School", "urn": 112035});
+    let path = format!("/schools/{id}");
     let (s, updated) = app
-        .api(
-            Method::PUT,
-            &format!("/schools/{id}"),
-            admin,
-            Some(json!({"name": "Fellside Primary School", "urn": 112035})),
-        )
+        .api(Method::PUT, &path, Some(Role::Admin), Some(renamed))
         .await;
     assert_eq!(s, StatusCode::OK, "{updated}");
     assert_eq!(updated["name"], "Fellside Primary School");
+    assert_eq!(updated["id"], id);
     assert!(app.count("audit_entries").await >= 6);
 }
 
@@ -121,18 +121,10 @@ async fn lists_are_paginated(app: TestApp) {
     assert_eq!(s, StatusCode::OK);
 }
 
-both!(invalid_input_is_422_and_changes_nothing);
-async fn invalid_input_is_422_and_changes_nothing(app: TestApp) {
-    let admin = Some(Role::Admin);
-    let before = (
-        app.count("schools").await,
-        app.count("programmes").await,
-        app.count("venues").await,
-        app.count("organisations").await,
-        app.count("audit_entries").await,
-    );
+/// Bad directory input, with the field each should name.
+fn bad_directory_input() -> Vec<(&'static str, Value, &'static str)> {
     let long = "x".repeat(201);
-    let cases = [
+    vec![
         ("/schools", json!({}), "name"),
         ("/schools", json!({"name": long}), "name"),
         ("/schools", json!({"name": "A", "pupils": -1}), "pupils"),
@@ -183,8 +175,29 @@ async fn invalid_input_is_422_and_changes_nothing(app: TestApp) {
             json!({"title": "Ruby", "year": 2019, "target_schools": -1}),
             "target_schools",
         ),
-    ];
-    for (path, body, field) in cases {
+    ]
+}
+
+/// The rows of the directory's tables and of the audit log.
+async fn directory_counts(app: &TestApp) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for table in [
+        "schools",
+        "programmes",
+        "venues",
+        "organisations",
+        "audit_entries",
+    ] {
+        counts.push(app.count(table).await);
+    }
+    counts
+}
+
+both!(invalid_input_is_422_and_changes_nothing);
+async fn invalid_input_is_422_and_changes_nothing(app: TestApp) {
+    let admin = Some(Role::Admin);
+    let before = directory_counts(&app).await;
+    for (path, body, field) in bad_directory_input() {
         let (s, err) = app.post(path, admin, body.clone()).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path} {body}: {err}");
         assert_eq!(err["error"]["code"], "invalid");
@@ -195,14 +208,7 @@ async fn invalid_input_is_422_and_changes_nothing(app: TestApp) {
     }
     let (s, err) = app.api(Method::POST, "/schools", admin, None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
-    let after = (
-        app.count("schools").await,
-        app.count("programmes").await,
-        app.count("venues").await,
-        app.count("organisations").await,
-        app.count("audit_entries").await,
-    );
-    assert_eq!(before, after);
+    assert_eq!(directory_counts(&app).await, before);
 }
 
 both!(malformed_json_and_unknown_ids);
