@@ -12,56 +12,60 @@ use crate::both;
 use crate::fixtures::{a_programme, event, schools, venue_event};
 use crate::harness::TestApp;
 
+/// A second app process on the same database: its own pool and router.
+fn second_router(app: &TestApp) -> axum::Router {
+    let url = outreach::db::DbUrl::parse(&app.database_url).unwrap();
+    let pool = outreach::db::connect(&url, 6).unwrap();
+    let config = outreach::config::Config::new(
+        &app.database_url,
+        "127.0.0.1:0",
+        Some("http://localhost"),
+        "Europe/London",
+        None,
+    )
+    .unwrap();
+    outreach::build_router(outreach::app::App::new(pool, config))
+}
+
+/// Asks a router for places at an event with a bearer token: the status and JSON.
+async fn post_booking(
+    router: axum::Router,
+    token: &str,
+    e: i64,
+    body: Value,
+) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/v1/events/{e}/bookings"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let response = router.oneshot(req).await.unwrap();
+    let status = response.status();
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let v = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
+    (status, v)
+}
+
 both!(concurrent_requests_never_exceed_capacity);
 async fn concurrent_requests_never_exceed_capacity(app: TestApp) {
     let e = venue_event(&app, 10, false).await;
     let ids = schools(&app, 44).await;
-    // A second app process on the same database: its own pool and router.
-    let second = {
-        let url = outreach::db::DbUrl::parse(&app.database_url).unwrap();
-        let pool = outreach::db::connect(&url, 6).unwrap();
-        let config = outreach::config::Config::new(
-            &app.database_url,
-            "127.0.0.1:0",
-            Some("http://localhost"),
-            "Europe/London",
-            None,
-        )
-        .unwrap();
-        outreach::build_router(outreach::app::App::new(pool, config))
-    };
+    let second = second_router(&app);
     let token = Arc::new(app.lead.token.clone());
     let mut tasks = Vec::new();
     for (i, school) in ids.iter().enumerate() {
-        let router = if i % 2 == 0 {
-            app.router.clone()
-        } else {
-            second.clone()
-        };
-        let token = token.clone();
-        let body = json!({"school_id": school, "pupils": 1}).to_string();
+        let router = [app.router.clone(), second.clone()][i % 2].clone();
+        let (token, body) = (token.clone(), json!({"school_id": school, "pupils": 1}));
         tasks.push(tokio::spawn(async move {
-            let req = Request::builder()
-                .method(Method::POST)
-                .uri(format!("/api/v1/events/{e}/bookings"))
-                .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body))
-                .unwrap();
-            let response = router.oneshot(req).await.unwrap();
-            let status = response.status();
-            let bytes = http_body_util::BodyExt::collect(response.into_body())
-                .await
-                .unwrap()
-                .to_bytes();
-            (
-                status,
-                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
-            )
+            post_booking(router, &token, e, body).await
         }));
     }
-    let mut confirmed = 0;
-    let mut waitlisted = 0;
+    let (mut confirmed, mut waitlisted) = (0, 0);
     for t in tasks {
         let (status, v) = t.await.unwrap();
         assert_eq!(status, StatusCode::CREATED, "no request fails: {v}");
@@ -74,83 +78,29 @@ async fn concurrent_requests_never_exceed_capacity(app: TestApp) {
     assert_eq!((confirmed, waitlisted), (10, 34));
     let (_, ev) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
     assert_eq!(ev["places_confirmed"], 10);
-    let (_, list) = app
-        .get(
-            &format!("/bookings?event_id={e}&status=confirmed"),
-            Some(Role::Lead),
-        )
-        .await;
+    let confirmed_list = format!("/bookings?event_id={e}&status=confirmed");
+    let (_, list) = app.get(&confirmed_list, Some(Role::Lead)).await;
     assert_eq!(list["total"], 10);
 }
 
-both!(waiting_list_moves_up_in_order_when_places_free);
-async fn waiting_list_moves_up_in_order_when_places_free(app: TestApp) {
-    let e = venue_event(&app, 10, false).await;
-    let mut ids = schools(&app, 4).await;
-    ids[1] = app.school_id as i64; // the seeded school has a contact to mail
-    let lead = Some(Role::Lead);
-    let book =
-        |school: i64, pupils: i64| json!({"school_id": school, "pupils": pupils, "staff": 1});
-    let (_, a) = app
-        .post(&format!("/events/{e}/bookings"), lead, book(ids[0], 7))
-        .await;
-    assert_eq!(a["status"], "confirmed");
-    assert_eq!(a["places"], 8);
-    let (_, b) = app
-        .post(&format!("/events/{e}/bookings"), lead, book(ids[1], 5))
-        .await;
-    assert_eq!(b["status"], "waitlisted");
-    let (_, c) = app
-        .post(&format!("/events/{e}/bookings"), lead, book(ids[2], 1))
-        .await;
-    assert_eq!(
-        c["status"], "confirmed",
-        "a small request that fits is confirmed"
-    );
-    let (_, d) = app
-        .post(&format!("/events/{e}/bookings"), lead, book(ids[3], 2))
-        .await;
-    assert_eq!(d["status"], "waitlisted");
-    // A frees 8 places: B (6) moves up first, then D (3) no longer fits (6 + 2 + 3 > 10)… D fits? 2 + 6 = 8, +3 = 11: no.
-    let (s, cancelled) = app
-        .post(
-            &format!("/bookings/{}/cancel", a["id"]),
-            lead,
-            json!({"message": "Coach fell through"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{cancelled}");
-    let (_, b) = app.get(&format!("/bookings/{}", b["id"]), lead).await;
-    assert_eq!(b["status"], "confirmed");
-    let (_, d) = app.get(&format!("/bookings/{}", d["id"]), lead).await;
-    assert_eq!(d["status"], "waitlisted");
-    let (_, ev) = app.get(&format!("/events/{e}"), lead).await;
-    assert_eq!(ev["places_confirmed"], 8);
-    let mails: Vec<(String, String)> = app
-        .with_db(|c| {
-            use diesel::prelude::*;
-            use outreach::db::schema::outbox as o;
-            o::table
-                .order(o::id.asc())
-                .select((o::to_address, o::subject))
-                .load(c)
-                .unwrap()
-        })
-        .await;
-    let to_school: Vec<&str> = mails
-        .iter()
-        .filter(|m| m.0 == "school@example.org")
-        .map(|m| m.1.as_str())
-        .collect();
-    assert_eq!(
-        to_school,
-        vec![
-            "On the waiting list",
-            "You have moved up from the waiting list"
-        ],
-        "the school is told each step"
-    );
-    let audit: Vec<String> = app
+/// The subjects of the mail queued to an address, oldest first.
+async fn subjects_to(app: &TestApp, address: &'static str) -> Vec<String> {
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use outreach::db::schema::outbox as o;
+        o::table
+            .filter(o::to_address.eq(address))
+            .order(o::id.asc())
+            .select(o::subject)
+            .load(c)
+            .unwrap()
+    })
+    .await
+}
+
+/// How many status changes of bookings the audit log holds.
+async fn booking_status_changes(app: &TestApp) -> usize {
+    let actions: Vec<String> = app
         .with_db(|c| {
             use diesel::prelude::*;
             use outreach::db::schema::audit_entries as a;
@@ -161,74 +111,107 @@ async fn waiting_list_moves_up_in_order_when_places_free(app: TestApp) {
                 .unwrap()
         })
         .await;
-    assert!(audit.iter().filter(|a| *a == "status").count() >= 2);
+    actions.iter().filter(|a| *a == "status").count()
+}
+
+/// Acts on a booking (`confirm`, `decline`, `cancel`) as a role: the status and JSON.
+async fn act(
+    app: &TestApp,
+    booking: &Value,
+    action: &str,
+    role: Role,
+    body: Value,
+) -> (StatusCode, Value) {
+    let path = format!("/bookings/{}/{action}", booking["id"]);
+    app.post(&path, Some(role), body).await
+}
+
+both!(waiting_list_moves_up_in_order_when_places_free);
+async fn waiting_list_moves_up_in_order_when_places_free(app: TestApp) {
+    let e = venue_event(&app, 10, false).await;
+    let mut ids = schools(&app, 4).await;
+    ids[1] = app.school_id as i64; // the seeded school has a contact to mail
+    let places = |i: usize, pupils: i64| json!({"school_id": ids[i], "pupils": pupils, "staff": 1});
+    let (_, a) = book(&app, e, Role::Lead, places(0, 7)).await;
+    assert_eq!(
+        (a["status"].as_str(), a["places"].as_i64()),
+        (Some("confirmed"), Some(8))
+    );
+    let (_, b) = book(&app, e, Role::Lead, places(1, 5)).await;
+    assert_eq!(b["status"], "waitlisted");
+    let (_, c) = book(&app, e, Role::Lead, places(2, 1)).await;
+    assert_eq!(
+        c["status"], "confirmed",
+        "a small request that fits is confirmed"
+    );
+    let (_, d) = book(&app, e, Role::Lead, places(3, 2)).await;
+    assert_eq!(d["status"], "waitlisted");
+    // A frees 8 places: B (6) moves up first; then D (3) no longer fits (2 + 6 + 3 > 10).
+    let why = json!({"message": "Coach fell through"});
+    let (s, cancelled) = act(&app, &a, "cancel", Role::Lead, why).await;
+    assert_eq!(s, StatusCode::OK, "{cancelled}");
+    let lead = Some(Role::Lead);
+    let (_, b) = app.get(&format!("/bookings/{}", b["id"]), lead).await;
+    assert_eq!(b["status"], "confirmed");
+    let (_, d) = app.get(&format!("/bookings/{}", d["id"]), lead).await;
+    assert_eq!(d["status"], "waitlisted");
+    let (_, ev) = app.get(&format!("/events/{e}"), lead).await;
+    assert_eq!(ev["places_confirmed"], 8);
+    assert_eq!(
+        subjects_to(&app, "school@example.org").await,
+        vec![
+            "On the waiting list",
+            "You have moved up from the waiting list"
+        ],
+        "the school is told each step"
+    );
+    assert!(booking_status_changes(&app).await >= 2);
 }
 
 both!(approval_decline_and_confirm);
 async fn approval_decline_and_confirm(app: TestApp) {
     let e = venue_event(&app, 20, true).await;
     let ids = schools(&app, 2).await;
-    let lead = Some(Role::Lead);
-    let (_, a) = app
-        .post(
-            &format!("/events/{e}/bookings"),
-            lead,
-            json!({"school_id": ids[0], "pupils": 12}),
-        )
-        .await;
+    let (_, a) = book(
+        &app,
+        e,
+        Role::Lead,
+        json!({"school_id": ids[0], "pupils": 12}),
+    )
+    .await;
     assert_eq!(a["status"], "requested");
-    let (_, b) = app
-        .post(
-            &format!("/events/{e}/bookings"),
-            lead,
-            json!({"school_id": ids[1], "pupils": 15}),
-        )
-        .await;
-    let (s, a) = app
-        .post(
-            &format!("/bookings/{}/confirm", a["id"]),
-            lead,
-            json!({"message": "See you there"}),
-        )
-        .await;
+    let (_, b) = book(
+        &app,
+        e,
+        Role::Lead,
+        json!({"school_id": ids[1], "pupils": 15}),
+    )
+    .await;
+    let see_you = json!({"message": "See you there"});
+    let (s, a2) = act(&app, &a, "confirm", Role::Lead, see_you).await;
     assert_eq!(
-        (s, a["status"].as_str()),
+        (s, a2["status"].as_str()),
         (StatusCode::OK, Some("confirmed"))
     );
-    let (s, b2) = app
-        .post(&format!("/bookings/{}/confirm", b["id"]), lead, json!({}))
-        .await;
+    let (s, b2) = act(&app, &b, "confirm", Role::Lead, json!({})).await;
     assert_eq!(
         (s, b2["status"].as_str()),
         (StatusCode::OK, Some("waitlisted")),
         "past capacity it waits"
     );
-    let (s, b3) = app
-        .post(
-            &format!("/bookings/{}/decline", b["id"]),
-            lead,
-            json!({"message": "Full, sorry"}),
-        )
-        .await;
+    let full = json!({"message": "Full, sorry"});
+    let (s, b3) = act(&app, &b, "decline", Role::Lead, full).await;
     assert_eq!(
         (s, b3["status"].as_str(), b3["message"].as_str()),
         (StatusCode::OK, Some("declined"), Some("Full, sorry"))
     );
-    let (s, _) = app
-        .post(&format!("/bookings/{}/decline", a["id"]), lead, json!({}))
-        .await;
+    let (s, _) = act(&app, &a, "decline", Role::Lead, json!({})).await;
     assert_eq!(
         s,
         StatusCode::CONFLICT,
         "a confirmed booking is cancelled, not declined"
     );
-    let (s, _) = app
-        .post(
-            &format!("/bookings/{}/confirm", a["id"]),
-            Some(Role::School),
-            json!({}),
-        )
-        .await;
+    let (s, _) = act(&app, &a, "confirm", Role::School, json!({})).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
