@@ -211,17 +211,21 @@ async fn forms_without_the_csrf_token_are_rejected(app: TestApp) {
     assert_eq!(app.count("schools").await, before);
 }
 
-both!(api_needs_a_valid_live_token);
-async fn api_needs_a_valid_live_token(app: TestApp) {
+/// A GET of an API path with a bearer secret.
+fn bearer(path: &str, secret: &str) -> Request<Body> {
+    Request::builder()
+        .uri(format!("/api/v1{path}"))
+        .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+both!(api_needs_a_valid_token_not_a_cookie);
+async fn api_needs_a_valid_token_not_a_cookie(app: TestApp) {
     let (s, v) = app.get("/schools", None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_eq!(v["error"]["code"], "unauthenticated");
-    let req = Request::builder()
-        .uri("/api/v1/schools")
-        .header(header::AUTHORIZATION, "Bearer otr_wrong")
-        .body(Body::empty())
-        .unwrap();
-    let (s, _, _) = app.send(req).await;
+    let (s, _, _) = app.send(bearer("/schools", "otr_wrong")).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     // A session cookie does not authenticate the API.
     let req = Request::builder()
@@ -234,49 +238,34 @@ async fn api_needs_a_valid_live_token(app: TestApp) {
         .unwrap();
     let (s, _, _) = app.send(req).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
 
-    // Tokens are stored hashed and can be revoked.
+both!(api_tokens_are_stored_hashed_and_can_be_revoked);
+async fn api_tokens_are_stored_hashed_and_can_be_revoked(app: TestApp) {
+    let tokens = format!("/users/{}/tokens", app.lead.user_id);
     let (s, created) = app
-        .post(
-            &format!("/users/{}/tokens", app.lead.user_id),
-            Some(Role::Admin),
-            json!({"label": "script"}),
-        )
+        .post(&tokens, Some(Role::Admin), json!({"label": "script"}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{created}");
     let secret = created["secret"].as_str().unwrap().to_string();
     let hashes: Vec<String> = app
         .with_db(|c| {
             use diesel::prelude::*;
-            outreach::db::schema::api_tokens::table
-                .select(outreach::db::schema::api_tokens::token_hash)
+            use outreach::db::schema::api_tokens;
+            api_tokens::table
+                .select(api_tokens::token_hash)
                 .load(c)
                 .unwrap()
         })
         .await;
     assert!(!hashes.contains(&secret));
-    let call = |secret: String| {
-        Request::builder()
-            .uri("/api/v1/me")
-            .header(header::AUTHORIZATION, format!("Bearer {secret}"))
-            .body(Body::empty())
-            .unwrap()
-    };
-    let (s, _, body) = app.send(call(secret.clone())).await;
+    let (s, _, body) = app.send(bearer("/me", &secret)).await;
     assert_eq!(s, StatusCode::OK);
     assert!(String::from_utf8_lossy(&body).contains("lead@example.org"));
-    let (s, _) = app
-        .post(
-            &format!(
-                "/users/{}/tokens/{}/revoke",
-                app.lead.user_id, created["token"]["id"]
-            ),
-            Some(Role::Admin),
-            json!({}),
-        )
-        .await;
+    let revoke = format!("{tokens}/{}/revoke", created["token"]["id"]);
+    let (s, _) = app.post(&revoke, Some(Role::Admin), json!({})).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _, _) = app.send(call(secret)).await;
+    let (s, _, _) = app.send(bearer("/me", &secret)).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 

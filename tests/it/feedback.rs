@@ -8,63 +8,77 @@ use crate::both;
 use crate::fixtures::a_programme;
 use crate::harness::TestApp;
 
-both!(quotes_need_consent_and_approval_to_be_seen);
-async fn quotes_need_consent_and_approval_to_be_seen(app: TestApp) {
-    let p = a_programme(&app).year(2018).funded().create().await;
+/// Moderates a piece of feedback as the lead: the status and JSON.
+async fn moderate(app: &TestApp, feedback: &Value, body: Value) -> (StatusCode, Value) {
+    let path = format!("/feedback/{}/moderate", feedback["id"]);
+    app.post(&path, Some(Role::Lead), body).await
+}
+
+/// A funded 2018 programme with a pupil's quote without consent (approved; it cannot be
+/// featured) and a teacher's with consent (pending): (programme, private, public).
+async fn two_quotes(app: &TestApp) -> (i64, Value, Value) {
+    let p = a_programme(app).year(2018).funded().create().await;
     let lead = Some(Role::Lead);
     let (s, private) = app.post("/feedback", lead, json!({"programme_id": p, "role": "pupil", "quote": "Private words", "consent": false, "school_id": app.school_id})).await;
     assert_eq!(s, StatusCode::CREATED, "{private}");
     assert_eq!(private["moderation"], "pending");
     let (_, public) = app.post("/feedback", lead, json!({"programme_id": p, "role": "teacher", "quote": "Moving and insightful", "consent": true, "rating": 5})).await;
-    let (s, v) = app
-        .post(
-            &format!("/feedback/{}/moderate", private["id"]),
-            lead,
-            json!({"moderation": "approved", "featured": true}),
-        )
-        .await;
+    let (s, v) = moderate(
+        app,
+        &private,
+        json!({"moderation": "approved", "featured": true}),
+    )
+    .await;
     assert_eq!(
         s,
         StatusCode::UNPROCESSABLE_ENTITY,
         "no consent, no feature: {v}"
     );
-    app.post(
-        &format!("/feedback/{}/moderate", private["id"]),
-        lead,
-        json!({"moderation": "approved"}),
+    let (s, _) = moderate(app, &private, json!({"moderation": "approved"})).await;
+    assert_eq!(s, StatusCode::OK);
+    (p, private, public)
+}
+
+both!(quotes_need_consent_and_approval_to_be_seen);
+async fn quotes_need_consent_and_approval_to_be_seen(app: TestApp) {
+    let (p, private, public) = two_quotes(&app).await;
+    let funder = Some(Role::Funder);
+    let bank = format!("/programmes/{p}/feedback");
+    let (_, seen) = app.get(&bank, funder).await;
+    assert_eq!(
+        seen["total"], 0,
+        "approved without consent stays hidden, pending stays hidden: {seen}"
+    );
+    let (s, v) = moderate(
+        &app,
+        &public,
+        json!({"moderation": "approved", "featured": true}),
     )
     .await;
-    let funder = Some(Role::Funder);
-    let (_, bank) = app.get(&format!("/programmes/{p}/feedback"), funder).await;
-    assert_eq!(
-        bank["total"], 0,
-        "approved without consent stays hidden, pending stays hidden: {bank}"
-    );
-    let (s, v) = app
-        .post(
-            &format!("/feedback/{}/moderate", public["id"]),
-            lead,
-            json!({"moderation": "approved", "featured": true}),
-        )
-        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (_, bank) = app.get(&format!("/programmes/{p}/feedback"), funder).await;
-    assert_eq!(bank["total"], 1);
-    assert_eq!(bank["items"][0]["quote"], "Moving and insightful");
+    let (_, seen) = app.get(&bank, funder).await;
+    assert_eq!(seen["total"], 1);
+    assert_eq!(seen["items"][0]["quote"], "Moving and insightful");
     let (s, _) = app
         .get(&format!("/feedback/{}", private["id"]), funder)
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (_, all) = app.get(&format!("/programmes/{p}/feedback"), lead).await;
+    let (_, all) = app.get(&bank, Some(Role::Lead)).await;
     assert_eq!(all["total"], 2, "the lead sees everything to moderate");
-    let (s, _) = app
-        .get(&format!("/programmes/{p}/feedback"), Some(Role::School))
-        .await;
+    let (s, _) = app.get(&bank, Some(Role::School)).await;
     assert_eq!(
         s,
         StatusCode::NOT_FOUND,
         "a school sees nothing of a programme it could not book and has not booked"
     );
+}
+
+both!(the_pages_show_only_published_quotes);
+async fn the_pages_show_only_published_quotes(app: TestApp) {
+    let (p, _, public) = two_quotes(&app).await;
+    let feature = json!({"moderation": "approved", "featured": true});
+    assert_eq!(moderate(&app, &public, feature).await.0, StatusCode::OK);
+    let funder = Some(Role::Funder);
     let (_, _, impact) = app.page(&format!("/programmes/{p}/impact"), funder).await;
     assert!(impact.contains("Moving and insightful"));
     assert!(!impact.contains("Private words"));
