@@ -116,34 +116,112 @@ macro_rules! both {
     };
 }
 
+/// A fresh database: a file in `dir`, or a new PostgreSQL database (with the server and
+/// its name, to drop it afterwards); `None` when PostgreSQL is not there.
+fn fresh_database(db: Db, dir: &tempfile::TempDir) -> Option<(String, Option<(String, String)>)> {
+    match db {
+        Db::Sqlite => Some((
+            format!("sqlite://{}", dir.path().join("test.db").display()),
+            None,
+        )),
+        Db::Postgres => {
+            if !postgres_available() {
+                return None;
+            }
+            let server = postgres_server().trim_end_matches('/').to_string();
+            let name = format!(
+                "outreach_test_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::SeqCst),
+                &tokens::random_secret().expect("random")[..8]
+            );
+            let mut admin =
+                diesel::PgConnection::establish(&format!("{server}/postgres")).expect("postgres");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .expect("create database");
+            Some((format!("{server}/{name}"), Some((server, name))))
+        }
+    }
+}
+
+/// What every test starts with: an organisation, a school, and a user of each role.
+struct Seed {
+    organisation_id: i32,
+    school_id: i32,
+    admin: Seeded,
+    lead: Seeded,
+    funder: Seeded,
+    school: Seeded,
+}
+
+fn seed(c: &mut db::AnyConnection) -> Result<Seed, outreach::error::AppError> {
+    let now = outreach::app::now();
+    let organisation_id: i32 = diesel::insert_into(schema::organisations::table)
+        .values((
+            schema::organisations::name.eq("Test Partnership"),
+            schema::organisations::kind.eq("partnership"),
+            schema::organisations::created_at.eq(now),
+            schema::organisations::updated_at.eq(now),
+        ))
+        .returning(schema::organisations::id)
+        .get_result(c)?;
+    let school_id: i32 = diesel::insert_into(schema::schools::table)
+        .values((
+            schema::schools::name.eq("Seed School"),
+            schema::schools::urn.eq(900001),
+            schema::schools::created_at.eq(now),
+            schema::schools::updated_at.eq(now),
+        ))
+        .returning(schema::schools::id)
+        .get_result(c)?;
+    Ok(Seed {
+        organisation_id,
+        school_id,
+        admin: seed_user(c, Role::Admin, None, None)?,
+        lead: seed_user(c, Role::Lead, None, None)?,
+        funder: seed_user(c, Role::Funder, None, Some(organisation_id))?,
+        school: seed_user(c, Role::School, Some(school_id), None)?,
+    })
+}
+
+/// `ROLE@example.org` with an API token and a session.
+fn seed_user(
+    c: &mut db::AnyConnection,
+    role: Role,
+    school: Option<i32>,
+    org: Option<i32>,
+) -> Result<Seeded, outreach::error::AppError> {
+    use outreach::domain::input::TextEnum;
+    let now = outreach::app::now();
+    let user_id: i32 = diesel::insert_into(schema::users::table)
+        .values((
+            schema::users::email.eq(format!("{}@example.org", role.as_str())),
+            schema::users::name.eq(format!("Test {}", role.label())),
+            schema::users::password_hash.eq(password_hash()),
+            schema::users::role.eq(role.as_str()),
+            schema::users::school_id.eq(school),
+            schema::users::organisation_id.eq(org),
+            schema::users::created_at.eq(now),
+            schema::users::updated_at.eq(now),
+        ))
+        .returning(schema::users::id)
+        .get_result(c)?;
+    let (_, token) = tokens::create(c, None, user_id, "test")?;
+    let config = Config::new("sqlite://x", "127.0.0.1:0", None, "Europe/London", None)
+        .map_err(outreach::error::AppError::internal)?;
+    let session = sessions::start(c, &config, user_id)?;
+    Ok(Seeded {
+        user_id,
+        token,
+        session,
+    })
+}
+
 impl TestApp {
     pub async fn new(db: Db) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let (database_url, pg) = match db {
-            Db::Sqlite => (
-                format!("sqlite://{}", dir.path().join("test.db").display()),
-                None,
-            ),
-            Db::Postgres => {
-                if !postgres_available() {
-                    return None;
-                }
-                let server = postgres_server().trim_end_matches('/').to_string();
-                let name = format!(
-                    "outreach_test_{}_{}_{}",
-                    std::process::id(),
-                    n,
-                    &tokens::random_secret().expect("random")[..8]
-                );
-                let mut admin = diesel::PgConnection::establish(&format!("{server}/postgres"))
-                    .expect("postgres");
-                diesel::sql_query(format!("CREATE DATABASE {name}"))
-                    .execute(&mut admin)
-                    .expect("create database");
-                (format!("{server}/{name}"), Some((server, name)))
-            }
-        };
+        let (database_url, pg) = fresh_database(db, &dir)?;
         let config = Config::new(
             &database_url,
             "127.0.0.1:0",
@@ -153,79 +231,18 @@ impl TestApp {
         )
         .expect("config");
         let pool = db::connect(&config.database, 6).expect("connect");
-        {
-            let mut conn = pool.get().expect("conn");
-            db::migrate(&mut conn).expect("migrate");
-        }
+        db::migrate(&mut pool.get().expect("conn")).expect("migrate");
         let state = App::new(pool, config);
-        let seeded = state
-            .db(|c| {
-                let now = outreach::app::now();
-                let org_id: i32 = diesel::insert_into(schema::organisations::table)
-                    .values((
-                        schema::organisations::name.eq("Test Partnership"),
-                        schema::organisations::kind.eq("partnership"),
-                        schema::organisations::created_at.eq(now),
-                        schema::organisations::updated_at.eq(now),
-                    ))
-                    .returning(schema::organisations::id)
-                    .get_result(c)?;
-                let school_id: i32 = diesel::insert_into(schema::schools::table)
-                    .values((
-                        schema::schools::name.eq("Seed School"),
-                        schema::schools::urn.eq(900001),
-                        schema::schools::created_at.eq(now),
-                        schema::schools::updated_at.eq(now),
-                    ))
-                    .returning(schema::schools::id)
-                    .get_result(c)?;
-                let mut seed = |role: Role,
-                                school: Option<i32>,
-                                org: Option<i32>|
-                 -> Result<Seeded, outreach::error::AppError> {
-                    use outreach::domain::input::TextEnum;
-                    let user_id: i32 = diesel::insert_into(schema::users::table)
-                        .values((
-                            schema::users::email.eq(format!("{}@example.org", role.as_str())),
-                            schema::users::name.eq(format!("Test {}", role.label())),
-                            schema::users::password_hash.eq(password_hash()),
-                            schema::users::role.eq(role.as_str()),
-                            schema::users::school_id.eq(school),
-                            schema::users::organisation_id.eq(org),
-                            schema::users::created_at.eq(now),
-                            schema::users::updated_at.eq(now),
-                        ))
-                        .returning(schema::users::id)
-                        .get_result(c)?;
-                    let (_, token) = tokens::create(c, None, user_id, "test")?;
-                    let config =
-                        Config::new("sqlite://x", "127.0.0.1:0", None, "Europe/London", None)
-                            .map_err(outreach::error::AppError::internal)?;
-                    let session = sessions::start(c, &config, user_id)?;
-                    Ok(Seeded {
-                        user_id,
-                        token,
-                        session,
-                    })
-                };
-                let admin = seed(Role::Admin, None, None)?;
-                let lead = seed(Role::Lead, None, None)?;
-                let funder = seed(Role::Funder, None, Some(org_id))?;
-                let school = seed(Role::School, Some(school_id), None)?;
-                Ok((org_id, school_id, admin, lead, funder, school))
-            })
-            .await
-            .expect("seed");
-        let (organisation_id, school_id, admin, lead, funder, school) = seeded;
+        let seeded = state.db(seed).await.expect("seed");
         Some(TestApp {
             router: outreach::build_router(state.clone()),
             state,
-            school_id,
-            organisation_id,
-            admin,
-            lead,
-            funder,
-            school,
+            school_id: seeded.school_id,
+            organisation_id: seeded.organisation_id,
+            admin: seeded.admin,
+            lead: seeded.lead,
+            funder: seeded.funder,
+            school: seeded.school,
             database_url,
             _dir: dir,
             pg,
