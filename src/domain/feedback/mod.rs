@@ -6,9 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::app::now;
-use crate::db::schema::{
-    events, feedback, outcome_answers, outcome_statements, programmes, schools,
-};
+use crate::db::schema::{events, feedback, outcome_answers, programmes, schools};
 use crate::db::AnyConnection;
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
@@ -17,6 +15,13 @@ use crate::domain::{
     audit, like_pattern, lower, must_exist, programmes as programme_domain, to_json, Actor,
 };
 use crate::error::{AppError, AppResult};
+
+mod outcomes;
+
+pub use outcomes::{
+    add_statement, statements, statements_for, summary, summary_for, OutcomeSummary, Statement,
+    Summary,
+};
 
 pub const MAX_QUOTE: usize = 2000;
 
@@ -83,14 +88,6 @@ impl Feedback {
 pub struct Answer {
     pub statement_id: i32,
     pub answer: i32,
-}
-
-#[derive(Debug, Clone, Serialize, Queryable)]
-pub struct Statement {
-    pub id: i32,
-    pub programme_id: i32,
-    pub text: String,
-    pub position: i32,
 }
 
 pub struct FeedbackInput {
@@ -405,182 +402,4 @@ pub fn moderate(
         )?;
         Ok(after)
     })
-}
-
-pub fn statements(conn: &mut AnyConnection, programme_id: i32) -> AppResult<Vec<Statement>> {
-    Ok(outcome_statements::table
-        .filter(outcome_statements::programme_id.eq(programme_id))
-        .order((
-            outcome_statements::position.asc(),
-            outcome_statements::id.asc(),
-        ))
-        .select((
-            outcome_statements::id,
-            outcome_statements::programme_id,
-            outcome_statements::text,
-            outcome_statements::position,
-        ))
-        .load(conn)?)
-}
-
-pub fn add_statement(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    programme_id: i32,
-    input: &Input,
-) -> AppResult<Statement> {
-    let mut v = input.validator();
-    let text = v.text("text", 300);
-    v.finish()?;
-    conn.transaction(|conn| {
-        must_exist(
-            programmes::table
-                .find(programme_id)
-                .select(programmes::id)
-                .first::<i32>(conn),
-            "programme_id",
-        )?;
-        let position = statements(conn, programme_id)?.len() as i32 + 1;
-        let id: i32 = diesel::insert_into(outcome_statements::table)
-            .values((
-                outcome_statements::programme_id.eq(programme_id),
-                outcome_statements::text.eq(&text),
-                outcome_statements::position.eq(position),
-            ))
-            .returning(outcome_statements::id)
-            .get_result(conn)?;
-        audit::record(
-            conn,
-            Some(actor.user_id),
-            "outcome_statement",
-            id,
-            "create",
-            None,
-            Some(&serde_json::json!({"text": text})),
-        )?;
-        Ok(Statement {
-            id,
-            programme_id,
-            text,
-            position,
-        })
-    })
-}
-
-/// Ratings and outcome answers of a programme's feedback, summarised. What a lead recorded
-/// counts unless rejected; an answer through a feedback link counts once a lead approved
-/// it (so a flood through one link never reaches the figures). Consent is about
-/// publishing words, so a rating without it still counts.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct Summary {
-    pub responses: i64,
-    /// Answers through feedback links waiting for a lead; not counted until approved.
-    pub awaiting_moderation: i64,
-    pub ratings: i64,
-    pub average_rating: Option<f64>,
-    /// per rating 1..=5, how many
-    pub rating_counts: [i64; 5],
-    pub outcomes: Vec<OutcomeSummary>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct OutcomeSummary {
-    pub statement_id: i32,
-    pub text: String,
-    pub answers: i64,
-    /// answers of 4 or 5 (agree, strongly agree)
-    pub agree: i64,
-    pub percent_agree: Option<i64>,
-}
-
-/// The summary of a programme the actor may see.
-pub fn summary_for(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    programme_id: i32,
-) -> AppResult<Summary> {
-    crate::domain::programmes::get(conn, actor, programme_id)?;
-    summary(conn, programme_id)
-}
-
-/// The statements of a programme the actor may see.
-pub fn statements_for(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    programme_id: i32,
-) -> AppResult<Vec<Statement>> {
-    crate::domain::programmes::get(conn, actor, programme_id)?;
-    statements(conn, programme_id)
-}
-
-pub fn summary(conn: &mut AnyConnection, programme_id: i32) -> AppResult<Summary> {
-    let approved = Moderation::Approved.as_str();
-    let rejected = Moderation::Rejected.as_str();
-    let responses: i64 = feedback::table
-        .filter(feedback::programme_id.eq(programme_id))
-        .filter(feedback::moderation.ne(rejected))
-        .filter(
-            feedback::source
-                .eq("lead")
-                .or(feedback::moderation.eq(approved)),
-        )
-        .count()
-        .get_result(conn)?;
-    let awaiting_moderation: i64 = feedback::table
-        .filter(feedback::programme_id.eq(programme_id))
-        .filter(feedback::source.eq("form"))
-        .filter(feedback::moderation.eq(Moderation::Pending.as_str()))
-        .count()
-        .get_result(conn)?;
-    let ratings: Vec<(Option<i32>, i64)> = feedback::table
-        .filter(feedback::programme_id.eq(programme_id))
-        .filter(feedback::moderation.ne(rejected))
-        .filter(
-            feedback::source
-                .eq("lead")
-                .or(feedback::moderation.eq(approved)),
-        )
-        .filter(feedback::rating.is_not_null())
-        .group_by(feedback::rating)
-        .select((feedback::rating, diesel::dsl::count_star()))
-        .load(conn)?;
-    let mut s = Summary {
-        responses,
-        awaiting_moderation,
-        ..Default::default()
-    };
-    let mut sum = 0;
-    for (rating, n) in ratings {
-        if let Some(r @ 1..=5) = rating {
-            s.rating_counts[(r - 1) as usize] = n;
-            s.ratings += n;
-            sum += i64::from(r) * n;
-        }
-    }
-    s.average_rating =
-        (s.ratings > 0).then(|| (sum as f64 / s.ratings as f64 * 10.0).round() / 10.0);
-    for st in statements(conn, programme_id)? {
-        let counts: Vec<(i32, i64)> = outcome_answers::table
-            .inner_join(feedback::table)
-            .filter(outcome_answers::statement_id.eq(st.id))
-            .filter(feedback::moderation.ne(rejected))
-            .filter(
-                feedback::source
-                    .eq("lead")
-                    .or(feedback::moderation.eq(approved)),
-            )
-            .group_by(outcome_answers::answer)
-            .select((outcome_answers::answer, diesel::dsl::count_star()))
-            .load(conn)?;
-        let answers: i64 = counts.iter().map(|c| c.1).sum();
-        let agree: i64 = counts.iter().filter(|c| c.0 >= 4).map(|c| c.1).sum();
-        s.outcomes.push(OutcomeSummary {
-            statement_id: st.id,
-            text: st.text,
-            answers,
-            agree,
-            percent_agree: (answers > 0).then(|| (agree * 200 + answers) / (2 * answers)),
-        });
-    }
-    Ok(s)
 }
