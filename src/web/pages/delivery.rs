@@ -1,7 +1,5 @@
 //! Pages of events and their attendance (staff enter; funders may read).
 
-use std::collections::HashMap;
-
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -15,6 +13,7 @@ use crate::domain::types::{EventKind, EventStatus};
 use crate::domain::{attendance, audit, events, programmes, schools, venues};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::auth::{Reader, Staff};
+use crate::web::pages::attendance_grid::{self as grid, GridRow};
 use crate::web::pages::{confirmed, done, form_input, form_outcome};
 use crate::web::picker;
 use crate::web::view::{local, Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
@@ -155,39 +154,6 @@ pub async fn create_event(
     }
 }
 
-pub struct GridRow {
-    /// What the school picker holds: a school's label, or what was typed.
-    pub school: String,
-    pub group: String,
-    pub pupils: String,
-    pub staff: String,
-    pub other: String,
-    pub hint: String,
-    pub pupils_hint: String,
-    pub staff_hint: String,
-    pub error: Option<String>,
-}
-
-impl GridRow {
-    fn blank() -> GridRow {
-        GridRow {
-            school: String::new(),
-            group: String::new(),
-            pupils: String::new(),
-            staff: String::new(),
-            other: String::new(),
-            hint: String::new(),
-            pupils_hint: String::new(),
-            staff_hint: String::new(),
-            error: None,
-        }
-    }
-
-    pub fn has_error(&self) -> bool {
-        self.error.is_some()
-    }
-}
-
 #[derive(Template)]
 #[template(path = "event.html")]
 struct EventPage {
@@ -205,8 +171,6 @@ struct EventPage {
     message: Option<String>,
     history: Vec<(String, String, String)>,
 }
-
-const SPARE_ROWS: usize = 3;
 
 async fn event_page(
     app: &AppState,
@@ -244,78 +208,8 @@ async fn event_page(
         .await?;
     let label_of = |id: Option<i32>| id.and_then(|i| labels.get(&i).cloned()).unwrap_or_default();
     let tz = app.config.time_zone;
-    let expected: HashMap<i32, (i32, i32)> = expected
-        .into_iter()
-        .map(|(s, p, st)| (s, (p, st)))
-        .collect();
-    let mut rows: Vec<GridRow> = match &submitted {
-        Some((inputs, errors)) => inputs
-            .iter()
-            .enumerate()
-            .map(|(i, input)| {
-                let get = |k: &str| input.get(k).unwrap_or("").to_string();
-                let error = errors
-                    .iter()
-                    .find(|(k, _)| k.starts_with(&format!("rows[{i}].")))
-                    .map(|(_, v)| v.clone());
-                let typed = get("school");
-                GridRow {
-                    school: if typed.is_empty() {
-                        label_of(get("school_id").parse().ok())
-                    } else {
-                        typed
-                    },
-                    group: get("group"),
-                    pupils: get("pupils"),
-                    staff: get("staff"),
-                    other: get("other"),
-                    error,
-                    ..GridRow::blank()
-                }
-            })
-            .collect(),
-        None => saved
-            .iter()
-            .map(|r| GridRow {
-                school: label_of(r.school_id),
-                group: r.group.clone().unwrap_or_default(),
-                pupils: r.pupils.to_string(),
-                staff: r.staff.to_string(),
-                other: r.other.to_string(),
-                ..GridRow::blank()
-            })
-            .collect(),
-    };
-    if submitted.is_none() {
-        // Booked schools without a row yet: a row each, with the booking's numbers as a hint only.
-        for (school, (pupils, staff)) in &expected {
-            if !saved.iter().any(|r| r.school_id == Some(*school)) {
-                rows.push(GridRow {
-                    school: label_of(Some(*school)),
-                    hint: format!("Booked for {pupils} pupils and {staff} staff"),
-                    pupils_hint: pupils.to_string(),
-                    staff_hint: staff.to_string(),
-                    ..GridRow::blank()
-                });
-            }
-        }
-        for _ in 0..SPARE_ROWS {
-            rows.push(GridRow::blank());
-        }
-    }
-    let history = history
-        .into_iter()
-        .map(|h| {
-            let when = local(h.at.and_utc(), tz);
-            let who = h.user_name.unwrap_or_else(|| "command line".into());
-            let change = format!(
-                "{} → {}",
-                summarise(h.before_value.as_deref()),
-                summarise(h.after_value.as_deref())
-            );
-            (when, who, change)
-        })
-        .collect();
+    let rows = grid::rows(submitted.as_ref(), &saved, &expected, label_of);
+    let history = grid::history(history, tz);
     let title = format!("{} · {}", e.kind, e.place());
     Ok(EventPage {
         ctx: ctx.titled(title),
@@ -361,27 +255,6 @@ async fn event_page(
     })
 }
 
-/// An attendance snapshot as a short line: "School A 120/8/0; public 0/0/40".
-fn summarise(json: Option<&str>) -> String {
-    let Some(rows) = json.and_then(|j| serde_json::from_str::<Vec<serde_json::Value>>(j).ok())
-    else {
-        return "nothing".into();
-    };
-    if rows.is_empty() {
-        return "nothing".into();
-    }
-    rows.iter()
-        .map(|r| {
-            let who = r["school_name"]
-                .as_str()
-                .or(r["group"].as_str())
-                .unwrap_or("?");
-            format!("{who} {}/{}/{}", r["pupils"], r["staff"], r["other"])
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 pub async fn show_event(
     State(app): State<AppState>,
     ctx: Ctx,
@@ -391,30 +264,6 @@ pub async fn show_event(
     event_page(&app, ctx, &user, id, None).await?.page()
 }
 
-/// The grid's rows from its form fields (`school_id_0`, `pupils_0`, …).
-fn grid_inputs(input: &Input) -> Vec<Input> {
-    let n: usize = input
-        .get("rows")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-        .min(500);
-    (0..n)
-        .map(|i| {
-            Input::from_pairs(
-                ["school", "school_id", "group", "pupils", "staff", "other"]
-                    .iter()
-                    .filter(|k| **k != "school" || input.has(&format!("school_{i}")))
-                    .map(|k| {
-                        (
-                            k.to_string(),
-                            input.get(&format!("{k}_{i}")).unwrap_or("").to_string(),
-                        )
-                    }),
-            )
-        })
-        .collect()
-}
-
 pub async fn save_attendance(
     State(app): State<AppState>,
     ctx: Ctx,
@@ -422,7 +271,7 @@ pub async fn save_attendance(
     Path(id): Path<i32>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let rows = grid_inputs(&form_input(pairs));
+    let rows = grid::inputs(&form_input(pairs));
     let (actor, mut submitted) = (user.actor(), rows.clone());
     let result = app
         .db(move |c| {

@@ -1,6 +1,7 @@
 //! Server-rendered pages. Handlers are thin: parse, authorise (extractors), call the
 //! domain, render.
 
+mod attendance_grid;
 pub mod audit;
 pub mod auth;
 pub mod bookings;
