@@ -81,77 +81,16 @@ pub async fn show(
         .await?;
     let tz = app.config.time_zone;
     let today = now().and_utc().with_timezone(&tz).date_naive();
-    let first_of = |d: NaiveDate| NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap_or(d);
     let month = q.month.as_deref().and_then(parse_month).unwrap_or_else(|| {
-        let upcoming = evs
+        let dates = evs
             .iter()
             .map(|e| e.starts_at.with_timezone(&tz).date_naive())
-            .chain(tour.iter().map(|s| s.day))
-            .filter(|d| *d >= today)
-            .min();
-        let any = evs
-            .iter()
-            .map(|e| e.starts_at.with_timezone(&tz).date_naive())
-            .chain(tour.iter().map(|s| s.day))
-            .min();
-        first_of(upcoming.or(any).or(p.starts_on).unwrap_or(today))
+            .chain(tour.iter().map(|s| s.day));
+        default_day(dates, p.starts_on, today)
     });
     let month = first_of(month);
-    // Dates are bounded (see `parse_month` and the validator), so these cannot overflow;
-    // checked all the same, as a query string must never panic a handler.
-    let step = |d: NaiveDate, days: i64| d.checked_add_signed(Duration::days(days)).unwrap_or(d);
-    let next = first_of(step(month, 32));
-    let prev = first_of(step(month, -1));
-    let start = step(month, -i64::from(month.weekday().num_days_from_monday()));
-    let mut weeks = Vec::new();
-    let mut day = start;
-    while day < next || weeks.is_empty() {
-        let mut week = Vec::new();
-        for _ in 0..7 {
-            let mut items: Vec<(String, Item)> = Vec::new();
-            for s in tour.iter().filter(|s| s.day == day) {
-                let t = s
-                    .starts_at
-                    .and_utc()
-                    .with_timezone(&tz)
-                    .format("%H:%M")
-                    .to_string();
-                items.push((
-                    t.clone(),
-                    Item {
-                        time: t,
-                        label: format!("Tour date ({})", s.session.label().to_lowercase()),
-                        status: s.status.as_str().to_string(),
-                        href: format!("/programmes/{id}/slots"),
-                    },
-                ));
-            }
-            for e in evs
-                .iter()
-                .filter(|e| e.starts_at.with_timezone(&tz).date_naive() == day)
-            {
-                let t = e.starts_at.with_timezone(&tz).format("%H:%M").to_string();
-                items.push((
-                    t.clone(),
-                    Item {
-                        time: t,
-                        label: format!("{} · {}", e.kind, e.place()),
-                        status: e.status.as_str().to_string(),
-                        href: format!("/events/{}", e.id),
-                    },
-                ));
-            }
-            items.sort_by(|a, b| a.0.cmp(&b.0));
-            week.push(Day {
-                number: day.day(),
-                in_month: day.month() == month.month(),
-                today: day == today,
-                items: items.into_iter().map(|i| i.1).collect(),
-            });
-            day = step(day, 1);
-        }
-        weeks.push(week);
-    }
+    let (prev, next) = (first_of(step(month, -1)), first_of(step(month, 32)));
+    let weeks = weeks_of(month, today, |day| day_items(day, &tour, &evs, tz, id));
     MonthPage {
         ctx: ctx.titled(format!(
             "{} {} · {}",
@@ -169,6 +108,89 @@ pub async fn show(
         next_label: next.format("%B").to_string(),
     }
     .page()
+}
+
+fn first_of(d: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap_or(d)
+}
+
+/// A day moved by `days`. Dates are bounded (see `parse_month` and the validator), so this
+/// cannot overflow; checked all the same, as a query string must never panic a handler.
+fn step(d: NaiveDate, days: i64) -> NaiveDate {
+    d.checked_add_signed(Duration::days(days)).unwrap_or(d)
+}
+
+/// The day whose month is shown without `?month=`: the programme's next date, else its
+/// first, else its start, else today.
+fn default_day(
+    dates: impl Iterator<Item = NaiveDate> + Clone,
+    starts_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> NaiveDate {
+    let upcoming = dates.clone().filter(|d| *d >= today).min();
+    upcoming.or(dates.min()).or(starts_on).unwrap_or(today)
+}
+
+/// The weeks (Monday to Sunday) that hold the days of `month`, each day with its items.
+fn weeks_of(
+    month: NaiveDate,
+    today: NaiveDate,
+    items_of: impl Fn(NaiveDate) -> Vec<Item>,
+) -> Vec<Vec<Day>> {
+    let next = first_of(step(month, 32));
+    let mut day = step(month, -i64::from(month.weekday().num_days_from_monday()));
+    let mut weeks = Vec::new();
+    while day < next || weeks.is_empty() {
+        let mut week = Vec::new();
+        for _ in 0..7 {
+            week.push(Day {
+                number: day.day(),
+                in_month: day.month() == month.month(),
+                today: day == today,
+                items: items_of(day),
+            });
+            day = step(day, 1);
+        }
+        weeks.push(week);
+    }
+    weeks
+}
+
+/// A day's tour dates and events, in time order.
+fn day_items(
+    day: NaiveDate,
+    tour: &[slots::Slot],
+    evs: &[events::Event],
+    tz: chrono_tz::Tz,
+    programme_id: i32,
+) -> Vec<Item> {
+    let mut items: Vec<Item> = Vec::new();
+    for s in tour.iter().filter(|s| s.day == day) {
+        items.push(Item {
+            time: s
+                .starts_at
+                .and_utc()
+                .with_timezone(&tz)
+                .format("%H:%M")
+                .to_string(),
+            label: format!("Tour date ({})", s.session.label().to_lowercase()),
+            status: s.status.as_str().to_string(),
+            href: format!("/programmes/{programme_id}/slots"),
+        });
+    }
+    for e in evs
+        .iter()
+        .filter(|e| e.starts_at.with_timezone(&tz).date_naive() == day)
+    {
+        items.push(Item {
+            time: e.starts_at.with_timezone(&tz).format("%H:%M").to_string(),
+            label: format!("{} · {}", e.kind, e.place()),
+            status: e.status.as_str().to_string(),
+            href: format!("/events/{}", e.id),
+        });
+    }
+    items.sort_by(|a, b| a.time.cmp(&b.time));
+    items
 }
 
 /// `2027-01` within the years Outreach accepts anywhere; anything else is no month.
