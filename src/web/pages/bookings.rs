@@ -31,6 +31,38 @@ pub struct OfferLine {
     pub needs_approval: bool,
 }
 
+impl OfferLine {
+    fn of(o: &crate::domain::schedule::offers::Offer, tz: chrono_tz::Tz) -> OfferLine {
+        let what = if o.event.title.is_empty() {
+            o.event.kind.label().to_string()
+        } else {
+            o.event.title.clone()
+        };
+        OfferLine {
+            id: o.event.id,
+            title: format!("{}: {what}", o.programme_title),
+            when: local(o.event.starts_at, tz),
+            place: o.event.place(),
+            places_left: o.places_left,
+            needs_approval: o.event.needs_approval,
+        }
+    }
+}
+
+/// An open tour date: its id, "Title: Monday 4 February 2030", "Morning · 09:30–12:00".
+fn date_line(
+    s: &crate::domain::slots::Slot,
+    title: &str,
+    tz: chrono_tz::Tz,
+) -> (i32, String, String) {
+    let t = |x: chrono::NaiveDateTime| x.and_utc().with_timezone(&tz).format("%H:%M").to_string();
+    (
+        s.id,
+        format!("{title}: {}", s.day.format("%A %-d %B %Y")),
+        format!("{} · {}–{}", s.session, t(s.starts_at), t(s.ends_at)),
+    )
+}
+
 #[derive(Template)]
 #[template(path = "whats_on.html")]
 struct WhatsOnPage {
@@ -112,38 +144,14 @@ async fn whats_on_page(
     };
     let dates = slots
         .into_iter()
-        .map(|(s, title)| {
-            let t = |x: chrono::NaiveDateTime| {
-                x.and_utc().with_timezone(&tz).format("%H:%M").to_string()
-            };
-            (
-                s.id,
-                format!("{title}: {}", s.day.format("%A %-d %B %Y")),
-                format!("{} · {}–{}", s.session, t(s.starts_at), t(s.ends_at)),
-            )
-        })
+        .map(|(s, title)| date_line(&s, &title, tz))
         .collect();
     Ok(WhatsOnPage {
         ctx: ctx.titled("What's on"),
         offers: offers
             .items
             .into_iter()
-            .map(|o| OfferLine {
-                id: o.event.id,
-                title: format!(
-                    "{}: {}",
-                    o.programme_title,
-                    if o.event.title.is_empty() {
-                        o.event.kind.label().to_string()
-                    } else {
-                        o.event.title.clone()
-                    }
-                ),
-                when: local(o.event.starts_at, tz),
-                place: o.event.place(),
-                places_left: o.places_left,
-                needs_approval: o.event.needs_approval,
-            })
+            .map(|o| OfferLine::of(&o, tz))
             .collect(),
         message,
         open_form,
@@ -252,6 +260,57 @@ pub struct BookingLine {
     pub feedback: bool,
 }
 
+impl BookingLine {
+    /// A booking's line, with its event or tour date; `(at, cutoff)` are the moment and
+    /// the install's cancel cut-off, so the buttons follow the rules the domain enforces.
+    fn of(
+        b: &bookings::Booking,
+        e: Option<&events::Event>,
+        slot: Option<&crate::domain::slots::Slot>,
+        tz: chrono_tz::Tz,
+        staff: bool,
+        (at, cutoff): (chrono::NaiveDateTime, chrono::Duration),
+    ) -> BookingLine {
+        let starts = e
+            .map(|e| e.starts_at.naive_utc())
+            .or(slot.map(|s| s.starts_at));
+        let notes = [&b.year_groups, &b.access_needs, &b.notes]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" · ");
+        BookingLine {
+            id: b.id,
+            what: match e {
+                Some(e) if e.school_id.is_some() || e.venue_id.is_some() => {
+                    format!("{} at {}", e.kind, e.place())
+                }
+                Some(e) => e.kind.to_string(),
+                None => "Visit to the school: performance and workshop".into(),
+            },
+            when: match (e, slot) {
+                (Some(e), _) => local(e.starts_at, tz),
+                (None, Some(slot)) => format!(
+                    "{} ({})",
+                    local(slot.starts_at.and_utc(), tz),
+                    slot.session.label().to_lowercase()
+                ),
+                _ => String::new(),
+            },
+            school: b.school_name.clone(),
+            notes,
+            places: b.places,
+            status: b.status.to_string(),
+            status_key: b.status.as_str(),
+            message: b.message.clone(),
+            can_decide: b.status.can_confirm(),
+            can_cancel: starts.is_some_and(|t| b.status.can_cancel(staff, t, at, cutoff)),
+            feedback: b.status == BookingStatus::Confirmed,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "bookings.html")]
 struct BookingsPage {
@@ -302,49 +361,7 @@ async fn bookings_page(
         .map(|b| {
             let e = b.event_id().and_then(|id| events.get(&id));
             let slot = b.slot_id().and_then(|s| visits.get(&s));
-            // The same rules the domain enforces decide which buttons show.
-            let starts = e
-                .map(|e| e.starts_at.naive_utc())
-                .or(slot.map(|s| s.starts_at));
-            BookingLine {
-                id: b.id,
-                what: e
-                    .map(|e| {
-                        if e.school_id.is_some() || e.venue_id.is_some() {
-                            format!("{} at {}", e.kind, e.place())
-                        } else {
-                            e.kind.to_string()
-                        }
-                    })
-                    .unwrap_or_else(|| "Visit to the school: performance and workshop".into()),
-                when: match (e, slot) {
-                    (Some(e), _) => local(e.starts_at, tz),
-                    (None, Some(slot)) => format!(
-                        "{} ({})",
-                        local(slot.starts_at.and_utc(), tz),
-                        slot.session.label().to_lowercase()
-                    ),
-                    _ => String::new(),
-                },
-                school: b.school_name.clone(),
-                notes: [
-                    b.year_groups.as_str(),
-                    b.access_needs.as_str(),
-                    b.notes.as_str(),
-                ]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" · "),
-                places: b.places,
-                status: b.status.to_string(),
-                status_key: b.status.as_str(),
-                message: b.message.clone(),
-                can_decide: b.status.can_confirm(),
-                can_cancel: starts.is_some_and(|t| b.status.can_cancel(staff, t, at, cutoff)),
-                feedback: b.status == BookingStatus::Confirmed,
-            }
+            BookingLine::of(b, e, slot, tz, staff, (at, cutoff))
         })
         .collect();
     let calendar = match (user.role, user.school_id) {
