@@ -32,33 +32,7 @@ pub(crate) fn book_event(
 ) -> AppResult<Booking> {
     let school_id = school_for(actor, input.school_id)?;
     let event = event_domain::get(conn, event_id)?;
-    if event.status == EventStatus::Draft && actor.role == Role::School {
-        return Err(AppError::NotFound);
-    }
-    match event.status {
-        s if s.takes_bookings() => {}
-        EventStatus::Draft => {
-            return Err(AppError::Conflict(
-                "this event is a draft and not open for booking".into(),
-            ))
-        }
-        EventStatus::Cancelled => {
-            return Err(AppError::Conflict("this event was cancelled".into()))
-        }
-        _ => {
-            return Err(AppError::Conflict(
-                "this event has already taken place".into(),
-            ))
-        }
-    }
-    if event.starts_at.naive_utc() <= now() {
-        return Err(AppError::Conflict("this event has already started".into()));
-    }
-    if event.school_id.is_some() {
-        return Err(AppError::Conflict(
-            "an in-school event is booked by requesting a visit on a tour date".into(),
-        ));
-    }
+    refuse_unbookable(&event, actor)?;
     refuse_archived_programme(conn, event.programme_id)?;
     check_school(conn, school_id)?;
     let places = input.pupils + input.staff;
@@ -94,15 +68,45 @@ pub(crate) fn book_event(
         tell(conn, &told)?;
         Ok(b)
     });
-    match result {
-        Err(AppError::Conflict(m))
+    result.map_err(one_live_booking_per_school)
+}
+
+/// Refuses places at an event that is not open, has started, or is at a school (a
+/// visit is asked for on a tour date); a school is not told a draft exists.
+fn refuse_unbookable(event: &event_domain::Event, actor: &Actor) -> AppResult<()> {
+    if event.status == EventStatus::Draft && actor.role == Role::School {
+        return Err(AppError::NotFound);
+    }
+    let refusal = match event.status {
+        s if s.takes_bookings() => None,
+        EventStatus::Draft => Some("this event is a draft and not open for booking"),
+        EventStatus::Cancelled => Some("this event was cancelled"),
+        _ => Some("this event has already taken place"),
+    };
+    if let Some(why) = refusal {
+        return Err(AppError::Conflict(why.into()));
+    }
+    if event.starts_at.naive_utc() <= now() {
+        return Err(AppError::Conflict("this event has already started".into()));
+    }
+    if event.school_id.is_some() {
+        return Err(AppError::Conflict(
+            "an in-school event is booked by requesting a visit on a tour date".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A second live booking of one school for one event (the database's unique index, named
+/// differently by each backend) told in words.
+fn one_live_booking_per_school(e: AppError) -> AppError {
+    match e {
+        AppError::Conflict(m)
             if m.contains("bookings_one_live_per_school_event")
                 || m.contains("event_id, school_id")
                 || m.contains("bookings.event_id") =>
         {
-            Err(AppError::Conflict(
-                "this school already has a booking for this event".into(),
-            ))
+            AppError::Conflict("this school already has a booking for this event".into())
         }
         other => other,
     }
