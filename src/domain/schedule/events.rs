@@ -332,25 +332,7 @@ pub(crate) fn change_row(
             before.status.as_str()
         )));
     }
-    let mut v = input.validator();
-    let starts_at = v.datetime("starts_at", local);
-    let ends_at = v.datetime("ends_at", local);
-    let capacity = v.int_opt("capacity", 0, 100_000);
-    if let (Some(s), Some(e)) = (starts_at, ends_at) {
-        if e <= s {
-            v.error("ends_at", "must be after the start");
-        }
-    }
-    v.finish()?;
-    let (starts_at, ends_at) = (starts_at.unwrap_or_default(), ends_at.unwrap_or_default());
-    if let Some(c) = capacity {
-        if c < before.places_confirmed {
-            return Err(AppError::field(
-                "capacity",
-                format!("{} places are already confirmed", before.places_confirmed),
-            ));
-        }
-    }
+    let (starts_at, ends_at, capacity) = parse_change(input, local, &before)?;
     let slot: Option<i32> = events::table.find(id).select(events::slot_id).first(conn)?;
     occupancy::ensure_free(
         conn,
@@ -390,6 +372,38 @@ pub(crate) fn change_row(
         event: after,
         moved,
     })
+}
+
+/// The new times and capacity of a change, checked: the end after the start, the
+/// capacity not below the places already confirmed.
+fn parse_change(
+    input: &Input,
+    local: Option<chrono_tz::Tz>,
+    before: &Event,
+) -> AppResult<(NaiveDateTime, NaiveDateTime, Option<i32>)> {
+    let mut v = input.validator();
+    let starts_at = v.datetime("starts_at", local);
+    let ends_at = v.datetime("ends_at", local);
+    let capacity = v.int_opt("capacity", 0, 100_000);
+    if let (Some(s), Some(e)) = (starts_at, ends_at) {
+        if e <= s {
+            v.error("ends_at", "must be after the start");
+        }
+    }
+    v.finish()?;
+    if let Some(c) = capacity {
+        if c < before.places_confirmed {
+            return Err(AppError::field(
+                "capacity",
+                format!("{} places are already confirmed", before.places_confirmed),
+            ));
+        }
+    }
+    Ok((
+        starts_at.unwrap_or_default(),
+        ends_at.unwrap_or_default(),
+        capacity,
+    ))
 }
 
 /// Several events in one query, in start order.
