@@ -62,6 +62,41 @@ pub struct TargetLine {
     pub percent: String,
 }
 
+impl TargetLine {
+    fn of(t: &crate::impact::TargetProgress) -> TargetLine {
+        let percent = t.percent.map(|p| format!("{p} %")).unwrap_or_default();
+        let text = format!(
+            "{} of {} {}{}",
+            thousands(t.achieved),
+            thousands(t.target),
+            t.measure,
+            t.percent.map(|p| format!(", {p} %")).unwrap_or_default()
+        );
+        TargetLine {
+            text,
+            target: t.target.max(1),
+            shown: t.achieved.min(t.target.max(1)),
+            percent,
+        }
+    }
+}
+
+/// An outcome statement: its text, how many answered, and the share who agree.
+fn outcome_line(o: feedback::OutcomeSummary) -> (String, i64, String) {
+    let agree = o.percent_agree.map(|p| format!("{p} %"));
+    (o.text, o.answers, agree.unwrap_or_else(|| "—".into()))
+}
+
+/// A featured quote and who said it ("Teacher, Fellside Primary School").
+fn quote_line(f: feedback::Feedback) -> (String, String) {
+    let who = [Some(f.role.to_string()), f.school_name]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+    (f.quote, who)
+}
+
 #[derive(Template)]
 #[template(path = "impact.html")]
 struct ProgrammeImpactPage {
@@ -128,22 +163,7 @@ async fn programme_page(
             Ok((impact, districts, summary, featured))
         })
         .await?;
-    let targets = impact
-        .targets
-        .iter()
-        .map(|t| TargetLine {
-            text: format!(
-                "{} of {} {}{}",
-                thousands(t.achieved),
-                thousands(t.target),
-                t.measure,
-                t.percent.map(|p| format!(", {p} %")).unwrap_or_default()
-            ),
-            target: t.target.max(1),
-            shown: t.achieved.min(t.target.max(1)),
-            percent: t.percent.map(|p| format!("{p} %")).unwrap_or_default(),
-        })
-        .collect();
+    let targets = impact.targets.iter().map(TargetLine::of).collect();
     let p = &impact.programme;
     let tz = app.config.time_zone;
     let mut facts = vec![format!("{} {}", p.title, p.year)];
@@ -178,33 +198,8 @@ async fn programme_page(
             .average_rating
             .map(|a| format!("{a:.1}"))
             .unwrap_or_default(),
-        outcomes: summary
-            .outcomes
-            .into_iter()
-            .map(|o| {
-                (
-                    o.text,
-                    o.answers,
-                    o.percent_agree
-                        .map(|p| format!("{p} %"))
-                        .unwrap_or_else(|| "—".into()),
-                )
-            })
-            .collect(),
-        quotes: featured
-            .items
-            .into_iter()
-            .map(|f| {
-                (
-                    f.quote,
-                    [Some(f.role.to_string()), f.school_name]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                )
-            })
-            .collect(),
+        outcomes: summary.outcomes.into_iter().map(outcome_line).collect(),
+        quotes: featured.items.into_iter().map(quote_line).collect(),
     }
     .page()
 }
