@@ -100,30 +100,7 @@ async fn feedback_page(
             None,
         ),
     };
-    let mut f = FieldsBuilder::new(&input, &errors);
-    f.required("quote", "Quote", "textarea");
-    f.choice::<RespondentRole>("role", "Said by a", None);
-    f.school("school", "School");
-    let tz = app.config.time_zone;
-    let mut e = vec![(String::new(), "— the programme as a whole —".to_string())];
-    e.extend(event_choices.into_iter().map(|ev| {
-        (
-            ev.id.to_string(),
-            format!(
-                "{} · {} · {}",
-                crate::web::view::local(ev.starts_at, tz),
-                ev.kind,
-                ev.place()
-            ),
-        )
-    }));
-    f.select("event_id", "About the event", e);
-    f.add("rating", "Rating (1–5)", "number");
-    f.add(
-        "consent",
-        "They agreed that their words may be published",
-        "checkbox",
-    );
+    let fields = quote_fields(&input, &errors, event_choices, app.config.time_zone);
     Ok(FeedbackPage {
         ctx: ctx.titled(if staff {
             format!("Feedback on {}", p.title)
@@ -137,13 +114,42 @@ async fn feedback_page(
         page: list.page,
         pages: list.pages(),
         items: list.items,
-        fields: f.finish(),
+        fields,
         message,
         statements,
         statement_error: submitted.statement_error,
         links,
         awaiting,
     })
+}
+
+/// The lead's form for recording a quote; `events` to choose the one it is about.
+fn quote_fields(
+    input: &Input,
+    errors: &FieldErrors,
+    events: Vec<events::Event>,
+    tz: chrono_tz::Tz,
+) -> Vec<FormField> {
+    let mut f = FieldsBuilder::new(input, errors);
+    f.required("quote", "Quote", "textarea");
+    f.choice::<RespondentRole>("role", "Said by a", None);
+    f.school("school", "School");
+    let mut choices = vec![(String::new(), "— the programme as a whole —".to_string())];
+    choices.extend(events.into_iter().map(|ev| {
+        let when = crate::web::view::local(ev.starts_at, tz);
+        (
+            ev.id.to_string(),
+            format!("{when} · {} · {}", ev.kind, ev.place()),
+        )
+    }));
+    f.select("event_id", "About the event", choices);
+    f.add("rating", "Rating (1–5)", "number");
+    f.add(
+        "consent",
+        "They agreed that their words may be published",
+        "checkbox",
+    );
+    f.finish()
 }
 
 pub async fn page(
