@@ -249,6 +249,21 @@ struct ProgrammePage {
     calendar: Option<crate::web::calendar::LinkView>,
 }
 
+impl EventLine {
+    /// An event's line; `people` counted at it, if any.
+    fn of(e: &events::Event, people: Option<i64>, tz: chrono_tz::Tz) -> EventLine {
+        EventLine {
+            id: e.id,
+            when: local(e.starts_at, tz),
+            kind: e.kind.to_string(),
+            place: e.place(),
+            status: e.status.to_string(),
+            status_key: e.status.as_str(),
+            people: people.map(thousands).unwrap_or_else(|| "—".into()),
+        }
+    }
+}
+
 pub async fn show(
     State(app): State<AppState>,
     ctx: Ctx,
@@ -278,18 +293,7 @@ pub async fn show(
     let lines = events
         .items
         .iter()
-        .map(|e| EventLine {
-            id: e.id,
-            when: local(e.starts_at, tz),
-            kind: e.kind.to_string(),
-            place: e.place(),
-            status: e.status.to_string(),
-            status_key: e.status.as_str(),
-            people: people
-                .get(&e.id)
-                .map(|n| thousands(*n))
-                .unwrap_or_else(|| "—".into()),
-        })
+        .map(|e| EventLine::of(e, people.get(&e.id).copied(), tz))
         .collect();
     let targets = [
         ("Schools", p.target_schools),
