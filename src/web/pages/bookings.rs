@@ -1,249 +1,25 @@
-//! Booking pages: a school's "What's on" and "Our bookings"; the lead's requests queue.
+//! Booking pages: a school's "Our bookings" and the lead's requests queue (what can be
+//! booked, and booking it, are in `whats_on`).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 
 use crate::app::AppState;
 use crate::domain::bookings::{self, BookingFilter};
 use crate::domain::events;
-use crate::domain::input::{Input, TextEnum};
+use crate::domain::input::TextEnum;
 use crate::domain::list::ListQuery;
 use crate::domain::schedule;
-use crate::domain::types::{BookingId, EventId, SlotId};
+use crate::domain::types::BookingId;
 use crate::domain::types::{BookingStatus, Role};
 use crate::domain::users::User;
-use crate::error::{AppResult, FieldErrors};
+use crate::error::AppResult;
 use crate::web::auth::{Booker, Staff};
-use crate::web::pages::{confirmed, done, form_input, form_outcome};
-use crate::web::picker;
+use crate::web::pages::{confirmed, done, form_input};
 use crate::web::view::local;
-use crate::web::view::{Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
-
-pub struct OfferLine {
-    pub id: i32,
-    pub title: String,
-    pub when: String,
-    pub place: String,
-    pub places_left: Option<i32>,
-    pub needs_approval: bool,
-}
-
-impl OfferLine {
-    fn of(o: &crate::domain::schedule::offers::Offer, tz: chrono_tz::Tz) -> OfferLine {
-        let what = if o.event.title.is_empty() {
-            o.event.kind.label().to_string()
-        } else {
-            o.event.title.clone()
-        };
-        OfferLine {
-            id: o.event.id,
-            title: format!("{}: {what}", o.programme_title),
-            when: local(o.event.starts_at, tz),
-            place: o.event.place(),
-            places_left: o.places_left,
-            needs_approval: o.event.needs_approval,
-        }
-    }
-}
-
-/// An open tour date: its id, "Title: Monday 4 February 2030", "Morning · 09:30–12:00".
-fn date_line(
-    s: &crate::domain::slots::Slot,
-    title: &str,
-    tz: chrono_tz::Tz,
-) -> (i32, String, String) {
-    let t = |x: chrono::NaiveDateTime| x.and_utc().with_timezone(&tz).format("%H:%M").to_string();
-    (
-        s.id,
-        format!("{title}: {}", s.day.format("%A %-d %B %Y")),
-        format!("{} · {}–{}", s.session, t(s.starts_at), t(s.ends_at)),
-    )
-}
-
-#[derive(Template)]
-#[template(path = "whats_on.html")]
-struct WhatsOnPage {
-    ctx: PageCtx,
-    offers: Vec<OfferLine>,
-    message: Option<String>,
-    open_form: i32,
-    /// Free tour dates: id, programme and day, session and times.
-    dates: Vec<(i32, String, String)>,
-    open_slot: i32,
-    form_fields: Vec<FormField>,
-    blank_fields: Vec<FormField>,
-}
-
-fn booking_fields(input: &Input, errors: &FieldErrors, staff: bool) -> Vec<FormField> {
-    let mut f = FieldsBuilder::new(input, errors);
-    if staff {
-        f.school("school", "For the school").required = true;
-    }
-    f.required("pupils", "Pupils", "number");
-    f.add("staff", "Staff", "number");
-    f.add("year_groups", "Year groups", "text")
-        .hint("e.g. Years 9 and 10");
-    f.add("access_needs", "Access needs", "textarea");
-    f.add("notes", "Notes", "textarea");
-    f.finish()
-}
-
-/// What a rejected form was: places at an event, or a visit on a tour date.
-enum Target {
-    Event(i32),
-    Slot(i32),
-}
-
-async fn whats_on_page(
-    app: &AppState,
-    ctx: Ctx,
-    user: &User,
-    submitted: Option<(Target, Input, FieldErrors, String)>,
-) -> AppResult<WhatsOnPage> {
-    let params = ListQuery {
-        per_page: Some("100".into()),
-        ..Default::default()
-    }
-    .params();
-    let staff = user.role.is_staff();
-    let own_school = if user.role == Role::School {
-        user.school_id
-    } else {
-        None
-    };
-    let (offers, slots) = app
-        .db(move |c| {
-            let mut slots = crate::domain::slots::open_slots(c, 100)?;
-            // A school is not offered again the dates it is waiting to hear about.
-            if let Some(school) = own_school {
-                let asked = crate::domain::bookings::requested_slots(c, school)?;
-                slots.retain(|(s, _)| !asked.contains(&s.id));
-            }
-            Ok((crate::domain::schedule::offers::offers(c, &params)?, slots))
-        })
-        .await?;
-    let tz = app.config.time_zone;
-    let blank = Input::default();
-    let (open_form, open_slot, form_fields, message) = match &submitted {
-        Some((Target::Event(id), input, errors, message)) => (
-            *id,
-            0,
-            booking_fields(input, errors, staff),
-            Some(message.clone()),
-        ),
-        Some((Target::Slot(id), input, errors, message)) => (
-            0,
-            *id,
-            booking_fields(input, errors, staff),
-            Some(message.clone()),
-        ),
-        None => (0, 0, Vec::new(), None),
-    };
-    let dates = slots
-        .into_iter()
-        .map(|(s, title)| date_line(&s, &title, tz))
-        .collect();
-    Ok(WhatsOnPage {
-        ctx: ctx.titled("What's on"),
-        offers: offers
-            .items
-            .into_iter()
-            .map(|o| OfferLine::of(&o, tz))
-            .collect(),
-        message,
-        open_form,
-        dates,
-        open_slot,
-        form_fields,
-        blank_fields: booking_fields(&blank, &FieldErrors::new(), staff),
-    })
-}
-
-pub async fn whats_on(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Booker(user): Booker,
-) -> AppResult<Response> {
-    whats_on_page(&app, ctx, &user, None).await?.page()
-}
-
-pub async fn book(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Booker(user): Booker,
-    Path(id): Path<i32>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> AppResult<Response> {
-    let input = form_input(pairs);
-    let (actor, rules, mut submitted) = (user.actor(), app.rules(), input.clone());
-    let result = app
-        .db(move |c| {
-            let parsed =
-                picker::parse_with_school(c, &mut submitted, |_, input| bookings::parse(input))?;
-            schedule::book_event(c, &actor, &rules, EventId(id), parsed)
-        })
-        .await;
-    match form_outcome(result)? {
-        Ok(b) => Ok(done(
-            "/bookings",
-            match b.status {
-                BookingStatus::Confirmed => "booking_confirmed",
-                BookingStatus::Waitlisted => "booking_waitlisted",
-                _ => "booking_requested",
-            },
-        )),
-        Err((errors, message)) => whats_on_page(
-            &app,
-            ctx,
-            &user,
-            Some((
-                Target::Event(id),
-                input,
-                picker::onto_picker(errors, "school_id", "school"),
-                message,
-            )),
-        )
-        .await?
-        .page_with(StatusCode::UNPROCESSABLE_ENTITY),
-    }
-}
-
-pub async fn request_visit(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Booker(user): Booker,
-    Path(id): Path<i32>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> AppResult<Response> {
-    let input = form_input(pairs);
-    let (actor, rules, mut submitted) = (user.actor(), app.rules(), input.clone());
-    let result = app
-        .db(move |c| {
-            let parsed =
-                picker::parse_with_school(c, &mut submitted, |_, input| bookings::parse(input))?;
-            schedule::request_visit(c, &actor, &rules, SlotId(id), parsed)
-        })
-        .await;
-    match form_outcome(result)? {
-        Ok(_) => Ok(done("/bookings", "booking_requested")),
-        Err((errors, message)) => whats_on_page(
-            &app,
-            ctx,
-            &user,
-            Some((
-                Target::Slot(id),
-                input,
-                picker::onto_picker(errors, "school_id", "school"),
-                message,
-            )),
-        )
-        .await?
-        .page_with(StatusCode::UNPROCESSABLE_ENTITY),
-    }
-}
+use crate::web::view::{Ctx, PageCtx, RenderPage};
 
 pub struct BookingLine {
     pub id: i32,

@@ -8,6 +8,7 @@ pub mod bookings;
 pub mod delivery;
 pub mod directory;
 pub mod feedback;
+pub mod feedback_links;
 pub mod impact;
 pub mod import;
 pub mod month;
@@ -18,6 +19,7 @@ pub mod schools;
 pub mod slots;
 pub mod users;
 pub mod venues;
+pub mod whats_on;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -117,14 +119,17 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/programmes/{id}/outcomes", post(feedback::add_statement))
         .route("/feedback/{id}/moderate", post(feedback::moderate))
-        .route("/bookings/{id}/feedback", get(feedback::booking_links))
+        .route(
+            "/bookings/{id}/feedback",
+            get(feedback_links::booking_links),
+        )
         .route(
             "/bookings/{id}/feedback-links",
-            post(feedback::make_booking_link),
+            post(feedback_links::make_booking_link),
         )
         .route(
             "/feedback/{token}",
-            get(feedback::public_get).post(feedback::public_post),
+            get(feedback_links::public_get).post(feedback_links::public_post),
         )
         .route(
             "/programmes/{id}/impact.xlsx",
@@ -172,14 +177,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/programmes/{id}/calendar", get(month::show))
         .route("/programmes/{id}/slots/bulk", post(slots::bulk))
-        .route("/slots/{id}/request", post(bookings::request_visit))
-        .route("/whats-on", get(bookings::whats_on))
+        .route("/slots/{id}/request", post(whats_on::request_visit))
+        .route("/whats-on", get(whats_on::whats_on))
         .route(
             "/{kind}/{id}/calendar/regenerate",
             get(crate::web::calendar::page_regenerate_visit)
                 .post(crate::web::calendar::page_regenerate),
         )
-        .route("/events/{id}/book", post(bookings::book))
+        .route("/events/{id}/book", post(whats_on::book))
         .route("/bookings", get(bookings::list))
         .route("/requests", get(bookings::requests))
         .route("/bookings/{id}/confirm", post(bookings::confirm))
