@@ -37,7 +37,8 @@ pub fn counted(n: i64, one: &str, many: &str) -> String {
     format!("{} {}", number(n), if n == 1 { one } else { many })
 }
 
-fn capitalise(s: &str) -> String {
+/// The first letter in capitals ("schools" → "Schools").
+pub fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),

@@ -214,9 +214,8 @@ pub fn form_outcome<T>(result: AppResult<T>) -> AppResult<Result<T, (FieldErrors
 
 /// A domain message as a sentence: capital first letter, full stop.
 pub(crate) fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str() + ".",
-        None => String::new(),
+    match s {
+        "" => String::new(),
+        s => crate::impact::narrative::capitalise(s) + ".",
     }
 }
