@@ -6,6 +6,7 @@
 
 pub mod bookings;
 pub mod consequences;
+pub mod event_changes;
 pub mod event_input;
 pub mod events;
 pub mod letters;
@@ -137,7 +138,7 @@ pub fn change_event(
     let id = id.0;
     conn.transaction(|conn| {
         events::touch(conn, id)?;
-        let changed = events::change_row(conn, actor, rules.time_zone, id, input, local)?;
+        let changed = event_changes::change_row(conn, actor, rules.time_zone, id, input, local)?;
         let mut told = if changed.moved {
             consequences::moved(conn, &changed.event)?
         } else {
