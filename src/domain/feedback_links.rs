@@ -13,7 +13,7 @@ use crate::domain::feedback::{self, Feedback, FeedbackInput, Statement};
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::throttle;
 use crate::domain::tokens::{hash_secret, random_secret};
-use crate::domain::types::{RespondentRole, Role};
+use crate::domain::types::{BookingStatus, RespondentRole, Role};
 use crate::domain::{audit, Actor};
 use crate::error::{AppError, AppResult};
 
@@ -188,19 +188,20 @@ pub fn open(conn: &mut AnyConnection, token: &str) -> AppResult<FormContext> {
     if token.len() != 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
     }
-    type Found = (
-        i32,
-        NaiveDateTime,
-        i32,
-        Option<i32>,
-        Option<i32>,
-        i32,
-        String,
-        String,
-        i32,
-        i32,
-        i32,
-    );
+    #[derive(Queryable)]
+    struct Found {
+        link_id: i32,
+        expires_at: NaiveDateTime,
+        booking_id: i32,
+        event_id: Option<i32>,
+        slot_id: Option<i32>,
+        school_id: i32,
+        school_name: String,
+        status: String,
+        pupils: i32,
+        staff: i32,
+        answered: i32,
+    }
     let found: Option<Found> = feedback_links::table
         .inner_join(bookings::table.inner_join(schools::table))
         .filter(feedback_links::token_hash.eq(hash_secret(token)))
@@ -219,26 +220,36 @@ pub fn open(conn: &mut AnyConnection, token: &str) -> AppResult<FormContext> {
         ))
         .first(conn)
         .optional()?;
-    let Some((
-        link_id,
-        expires_at,
-        booking_id,
-        event_id,
-        slot_id,
-        school_id,
-        school_name,
-        status,
-        pupils,
-        staff,
-        answered,
-    )) = found
-    else {
-        return Err(AppError::NotFound);
-    };
-    if status != "confirmed" || expires_at <= now() {
+    let f = found.ok_or(AppError::NotFound)?;
+    if f.status != BookingStatus::Confirmed.as_str() || f.expires_at <= now() {
         return Err(AppError::NotFound);
     }
-    let programme_id: i32 = match (event_id, slot_id) {
+    let programme_id = programme_of(conn, f.event_id, f.slot_id)?;
+    let programme_title: String = programmes::table
+        .find(programme_id)
+        .select(programmes::title)
+        .first(conn)?;
+    let statements = feedback::statements(conn, programme_id)?;
+    Ok(FormContext {
+        link_id: f.link_id,
+        booking_id: f.booking_id,
+        programme_id,
+        programme_title,
+        event_id: f.event_id,
+        school_id: f.school_id,
+        school_name: f.school_name,
+        statements,
+        answers_left: (answer_cap(f.pupils, f.staff) - f.answered).max(0),
+    })
+}
+
+/// The programme of a booking's event or tour date.
+fn programme_of(
+    conn: &mut AnyConnection,
+    event_id: Option<i32>,
+    slot_id: Option<i32>,
+) -> AppResult<i32> {
+    Ok(match (event_id, slot_id) {
         (Some(e), _) => events::table
             .find(e)
             .select(events::programme_id)
@@ -248,22 +259,6 @@ pub fn open(conn: &mut AnyConnection, token: &str) -> AppResult<FormContext> {
             .select(tour_slots::programme_id)
             .first(conn)?,
         (None, None) => return Err(AppError::NotFound),
-    };
-    let programme_title: String = programmes::table
-        .find(programme_id)
-        .select(programmes::title)
-        .first(conn)?;
-    let statements = feedback::statements(conn, programme_id)?;
-    Ok(FormContext {
-        link_id,
-        booking_id,
-        programme_id,
-        programme_title,
-        event_id,
-        school_id,
-        school_name,
-        statements,
-        answers_left: (answer_cap(pupils, staff) - answered).max(0),
     })
 }
 
@@ -278,44 +273,11 @@ pub fn answer(
     client: &str,
 ) -> AppResult<Feedback> {
     let ctx = open(conn, token)?;
-    let mut v = input.validator();
-    let role = v.choice::<RespondentRole>("role");
-    let quote = v.text_or_empty("quote", feedback::MAX_QUOTE);
-    let rating = v.int_opt("rating", 1, 5);
-    let consent = v.flag("consent");
-    let mut answers = Vec::new();
-    for st in &ctx.statements {
-        let name = format!("outcome_{}", st.id);
-        if let Some(a) = v.int_opt(&name, 1, 5) {
-            answers.push((st.id, a));
-        }
-    }
-    if quote.is_empty() && rating.is_none() && answers.is_empty() && !v.has_error("rating") {
-        v.error("quote", "write a few words, or give a rating");
-    }
-    v.finish()?;
+    let answer = parse_answer(input, &ctx)?;
     if ctx.answers_left == 0 {
         return Err(full());
     }
-    let link_key = throttle::key("feedback-link", &ctx.link_id.to_string());
-    let client_key = throttle::key("feedback-client", client);
-    let hour = Duration::hours(1);
-    throttle::reserve(
-        conn,
-        &[
-            throttle::Limit {
-                key: &link_key,
-                limit: ANSWERS_PER_HOUR,
-                window: hour,
-            },
-            throttle::Limit {
-                key: &client_key,
-                limit: ANSWERS_PER_HOUR * 2,
-                window: hour,
-            },
-        ],
-        "this form has had many answers in the last hour; please try again later",
-    )?;
+    reserve_attempt(conn, ctx.link_id, client)?;
     conn.transaction(|conn| {
         // The first statement writes, so SQLite takes its write lock before any read.
         // Every booking holds at least one place, so the cap is at least one answer.
@@ -339,14 +301,67 @@ pub fn answer(
                 school_id: Some(ctx.school_id),
                 booking_id: Some(ctx.booking_id),
                 link_id: Some(ctx.link_id),
-                role: role.unwrap_or(RespondentRole::Other),
-                quote,
-                rating,
-                consent,
-                answers,
+                ..answer
             },
         )
     })
+}
+
+/// The fields of an answer through the form (its programme's outcome statements among
+/// them), checked; the booking's ids are filled in by `answer`.
+fn parse_answer(input: &Input, ctx: &FormContext) -> AppResult<FeedbackInput> {
+    let mut v = input.validator();
+    let role = v.choice::<RespondentRole>("role");
+    let quote = v.text_or_empty("quote", feedback::MAX_QUOTE);
+    let rating = v.int_opt("rating", 1, 5);
+    let consent = v.flag("consent");
+    let mut answers = Vec::new();
+    for st in &ctx.statements {
+        if let Some(a) = v.int_opt(&format!("outcome_{}", st.id), 1, 5) {
+            answers.push((st.id, a));
+        }
+    }
+    if quote.is_empty() && rating.is_none() && answers.is_empty() && !v.has_error("rating") {
+        v.error("quote", "write a few words, or give a rating");
+    }
+    v.finish()?;
+    Ok(FeedbackInput {
+        programme_id: ctx.programme_id,
+        event_id: ctx.event_id,
+        school_id: Some(ctx.school_id),
+        booking_id: Some(ctx.booking_id),
+        link_id: Some(ctx.link_id),
+        role: role.unwrap_or(RespondentRole::Other),
+        quote,
+        rating,
+        consent,
+        answers,
+    })
+}
+
+/// Counts an attempt against the hourly limits of the link and of the client, refusing
+/// it when either is spent.
+fn reserve_attempt(conn: &mut AnyConnection, link_id: i32, client: &str) -> AppResult<()> {
+    let link_key = throttle::key("feedback-link", &link_id.to_string());
+    let client_key = throttle::key("feedback-client", client);
+    let hour = Duration::hours(1);
+    throttle::reserve(
+        conn,
+        &[
+            throttle::Limit {
+                key: &link_key,
+                limit: ANSWERS_PER_HOUR,
+                window: hour,
+            },
+            throttle::Limit {
+                key: &client_key,
+                limit: ANSWERS_PER_HOUR * 2,
+                window: hour,
+            },
+        ],
+        "this form has had many answers in the last hour; please try again later",
+    )?;
+    Ok(())
 }
 
 /// A booking's links as a lead sees them on the programme's feedback page.
