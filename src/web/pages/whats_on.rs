@@ -91,7 +91,8 @@ fn booking_fields(input: &Input, errors: &FieldErrors, staff: bool) -> Vec<FormF
     f.finish()
 }
 
-/// What a rejected form was: places at an event, or a visit on a tour date.
+/// What a form asks for: places at an event, or a visit on a tour date.
+#[derive(Clone, Copy)]
 enum Target {
     Event(i32),
     Slot(i32),
@@ -177,13 +178,37 @@ pub async fn book(
     Path(id): Path<i32>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let input = form_input(pairs);
+    submit(app, ctx, user, Target::Event(id), form_input(pairs)).await
+}
+
+pub async fn request_visit(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Booker(user): Booker,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    submit(app, ctx, user, Target::Slot(id), form_input(pairs)).await
+}
+
+/// Books places at an event or asks for a visit on a tour date; on to Our bookings, or
+/// back to What's on with the form open and its errors.
+async fn submit(
+    app: AppState,
+    ctx: Ctx,
+    user: User,
+    target: Target,
+    input: Input,
+) -> AppResult<Response> {
     let (actor, rules, mut submitted) = (user.actor(), app.rules(), input.clone());
     let result = app
         .db(move |c| {
             let parsed =
                 picker::parse_with_school(c, &mut submitted, |_, input| bookings::parse(input))?;
-            schedule::book_event(c, &actor, &rules, EventId(id), parsed)
+            match target {
+                Target::Event(id) => schedule::book_event(c, &actor, &rules, EventId(id), parsed),
+                Target::Slot(id) => schedule::request_visit(c, &actor, &rules, SlotId(id), parsed),
+            }
         })
         .await;
     match form_outcome(result)? {
@@ -195,52 +220,11 @@ pub async fn book(
                 _ => "booking_requested",
             },
         )),
-        Err((errors, message)) => whats_on_page(
-            &app,
-            ctx,
-            &user,
-            Some((
-                Target::Event(id),
-                input,
-                picker::onto_picker(errors, "school_id", "school"),
-                message,
-            )),
-        )
-        .await?
-        .page_with(StatusCode::UNPROCESSABLE_ENTITY),
-    }
-}
-
-pub async fn request_visit(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Booker(user): Booker,
-    Path(id): Path<i32>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> AppResult<Response> {
-    let input = form_input(pairs);
-    let (actor, rules, mut submitted) = (user.actor(), app.rules(), input.clone());
-    let result = app
-        .db(move |c| {
-            let parsed =
-                picker::parse_with_school(c, &mut submitted, |_, input| bookings::parse(input))?;
-            schedule::request_visit(c, &actor, &rules, SlotId(id), parsed)
-        })
-        .await;
-    match form_outcome(result)? {
-        Ok(_) => Ok(done("/bookings", "booking_requested")),
-        Err((errors, message)) => whats_on_page(
-            &app,
-            ctx,
-            &user,
-            Some((
-                Target::Slot(id),
-                input,
-                picker::onto_picker(errors, "school_id", "school"),
-                message,
-            )),
-        )
-        .await?
-        .page_with(StatusCode::UNPROCESSABLE_ENTITY),
+        Err((errors, message)) => {
+            let errors = picker::onto_picker(errors, "school_id", "school");
+            whats_on_page(&app, ctx, &user, Some((target, input, errors, message)))
+                .await?
+                .page_with(StatusCode::UNPROCESSABLE_ENTITY)
+        }
     }
 }
