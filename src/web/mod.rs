@@ -7,6 +7,7 @@ pub mod charts;
 pub mod client;
 pub mod csrf;
 pub mod exports;
+pub mod forms;
 pub mod layers;
 pub mod limits;
 pub mod pages;

@@ -52,7 +52,6 @@ fn text(d: &Data) -> String {
 }
 
 /// Checks every figure of the workbook against the impact JSON.
-/// Checks every figure of the workbook against the impact JSON.
 fn assert_workbook_matches(bytes: Vec<u8>, impact: &Value) -> Xlsx<Cursor<Vec<u8>>> {
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("a workbook");
     assert_eq!(

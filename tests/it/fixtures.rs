@@ -131,5 +131,9 @@ pub async fn complete(app: &TestApp, event: i64) {
             json!({}),
         )
         .await;
-    assert_eq!(s, StatusCode::OK, "completing event {event}: {v}");
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("completed")),
+        "completing event {event}: {v}"
+    );
 }

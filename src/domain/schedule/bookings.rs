@@ -242,8 +242,8 @@ pub fn list(
     ))
 }
 
-/// Expected pupils and staff of an event's confirmed bookings, by school: a hint for the
-/// attendance grid, never data.
+/// Expected pupils and staff of an event's confirmed bookings, by school in booking order:
+/// a hint for the attendance grid, never data.
 pub fn expected_by_school(
     conn: &mut AnyConnection,
     event_id: i32,
@@ -251,6 +251,7 @@ pub fn expected_by_school(
     Ok(bookings::table
         .filter(bookings::event_id.eq(event_id))
         .filter(bookings::status.eq(BookingStatus::Confirmed.as_str()))
+        .order(bookings::id.asc())
         .select((bookings::school_id, bookings::pupils, bookings::staff))
         .load(conn)?)
 }

@@ -6,7 +6,7 @@
 
 pub mod bookings;
 pub mod consequences;
-pub mod event_changes;
+mod event_changes;
 pub mod event_input;
 pub mod events;
 pub mod letters;

@@ -36,7 +36,7 @@ fn xl(e: XlsxError) -> AppError {
     AppError::internal(e)
 }
 
-pub(super) struct Styles {
+struct Styles {
     /// No formatting: a plain cell.
     plain: Format,
     title: Format,

@@ -17,7 +17,8 @@ use crate::domain::types::{BookingStatus, Role};
 use crate::domain::users::User;
 use crate::error::AppResult;
 use crate::web::auth::{Booker, Staff};
-use crate::web::pages::{confirmed, done, form_input};
+use crate::web::forms::form_input;
+use crate::web::respond::{confirmed, done};
 use crate::web::view::local;
 use crate::web::view::{Ctx, PageCtx, RenderPage};
 

@@ -13,9 +13,10 @@ use crate::domain::types::{EventKind, EventStatus};
 use crate::domain::{attendance, audit, events, programmes, schools, venues};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::auth::{Reader, Staff};
+use crate::web::forms::{form_input, form_outcome};
 use crate::web::pages::attendance_grid::{self as grid, GridRow};
-use crate::web::pages::{confirmed, done, form_input, form_outcome};
 use crate::web::picker;
+use crate::web::respond::{confirmed, done};
 use crate::web::view::{local, Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
 
 #[derive(Template)]

@@ -13,8 +13,9 @@ use crate::domain::input::Input;
 use crate::domain::list::{ListParams, ListQuery, Page};
 use crate::error::{AppResult, FieldErrors};
 use crate::web::auth::Allowed;
-use crate::web::pages::{confirmed, done, form_input, form_outcome};
+use crate::web::forms::{form_input, form_outcome};
 pub use crate::web::records::Record;
+use crate::web::respond::{confirmed, done};
 use crate::web::view::{ArchiveAction, Cell, Ctx, FormField, FormView, ListView, RenderPage};
 
 /// A kind of record with the whole set of directory pages.

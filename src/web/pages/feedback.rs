@@ -16,8 +16,9 @@ use crate::domain::types::{Moderation, RespondentRole};
 use crate::domain::{events, programmes};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::auth::{CurrentUser, Staff};
-use crate::web::pages::{done, form_input, form_outcome};
+use crate::web::forms::{form_input, form_outcome};
 use crate::web::picker;
+use crate::web::respond::done;
 use crate::web::view::{Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
 
 #[derive(Template)]

@@ -12,7 +12,7 @@ use crate::domain::feedback_links;
 use crate::domain::input::Input;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::auth::{ClientAddr, CurrentUser};
-use crate::web::pages::form_input;
+use crate::web::forms::form_input;
 use crate::web::view::{Ctx, PageCtx, RenderPage};
 
 #[derive(Template)]
@@ -208,7 +208,7 @@ pub async fn public_post(
             let form = app.db(move |c| feedback_links::open(c, &t)).await?;
             let status = e.status();
             let mut page = public_form(ctx, token, form, &input, FieldErrors::new(), false);
-            page.message = Some(crate::web::pages::capitalise(&e.to_string()));
+            page.message = Some(crate::web::forms::sentence(&e.to_string()));
             page.page_with(status)
         }
         Err(e) => Err(e),

@@ -25,12 +25,8 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::app::AppState;
-use crate::domain::input::Input;
-use crate::error::{AppError, AppResult, FieldErrors};
 use schools::Schools;
 use venues::Venues;
-
-pub use crate::web::respond::{confirmed, done};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -192,30 +188,4 @@ pub fn routes() -> Router<AppState> {
         .route("/bookings/{id}/cancel", post(bookings::cancel))
         .route("/audit", get(audit::list))
         .route("/outbox", get(outbox::list))
-}
-
-/// Form fields as domain input (the CSRF token is not part of it).
-pub fn form_input(pairs: Vec<(String, String)>) -> Input {
-    Input::from_pairs(pairs.into_iter().filter(|(k, _)| k != "csrf_token"))
-}
-
-/// Splits a domain result for a form: field errors (and conflicts) go back to the form.
-pub fn form_outcome<T>(result: AppResult<T>) -> AppResult<Result<T, (FieldErrors, String)>> {
-    match result {
-        Ok(v) => Ok(Ok(v)),
-        Err(AppError::Invalid { fields, .. }) => Ok(Err((
-            fields,
-            "Please correct the fields marked below.".into(),
-        ))),
-        Err(AppError::Conflict(m)) => Ok(Err((FieldErrors::new(), capitalise(&m)))),
-        Err(e) => Err(e),
-    }
-}
-
-/// A domain message as a sentence: capital first letter, full stop.
-pub(crate) fn capitalise(s: &str) -> String {
-    match s {
-        "" => String::new(),
-        s => crate::impact::narrative::capitalise(s) + ".",
-    }
 }

@@ -13,7 +13,8 @@ use crate::domain::organisations::{self as orgs, Organisation, Priority};
 use crate::domain::types::{OrganisationKind, TargetMeasure};
 use crate::error::{AppResult, FieldErrors};
 use crate::web::auth::Admin;
-use crate::web::pages::{done, form_input, form_outcome};
+use crate::web::forms::{form_input, form_outcome};
+use crate::web::respond::done;
 use crate::web::view::{
     ArchiveAction, Cell, Ctx, FieldsBuilder, FormField, FormView, ListView, PageCtx, RenderPage,
 };

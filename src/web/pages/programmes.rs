@@ -15,7 +15,8 @@ use crate::domain::{attendance, events};
 use crate::error::{AppResult, FieldErrors};
 use crate::impact::narrative::thousands;
 use crate::web::auth::{Reader, Staff};
-use crate::web::pages::{done, form_input, form_outcome};
+use crate::web::forms::{form_input, form_outcome};
+use crate::web::respond::done;
 use crate::web::view::local;
 use crate::web::view::{
     ArchiveAction, Cell, Ctx, FieldsBuilder, FormField, FormView, ListView, PageCtx, RenderPage,

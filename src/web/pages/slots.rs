@@ -13,7 +13,8 @@ use crate::domain::slots::{self, Session};
 use crate::domain::{programmes, users::User};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::auth::{Reader, Staff};
-use crate::web::pages::{done, form_input, form_outcome};
+use crate::web::forms::{form_input, form_outcome};
+use crate::web::respond::done;
 use crate::web::view::{Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
 
 #[derive(Template)]

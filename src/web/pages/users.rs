@@ -15,8 +15,9 @@ use crate::domain::users::{self, User};
 use crate::domain::{organisations as orgs, schools};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::auth::Admin;
-use crate::web::pages::{confirmed, done, form_input, form_outcome};
+use crate::web::forms::{form_input, form_outcome};
 use crate::web::picker;
+use crate::web::respond::{confirmed, done};
 use crate::web::view::{
     ArchiveAction, Cell, Ctx, FieldsBuilder, FormField, FormView, ListView, PageCtx, RenderPage,
 };

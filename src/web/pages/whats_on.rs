@@ -17,8 +17,9 @@ use crate::domain::types::{EventId, SlotId};
 use crate::domain::users::User;
 use crate::error::{AppResult, FieldErrors};
 use crate::web::auth::Booker;
-use crate::web::pages::{done, form_input, form_outcome};
+use crate::web::forms::{form_input, form_outcome};
 use crate::web::picker;
+use crate::web::respond::done;
 use crate::web::view::local;
 use crate::web::view::{Ctx, FieldsBuilder, FormField, PageCtx, RenderPage};
 
