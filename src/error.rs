@@ -35,6 +35,10 @@ pub enum AppError {
     /// Busy (no database connection free in time) or too slow: try again shortly.
     #[error("{0}")]
     Unavailable(String),
+    /// The database gave up on a transaction because another one held what it needed (a
+    /// deadlock, a serialisation failure, SQLite's lock): `db::write` tries it again.
+    #[error("many changes are being made at once; please try again in a moment")]
+    Contention,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -77,7 +81,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Contention => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -93,7 +97,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::PayloadTooLarge(_) => "too_large",
-            AppError::Unavailable(_) => "unavailable",
+            AppError::Unavailable(_) | AppError::Contention => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -121,7 +125,7 @@ impl IntoResponse for AppError {
         let mut response = (status, Json(body)).into_response();
         if matches!(
             self,
-            AppError::Unavailable(_) | AppError::TooManyRequests(_)
+            AppError::Unavailable(_) | AppError::Contention | AppError::TooManyRequests(_)
         ) {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
@@ -155,9 +159,24 @@ impl From<DieselError> for AppError {
             DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, _) => {
                 AppError::BadRequest("a value is outside what is allowed".into())
             }
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                AppError::Contention
+            }
+            DieselError::DatabaseError(_, info) if is_contention(info.message()) => {
+                AppError::Contention
+            }
             other => AppError::Internal(anyhow::Error::new(other)),
         }
     }
+}
+
+/// A database's words for "another transaction holds what this one needs": PostgreSQL's
+/// deadlock (SQLSTATE 40P01, which diesel does not name), SQLite's busy and locked.
+fn is_contention(message: &str) -> bool {
+    message.contains("deadlock detected")
+        || message.contains("database is locked")
+        || message.contains("database table is locked")
+        || message.contains("could not serialize access")
 }
 
 /// No connection came free in time: the service is busy, which is no bug of the request.

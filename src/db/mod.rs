@@ -1,6 +1,9 @@
 //! The database: one connection type over SQLite and PostgreSQL, the pool, and migrations.
 
 pub mod schema;
+mod write;
+
+pub use write::write;
 
 use std::time::Duration;
 

@@ -141,7 +141,7 @@ pub fn replace(
     event_id: i32,
     rows: Vec<RowInput>,
 ) -> AppResult<Vec<AttendanceRow>> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let event = event_domain::get(conn, event_id)?;
         if event.status == EventStatus::Cancelled {
             return Err(AppError::field(

@@ -120,7 +120,7 @@ pub fn make_link(conn: &mut AnyConnection, actor: &Actor, feed: Feed) -> AppResu
     }
     check_exists(conn, feed)?;
     let fresh = random_secret()?;
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let at = now();
         let replaced = diesel::update(
             calendar_links::table
@@ -150,7 +150,7 @@ pub fn make_link(conn: &mut AnyConnection, actor: &Actor, feed: Feed) -> AppResu
             None,
             Some(&serde_json::json!({"feed": feed.kind(), "feed_id": feed.id()})),
         )?;
-        Ok(fresh)
+        Ok(fresh.clone())
     })
 }
 

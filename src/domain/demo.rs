@@ -269,79 +269,223 @@ pub fn load(conn: &mut AnyConnection) -> AppResult<DemoSummary> {
     if !is_empty(conn)? {
         return Err(AppError::Conflict("the database already has organisations or programmes; the demo loads only into an empty database".into()));
     }
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let admin_email = "admin@demo.example";
         let existing = users::find_by_email(conn, admin_email)?;
         let admin = match existing {
             Some(u) => u,
-            None => users::create(conn, None, account(admin_email, "Demo Admin", Role::Admin, None, None))?,
+            None => users::create(
+                conn,
+                None,
+                account(admin_email, "Demo Admin", Role::Admin, None, None),
+            )?,
         };
         let actor = admin.actor();
-        let org = orgs::create(conn, &actor, OrganisationInput { name: "South Cumbria Community Safety Partnership".into(), kind: OrganisationKind::Partnership })?;
+        let org = orgs::create(
+            conn,
+            &actor,
+            OrganisationInput {
+                name: "South Cumbria Community Safety Partnership".into(),
+                kind: OrganisationKind::Partnership,
+            },
+        )?;
         let mut priority_ids = Vec::new();
         for (title, aims) in PRIORITIES {
-            let p = orgs::add_priority(conn, &actor, org.id, PriorityInput { title: title.into(), aims: aims.into() })?;
+            let p = orgs::add_priority(
+                conn,
+                &actor,
+                org.id,
+                PriorityInput {
+                    title: title.into(),
+                    aims: aims.into(),
+                },
+            )?;
             priority_ids.push(p.id);
         }
-        orgs::add_target(conn, &actor, priority_ids[1], TargetInput {
-            measure: TargetMeasure::Schools,
-            value: 10,
-            description: "ATiC project: performances and workshops in ten schools in South Cumbria".into(),
-        })?;
+        orgs::add_target(
+            conn,
+            &actor,
+            priority_ids[1],
+            TargetInput {
+                measure: TargetMeasure::Schools,
+                value: 10,
+                description:
+                    "ATiC project: performances and workshops in ten schools in South Cumbria"
+                        .into(),
+            },
+        )?;
         let mut school_ids = Vec::new();
         for (name, urn, district, phase, postcode, pupils) in SCHOOLS {
-            let s = schools::create(conn, &actor, SchoolInput {
-                name: name.into(),
-                urn: Some(urn),
-                local_authority: "Westmorland and Furness".into(),
-                district: district.into(),
-                phase,
-                postcode: postcode.into(),
-                pupils: Some(pupils),
-                fsm_percent: None,
-                town: String::new(),
-            })?;
+            let s = schools::create(
+                conn,
+                &actor,
+                SchoolInput {
+                    name: name.into(),
+                    urn: Some(urn),
+                    local_authority: "Westmorland and Furness".into(),
+                    district: district.into(),
+                    phase,
+                    postcode: postcode.into(),
+                    pupils: Some(pupils),
+                    fsm_percent: None,
+                    town: String::new(),
+                },
+            )?;
             school_ids.push(s.id);
         }
-        let brewery = venues::create(conn, &actor, VenueInput { name: "Brewery Arts Centre".into(), kind: VenueKind::ArtsCentre, postcode: "LA9 4HE".into(), capacity: Some(250) })?;
+        let brewery = venues::create(
+            conn,
+            &actor,
+            VenueInput {
+                name: "Brewery Arts Centre".into(),
+                kind: VenueKind::ArtsCentre,
+                postcode: "LA9 4HE".into(),
+                capacity: Some(250),
+            },
+        )?;
 
-        let ruby = programmes::create(conn, &actor, ProgrammeInput {
-            title: "Ruby".into(),
-            year: 2018,
-            theme: "The pressures facing young people, based on real life stories".into(),
-            organisation_id: Some(org.id),
-            priority_id: Some(priority_ids[0]),
-            starts_on: NaiveDate::from_ymd_opt(2018, 1, 15),
-            ends_on: NaiveDate::from_ymd_opt(2018, 3, 30),
-            target_schools: Some(15),
-            target_audience: Some(1800),
-            target_events: Some(11),
-            status: ProgrammeStatus::Completed,
-        })?;
-        let statements = ["I know how to help a friend who is being pressured", "I know where to get help if something worries me", "I feel able to talk about what I saw with my friends"];
+        let ruby = programmes::create(
+            conn,
+            &actor,
+            ProgrammeInput {
+                title: "Ruby".into(),
+                year: 2018,
+                theme: "The pressures facing young people, based on real life stories".into(),
+                organisation_id: Some(org.id),
+                priority_id: Some(priority_ids[0]),
+                starts_on: NaiveDate::from_ymd_opt(2018, 1, 15),
+                ends_on: NaiveDate::from_ymd_opt(2018, 3, 30),
+                target_schools: Some(15),
+                target_audience: Some(1800),
+                target_events: Some(11),
+                status: ProgrammeStatus::Completed,
+            },
+        )?;
+        let statements = [
+            "I know how to help a friend who is being pressured",
+            "I know where to get help if something worries me",
+            "I feel able to talk about what I saw with my friends",
+        ];
         let mut statement_ids = Vec::new();
         for text in statements {
-            statement_ids.push(feedback::add_statement(conn, &actor, ruby.id, &Input::from_pairs([("text", text)]))?.id);
+            statement_ids.push(
+                feedback::add_statement(
+                    conn,
+                    &actor,
+                    ruby.id,
+                    &Input::from_pairs([("text", text)]),
+                )?
+                .id,
+            );
         }
-        let days = [(2018, 1, 22), (2018, 1, 24), (2018, 1, 29), (2018, 1, 31), (2018, 2, 5), (2018, 2, 7), (2018, 2, 26), (2018, 2, 28), (2018, 3, 5)];
+        let days = [
+            (2018, 1, 22),
+            (2018, 1, 24),
+            (2018, 1, 29),
+            (2018, 1, 31),
+            (2018, 2, 5),
+            (2018, 2, 7),
+            (2018, 2, 26),
+            (2018, 2, 28),
+            (2018, 3, 5),
+        ];
         for (i, (pupils, staff)) in IN_SCHOOL.iter().enumerate() {
             let school = school_ids[i];
-            let show = events::create(conn, &actor, DEMO_ZONE, ruby.id, event(EventKind::Performance, Some(school), None, at(days[i], 9, 30), 60, EventStatus::Confirmed, Some(pupils + staff)))?;
-            attendance::replace(conn, &actor, show.id, vec![row(Some(school), None, *pupils, *staff, 0)])?;
+            let show = events::create(
+                conn,
+                &actor,
+                DEMO_ZONE,
+                ruby.id,
+                event(
+                    EventKind::Performance,
+                    Some(school),
+                    None,
+                    at(days[i], 9, 30),
+                    60,
+                    EventStatus::Confirmed,
+                    Some(pupils + staff),
+                ),
+            )?;
+            attendance::replace(
+                conn,
+                &actor,
+                show.id,
+                vec![row(Some(school), None, *pupils, *staff, 0)],
+            )?;
             events::complete(conn, &actor, show.id)?;
-            let workshop = events::create(conn, &actor, DEMO_ZONE, ruby.id, event(EventKind::Workshop, Some(school), None, at(days[i], 10, 45), 75, EventStatus::Confirmed, Some(35)))?;
-            attendance::replace(conn, &actor, workshop.id, vec![row(Some(school), None, 30, 2, 0)])?;
+            let workshop = events::create(
+                conn,
+                &actor,
+                DEMO_ZONE,
+                ruby.id,
+                event(
+                    EventKind::Workshop,
+                    Some(school),
+                    None,
+                    at(days[i], 10, 45),
+                    75,
+                    EventStatus::Confirmed,
+                    Some(35),
+                ),
+            )?;
+            attendance::replace(
+                conn,
+                &actor,
+                workshop.id,
+                vec![row(Some(school), None, 30, 2, 0)],
+            )?;
             events::complete(conn, &actor, workshop.id)?;
         }
-        let special = events::create(conn, &actor, DEMO_ZONE, ruby.id, event(EventKind::Performance, None, Some(brewery.id), at((2018, 3, 15), 19, 0), 90, EventStatus::Open, Some(250)))?;
-        attendance::replace(conn, &actor, special.id, vec![
-            row(Some(school_ids[9]), None, 45, 5, 0),
-            row(Some(school_ids[10]), None, 38, 4, 0),
-            row(None, Some("public"), 0, 0, 43),
-        ])?;
+        let special = events::create(
+            conn,
+            &actor,
+            DEMO_ZONE,
+            ruby.id,
+            event(
+                EventKind::Performance,
+                None,
+                Some(brewery.id),
+                at((2018, 3, 15), 19, 0),
+                90,
+                EventStatus::Open,
+                Some(250),
+            ),
+        )?;
+        attendance::replace(
+            conn,
+            &actor,
+            special.id,
+            vec![
+                row(Some(school_ids[9]), None, 45, 5, 0),
+                row(Some(school_ids[10]), None, 38, 4, 0),
+                row(None, Some("public"), 0, 0, 43),
+            ],
+        )?;
         events::complete(conn, &actor, special.id)?;
-        let stream = events::create(conn, &actor, DEMO_ZONE, ruby.id, event(EventKind::LiveStream, None, None, at((2018, 3, 22), 13, 30), 75, EventStatus::Open, None))?;
-        attendance::replace(conn, &actor, stream.id, [(11, 60), (12, 55), (13, 58), (14, 62), (15, 55)].iter().map(|(i, p)| row(Some(school_ids[*i]), None, *p, 0, 0)).collect())?;
+        let stream = events::create(
+            conn,
+            &actor,
+            DEMO_ZONE,
+            ruby.id,
+            event(
+                EventKind::LiveStream,
+                None,
+                None,
+                at((2018, 3, 22), 13, 30),
+                75,
+                EventStatus::Open,
+                None,
+            ),
+        )?;
+        attendance::replace(
+            conn,
+            &actor,
+            stream.id,
+            [(11, 60), (12, 55), (13, 58), (14, 62), (15, 55)]
+                .iter()
+                .map(|(i, p)| row(Some(school_ids[*i]), None, *p, 0, 0))
+                .collect(),
+        )?;
         events::complete(conn, &actor, stream.id)?;
 
         let quotes = [
@@ -349,18 +493,23 @@ pub fn load(conn: &mut AnyConnection) -> AppResult<DemoSummary> {
             (RespondentRole::Pupil, school_ids[2], "The play was the most eye-opening, realistic story I have heard. This has showed me how to help my friends and myself.", 5, [5, 5, 4]),
         ];
         for (role, school, quote, rating, answers) in quotes {
-            let f = feedback::create(conn, Some(&actor), "lead", FeedbackInput {
-                programme_id: ruby.id,
-                event_id: None,
-                school_id: Some(school),
-                booking_id: None,
-                link_id: None,
-                role,
-                quote: quote.into(),
-                rating: Some(rating),
-                consent: true,
-                answers: statement_ids.iter().copied().zip(answers).collect(),
-            })?;
+            let f = feedback::create(
+                conn,
+                Some(&actor),
+                "lead",
+                FeedbackInput {
+                    programme_id: ruby.id,
+                    event_id: None,
+                    school_id: Some(school),
+                    booking_id: None,
+                    link_id: None,
+                    role,
+                    quote: quote.into(),
+                    rating: Some(rating),
+                    consent: true,
+                    answers: statement_ids.iter().copied().zip(answers).collect(),
+                },
+            )?;
             feedback::moderate(conn, &actor, f.id, Some(Moderation::Approved), Some(true))?;
         }
 
@@ -377,11 +526,44 @@ pub fn load(conn: &mut AnyConnection) -> AppResult<DemoSummary> {
             target_events: Some(20),
             status: ProgrammeStatus::Planned,
         })?;
-        let booked = [(16, (2019, 2, 4)), (17, (2019, 2, 6)), (18, (2019, 2, 11)), (19, (2019, 2, 13))];
+        let booked = [
+            (16, (2019, 2, 4)),
+            (17, (2019, 2, 6)),
+            (18, (2019, 2, 11)),
+            (19, (2019, 2, 13)),
+        ];
         for (i, day) in booked {
             let school = school_ids[i];
-            let show = events::create(conn, &actor, DEMO_ZONE, county.id, event(EventKind::Performance, Some(school), None, at(day, 9, 30), 60, EventStatus::Confirmed, Some(180)))?;
-            events::create(conn, &actor, DEMO_ZONE, county.id, event(EventKind::Workshop, Some(school), None, at(day, 10, 45), 75, EventStatus::Confirmed, Some(35)))?;
+            let show = events::create(
+                conn,
+                &actor,
+                DEMO_ZONE,
+                county.id,
+                event(
+                    EventKind::Performance,
+                    Some(school),
+                    None,
+                    at(day, 9, 30),
+                    60,
+                    EventStatus::Confirmed,
+                    Some(180),
+                ),
+            )?;
+            events::create(
+                conn,
+                &actor,
+                DEMO_ZONE,
+                county.id,
+                event(
+                    EventKind::Workshop,
+                    Some(school),
+                    None,
+                    at(day, 10, 45),
+                    75,
+                    EventStatus::Confirmed,
+                    Some(35),
+                ),
+            )?;
             let stamp = now();
             diesel::insert_into(bookings::table)
                 .values((
@@ -401,15 +583,35 @@ pub fn load(conn: &mut AnyConnection) -> AppResult<DemoSummary> {
         let mut accounts = vec![(admin.email.clone(), Role::Admin)];
         for (email, name, role, school, organisation) in [
             ("lead@demo.example", "Demo Lead", Role::Lead, None, None),
-            ("funder@demo.example", "Demo Funder", Role::Funder, None, Some(org.id)),
-            ("school@demo.example", "Demo School Office", Role::School, Some(school_ids[16]), None),
+            (
+                "funder@demo.example",
+                "Demo Funder",
+                Role::Funder,
+                None,
+                Some(org.id),
+            ),
+            (
+                "school@demo.example",
+                "Demo School Office",
+                Role::School,
+                Some(school_ids[16]),
+                None,
+            ),
         ] {
             if users::find_by_email(conn, email)?.is_none() {
-                let u = users::create(conn, Some(&actor), account(email, name, role, school, organisation))?;
+                let u = users::create(
+                    conn,
+                    Some(&actor),
+                    account(email, name, role, school, organisation),
+                )?;
                 accounts.push((u.email, role));
             }
         }
-        Ok(DemoSummary { ruby_id: ruby.id, county_lines_id: county.id, accounts })
+        Ok(DemoSummary {
+            ruby_id: ruby.id,
+            county_lines_id: county.id,
+            accounts,
+        })
     })
 }
 

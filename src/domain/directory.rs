@@ -52,9 +52,9 @@ pub fn set_archived<T: Serialize>(
     id: i32,
     archived: bool,
     get: fn(&mut AnyConnection, i32) -> AppResult<T>,
-    then: impl FnOnce(&mut AnyConnection) -> AppResult<()>,
+    mut then: impl FnMut(&mut AnyConnection) -> AppResult<()>,
 ) -> AppResult<T> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let before = get(conn, id)?;
         // The table name comes from `Kind`, never from input.
         let changed = diesel::sql_query(format!(
@@ -89,10 +89,10 @@ pub fn create<T: Serialize>(
     conn: &mut AnyConnection,
     actor: &Actor,
     kind: Kind,
-    insert: impl FnOnce(&mut AnyConnection) -> AppResult<i32>,
+    mut insert: impl FnMut(&mut AnyConnection) -> AppResult<i32>,
     get: fn(&mut AnyConnection, i32) -> AppResult<T>,
 ) -> AppResult<T> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let id = insert(conn)?;
         let created = get(conn, id)?;
         audit::record(
@@ -115,10 +115,10 @@ pub fn update<T: Serialize>(
     actor: &Actor,
     kind: Kind,
     id: i32,
-    write: impl FnOnce(&mut AnyConnection) -> AppResult<()>,
+    mut write: impl FnMut(&mut AnyConnection) -> AppResult<()>,
     get: fn(&mut AnyConnection, i32) -> AppResult<T>,
 ) -> AppResult<T> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let before = get(conn, id)?;
         write(conn)?;
         let after = get(conn, id)?;

@@ -146,7 +146,7 @@ pub fn make_link(
     booking_id: i32,
 ) -> AppResult<(FeedbackLink, String)> {
     let token = random_secret()?;
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let (_, status, ..) = booking_for(conn, actor, booking_id)?;
         if status != "confirmed" {
             return Err(AppError::Conflict(
@@ -178,7 +178,7 @@ pub fn make_link(
             None,
             Some(&serde_json::json!({"link_id": id, "expires_at": link.expires_at})),
         )?;
-        Ok((link, token))
+        Ok((link, token.clone()))
     })
 }
 
@@ -278,7 +278,7 @@ pub fn answer(
         return Err(full());
     }
     reserve_attempt(conn, ctx.link_id, client)?;
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         // The first statement writes, so SQLite takes its write lock before any read.
         // Every booking holds at least one place, so the cap is at least one answer.
         let counted = diesel::update(
@@ -301,7 +301,7 @@ pub fn answer(
                 school_id: Some(ctx.school_id),
                 booking_id: Some(ctx.booking_id),
                 link_id: Some(ctx.link_id),
-                ..answer
+                ..answer.clone()
             },
         )
     })

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 
-use diesel::Connection;
 use serde::Serialize;
 
 use crate::db::AnyConnection;
@@ -275,11 +274,13 @@ pub fn import_schools_from<R: Read + Seek>(
         rows.push((line, parse_row(&cols, &record, options)));
     }
     let total = rows.len() as u64;
-    let mut report = ImportReport::default();
-    let mut seen: HashMap<i32, u64> = HashMap::new();
-    conn.transaction(|conn| {
-        for (done, (line, parsed)) in rows.into_iter().enumerate() {
-            match parsed {
+    // Each attempt of the transaction starts its report afresh.
+    crate::db::write(conn, |conn| {
+        let mut report = ImportReport::default();
+        let mut seen: HashMap<i32, u64> = HashMap::new();
+        for (done, (line, parsed)) in rows.iter().enumerate() {
+            let line = *line;
+            match parsed.clone() {
                 Err(reason) => report.rejected.push(Rejection { line, reason }),
                 Ok(None) => report.skipped_closed += 1,
                 Ok(Some(school)) => {
@@ -310,9 +311,8 @@ pub fn import_schools_from<R: Read + Seek>(
                 "skipped_closed": report.skipped_closed, "rejected": report.rejected.len()
             })),
         )?;
-        Ok::<_, AppError>(())
-    })?;
-    Ok(report)
+        Ok::<_, AppError>(report)
+    })
 }
 
 fn upsert(

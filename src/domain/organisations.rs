@@ -304,7 +304,7 @@ pub fn add_priority(
     organisation_id: i32,
     input: PriorityInput,
 ) -> AppResult<Priority> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         get(conn, organisation_id)?;
         let position: Option<i32> = priorities::table
             .filter(priorities::organisation_id.eq(organisation_id))
@@ -342,7 +342,7 @@ pub fn add_target(
     priority_id: i32,
     input: TargetInput,
 ) -> AppResult<Target> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         organisation_of_priority(conn, priority_id)?;
         let id: i32 = diesel::insert_into(targets::table)
             .values((

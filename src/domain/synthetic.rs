@@ -35,33 +35,48 @@ pub fn generate(
     progress: &dyn Fn(i64, i64),
 ) -> AppResult<Synthetic> {
     let schools_n = (rows_per_event * 4).clamp(200, 5_000);
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let actor = match users::find_by_email(conn, "synthetic@demo.example")? {
             Some(u) => u,
-            None => users::create(conn, None, UserInput {
-                email: "synthetic@demo.example".into(),
-                name: "Synthetic data".into(),
-                role: crate::domain::types::Role::Admin,
-                school_id: None,
-                organisation_id: None,
-                password: Some(crate::domain::tokens::random_secret()?),
-            })?,
+            None => users::create(
+                conn,
+                None,
+                UserInput {
+                    email: "synthetic@demo.example".into(),
+                    name: "Synthetic data".into(),
+                    role: crate::domain::types::Role::Admin,
+                    school_id: None,
+                    organisation_id: None,
+                    password: Some(crate::domain::tokens::random_secret()?),
+                },
+            )?,
         }
         .actor();
-        let org = orgs::create(conn, &actor, OrganisationInput { name: format!("Synthetic Trust {}", now().format("%Y%m%d%H%M%S")), kind: OrganisationKind::Funder })?;
-        let programme = programmes::create(conn, &actor, ProgrammeInput {
-            title: format!("Synthetic {events}"),
-            year: 2025,
-            theme: "Generated for benchmarks".into(),
-            organisation_id: Some(org.id),
-            priority_id: None,
-            starts_on: None,
-            ends_on: None,
-            target_schools: Some(schools_n as i32),
-            target_audience: None,
-            target_events: Some(events as i32),
-            status: ProgrammeStatus::Completed,
-        })?;
+        let org = orgs::create(
+            conn,
+            &actor,
+            OrganisationInput {
+                name: format!("Synthetic Trust {}", now().format("%Y%m%d%H%M%S")),
+                kind: OrganisationKind::Funder,
+            },
+        )?;
+        let programme = programmes::create(
+            conn,
+            &actor,
+            ProgrammeInput {
+                title: format!("Synthetic {events}"),
+                year: 2025,
+                theme: "Generated for benchmarks".into(),
+                organisation_id: Some(org.id),
+                priority_id: None,
+                starts_on: None,
+                ends_on: None,
+                target_schools: Some(schools_n as i32),
+                target_audience: None,
+                target_events: Some(events as i32),
+                status: ProgrammeStatus::Completed,
+            },
+        )?;
         let stamp = now().format("%Y-%m-%d %H:%M:%S").to_string();
         let tag = now().format("%H%M%S%f").to_string();
         let first_school: i64 = {
@@ -71,14 +86,26 @@ pub fn generate(
                     format!("('Synthetic School {tag}-{i}', '{district}', 'secondary', 'LA9 {i}', '{stamp}', '{stamp}')")
                 })
                 .collect();
-            insert_rows(conn, "INSERT INTO schools (name, district, phase, postcode, created_at, updated_at)", &rows)?;
+            insert_rows(
+                conn,
+                "INSERT INTO schools (name, district, phase, postcode, created_at, updated_at)",
+                &rows,
+            )?;
             first_id(conn, "schools", &format!("Synthetic School {tag}-0"))?
         };
         let venue: i64 = {
-            insert_rows(conn, "INSERT INTO venues (name, kind, created_at, updated_at)", &[format!("('Synthetic Hall {tag}', 'community', '{stamp}', '{stamp}')")])?;
+            insert_rows(
+                conn,
+                "INSERT INTO venues (name, kind, created_at, updated_at)",
+                &[format!(
+                    "('Synthetic Hall {tag}', 'community', '{stamp}', '{stamp}')"
+                )],
+            )?;
             first_id(conn, "venues", &format!("Synthetic Hall {tag}"))?
         };
-        let start = chrono::NaiveDate::from_ymd_opt(2025, 1, 6).and_then(|d| d.and_hms_opt(9, 0, 0)).unwrap_or_default();
+        let start = chrono::NaiveDate::from_ymd_opt(2025, 1, 6)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .unwrap_or_default();
         let mut done = 0;
         let batch = 2_000;
         let mut attendance_rows = 0;
@@ -94,7 +121,8 @@ pub fn generate(
                     8 => ("performance", None, Some(venue)),
                     _ => ("live_stream", None, None),
                 };
-                let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "NULL".into());
+                let opt =
+                    |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "NULL".into());
                 event_rows.push(format!(
                     "({}, '{kind}', {}, {}, '{}', '{}', 'completed', '{stamp}', '{stamp}')",
                     programme.id,
@@ -123,7 +151,10 @@ pub fn generate(
                         None => first_school + ((k as i64 * 7 + r) % schools_n),
                     };
                     let pupils = 20 + (k as i64 + r) % 150;
-                    rows.push(format!("({event_id}, {school_id}, {pupils}, {}, 0, '{stamp}', '{stamp}')", 1 + pupils / 12));
+                    rows.push(format!(
+                        "({event_id}, {school_id}, {pupils}, {}, 0, '{stamp}', '{stamp}')",
+                        1 + pupils / 12
+                    ));
                 }
             }
             attendance_rows += rows.len() as i64;
@@ -131,7 +162,11 @@ pub fn generate(
             done += n;
             progress(done, events);
         }
-        Ok(Synthetic { programme_id: programme.id, events, attendance_rows })
+        Ok(Synthetic {
+            programme_id: programme.id,
+            events,
+            attendance_rows,
+        })
     })
 }
 

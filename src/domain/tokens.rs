@@ -97,7 +97,7 @@ pub fn create_for(
         .map(|d| now() + chrono::Duration::days(i64::from(d)));
     let secret = format!("otr_{}", random_secret()?);
     let hash = hash_secret(&secret);
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let user = accounts::get(conn, user_id)?;
         if user.archived {
             return Err(AppError::Conflict("that user is archived".into()));
@@ -127,7 +127,7 @@ pub fn create_for(
                 &serde_json::json!({"user_id": user_id, "label": label, "expires_at": expires_at}),
             ),
         )?;
-        Ok((info, secret))
+        Ok((info, secret.clone()))
     })
 }
 
@@ -183,7 +183,7 @@ pub fn revoke_for_user(
     user_id: i32,
     token_id: i32,
 ) -> AppResult<()> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let info: TokenInfo = api_tokens::table
             .find(token_id)
             .select(TokenInfo::as_select())

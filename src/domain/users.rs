@@ -248,7 +248,7 @@ pub fn create(
         .as_deref()
         .ok_or_else(|| AppError::field("password", "is required"))?;
     let hash = hash_password(password)?;
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         if email_taken(conn, &input.email, None)? {
             return Err(AppError::field("email", "is already used by another user"));
         }
@@ -290,7 +290,7 @@ pub fn update(
         Some(p) => Some(hash_password(p)?),
         None => None,
     };
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let before = get(conn, id)?;
         if email_taken(conn, &input.email, Some(id))? {
             return Err(AppError::field("email", "is already used by another user"));

@@ -2,67 +2,27 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, StatusCode};
 use outreach::domain::types::Role;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use crate::both;
 use crate::fixtures::{a_programme, event, schools, venue_event};
-use crate::harness::TestApp;
-
-/// A second app process on the same database: its own pool and router.
-fn second_router(app: &TestApp) -> axum::Router {
-    let url = outreach::db::DbUrl::parse(&app.database_url).unwrap();
-    let pool = outreach::db::connect(&url, 6).unwrap();
-    let config = outreach::config::Config::new(
-        &app.database_url,
-        "127.0.0.1:0",
-        Some("http://localhost"),
-        "Europe/London",
-        None,
-    )
-    .unwrap();
-    outreach::build_router(outreach::app::App::new(pool, config))
-}
-
-/// Asks a router for places at an event with a bearer token: the status and JSON.
-async fn post_booking(
-    router: axum::Router,
-    token: &str,
-    e: i64,
-    body: Value,
-) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri(format!("/api/v1/events/{e}/bookings"))
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let response = router.oneshot(req).await.unwrap();
-    let status = response.status();
-    let bytes = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
-    let v = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
-    (status, v)
-}
+use crate::harness::{post_json, TestApp};
 
 both!(concurrent_requests_never_exceed_capacity);
 async fn concurrent_requests_never_exceed_capacity(app: TestApp) {
     let e = venue_event(&app, 10, false).await;
     let ids = schools(&app, 44).await;
-    let second = second_router(&app);
+    let second = app.second_router();
     let token = Arc::new(app.lead.token.clone());
     let mut tasks = Vec::new();
     for (i, school) in ids.iter().enumerate() {
         let router = [app.router.clone(), second.clone()][i % 2].clone();
         let (token, body) = (token.clone(), json!({"school_id": school, "pupils": 1}));
+        let path = format!("/events/{e}/bookings");
         tasks.push(tokio::spawn(async move {
-            post_booking(router, &token, e, body).await
+            post_json(router, &token, &path, body).await
         }));
     }
     let (mut confirmed, mut waitlisted) = (0, 0);

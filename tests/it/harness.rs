@@ -448,3 +448,60 @@ pub fn all_routes(ids: &[&str]) -> Vec<String> {
     assert!(paths.len() > 100, "found only {} routes", paths.len());
     paths
 }
+
+/// A POST of JSON to an API path on a router with a bearer token: the status and JSON.
+/// For requests sent at once from spawned tasks (or to a second router).
+pub async fn post_json(
+    router: Router,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    send_json(router, token, Method::POST, path, body).await
+}
+
+/// A request with a JSON body to an API path on a router with a bearer token.
+pub async fn send_json(
+    router: Router,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(format!("/api/v1{path}"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("a request");
+    let response = router.oneshot(req).await.expect("a response");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+impl TestApp {
+    /// A second app process on the same database: its own pool and router.
+    pub fn second_router(&self) -> Router {
+        let url = db::DbUrl::parse(&self.database_url).expect("url");
+        let pool = db::connect(&url, 6).expect("connect");
+        let config = Config::new(
+            &self.database_url,
+            "127.0.0.1:0",
+            Some("http://localhost"),
+            "Europe/London",
+            None,
+        )
+        .expect("config");
+        outreach::build_router(App::new(pool, config))
+    }
+}

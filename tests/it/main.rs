@@ -11,6 +11,7 @@ mod booking_changes;
 mod booking_places;
 mod booking_visits;
 mod cli;
+mod contention;
 mod delivery_pages;
 mod export_safety;
 mod exports;

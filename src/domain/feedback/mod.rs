@@ -90,6 +90,7 @@ pub struct Answer {
     pub answer: i32,
 }
 
+#[derive(Clone)]
 pub struct FeedbackInput {
     pub programme_id: i32,
     pub event_id: Option<i32>,
@@ -320,7 +321,7 @@ pub fn create(
     source: &str,
     f: FeedbackInput,
 ) -> AppResult<Feedback> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let at = now();
         let id: i32 = diesel::insert_into(feedback::table)
             .values((
@@ -371,7 +372,7 @@ pub fn moderate(
     moderation: Option<Moderation>,
     featured: Option<bool>,
 ) -> AppResult<Feedback> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let before = load(conn, id)?;
         let moderation = moderation.unwrap_or(before.moderation);
         let featured = featured.unwrap_or(before.featured) && moderation == Moderation::Approved;

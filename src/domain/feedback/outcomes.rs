@@ -45,7 +45,7 @@ pub fn add_statement(
     let mut v = input.validator();
     let text = v.text("text", 300);
     v.finish()?;
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         must_exist(
             programmes::table
                 .find(programme_id)
@@ -74,7 +74,7 @@ pub fn add_statement(
         Ok(Statement {
             id,
             programme_id,
-            text,
+            text: text.clone(),
             position,
         })
     })

@@ -266,6 +266,14 @@ pub fn requested_slots(conn: &mut AnyConnection, school_id: i32) -> AppResult<Ve
         .load(conn)?)
 }
 
+/// The programme of a booking (of its event or tour date): what `occupancy::hold` holds.
+pub(super) fn programme_of(conn: &mut AnyConnection, id: i32) -> AppResult<i32> {
+    Ok(match load(conn, id)?.target {
+        Target::Event(e) => event_domain::get(conn, e)?.programme_id,
+        Target::Visit(s) => visits::get(conn, s)?.programme_id,
+    })
+}
+
 /// When what a booking is for starts.
 pub fn starts_at(conn: &mut AnyConnection, target: Target) -> AppResult<NaiveDateTime> {
     Ok(match target {

@@ -113,7 +113,7 @@ pub(crate) fn queue_reminders(
     );
     let mut queued = 0;
     for id in due {
-        conn.transaction(|conn| {
+        crate::db::write(conn, |conn| {
             let claimed = diesel::update(
                 bookings::table
                     .find(id)

@@ -11,6 +11,7 @@ use crate::domain::must_exist;
 use crate::domain::types::{EventKind, EventStatus};
 use crate::error::AppResult;
 
+#[derive(Clone)]
 pub struct EventInput {
     pub kind: EventKind,
     pub starts_at: NaiveDateTime,

@@ -165,7 +165,7 @@ pub fn create(
     programme_id: i32,
     e: EventInput,
 ) -> AppResult<Event> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let archived: bool = programmes::table
             .find(programme_id)
             .select(programmes::archived)
@@ -181,7 +181,7 @@ pub fn create(
             Except::default(),
             tz,
         )?;
-        create_unchecked(conn, actor, programme_id, e)
+        create_unchecked(conn, actor, programme_id, e.clone())
     })
 }
 
@@ -256,7 +256,7 @@ fn set_status(
 /// Marks an event completed: any event that is not cancelled, once it has started
 /// (`EventStatus::can_complete`, which the pages use for their button too).
 pub fn complete(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Event> {
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let e = get(conn, id)?;
         match e.status {
             EventStatus::Completed => Ok(e),

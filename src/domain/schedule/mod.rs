@@ -22,7 +22,6 @@ use crate::domain::types::{BookingId, EventId, SlotId};
 use crate::domain::{Actor, Rules};
 use crate::error::AppResult;
 use bookings::{Booking, BookingInput};
-use diesel::Connection;
 use events::Event;
 use notices::Notice;
 
@@ -113,7 +112,9 @@ pub fn cancel_event(
     id: EventId,
 ) -> AppResult<Event> {
     let id = id.0;
-    conn.transaction(|conn| {
+    let programme = events::get(conn, id)?.programme_id;
+    crate::db::write(conn, |conn| {
+        occupancy::hold(conn, programme)?;
         events::touch(conn, id)?;
         let Some(done) = events::cancel_row(conn, actor, id)? else {
             return events::get(conn, id);
@@ -136,7 +137,9 @@ pub fn change_event(
     local: Option<chrono_tz::Tz>,
 ) -> AppResult<Event> {
     let id = id.0;
-    conn.transaction(|conn| {
+    let programme = events::get(conn, id)?.programme_id;
+    crate::db::write(conn, |conn| {
+        occupancy::hold(conn, programme)?;
         events::touch(conn, id)?;
         let changed = event_changes::change_row(conn, actor, rules.time_zone, id, input, local)?;
         let mut told = if changed.moved {

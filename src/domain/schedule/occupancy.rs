@@ -7,7 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::app::now;
-use crate::db::schema::{events, schools, tour_slots, venues};
+use crate::db::schema::{events, programmes, schools, tour_slots, venues};
 use crate::db::AnyConnection;
 use crate::domain::input::TextEnum;
 use crate::domain::types::{EventKind, EventStatus, SlotStatus};
@@ -109,7 +109,23 @@ pub fn clash(
         .map(|(day, session)| Clash::TourDate { day, session }))
 }
 
-/// Refuses the time if anything of the programme is there already.
+/// Holds the programme until the transaction ends. Every transaction that checks or
+/// changes a programme's time or its bookings does this first, so that no two of them
+/// interleave and each takes its locks in one order: the programme, then its bookings,
+/// tour dates and events (a row lock on PostgreSQL, across processes; on SQLite the
+/// writer's lock, taken by `db::write`, already holds the whole database).
+pub fn hold(conn: &mut AnyConnection, programme_id: i32) -> AppResult<()> {
+    let n = diesel::update(programmes::table.find(programme_id))
+        .set(programmes::updated_at.eq(programmes::updated_at))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// Refuses the time if anything of the programme is there already; holds the programme
+/// first, so the answer stays true until the transaction ends.
 pub fn ensure_free(
     conn: &mut AnyConnection,
     programme_id: i32,
@@ -118,6 +134,7 @@ pub fn ensure_free(
     except: Except,
     tz: chrono_tz::Tz,
 ) -> AppResult<()> {
+    hold(conn, programme_id)?;
     match clash(conn, programme_id, starts, ends, except)? {
         Some(c) => Err(c.refusal(tz)),
         None => Ok(()),

@@ -7,12 +7,12 @@ use chrono::Duration;
 use diesel::prelude::*;
 
 use crate::app::now;
-use crate::db::schema::bookings;
+use crate::db::schema::{bookings, schools};
 use crate::db::AnyConnection;
 use crate::domain::input::TextEnum;
 use crate::domain::schedule::bookings::{
-    check_school, get, insert, load, refuse_archived_programme, school_for, set_status, starts_at,
-    touch, Booking, BookingInput, Target, Tell,
+    check_school, get, insert, load, programme_of, refuse_archived_programme, school_for,
+    set_status, starts_at, touch, Booking, BookingInput, Target, Tell,
 };
 use crate::domain::schedule::consequences::promote;
 use crate::domain::schedule::notices::{self, Notice, Step};
@@ -44,8 +44,9 @@ pub(crate) fn book_event(
             ));
         }
     }
-    let result = conn.transaction(|conn| {
-        // The first statement writes, so SQLite takes its write lock before any read.
+    crate::db::write(conn, |conn| {
+        occupancy::hold(conn, event.programme_id)?;
+        refuse_second_booking(conn, school_id, Target::Event(event_id), event.kind.label())?;
         let status = if event.needs_approval {
             BookingStatus::Requested
         } else if occupancy::take_places(conn, event_id, places)? {
@@ -53,9 +54,26 @@ pub(crate) fn book_event(
         } else {
             BookingStatus::Waitlisted
         };
-        let id = insert(conn, actor, Target::Event(event_id), school_id, status, &input)?;
+        let id = insert(
+            conn,
+            actor,
+            Target::Event(event_id),
+            school_id,
+            status,
+            &input,
+        )?;
         let b = load(conn, id)?;
-        audit::record(conn, Some(actor.user_id), "booking", id, "create", None, Some(&serde_json::json!({"status": status, "event_id": event_id, "school_id": school_id, "places": places})))?;
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            "booking",
+            id,
+            "create",
+            None,
+            Some(
+                &serde_json::json!({"status": status, "event_id": event_id, "school_id": school_id, "places": places}),
+            ),
+        )?;
         let step = match status {
             BookingStatus::Confirmed => Step::Confirmed,
             BookingStatus::Waitlisted => Step::Waitlisted,
@@ -67,8 +85,7 @@ pub(crate) fn book_event(
         }
         tell(conn, &told)?;
         Ok(b)
-    });
-    result.map_err(one_live_booking_per_school)
+    })
 }
 
 /// Refuses places at an event that is not open, has started, or is at a school (a
@@ -97,19 +114,43 @@ fn refuse_unbookable(event: &event_domain::Event, actor: &Actor) -> AppResult<()
     Ok(())
 }
 
-/// A second live booking of one school for one event (the database's unique index, named
-/// differently by each backend) told in words.
-fn one_live_booking_per_school(e: AppError) -> AppError {
-    match e {
-        AppError::Conflict(m)
-            if m.contains("bookings_one_live_per_school_event")
-                || m.contains("event_id, school_id")
-                || m.contains("bookings.event_id") =>
-        {
-            AppError::Conflict("this school already has a booking for this event".into())
-        }
-        other => other,
+/// Refuses a school's second live booking of one event, or second request for one tour
+/// date, naming the school (the programme is held, so the answer stays true; a unique
+/// index backs the rule all the same).
+fn refuse_second_booking(
+    conn: &mut AnyConnection,
+    school_id: i32,
+    target: Target,
+    what: &str,
+) -> AppResult<()> {
+    let live = [
+        BookingStatus::Requested.as_str(),
+        BookingStatus::Confirmed.as_str(),
+        BookingStatus::Waitlisted.as_str(),
+    ];
+    let mut q = bookings::table
+        .filter(bookings::school_id.eq(school_id))
+        .filter(bookings::status.eq_any(live))
+        .into_boxed();
+    q = match target {
+        Target::Event(e) => q.filter(bookings::event_id.eq(e)),
+        Target::Visit(s) => q.filter(bookings::slot_id.eq(s)),
+    };
+    let found: i64 = q.count().get_result(conn)?;
+    if found == 0 {
+        return Ok(());
     }
+    let school: String = schools::table
+        .find(school_id)
+        .select(schools::name)
+        .first(conn)?;
+    Err(AppError::Conflict(match target {
+        Target::Event(_) => format!(
+            "{school} already has a booking for this {}",
+            what.to_lowercase()
+        ),
+        Target::Visit(_) => format!("{school} has already asked for this tour date"),
+    }))
 }
 
 /// A school's request for a visit on a tour date: always waits for the lead.
@@ -132,19 +173,35 @@ pub(crate) fn request_visit(
     }
     refuse_archived_programme(conn, slot.programme_id)?;
     check_school(conn, school_id)?;
-    conn.transaction(|conn| {
-        let id = insert(conn, actor, Target::Visit(slot_id), school_id, BookingStatus::Requested, &input)?;
-        let asked: i64 = bookings::table
-            .filter(bookings::slot_id.eq(slot_id))
-            .filter(bookings::school_id.eq(school_id))
-            .filter(bookings::status.eq_any([BookingStatus::Requested.as_str(), BookingStatus::Confirmed.as_str()]))
-            .count()
-            .get_result(conn)?;
-        if asked > 1 {
-            return Err(AppError::Conflict("this school has already asked for this tour date".into()));
-        }
-        audit::record(conn, Some(actor.user_id), "booking", id, "create", None, Some(&serde_json::json!({"status": "requested", "slot_id": slot_id, "school_id": school_id})))?;
-        tell(conn, &[notices::booking(id, Step::Received), Notice::Waiting { booking_id: id }])?;
+    crate::db::write(conn, |conn| {
+        occupancy::hold(conn, slot.programme_id)?;
+        refuse_second_booking(conn, school_id, Target::Visit(slot_id), "tour date")?;
+        let id = insert(
+            conn,
+            actor,
+            Target::Visit(slot_id),
+            school_id,
+            BookingStatus::Requested,
+            &input,
+        )?;
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            "booking",
+            id,
+            "create",
+            None,
+            Some(
+                &serde_json::json!({"status": "requested", "slot_id": slot_id, "school_id": school_id}),
+            ),
+        )?;
+        tell(
+            conn,
+            &[
+                notices::booking(id, Step::Received),
+                Notice::Waiting { booking_id: id },
+            ],
+        )?;
         load(conn, id)
     })
 }
@@ -158,7 +215,9 @@ pub(crate) fn confirm(
     message: &str,
     tell: Tell<'_>,
 ) -> AppResult<Booking> {
-    conn.transaction(|conn| {
+    let programme = programme_of(conn, id)?;
+    crate::db::write(conn, |conn| {
+        occupancy::hold(conn, programme)?;
         let b = touch(conn, id)?;
         if b.status == BookingStatus::Confirmed {
             return Ok(b);
@@ -236,7 +295,9 @@ pub(crate) fn decline(
     message: &str,
     tell: Tell<'_>,
 ) -> AppResult<Booking> {
-    conn.transaction(|conn| {
+    let programme = programme_of(conn, id)?;
+    crate::db::write(conn, |conn| {
+        occupancy::hold(conn, programme)?;
         let b = touch(conn, id)?;
         if b.status == BookingStatus::Declined {
             return Ok(b);
@@ -278,7 +339,9 @@ pub(crate) fn cancel(
     {
         return Err(AppError::Conflict(format!("bookings can be cancelled online until {} days before the event; please contact the company", cutoff.num_days())));
     }
-    conn.transaction(|conn| {
+    let programme = programme_of(conn, id)?;
+    crate::db::write(conn, |conn| {
+        occupancy::hold(conn, programme)?;
         let b = touch(conn, id)?;
         if !b.status.is_live() {
             return Err(AppError::Conflict(format!(

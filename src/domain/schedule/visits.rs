@@ -175,7 +175,7 @@ pub fn create(
     if day <= now().date() {
         return Err(AppError::field("day", "must be in the future"));
     }
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         check_in_programme(conn, programme_id, day)?;
         insert(conn, actor, programme_id, day, session, tz)
     })
@@ -221,7 +221,7 @@ pub fn bulk(
         .filter(|(on, _)| *on)
         .map(|(_, s)| s)
         .collect();
-    conn.transaction(|conn| {
+    crate::db::write(conn, |conn| {
         let mut result = BulkResult {
             created: Vec::new(),
             skipped: Vec::new(),

@@ -1,0 +1,1 @@
+DROP INDEX bookings_one_live_per_school_slot;
