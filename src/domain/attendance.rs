@@ -149,6 +149,12 @@ pub fn replace(
                 "attendance cannot be entered for a cancelled event",
             ));
         }
+        if event.starts_at.naive_utc() > crate::app::now() {
+            return Err(AppError::field(
+                "event",
+                "attendance can be entered once the event has started",
+            ));
+        }
         let ids: Vec<i32> = rows.iter().filter_map(|r| r.school_id).collect();
         let known: HashSet<i32> = schools::table
             .filter(schools::id.eq_any(&ids))

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use crate::db::schema::events;
 use crate::db::AnyConnection;
 use crate::domain::input::{Input, TextEnum};
+use crate::domain::schedule::event_input::within_venue;
 use crate::domain::schedule::events::{get, Event};
 use crate::domain::schedule::occupancy::{self, Except};
 use crate::domain::{audit, to_json, Actor};
@@ -39,7 +40,25 @@ pub(crate) fn change_row(
             before.status.as_str()
         )));
     }
-    let (starts_at, ends_at, capacity) = parse_change(input, local, &before)?;
+    let (starts_at, ends_at, capacity) = parse_change(input, local)?;
+    let capacity = if input.has("capacity") {
+        capacity
+    } else {
+        before.capacity
+    };
+    let capacity = match before.venue_id {
+        Some(venue) => within_venue(conn, venue, capacity)?,
+        None => capacity,
+    };
+    if capacity.is_some_and(|c| c < before.places_confirmed) {
+        return Err(AppError::field(
+            "capacity",
+            format!("{} places are already confirmed", before.places_confirmed),
+        ));
+    }
+    let day = |t: NaiveDateTime| t.and_utc().with_timezone(&tz).date_naive();
+    occupancy::within_dates(conn, before.programme_id, day(starts_at), "starts_at")?;
+    occupancy::within_dates(conn, before.programme_id, day(ends_at), "ends_at")?;
     let slot: Option<i32> = events::table.find(id).select(events::slot_id).first(conn)?;
     occupancy::ensure_free(
         conn,
@@ -57,11 +76,7 @@ pub(crate) fn change_row(
         .set((
             events::starts_at.eq(starts_at),
             events::ends_at.eq(ends_at),
-            events::capacity.eq(capacity.or(if input.has("capacity") {
-                None
-            } else {
-                before.capacity
-            })),
+            events::capacity.eq(capacity),
             events::sequence.eq(before.sequence + i32::from(moved)),
         ))
         .execute(conn)?;
@@ -81,12 +96,10 @@ pub(crate) fn change_row(
     })
 }
 
-/// The new times and capacity of a change, checked: the end after the start, the
-/// capacity not below the places already confirmed.
+/// The new times and capacity of a change, read: the end after the start.
 fn parse_change(
     input: &Input,
     local: Option<chrono_tz::Tz>,
-    before: &Event,
 ) -> AppResult<(NaiveDateTime, NaiveDateTime, Option<i32>)> {
     let mut v = input.validator();
     let starts_at = v.datetime("starts_at", local);
@@ -98,14 +111,6 @@ fn parse_change(
         }
     }
     v.finish()?;
-    if let Some(c) = capacity {
-        if c < before.places_confirmed {
-            return Err(AppError::field(
-                "capacity",
-                format!("{} places are already confirmed", before.places_confirmed),
-            ));
-        }
-    }
     Ok((
         starts_at.unwrap_or_default(),
         ends_at.unwrap_or_default(),

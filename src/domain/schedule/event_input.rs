@@ -9,7 +9,7 @@ use crate::db::AnyConnection;
 use crate::domain::input::Input;
 use crate::domain::must_exist;
 use crate::domain::types::{EventKind, EventStatus};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 #[derive(Clone)]
 pub struct EventInput {
@@ -82,6 +82,7 @@ pub fn parse(
             "school_id",
         )?;
     }
+    let mut capacity = capacity;
     if let Some(id) = venue_id {
         must_exist(
             venues::table
@@ -91,6 +92,7 @@ pub fn parse(
                 .first::<i32>(conn),
             "venue_id",
         )?;
+        capacity = within_venue(conn, id, capacity)?;
     }
     Ok(EventInput {
         kind: kind.unwrap_or(EventKind::Performance),
@@ -103,4 +105,24 @@ pub fn parse(
         status,
         title,
     })
+}
+
+/// An event at a venue holds at most the venue's capacity, and that by default.
+pub(crate) fn within_venue(
+    conn: &mut AnyConnection,
+    venue_id: i32,
+    capacity: Option<i32>,
+) -> AppResult<Option<i32>> {
+    let (name, limit): (String, Option<i32>) = venues::table
+        .find(venue_id)
+        .select((venues::name, venues::capacity))
+        .first(conn)?;
+    match (capacity, limit) {
+        (Some(c), Some(l)) if c > l => Err(AppError::field(
+            "capacity",
+            format!("{name} holds {l}; an event there can have at most {l} places"),
+        )),
+        (None, limit) => Ok(limit),
+        (given, _) => Ok(given),
+    }
 }

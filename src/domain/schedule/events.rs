@@ -173,6 +173,9 @@ pub fn create(
         if archived {
             return Err(AppError::Conflict("the programme is archived".into()));
         }
+        let day = |t: NaiveDateTime| t.and_utc().with_timezone(&tz).date_naive();
+        occupancy::within_dates(conn, programme_id, day(e.starts_at), "starts_at")?;
+        occupancy::within_dates(conn, programme_id, day(e.ends_at), "ends_at")?;
         occupancy::ensure_free(
             conn,
             programme_id,

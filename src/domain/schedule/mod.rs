@@ -149,6 +149,7 @@ pub fn change_event(
         };
         told.extend(consequences::promote(conn, id)?);
         teller(rules)(conn, &told)?;
-        Ok(changed.event)
+        // The answer is the event after the waiting list moved up.
+        events::get(conn, id)
     })
 }

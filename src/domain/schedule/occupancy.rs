@@ -109,6 +109,32 @@ pub fn clash(
         .map(|(day, session)| Clash::TourDate { day, session }))
 }
 
+/// Refuses a day outside the programme's dates (when it has them), naming `field`.
+pub fn within_dates(
+    conn: &mut AnyConnection,
+    programme_id: i32,
+    day: NaiveDate,
+    field: &str,
+) -> AppResult<()> {
+    let (starts, ends): (Option<NaiveDate>, Option<NaiveDate>) = programmes::table
+        .find(programme_id)
+        .select((programmes::starts_on, programmes::ends_on))
+        .first(conn)?;
+    if starts.is_some_and(|s| day < s) || ends.is_some_and(|e| day > e) {
+        let dates = match (starts, ends) {
+            (Some(s), Some(e)) => format!("{} to {}", s.format("%-d %b %Y"), e.format("%-d %b %Y")),
+            (Some(s), None) => format!("from {}", s.format("%-d %b %Y")),
+            (None, Some(e)) => format!("until {}", e.format("%-d %b %Y")),
+            (None, None) => String::new(),
+        };
+        return Err(AppError::field(
+            field,
+            format!("is outside the programme's dates ({dates})"),
+        ));
+    }
+    Ok(())
+}
+
 /// Holds the programme until the transaction ends. Every transaction that checks or
 /// changes a programme's time or its bookings does this first, so that no two of them
 /// interleave and each takes its locks in one order: the programme, then its bookings,

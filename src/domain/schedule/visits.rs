@@ -100,21 +100,6 @@ fn to_utc(day: NaiveDate, time: NaiveTime, tz: chrono_tz::Tz) -> NaiveDateTime {
         .unwrap_or_else(|| day.and_time(time))
 }
 
-fn check_in_programme(
-    conn: &mut AnyConnection,
-    programme_id: i32,
-    day: NaiveDate,
-) -> AppResult<()> {
-    let (starts, ends): (Option<NaiveDate>, Option<NaiveDate>) = programmes::table
-        .find(programme_id)
-        .select((programmes::starts_on, programmes::ends_on))
-        .first(conn)?;
-    if starts.is_some_and(|s| day < s) || ends.is_some_and(|e| day > e) {
-        return Err(AppError::field("day", "is outside the programme's dates"));
-    }
-    Ok(())
-}
-
 fn insert(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -176,7 +161,7 @@ pub fn create(
         return Err(AppError::field("day", "must be in the future"));
     }
     crate::db::write(conn, |conn| {
-        check_in_programme(conn, programme_id, day)?;
+        occupancy::within_dates(conn, programme_id, day, "day")?;
         insert(conn, actor, programme_id, day, session, tz)
     })
 }
@@ -230,7 +215,7 @@ pub fn bulk(
         while day <= to {
             if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
                 for s in &sessions {
-                    if let Err(e) = check_in_programme(conn, programme_id, day) {
+                    if let Err(e) = occupancy::within_dates(conn, programme_id, day, "day") {
                         result.skipped.push((
                             day,
                             e.fields()

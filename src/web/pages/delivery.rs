@@ -166,6 +166,8 @@ struct EventPage {
     starts_local: String,
     ends_local: String,
     can_complete: bool,
+    /// Attendance is entered once the event has started.
+    started: bool,
     rows: Vec<GridRow>,
     /// What is recorded, read-only: who, pupils, staff, other adults.
     saved: Vec<(String, i32, i32, i32)>,
@@ -234,6 +236,7 @@ async fn event_page(
         can_complete: e
             .status
             .can_complete(e.starts_at.naive_utc(), crate::app::now()),
+        started: e.starts_at.naive_utc() <= crate::app::now(),
         rows,
         saved: saved
             .iter()
