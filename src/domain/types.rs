@@ -129,8 +129,8 @@ impl BookingStatus {
         self.can_confirm()
     }
 
-    /// It may be cancelled: by staff while it is live; by its school also only until
-    /// `cutoff` before what it is for starts.
+    /// It may be cancelled while it is live and what it is for has not started: by staff
+    /// until then, by its school only until `cutoff` before.
     pub fn can_cancel(
         &self,
         by_staff: bool,
@@ -138,7 +138,7 @@ impl BookingStatus {
         now: chrono::NaiveDateTime,
         cutoff: chrono::Duration,
     ) -> bool {
-        self.is_live() && (by_staff || now + cutoff < starts_at)
+        self.is_live() && now < starts_at && (by_staff || now + cutoff < starts_at)
     }
 }
 
@@ -203,6 +203,9 @@ mod rule_tests {
         assert!(!BookingStatus::Confirmed.can_cancel(false, at(10), at(8), two_days));
         assert!(BookingStatus::Confirmed.can_cancel(true, at(10), at(9), two_days));
         assert!(!BookingStatus::Declined.can_cancel(true, at(10), at(1), two_days));
+        // Once it has started, nobody cancels it: it took place (or did not) as it was.
+        assert!(!BookingStatus::Confirmed.can_cancel(true, at(10), at(10), two_days));
+        assert!(!BookingStatus::Confirmed.can_cancel(true, at(10), at(11), two_days));
         assert!(EventStatus::Open.can_complete(at(1), at(2)));
         assert!(
             !EventStatus::Open.can_complete(at(3), at(2)),

@@ -138,3 +138,39 @@ async fn a_change_answers_the_state_after_it(app: TestApp) {
         "the waiting school moved up: {after}"
     );
 }
+
+both!(a_booking_that_has_taken_place_is_not_cancelled);
+async fn a_booking_that_has_taken_place_is_not_cancelled(app: TestApp) {
+    let p = a_programme(&app).funded().create().await;
+    let e = live_stream(&app, p, 5, None).await;
+    let path = format!("/events/{e}/bookings");
+    let (_, b) = app
+        .post(&path, Some(Role::School), json!({"pupils": 30}))
+        .await;
+    // The stream took place yesterday.
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use outreach::db::schema::events;
+        let yesterday = outreach::app::now() - chrono::Duration::days(1);
+        diesel::update(events::table.find(e as i32))
+            .set((
+                events::starts_at.eq(yesterday),
+                events::ends_at.eq(yesterday + chrono::Duration::hours(1)),
+            ))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let (_, _, page) = app.page("/bookings", Some(Role::Lead)).await;
+    assert!(
+        !page.contains(&format!("/bookings/{}/cancel", b["id"])),
+        "no Cancel button"
+    );
+    let cancel = format!("/bookings/{}/cancel", b["id"]);
+    let (s, v) = app.post(&cancel, Some(Role::Lead), json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(
+        v["error"]["message"],
+        "it has already started, so it can no longer be cancelled"
+    );
+}

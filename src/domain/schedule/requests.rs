@@ -333,6 +333,11 @@ pub(crate) fn cancel(
             b.status.as_str()
         )));
     }
+    if starts <= now() {
+        return Err(AppError::Conflict(
+            "it has already started, so it can no longer be cancelled".into(),
+        ));
+    }
     if !b
         .status
         .can_cancel(actor.role.is_staff(), starts, now(), cutoff)
