@@ -174,3 +174,28 @@ async fn a_booking_that_has_taken_place_is_not_cancelled(app: TestApp) {
         "it has already started, so it can no longer be cancelled"
     );
 }
+
+both!(whats_on_shows_a_school_its_own_booking);
+async fn whats_on_shows_a_school_its_own_booking(app: TestApp) {
+    let p = a_programme(&app).funded().create().await;
+    let e = live_stream(&app, p, 5, Some(100)).await;
+    let (_, _, before) = app.page("/whats-on", Some(Role::School)).await;
+    assert!(before.contains(&format!("/events/{e}/book")));
+    let path = format!("/events/{e}/bookings");
+    app.post(&path, Some(Role::School), json!({"pupils": 30, "staff": 3}))
+        .await;
+    let (_, _, after) = app.page("/whats-on", Some(Role::School)).await;
+    assert!(
+        after.contains("You have booked 33 places: confirmed."),
+        "{after}"
+    );
+    assert!(
+        !after.contains(&format!("/events/{e}/book")),
+        "not offered again"
+    );
+    let (_, _, lead) = app.page("/whats-on", Some(Role::Lead)).await;
+    assert!(
+        lead.contains(&format!("/events/{e}/book")),
+        "staff book for any school"
+    );
+}

@@ -256,6 +256,36 @@ pub fn expected_by_school(
         .load(conn)?)
 }
 
+/// A school's live bookings of events (requested, confirmed or waiting), by event: the
+/// status and the places.
+pub fn live_by_event(
+    conn: &mut AnyConnection,
+    school_id: i32,
+) -> AppResult<Vec<(i32, BookingStatus, i32)>> {
+    let live = [
+        BookingStatus::Requested.as_str(),
+        BookingStatus::Confirmed.as_str(),
+        BookingStatus::Waitlisted.as_str(),
+    ];
+    let rows: Vec<(Option<i32>, String, i32, i32)> = bookings::table
+        .filter(bookings::school_id.eq(school_id))
+        .filter(bookings::event_id.is_not_null())
+        .filter(bookings::status.eq_any(live))
+        .select((
+            bookings::event_id,
+            bookings::status,
+            bookings::pupils,
+            bookings::staff,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(e, status, pupils, staff)| {
+            let status = BookingStatus::from_db(&status)?;
+            Ok((e.unwrap_or_default(), status, pupils + staff))
+        })
+        .collect()
+}
+
 /// The tour dates a school has asked for and not yet heard back on.
 pub fn requested_slots(conn: &mut AnyConnection, school_id: i32) -> AppResult<Vec<i32>> {
     Ok(bookings::table

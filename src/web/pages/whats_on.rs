@@ -30,6 +30,8 @@ pub struct OfferLine {
     pub place: String,
     pub places_left: Option<i32>,
     pub needs_approval: bool,
+    /// The school's own booking of it, in words; it is not offered again.
+    pub yours: Option<String>,
 }
 
 impl OfferLine {
@@ -46,6 +48,7 @@ impl OfferLine {
             place: o.event.place(),
             places_left: o.places_left,
             needs_approval: o.event.needs_approval,
+            yours: None,
         }
     }
 }
@@ -116,15 +119,19 @@ async fn whats_on_page(
     } else {
         None
     };
-    let (offers, slots) = app
+    let (offers, slots, booked) = app
         .db(move |c| {
             let mut slots = crate::domain::slots::open_slots(c, 100)?;
-            // A school is not offered again the dates it is waiting to hear about.
+            // A school is not offered again the dates it is waiting to hear about, nor
+            // the events it has booked (it is shown its booking instead).
+            let mut booked = Vec::new();
             if let Some(school) = own_school {
                 let asked = crate::domain::bookings::requested_slots(c, school)?;
                 slots.retain(|(s, _)| !asked.contains(&s.id));
+                booked = crate::domain::bookings::live_by_event(c, school)?;
             }
-            Ok((crate::domain::schedule::offers::offers(c, &params)?, slots))
+            let offers = crate::domain::schedule::offers::offers(c, &params)?;
+            Ok((offers, slots, booked))
         })
         .await?;
     let tz = app.config.time_zone;
@@ -153,7 +160,20 @@ async fn whats_on_page(
         offers: offers
             .items
             .into_iter()
-            .map(|o| OfferLine::of(&o, tz))
+            .map(|o| {
+                let mut line = OfferLine::of(&o, tz);
+                line.yours =
+                    booked
+                        .iter()
+                        .find(|(e, _, _)| *e == o.event.id)
+                        .map(|(_, status, places)| {
+                            format!(
+                                "You have booked {places} places: {}.",
+                                status.label().to_lowercase()
+                            )
+                        });
+                line
+            })
             .collect(),
         message,
         open_form,
