@@ -142,6 +142,58 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
     crate::error::AppError::internal(format!("handler panicked: {what}")).into_response()
 }
 
+/// Every API error has the one shape `{"error": {code, message, fields}}`: axum's own
+/// refusals (a path or query value that does not parse, a method the route does not
+/// have, a body of the wrong type) are rewritten into it, keeping their status.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error())
+        || is_json
+        || response.extensions().get::<ErrorInfo>().is_some()
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let said = String::from_utf8_lossy(&bytes).trim().to_string();
+    let (code, default) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "the request could not be read"),
+        StatusCode::NOT_FOUND => ("not_found", "not found"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this address does not take that method",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "send the body as application/json",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "the body is too large"),
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid", "the request could not be read"),
+        s if s.is_server_error() => ("internal", "internal error"),
+        _ => ("bad_request", "the request could not be read"),
+    };
+    // A server error says nothing of its cause; a refusal says what axum said.
+    let message = if said.is_empty() || status.is_server_error() {
+        default.to_string()
+    } else {
+        said.chars().take(300).collect()
+    };
+    let body = serde_json::json!({"error": {"code": code, "message": message, "fields": {}}});
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::redacted_path;

@@ -31,7 +31,12 @@ pub fn build_router(state: AppState) -> Router {
         .layer(guard());
     Router::new()
         .merge(plain)
-        .nest("/api/v1", api::routes().layer(guard()))
+        .nest(
+            "/api/v1",
+            api::routes()
+                .layer(guard())
+                .layer(axum::middleware::from_fn(layers::json_errors)),
+        )
         .merge(pages)
         // The guard above caps every body; axum's own 2 MB default would cut uploads.
         .layer(DefaultBodyLimit::disable())

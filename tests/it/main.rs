@@ -5,6 +5,7 @@ mod harness;
 
 mod access;
 mod api_directory;
+mod api_errors;
 mod auth;
 mod booking_calendars;
 mod booking_changes;
