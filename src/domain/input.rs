@@ -17,8 +17,13 @@ fn in_years(d: NaiveDate) -> bool {
 }
 
 /// Field name → the text the user sent. JSON numbers and booleans arrive as their text.
+/// A strict input (an API body) remembers which fields were read, so that a field no
+/// validator asked for is refused by name rather than silently ignored.
 #[derive(Debug, Clone, Default)]
-pub struct Input(BTreeMap<String, String>);
+pub struct Input(BTreeMap<String, String>, Option<Read>);
+
+/// The fields of a strict input read so far, shared by its clones.
+type Read = std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>;
 
 impl Input {
     pub fn from_pairs<I, K, V>(pairs: I) -> Input
@@ -32,6 +37,7 @@ impl Input {
                 .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
+            None,
         )
     }
 
@@ -62,14 +68,42 @@ impl Input {
         if !errors.is_empty() {
             return Err(AppError::invalid(errors));
         }
-        Ok(Input(map))
+        Ok(Input(map, None))
+    }
+
+    /// The input, refusing fields nobody reads (see `Validator::finish`).
+    pub fn strict(mut self) -> Input {
+        self.1 = Some(Read::default());
+        self
+    }
+
+    fn mark(&self, name: &str) {
+        if let Some(read) = &self.1 {
+            let mut read = read.lock().unwrap_or_else(|p| p.into_inner());
+            read.insert(name.to_string());
+        }
+    }
+
+    /// The fields of a strict input that nothing has read.
+    fn unread(&self) -> Vec<String> {
+        let Some(read) = &self.1 else {
+            return Vec::new();
+        };
+        let read = read.lock().unwrap_or_else(|p| p.into_inner());
+        self.0
+            .keys()
+            .filter(|k| !read.contains(*k))
+            .cloned()
+            .collect()
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
+        self.mark(name);
         self.0.get(name).map(|s| s.as_str())
     }
 
     pub fn has(&self, name: &str) -> bool {
+        self.mark(name);
         self.0.contains_key(name)
     }
 
@@ -107,7 +141,12 @@ impl Validator<'_> {
         self.errors.contains_key(name)
     }
 
-    pub fn finish(self) -> Result<(), AppError> {
+    /// The errors, if any, as a 422; a strict input's fields that nothing read are errors
+    /// too ("is not a field of this request").
+    pub fn finish(mut self) -> Result<(), AppError> {
+        for name in self.input.unread() {
+            self.error(&name, "is not a field of this request");
+        }
         if self.errors.is_empty() {
             Ok(())
         } else {

@@ -37,7 +37,7 @@ async fn build_directory(app: &TestApp) -> Built {
     let (_, priorities) = app
         .get(&format!("/organisations/{org_id}/priorities"), admin)
         .await;
-    let school = made("/schools".into(), json!({"name": "Fellside Primary", "urn": 112035, "district": "South Lakeland", "phase": "primary", "postcode": "la14 4jb", "pupils": 168, "fsm_percent": 8.6, "unknown_field": "ignored"})).await;
+    let school = made("/schools".into(), json!({"name": "Fellside Primary", "urn": 112035, "district": "South Lakeland", "phase": "primary", "postcode": "la14 4jb", "pupils": 168, "fsm_percent": 8.6})).await;
     let venue = json!({"name": "Brewery Arts Centre", "kind": "arts_centre", "capacity": 300});
     made("/venues".into(), venue).await;
     let programme = made("/programmes".into(), json!({"title": "Ruby", "year": 2018, "organisation_id": org_id, "priority_id": pr["id"], "theme": "CSE", "starts_on": "2018-01-08", "ends_on": "2018-07-20", "target_schools": 9, "target_audience": 1500, "target_events": 11})).await;
@@ -140,6 +140,13 @@ fn bad_directory_input() -> Vec<(&'static str, Value, &'static str)> {
             "phase",
         ),
         ("/schools", json!({"name": "A", "urn": [1]}), "urn"),
+        // A field no rule reads is refused by name, never ignored.
+        (
+            "/schools",
+            json!({"name": "A", "unknown_field": "x"}),
+            "unknown_field",
+        ),
+        ("/venues", json!({"name": "V", "capacty": 20}), "capacty"),
         ("/venues", json!({"name": "V", "capacity": -5}), "capacity"),
         ("/venues", json!({"name": "V", "kind": "cinema"}), "kind"),
         ("/organisations", json!({"kind": "funder"}), "name"),

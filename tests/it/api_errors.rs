@@ -47,3 +47,31 @@ async fn refusals_before_a_handler_are_json_too(app: TestApp) {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_error_shape(&v, "not_found");
 }
+
+both!(a_field_nobody_reads_is_refused_by_name);
+async fn a_field_nobody_reads_is_refused_by_name(app: TestApp) {
+    let (_, f) = app
+        .post(
+            "/feedback",
+            Some(Role::Lead),
+            serde_json::json!({"programme_id": crate::fixtures::a_programme(&app).create().await, "role": "teacher", "quote": "Good", "consent": true}),
+        )
+        .await;
+    let path = format!("/feedback/{}/moderate", f["id"]);
+    let (s, v) = app
+        .post(
+            &path,
+            Some(Role::Lead),
+            serde_json::json!({"state": "approved"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(
+        v["error"]["fields"]["state"],
+        "is not a field of this request"
+    );
+    let (_, still) = app
+        .get(&format!("/feedback/{}", f["id"]), Some(Role::Lead))
+        .await;
+    assert_eq!(still["moderation"], "pending", "nothing changed");
+}

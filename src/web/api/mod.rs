@@ -187,6 +187,6 @@ impl<S: Send + Sync> FromRequest<S> for JsonInput {
         }
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
-        Ok(JsonInput(Input::from_json(&value)?))
+        Ok(JsonInput(Input::from_json(&value)?.strict()))
     }
 }
