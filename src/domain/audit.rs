@@ -51,6 +51,7 @@ pub struct AuditEntry {
     pub id: i32,
     pub user_id: Option<i32>,
     pub user_name: Option<String>,
+    #[serde(serialize_with = "crate::domain::when::naive")]
     pub at: chrono::NaiveDateTime,
     pub entity: String,
     pub entity_id: i32,

@@ -68,7 +68,9 @@ fn check_exists(conn: &mut AnyConnection, feed: Feed) -> AppResult<()> {
 #[derive(Debug, Clone, Serialize)]
 pub struct LinkInfo {
     pub made: bool,
+    #[serde(serialize_with = "crate::domain::when::naive_opt")]
     pub created_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::domain::when::naive_opt")]
     pub last_used_at: Option<NaiveDateTime>,
 }
 

@@ -27,7 +27,9 @@ pub const ANSWERS_PER_HOUR: i64 = 60;
 pub struct FeedbackLink {
     pub id: i32,
     pub booking_id: i32,
+    #[serde(serialize_with = "crate::domain::when::naive")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::domain::when::naive")]
     pub expires_at: NaiveDateTime,
     /// Answers received through this link (its feedback rows).
     pub answers: i64,

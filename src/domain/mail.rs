@@ -135,7 +135,9 @@ pub struct Message {
     pub status: MailStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
+    #[serde(serialize_with = "crate::domain::when::naive")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::domain::when::naive_opt")]
     pub sent_at: Option<NaiveDateTime>,
 }
 

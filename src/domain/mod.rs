@@ -24,6 +24,7 @@ pub mod tokens;
 pub mod types;
 pub mod users;
 pub mod venues;
+pub mod when;
 
 pub use schedule::{bookings, events, visits as slots};
 

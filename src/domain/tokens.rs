@@ -28,10 +28,14 @@ pub struct TokenInfo {
     pub id: i32,
     pub user_id: i32,
     pub label: String,
+    #[serde(serialize_with = "crate::domain::when::naive")]
     pub created_at: chrono::NaiveDateTime,
+    #[serde(serialize_with = "crate::domain::when::naive_opt")]
     pub last_used_at: Option<chrono::NaiveDateTime>,
+    #[serde(serialize_with = "crate::domain::when::naive_opt")]
     pub revoked_at: Option<chrono::NaiveDateTime>,
     /// None: the token works until revoked.
+    #[serde(serialize_with = "crate::domain::when::naive_opt")]
     pub expires_at: Option<chrono::NaiveDateTime>,
 }
 

@@ -75,3 +75,51 @@ async fn a_field_nobody_reads_is_refused_by_name(app: TestApp) {
         .await;
     assert_eq!(still["moderation"], "pending", "nothing changed");
 }
+
+/// RFC 3339 to the second with an offset: "2031-03-03T09:15:00+00:00".
+fn assert_rfc3339(v: &Value) {
+    let t = v.as_str().unwrap_or_default();
+    let ok = t.len() == 25
+        && chrono::DateTime::parse_from_rfc3339(t).is_ok()
+        && (t.ends_with("+00:00") || t.ends_with("+01:00"));
+    assert!(ok, "a time with its offset, to the second: {v}");
+}
+
+both!(every_time_carries_its_offset_to_the_second);
+async fn every_time_carries_its_offset_to_the_second(app: TestApp) {
+    let p = crate::fixtures::a_programme(&app)
+        .funded()
+        .between("2031-01-06", "2031-07-18")
+        .create()
+        .await;
+    let e = crate::fixtures::live_stream(&app, p, 5, None).await;
+    let (_, b) = app
+        .post(
+            &format!("/events/{e}/bookings"),
+            Some(Role::School),
+            serde_json::json!({"pupils": 9}),
+        )
+        .await;
+    let day = serde_json::json!({"day": "2031-03-03", "session": "morning"});
+    let (_, slot) = app
+        .post(&format!("/programmes/{p}/slots"), Some(Role::Lead), day)
+        .await;
+    let (_, ev) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
+    let (_, tokens) = app
+        .get(
+            &format!("/users/{}/tokens", app.lead.user_id),
+            Some(Role::Admin),
+        )
+        .await;
+    for t in [
+        &b["created_at"],
+        &slot["starts_at"],
+        &slot["ends_at"],
+        &ev["starts_at"],
+        &ev["ends_at"],
+        &tokens["items"][0]["created_at"],
+    ] {
+        assert_rfc3339(t);
+    }
+    assert_eq!(slot["starts_at"], "2031-03-03T09:15:00+00:00");
+}

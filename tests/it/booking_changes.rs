@@ -83,7 +83,7 @@ async fn moving_an_event_tells_the_schools_and_capacity_changes_move_the_queue(a
     assert_eq!(s, StatusCode::OK, "{moved}");
     assert_eq!(
         (moved["sequence"].as_i64(), moved["starts_at"].as_str()),
-        (Some(1), Some("2030-03-16T19:00:00Z"))
+        (Some(1), Some("2030-03-16T19:00:00+00:00"))
     );
     let (_, w) = app
         .get(&format!("/bookings/{}", waiting["id"]), Some(Role::Lead))

@@ -109,8 +109,8 @@ async fn event_form_reads_local_time(app: TestApp) {
         .unwrap();
     let (_, e) = app.get(&format!("/events/{id}"), Some(Role::Lead)).await;
     assert_eq!(
-        e["starts_at"], "2026-06-10T09:00:00Z",
-        "10:00 in London in June is 09:00 UTC"
+        e["starts_at"], "2026-06-10T10:00:00+01:00",
+        "10:00 in London in June (09:00 UTC), with its offset"
     );
     let (_, _, page) = app.page(&location, Some(Role::Lead)).await;
     assert!(

@@ -411,10 +411,10 @@ async fn a_bad_event_is_refused_by_field(app: TestApp) {
 both!(events_keep_offsets_and_follow_their_life);
 async fn events_keep_offsets_and_follow_their_life(app: TestApp) {
     let p = a_programme(&app).titled("T").year(2020).create().await;
-    // Times keep their offset: 10:00+01:00 is 09:00 UTC.
-    let e = event(&app, p, json!({"kind": "live_stream", "starts_at": "2020-06-10T10:00:00+01:00", "ends_at": "2020-06-10T11:00:00+01:00"})).await;
+    // Times keep their instant: 09:00 at UTC+2 is 07:00 UTC, told as 08:00 in London's June.
+    let e = event(&app, p, json!({"kind": "live_stream", "starts_at": "2020-06-10T09:00:00+02:00", "ends_at": "2020-06-10T10:00:00+02:00"})).await;
     let (_, v) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
-    assert_eq!(v["starts_at"], "2020-06-10T09:00:00Z");
+    assert_eq!(v["starts_at"], "2020-06-10T08:00:00+01:00");
     let future = event(&app, p, json!({"kind": "live_stream", "starts_at": "2999-01-10T10:00:00Z", "ends_at": "2999-01-10T11:00:00Z"})).await;
     let (status, _) = app
         .post(

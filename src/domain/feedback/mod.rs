@@ -61,6 +61,7 @@ pub struct Feedback {
     pub moderation: Moderation,
     pub featured: bool,
     pub source: String,
+    #[serde(serialize_with = "crate::domain::when::naive")]
     pub created_at: NaiveDateTime,
     pub answers: Vec<Answer>,
 }

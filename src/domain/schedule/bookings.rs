@@ -80,6 +80,7 @@ pub struct Booking {
     pub notes: String,
     pub access_needs: String,
     pub message: String,
+    #[serde(serialize_with = "crate::domain::when::naive")]
     pub created_at: NaiveDateTime,
 }
 

@@ -43,7 +43,9 @@ pub struct Event {
     pub delivery: DeliveryMode,
     pub status: EventStatus,
     pub title: String,
+    #[serde(serialize_with = "crate::domain::when::utc")]
     pub starts_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::when::utc")]
     pub ends_at: DateTime<Utc>,
     pub school_id: Option<i32>,
     pub school_name: Option<String>,

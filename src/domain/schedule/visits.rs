@@ -39,7 +39,9 @@ pub struct Slot {
     pub programme_id: i32,
     pub day: NaiveDate,
     pub session: Session,
+    #[serde(serialize_with = "crate::domain::when::naive")]
     pub starts_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::domain::when::naive")]
     pub ends_at: NaiveDateTime,
     pub status: SlotStatus,
 }

@@ -154,8 +154,8 @@ pub async fn make_link(
         "id": link.id,
         "booking_id": link.booking_id,
         "url": format!("{base}/feedback/{token}"),
-        "created_at": link.created_at.and_utc(),
-        "expires_at": link.expires_at.and_utc(),
+        "created_at": crate::domain::when::rfc3339(link.created_at),
+        "expires_at": crate::domain::when::rfc3339(link.expires_at),
         "answers": link.answers,
     })))
 }
