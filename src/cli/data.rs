@@ -139,3 +139,11 @@ pub fn import_schools(database_url: &str, file: &Path, include_closed: bool) -> 
     }
     Ok(())
 }
+
+/// The kept mail queued again; a running `serve` with `SMTP_URL` sends it.
+pub fn send_kept(database_url: &str) -> Result<(), String> {
+    let pool = open(database_url, 1)?;
+    let n = crate::domain::mail::send_kept(&mut *conn_of(&pool)?, None).map_err(describe)?;
+    println!("queued {n} kept message(s); `outreach serve` with SMTP_URL set sends them");
+    Ok(())
+}

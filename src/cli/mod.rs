@@ -71,6 +71,17 @@ pub enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// The outbox.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MailCommand {
+    /// Queue again the mail kept while no SMTP server was set, for `serve` to send.
+    SendKept,
 }
 
 #[derive(Subcommand)]
@@ -238,6 +249,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
                     include_closed,
                 },
         } => data::import_schools(&url, &file, include_closed),
+        Command::Mail {
+            command: MailCommand::SendKept,
+        } => data::send_kept(&url),
     }
 }
 

@@ -255,3 +255,34 @@ pub fn settle(conn: &mut AnyConnection, id: i32, outcome: Result<bool, String>) 
 }
 
 pub const MAX_ATTEMPTS: i32 = 8;
+
+/// How many messages were kept (queued while no SMTP server was set) and never sent.
+pub fn kept(conn: &mut AnyConnection) -> AppResult<i64> {
+    Ok(outbox::table
+        .filter(outbox::status.eq(MailStatus::Kept.as_str()))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Queues every kept message again, to be sent now that an SMTP server is set; audited.
+/// Each is sent once: a message leaves `kept` in this one statement.
+pub fn send_kept(conn: &mut AnyConnection, user_id: Option<i32>) -> AppResult<usize> {
+    crate::db::write(conn, |conn| {
+        let n = diesel::update(outbox::table.filter(outbox::status.eq(MailStatus::Kept.as_str())))
+            .set((
+                outbox::status.eq(MailStatus::Queued.as_str()),
+                outbox::next_attempt_at.eq(now()),
+            ))
+            .execute(conn)?;
+        crate::domain::audit::record(
+            conn,
+            user_id,
+            "outbox",
+            0,
+            "send_kept",
+            None,
+            Some(&serde_json::json!({"messages": n})),
+        )?;
+        Ok(n)
+    })
+}

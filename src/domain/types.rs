@@ -149,7 +149,7 @@ text_enum!(
         Sending = "sending": "Sending",
         Sent = "sent": "Sent",
         Failed = "failed": "Failed",
-        Kept = "kept": "Kept (no SMTP)",
+        Kept = "kept": "Kept, never sent",
     }
 );
 

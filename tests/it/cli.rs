@@ -135,3 +135,36 @@ fn a_database_from_a_newer_binary_is_refused() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("newer version of Outreach"));
 }
+
+both!(mail_send_kept_queues_the_kept_mail_once);
+async fn mail_send_kept_queues_the_kept_mail_once(app: TestApp) {
+    app.with_db(|c| {
+        for to in ["a@school.example", "b@school.example"] {
+            outreach::domain::mail::queue(c, to, "Subject", "Body").unwrap();
+        }
+    })
+    .await;
+    while outreach::mailer::send_one(&app.state, "w", None)
+        .await
+        .unwrap()
+    {}
+    let url = app.database_url.clone();
+    let out = tokio::task::spawn_blocking(move || outreach(&url, &["mail", "send-kept"], None))
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("queued 2 kept message(s)"), "{said}");
+    let queued: i64 = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            use outreach::db::schema::outbox as o;
+            o::table
+                .filter(o::status.eq("queued"))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(queued, 2);
+}

@@ -96,3 +96,85 @@ async fn a_failing_smtp_server_is_retried_and_visible(app: TestApp) {
         .await
         .unwrap());
 }
+
+/// The app again, on the same database, with an SMTP server set.
+fn with_smtp(mut app: TestApp) -> TestApp {
+    let url = outreach::db::DbUrl::parse(&app.database_url).unwrap();
+    let pool = outreach::db::connect(&url, 4).unwrap();
+    let config = outreach::config::Config::new(
+        &app.database_url,
+        "127.0.0.1:0",
+        Some("http://localhost"),
+        "Europe/London",
+        Some("smtp://127.0.0.1:2525"),
+    )
+    .unwrap();
+    app.router = outreach::build_router(outreach::app::App::new(pool, config));
+    app
+}
+
+async fn statuses(app: &TestApp) -> Vec<String> {
+    app.with_db(|c| {
+        use diesel::prelude::*;
+        use outreach::db::schema::outbox as o;
+        o::table
+            .order(o::id.asc())
+            .select(o::status)
+            .load(c)
+            .unwrap()
+    })
+    .await
+}
+
+both!(kept_mail_is_sent_once_an_smtp_server_is_set);
+async fn kept_mail_is_sent_once_an_smtp_server_is_set(app: TestApp) {
+    queue(&app, 3).await;
+    while outreach::mailer::send_one(&app.state, "w", None)
+        .await
+        .unwrap()
+    {}
+    assert_eq!(statuses(&app).await, vec!["kept"; 3]);
+    let (_, _, page) = app.page("/outbox", Some(Role::Admin)).await;
+    assert!(
+        page.contains("3 messages were never sent") && page.contains("Set <code>SMTP_URL</code>")
+    );
+    let confirm = [("confirm", "true")];
+    let (s, _, _) = app
+        .form("/outbox/send-kept", Some(Role::Admin), &confirm, true)
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "no SMTP server yet");
+    let app = with_smtp(app);
+    let (s, _, _) = app
+        .form("/outbox/send-kept", Some(Role::Lead), &confirm, true)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = app
+        .form("/outbox/send-kept", Some(Role::Admin), &[], true)
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the box must be ticked"
+    );
+    assert_eq!(statuses(&app).await, vec!["kept"; 3]);
+    let (_, _, page) = app.page("/outbox", Some(Role::Admin)).await;
+    assert!(page.contains("Send the kept mail"));
+    let (s, _, _) = app
+        .form("/outbox/send-kept", Some(Role::Admin), &confirm, true)
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(
+        statuses(&app).await,
+        vec!["queued"; 3],
+        "queued for the worker, once"
+    );
+    let (s, _, _) = app
+        .form("/outbox/send-kept", Some(Role::Admin), &confirm, true)
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(
+        statuses(&app).await,
+        vec!["queued"; 3],
+        "nothing kept is left to queue twice"
+    );
+}

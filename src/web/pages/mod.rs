@@ -188,4 +188,5 @@ pub fn routes() -> Router<AppState> {
         .route("/bookings/{id}/cancel", post(bookings::cancel))
         .route("/audit", get(audit::list))
         .route("/outbox", get(outbox::list))
+        .route("/outbox/send-kept", post(outbox::send_kept))
 }
