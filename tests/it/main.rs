@@ -27,4 +27,5 @@ mod login;
 mod mail;
 mod pages;
 mod picker;
+mod properties;
 mod roles;
