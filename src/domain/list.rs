@@ -112,6 +112,22 @@ impl<T> Page<T> {
     }
 }
 
+impl<T> Page<T> {
+    /// A page of records made from the rows read for it by `make`.
+    pub fn of_rows_with<R>(
+        rows: Vec<R>,
+        params: &ListParams,
+        total: i64,
+        make: impl Fn(R) -> crate::error::AppResult<T>,
+    ) -> crate::error::AppResult<Page<T>> {
+        let items = rows
+            .into_iter()
+            .map(make)
+            .collect::<crate::error::AppResult<_>>()?;
+        Ok(Page::new(items, params, total))
+    }
+}
+
 /// A filter: any of these text columns contains the search term, case-insensitively
 /// (`pattern` from `like_pattern`, so `%` and `_` in the term are literal).
 macro_rules! any_column_like {

@@ -14,6 +14,7 @@ mod booking_visits;
 mod cli;
 mod contention;
 mod delivery_pages;
+mod event_list;
 mod event_rules;
 mod export_safety;
 mod exports;

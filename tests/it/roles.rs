@@ -25,6 +25,7 @@ fn api_routes(app: &TestApp, booking: i64) -> Vec<(Method, String, serde_json::V
     let everyone = vec![School, Lead, Admin, Funder];
     vec![
         (Method::GET, "/me".into(), json!(null), everyone.clone()),
+        (Method::GET, "/events".into(), json!(null), everyone.clone()),
         (
             Method::GET,
             "/organisations".into(),

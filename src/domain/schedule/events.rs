@@ -9,11 +9,11 @@ use serde::Serialize;
 use crate::app::now;
 use crate::db::schema::{events, programmes, schools, venues};
 use crate::db::AnyConnection;
-use crate::domain::input::TextEnum;
+use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
 pub use crate::domain::schedule::event_input::{parse, EventInput};
 use crate::domain::schedule::occupancy::{self, Except};
-use crate::domain::types::{DeliveryMode, EventKind, EventStatus};
+use crate::domain::types::{DeliveryMode, EventKind, EventStatus, Role};
 use crate::domain::{audit, to_json, Actor};
 use crate::error::{AppError, AppResult};
 
@@ -156,6 +156,109 @@ pub fn list_for_programme(
         params,
         total,
     ))
+}
+
+/// Which events a list holds: any of these left out means any.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub programme_id: Option<i32>,
+    pub kind: Option<EventKind>,
+    pub status: Option<EventStatus>,
+    /// Events starting at or after this moment (UTC).
+    pub from: Option<NaiveDateTime>,
+    /// Events starting before this moment (UTC).
+    pub until: Option<NaiveDateTime>,
+}
+
+impl EventFilter {
+    /// Reads `programme_id`, `kind`, `status`, `from` and `to` (dates, `to` included, in
+    /// the install's zone `tz`).
+    pub fn parse(input: &Input, tz: chrono_tz::Tz) -> AppResult<EventFilter> {
+        let mut v = input.validator();
+        let filter = EventFilter {
+            programme_id: v.id_opt("programme_id"),
+            kind: v.choice_opt::<EventKind>("kind"),
+            status: v.choice_opt::<EventStatus>("status"),
+            from: v.date_opt("from").map(|d| start_of(d, tz)),
+            until: v
+                .date_opt("to")
+                .and_then(|d| d.succ_opt())
+                .map(|d| start_of(d, tz)),
+        };
+        v.finish()?;
+        Ok(filter)
+    }
+}
+
+/// Midnight at the start of a day in `tz`, as UTC.
+fn start_of(day: chrono::NaiveDate, tz: chrono_tz::Tz) -> NaiveDateTime {
+    use chrono::TimeZone;
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    match tz.from_local_datetime(&midnight).earliest() {
+        Some(t) => t.naive_utc(),
+        None => midnight,
+    }
+}
+
+/// The events the actor may see, filtered, in start order: staff every event; a funder
+/// those of its organisation's programmes; a school those of the programmes it may see,
+/// never a draft.
+pub fn list(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    filter: &EventFilter,
+    params: &ListParams,
+) -> AppResult<Page<Event>> {
+    let visible: Option<Vec<i32>> = match actor.role {
+        Role::School => Some(match actor.school_id {
+            Some(school) => crate::domain::programmes::visible_to_school(conn, school)?,
+            None => Vec::new(),
+        }),
+        Role::Funder => Some(
+            programmes::table
+                .filter(programmes::organisation_id.eq(actor.organisation_id.unwrap_or(-1)))
+                .select(programmes::id)
+                .load(conn)?,
+        ),
+        Role::Lead | Role::Admin => None,
+    };
+    let query = || {
+        let mut q = joined().into_boxed();
+        if let Some(ids) = &visible {
+            q = q.filter(events::programme_id.eq_any(ids.clone()));
+        }
+        if actor.role == Role::School {
+            q = q.filter(events::status.ne(EventStatus::Draft.as_str()));
+        }
+        if let Some(p) = filter.programme_id {
+            q = q.filter(events::programme_id.eq(p));
+        }
+        if let Some(k) = filter.kind {
+            q = q.filter(events::kind.eq(k.as_str()));
+        }
+        if let Some(s) = filter.status {
+            q = q.filter(events::status.eq(s.as_str()));
+        }
+        if let Some(from) = filter.from {
+            q = q.filter(events::starts_at.ge(from));
+        }
+        if let Some(until) = filter.until {
+            q = q.filter(events::starts_at.lt(until));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows: Vec<Joined> = query()
+        .select((
+            Row::as_select(),
+            schools::name.nullable(),
+            venues::name.nullable(),
+        ))
+        .order((events::starts_at.asc(), events::id.asc()))
+        .limit(params.per_page)
+        .offset(params.offset())
+        .load(conn)?;
+    Page::of_rows_with(rows, params, total, view)
 }
 
 /// Creates an event unless the company is busy then (another event or tour date); a

@@ -25,6 +25,22 @@ pub async fn list_events(
     Ok(ok(page))
 }
 
+/// `GET /api/v1/events?programme_id=&kind=&status=&from=&to=`: the events the caller may
+/// see, filtered, in start order (`from` and `to` are dates in the install's zone).
+pub async fn list_all_events(
+    State(app): State<AppState>,
+    crate::web::auth::CurrentUser(user): crate::web::auth::CurrentUser,
+    Query(q): Query<ListQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (actor, params, tz) = (user.actor(), q.params(), app.config.time_zone);
+    let filter = events::EventFilter::parse(&Input::from_pairs(pairs), tz)?;
+    let page = app
+        .db(move |c| events::list(c, &actor, &filter, &params))
+        .await?;
+    Ok(ok(page))
+}
+
 pub async fn create_event(
     State(app): State<AppState>,
     Staff(user): Staff,

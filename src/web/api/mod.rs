@@ -79,6 +79,7 @@ pub fn routes() -> Router<AppState> {
             get(v::list_events).post(v::create_event),
         )
         .route("/programmes/{id}/impact", get(v::programme_impact))
+        .route("/events", get(v::list_all_events))
         .route("/events/{id}", get(v::get_event).put(v::change_event))
         .route("/events/{id}/complete", post(v::complete_event))
         .route("/events/{id}/cancel", post(v::cancel_event))
