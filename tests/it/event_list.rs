@@ -83,3 +83,83 @@ async fn each_role_lists_only_the_events_it_may_see(app: TestApp) {
     let (s, _) = app.get("/events", None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+/// Quotes: the seeded school's published one and its pending one in the seed funder's
+/// programme, another school's published one there, and one in another organisation's.
+async fn quotes(app: &TestApp) -> (i64, Vec<i64>) {
+    let p = a_programme(app).funded().create().await;
+    let (_, other_org) = app
+        .post(
+            "/organisations",
+            Some(Role::Admin),
+            json!({"name": "Other Trust"}),
+        )
+        .await;
+    let q = a_programme(app)
+        .with("organisation_id", other_org["id"].clone())
+        .create()
+        .await;
+    let (_, other_school) = app
+        .post(
+            "/schools",
+            Some(Role::Admin),
+            json!({"name": "Other School"}),
+        )
+        .await;
+    let mut made = Vec::new();
+    for (programme, school, approve) in [
+        (p, json!(app.school_id), true),
+        (p, json!(app.school_id), false),
+        (p, other_school["id"].clone(), true),
+        (q, json!(app.school_id), true),
+    ] {
+        let body = json!({"programme_id": programme, "school_id": school, "role": "teacher", "quote": "Words", "consent": true});
+        let (_, f) = app.post("/feedback", Some(Role::Lead), body).await;
+        if approve {
+            let path = format!("/feedback/{}/moderate", f["id"]);
+            app.post(&path, Some(Role::Lead), json!({"moderation": "approved"}))
+                .await;
+        }
+        made.push(f["id"].as_i64().unwrap());
+    }
+    (p, made)
+}
+
+fn sorted(list: &Value) -> Vec<i64> {
+    let mut v = ids(list);
+    v.sort();
+    v
+}
+
+both!(feedback_is_listed_across_programmes_by_who_may_see_it);
+async fn feedback_is_listed_across_programmes_by_who_may_see_it(app: TestApp) {
+    let (p, f) = quotes(&app).await;
+    let lead = Some(Role::Lead);
+    let (s, all) = app.get("/feedback", lead).await;
+    assert_eq!(s, StatusCode::OK, "{all}");
+    assert_eq!(sorted(&all), f);
+    let (_, pending) = app.get("/feedback?moderation=pending", lead).await;
+    assert_eq!(sorted(&pending), vec![f[1]]);
+    let (_, ours) = app
+        .get(
+            &format!("/feedback?programme_id={p}&school_id={}", app.school_id),
+            lead,
+        )
+        .await;
+    assert_eq!(sorted(&ours), vec![f[0], f[1]]);
+    let (_, funder) = app.get("/feedback", Some(Role::Funder)).await;
+    assert_eq!(
+        sorted(&funder),
+        vec![f[0], f[2]],
+        "published, of its organisation"
+    );
+    let (_, school) = app.get("/feedback", Some(Role::School)).await;
+    assert_eq!(
+        sorted(&school),
+        vec![f[0], f[3]],
+        "published, of its own school"
+    );
+    let (s, bad) = app.get("/feedback?moderation=maybe", lead).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad["error"]["fields"]["moderation"].is_string());
+}

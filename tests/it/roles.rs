@@ -28,6 +28,12 @@ fn api_routes(app: &TestApp, booking: i64) -> Vec<(Method, String, serde_json::V
         (Method::GET, "/events".into(), json!(null), everyone.clone()),
         (
             Method::GET,
+            "/feedback".into(),
+            json!(null),
+            everyone.clone(),
+        ),
+        (
+            Method::GET,
             "/organisations".into(),
             json!(null),
             readers.clone(),

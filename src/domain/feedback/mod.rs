@@ -279,16 +279,72 @@ pub fn list(
     filter: Filter,
 ) -> AppResult<Page<Feedback>> {
     programme_domain::get(conn, actor, programme_id)?;
+    let which = Which {
+        programme_id: Some(programme_id),
+        ..Which::default()
+    };
+    search(conn, actor, &which, params, filter)
+}
+
+/// Which feedback a list across programmes holds: any left out means any.
+#[derive(Debug, Clone, Default)]
+pub struct Which {
+    pub programme_id: Option<i32>,
+    pub school_id: Option<i32>,
+    pub moderation: Option<Moderation>,
+}
+
+impl Which {
+    /// Reads `programme_id`, `school_id` and `moderation`.
+    pub fn parse(input: &Input) -> AppResult<Which> {
+        let mut v = input.validator();
+        let which = Which {
+            programme_id: v.id_opt("programme_id"),
+            school_id: v.id_opt("school_id"),
+            moderation: v.choice_opt::<Moderation>("moderation"),
+        };
+        v.finish()?;
+        Ok(which)
+    }
+}
+
+/// Feedback the actor may see, across programmes: staff all of it; a funder what is
+/// published of its organisation's programmes; a school what is published of its own.
+pub fn search(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    which: &Which,
+    params: &ListParams,
+    filter: Filter,
+) -> AppResult<Page<Feedback>> {
     // Outside the lead's moderation view, only published feedback is ever listed.
     let filter = match actor.role {
         Role::Funder | Role::School if filter == Filter::All => Filter::Published,
         _ => filter,
     };
+    let funded: Option<Vec<i32>> = match actor.role {
+        Role::Funder => Some(
+            programmes::table
+                .filter(programmes::organisation_id.eq(actor.organisation_id.unwrap_or(-1)))
+                .select(programmes::id)
+                .load(conn)?,
+        ),
+        _ => None,
+    };
     let query = || {
-        let mut q = feedback::table
-            .left_join(schools::table)
-            .filter(feedback::programme_id.eq(programme_id))
-            .into_boxed();
+        let mut q = feedback::table.left_join(schools::table).into_boxed();
+        if let Some(p) = which.programme_id {
+            q = q.filter(feedback::programme_id.eq(p));
+        }
+        if let Some(s) = which.school_id {
+            q = q.filter(feedback::school_id.eq(s));
+        }
+        if let Some(m) = which.moderation {
+            q = q.filter(feedback::moderation.eq(m.as_str()));
+        }
+        if let Some(ids) = &funded {
+            q = q.filter(feedback::programme_id.eq_any(ids.clone()));
+        }
         if filter != Filter::All {
             q = q
                 .filter(feedback::consent.eq(true))

@@ -42,21 +42,40 @@ pub async fn list(
     Path(id): Path<i32>,
     Query(q): Query<FeedbackQuery>,
 ) -> AppResult<Response> {
-    let filter = match q.filter.as_deref() {
-        None | Some("all") => Filter::All,
-        Some("published") => Filter::Published,
-        Some("featured") => Filter::Featured,
-        Some(_) => {
-            return Err(AppError::field(
-                "filter",
-                "must be all, published or featured",
-            ))
-        }
-    };
+    let filter = filter_of(&q)?;
     let (actor, params) = (user.actor(), q.list.params());
     Ok(ok(app
         .db(move |c| feedback::list(c, &actor, id, &params, filter))
         .await?))
+}
+
+/// `GET /api/v1/feedback?programme_id=&school_id=&moderation=`: the feedback the caller
+/// may see, across programmes (`filter=published|featured` narrows it as per programme).
+pub async fn search(
+    State(app): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<FeedbackQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let filter = filter_of(&q)?;
+    let which = feedback::Which::parse(&crate::domain::input::Input::from_pairs(pairs))?;
+    let (actor, params) = (user.actor(), q.list.params());
+    Ok(ok(app
+        .db(move |c| feedback::search(c, &actor, &which, &params, filter))
+        .await?))
+}
+
+/// `?filter=all|published|featured` (all by default).
+fn filter_of(q: &FeedbackQuery) -> AppResult<Filter> {
+    match q.filter.as_deref() {
+        None | Some("all") => Ok(Filter::All),
+        Some("published") => Ok(Filter::Published),
+        Some("featured") => Ok(Filter::Featured),
+        Some(_) => Err(AppError::field(
+            "filter",
+            "must be all, published or featured",
+        )),
+    }
 }
 
 pub async fn get(

@@ -93,7 +93,7 @@ pub fn routes() -> Router<AppState> {
             "/programmes/{id}/outcomes",
             get(f::statements).post(f::add_statement),
         )
-        .route("/feedback", post(f::create))
+        .route("/feedback", get(f::search).post(f::create))
         .route("/feedback/{id}", get(f::get))
         .route("/feedback/{id}/moderate", post(f::moderate))
         .route(
