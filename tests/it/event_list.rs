@@ -163,3 +163,50 @@ async fn feedback_is_listed_across_programmes_by_who_may_see_it(app: TestApp) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad["error"]["fields"]["moderation"].is_string());
 }
+
+both!(whats_on_as_json_marks_a_schools_own_bookings);
+async fn whats_on_as_json_marks_a_schools_own_bookings(app: TestApp) {
+    let p = a_programme(&app)
+        .funded()
+        .between("2031-01-06", "2031-07-18")
+        .create()
+        .await;
+    let booked = live_stream(&app, p, 5, Some(100)).await;
+    let free = live_stream(&app, p, 6, Some(100)).await;
+    let day = json!({"day": "2031-03-03", "session": "morning"});
+    let (_, slot) = app
+        .post(&format!("/programmes/{p}/slots"), Some(Role::Lead), day)
+        .await;
+    app.post(
+        &format!("/events/{booked}/bookings"),
+        Some(Role::School),
+        json!({"pupils": 20, "staff": 2}),
+    )
+    .await;
+    let (s, on) = app.get("/whats-on", Some(Role::School)).await;
+    assert_eq!(s, StatusCode::OK, "{on}");
+    let events = on["events"]["items"].as_array().unwrap();
+    let find = |id: i64| events.iter().find(|o| o["event"]["id"] == id).unwrap();
+    assert_eq!(
+        find(booked)["yours"],
+        json!({"status": "confirmed", "places": 22})
+    );
+    assert_eq!(find(free)["yours"], Value::Null);
+    assert_eq!(find(free)["places_left"], 100);
+    assert_eq!(on["tour_dates"][0]["id"], slot["id"]);
+    assert_eq!(
+        on["tour_dates"][0]["starts_at"],
+        "2031-03-03T09:15:00+00:00"
+    );
+    let ask = format!("/slots/{}/bookings", slot["id"]);
+    app.post(&ask, Some(Role::School), json!({"pupils": 60}))
+        .await;
+    let (_, on) = app.get("/whats-on", Some(Role::School)).await;
+    assert_eq!(
+        on["tour_dates"],
+        json!([]),
+        "a date asked for is not offered again"
+    );
+    let (s, _) = app.get("/whats-on", Some(Role::Funder)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

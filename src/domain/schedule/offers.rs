@@ -9,16 +9,74 @@ use crate::db::schema::{events, programmes, schools, venues};
 use crate::db::AnyConnection;
 use crate::domain::input::TextEnum;
 use crate::domain::list::{ListParams, Page};
+use crate::domain::schedule::bookings;
 use crate::domain::schedule::events::{joined, view, Event, Row};
-use crate::domain::types::EventStatus;
+use crate::domain::schedule::visits::{self, Slot};
+use crate::domain::types::{BookingStatus, EventStatus, Role};
+use crate::domain::Actor;
 use crate::error::AppResult;
 
-/// An event a school can book: its programme and the places left (None: no limit).
+/// An event a school can book: its programme and the places left (None: no limit), and
+/// the school's own booking of it, if it has one (then it is not offered again).
 #[derive(Debug, Clone, Serialize)]
 pub struct Offer {
     pub event: Event,
     pub programme_title: String,
     pub places_left: Option<i32>,
+    pub yours: Option<Yours>,
+}
+
+/// A school's own live booking of an offered event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Yours {
+    pub status: BookingStatus,
+    pub places: i32,
+}
+
+/// A free tour date a school may ask a visit on.
+#[derive(Debug, Clone, Serialize)]
+pub struct TourDate {
+    #[serde(flatten)]
+    pub slot: Slot,
+    pub programme_title: String,
+}
+
+/// What's on, for whoever asks: the events open for booking (a school's own bookings
+/// marked) and the free tour dates (without those the school already asked for).
+#[derive(Debug, Clone, Serialize)]
+pub struct WhatsOn {
+    pub events: Page<Offer>,
+    pub tour_dates: Vec<TourDate>,
+}
+
+pub fn whats_on(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    params: &ListParams,
+) -> AppResult<WhatsOn> {
+    let mut dates = visits::open_slots(conn, 100)?;
+    let mut events = offers(conn, params)?;
+    if let (Role::School, Some(school)) = (actor.role, actor.school_id) {
+        let asked = bookings::requested_slots(conn, school)?;
+        dates.retain(|(s, _)| !asked.contains(&s.id));
+        let booked = bookings::live_by_event(conn, school)?;
+        for o in &mut events.items {
+            o.yours = booked
+                .iter()
+                .find(|(e, _, _)| *e == o.event.id)
+                .map(|&(_, status, places)| Yours { status, places });
+        }
+    }
+    Ok(WhatsOn {
+        events,
+        tour_dates: dates
+            .into_iter()
+            .map(|(slot, programme_title)| TourDate {
+                slot,
+                programme_title,
+            })
+            .collect(),
+    })
 }
 
 /// Venue performances and live streams open for booking, soonest first.
@@ -55,6 +113,7 @@ pub fn offers(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<O
                 event,
                 programme_title,
                 places_left,
+                yours: None,
             })
         })
         .collect::<AppResult<_>>()?;

@@ -167,3 +167,16 @@ pub async fn request_visit(
         .await?;
     Ok(created(b))
 }
+
+/// `GET /api/v1/whats-on`: what the caller can book now, as on the page: events open for
+/// booking (a school's own bookings marked in `yours`) and free tour dates.
+pub async fn whats_on(
+    State(app): State<AppState>,
+    Booker(user): Booker,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let (actor, params) = (user.actor(), q.params());
+    Ok(ok(app
+        .db(move |c| crate::domain::schedule::offers::whats_on(c, &actor, &params))
+        .await?))
+}

@@ -12,7 +12,7 @@ use crate::domain::bookings::{self};
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::ListQuery;
 use crate::domain::schedule;
-use crate::domain::types::{BookingStatus, Role};
+use crate::domain::types::BookingStatus;
 use crate::domain::types::{EventId, SlotId};
 use crate::domain::users::User;
 use crate::error::{AppResult, FieldErrors};
@@ -48,7 +48,10 @@ impl OfferLine {
             place: o.event.place(),
             places_left: o.places_left,
             needs_approval: o.event.needs_approval,
-            yours: None,
+            yours: o.yours.as_ref().map(|y| {
+                let status = y.status.label().to_lowercase();
+                format!("You have booked {} places: {status}.", y.places)
+            }),
         }
     }
 }
@@ -113,26 +116,9 @@ async fn whats_on_page(
         ..Default::default()
     }
     .params();
-    let staff = user.role.is_staff();
-    let own_school = if user.role == Role::School {
-        user.school_id
-    } else {
-        None
-    };
-    let (offers, slots, booked) = app
-        .db(move |c| {
-            let mut slots = crate::domain::slots::open_slots(c, 100)?;
-            // A school is not offered again the dates it is waiting to hear about, nor
-            // the events it has booked (it is shown its booking instead).
-            let mut booked = Vec::new();
-            if let Some(school) = own_school {
-                let asked = crate::domain::bookings::requested_slots(c, school)?;
-                slots.retain(|(s, _)| !asked.contains(&s.id));
-                booked = crate::domain::bookings::live_by_event(c, school)?;
-            }
-            let offers = crate::domain::schedule::offers::offers(c, &params)?;
-            Ok((offers, slots, booked))
-        })
+    let (staff, actor) = (user.role.is_staff(), user.actor());
+    let on = app
+        .db(move |c| crate::domain::schedule::offers::whats_on(c, &actor, &params))
         .await?;
     let tz = app.config.time_zone;
     let blank = Input::default();
@@ -151,29 +137,18 @@ async fn whats_on_page(
         ),
         None => (0, 0, Vec::new(), None),
     };
-    let dates = slots
-        .into_iter()
-        .map(|(s, title)| date_line(&s, &title, tz))
+    let dates = on
+        .tour_dates
+        .iter()
+        .map(|d| date_line(&d.slot, &d.programme_title, tz))
         .collect();
     Ok(WhatsOnPage {
         ctx: ctx.titled("What's on"),
-        offers: offers
+        offers: on
+            .events
             .items
-            .into_iter()
-            .map(|o| {
-                let mut line = OfferLine::of(&o, tz);
-                line.yours =
-                    booked
-                        .iter()
-                        .find(|(e, _, _)| *e == o.event.id)
-                        .map(|(_, status, places)| {
-                            format!(
-                                "You have booked {places} places: {}.",
-                                status.label().to_lowercase()
-                            )
-                        });
-                line
-            })
+            .iter()
+            .map(|o| OfferLine::of(o, tz))
             .collect(),
         message,
         open_form,
