@@ -212,3 +212,64 @@ mod tests {
         assert_eq!(text(""), "");
     }
 }
+
+/// Every booking the actor may see under `filter`, as CSV: one header row, then a row per
+/// booking, oldest first (read a page of 200 at a time).
+pub fn bookings(
+    conn: &mut AnyConnection,
+    actor: &crate::domain::Actor,
+    filter: &crate::domain::bookings::BookingFilter,
+) -> AppResult<Vec<u8>> {
+    use crate::domain::list::ListQuery;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "id",
+        "event_id",
+        "slot_id",
+        "school_id",
+        "school",
+        "status",
+        "pupils",
+        "staff",
+        "places",
+        "year_groups",
+        "access_needs",
+        "notes",
+        "message",
+        "created_at",
+    ])
+    .map_err(err)?;
+    let mut params = ListQuery {
+        per_page: Some("200".into()),
+        ..Default::default()
+    }
+    .params();
+    loop {
+        let page = crate::domain::bookings::list(conn, actor, &params, filter)?;
+        for b in &page.items {
+            let id = |v: Option<i32>| v.map(|n| n.to_string()).unwrap_or_default();
+            w.write_record([
+                b.id.to_string(),
+                id(b.event_id()),
+                id(b.slot_id()),
+                b.school_id.to_string(),
+                text(b.school_name.as_str()),
+                crate::domain::input::TextEnum::as_str(&b.status).to_string(),
+                b.pupils.to_string(),
+                b.staff.to_string(),
+                b.places.to_string(),
+                text(b.year_groups.as_str()),
+                text(b.access_needs.as_str()),
+                text(b.notes.as_str()),
+                text(b.message.as_str()),
+                crate::domain::when::rfc3339(b.created_at),
+            ])
+            .map_err(err)?;
+        }
+        if page.page >= page.pages() {
+            break;
+        }
+        params.page += 1;
+    }
+    w.into_inner().map_err(err)
+}

@@ -210,3 +210,63 @@ async fn whats_on_as_json_marks_a_schools_own_bookings(app: TestApp) {
     let (s, _) = app.get("/whats-on", Some(Role::Funder)).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+both!(bookings_download_as_csv_safe_for_spreadsheets);
+async fn bookings_download_as_csv_safe_for_spreadsheets(app: TestApp) {
+    let p = a_programme(&app).funded().create().await;
+    let e = live_stream(&app, p, 5, Some(100)).await;
+    let mine = json!({"pupils": 20, "staff": 2, "notes": "=HYPERLINK(\"http://x\")"});
+    app.post(&format!("/events/{e}/bookings"), Some(Role::School), mine)
+        .await;
+    let (_, other) = app
+        .post(
+            "/schools",
+            Some(Role::Admin),
+            json!({"name": "Other School"}),
+        )
+        .await;
+    let theirs = json!({"pupils": 5, "school_id": other["id"]});
+    app.post(&format!("/events/{e}/bookings"), Some(Role::Lead), theirs)
+        .await;
+    let csv_of = |role: Role, path: &'static str| {
+        let app = &app;
+        async move {
+            let req = axum::http::Request::builder()
+                .uri(format!("/api/v1{path}"))
+                .header(
+                    "authorization",
+                    format!("Bearer {}", app.seeded(role).token),
+                )
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let (s, headers, body) = app.send(req).await;
+            (s, headers, String::from_utf8(body).unwrap())
+        }
+    };
+    let (s, headers, all) = csv_of(Role::Lead, "/bookings.csv").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(all.as_bytes())
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(&rows[0][4], "Seed School");
+    assert_eq!(
+        &rows[0][11], "'=HYPERLINK(\"http://x\")",
+        "a formula never runs"
+    );
+    assert_eq!(&rows[0][8], "22");
+    let (_, _, own) = csv_of(Role::School, "/bookings.csv").await;
+    assert!(
+        own.contains("Seed School") && !own.contains("Other School"),
+        "{own}"
+    );
+    let (_, _, none) = csv_of(Role::Lead, "/bookings.csv?status=cancelled").await;
+    assert_eq!(none.lines().count(), 1, "the header alone: {none}");
+    let (s, _, _) = csv_of(Role::Funder, "/bookings.csv").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

@@ -1,7 +1,7 @@
 //! API of bookings: requesting places, the lead's confirm/decline, cancelling.
 
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::app::AppState;
@@ -39,12 +39,9 @@ pub struct BookingQuery {
     status: Option<String>,
 }
 
-pub async fn list(
-    State(app): State<AppState>,
-    Booker(user): Booker,
-    Query(q): Query<BookingQuery>,
-) -> AppResult<Response> {
-    let filter = BookingFilter {
+/// `?event_id=&status=` of a bookings list.
+fn filter_of(q: &BookingQuery) -> AppResult<BookingFilter> {
+    Ok(BookingFilter {
         event_id: match q.event_id.as_deref() {
             None | Some("") => None,
             Some(v) => Some(
@@ -61,11 +58,44 @@ pub async fn list(
                 )
             })?),
         },
-    };
+    })
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    Booker(user): Booker,
+    Query(q): Query<BookingQuery>,
+) -> AppResult<Response> {
+    let filter = filter_of(&q)?;
     let (actor, params) = (user.actor(), q.list.params());
     Ok(ok(app
         .db(move |c| bookings::list(c, &actor, &params, &filter))
         .await?))
+}
+
+/// `GET /api/v1/bookings.csv?event_id=&status=`: every booking the caller may see (a
+/// school its own), as CSV, oldest first; text cells cannot run as formulas.
+pub async fn csv(
+    State(app): State<AppState>,
+    Booker(user): Booker,
+    Query(q): Query<BookingQuery>,
+) -> AppResult<Response> {
+    let filter = filter_of(&q)?;
+    let actor = user.actor();
+    let bytes = app
+        .db(move |c| crate::export::csv::bookings(c, &actor, &filter))
+        .await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"bookings.csv\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 pub async fn get(

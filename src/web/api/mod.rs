@@ -108,6 +108,7 @@ pub fn routes() -> Router<AppState> {
         .route("/programmes/{id}/slots/bulk", post(b::bulk_slots))
         .route("/slots/{id}/bookings", post(b::request_visit))
         .route("/bookings", get(b::list))
+        .route("/bookings.csv", get(b::csv))
         .route("/whats-on", get(b::whats_on))
         .route("/{kind}/{id}/calendar", get(crate::web::calendar::api_link))
         .route(
