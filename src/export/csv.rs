@@ -198,21 +198,6 @@ pub fn write<W: Write>(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::text;
-
-    #[test]
-    fn formula_starts_are_neutralised() {
-        for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(text(bad), format!("'{bad}"));
-        }
-        assert_eq!(text("Ruby was amazing"), "Ruby was amazing");
-        assert_eq!(text("a=b"), "a=b");
-        assert_eq!(text(""), "");
-    }
-}
-
 /// Every booking the actor may see under `filter`, as CSV: one header row, then a row per
 /// booking, oldest first (read a page of 200 at a time).
 pub fn bookings(
@@ -272,4 +257,19 @@ pub fn bookings(
         params.page += 1;
     }
     w.into_inner().map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text;
+
+    #[test]
+    fn formula_starts_are_neutralised() {
+        for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(text(bad), format!("'{bad}"));
+        }
+        assert_eq!(text("Ruby was amazing"), "Ruby was amazing");
+        assert_eq!(text("a=b"), "a=b");
+        assert_eq!(text(""), "");
+    }
 }
