@@ -206,6 +206,7 @@ pub struct ServeArgs {
 /// Runs a parsed command line; the error is one line for standard error.
 pub fn run(cli: Cli) -> Result<(), String> {
     let url = cli.database_url;
+    set_zone(&cli.command)?;
     match cli.command {
         Command::Serve(args) => serve::run(&url, args),
         Command::Demo {
@@ -296,4 +297,22 @@ fn describe(e: crate::error::AppError) -> String {
             .join("; "),
         _ => e.to_string(),
     }
+}
+
+/// Sets the install's zone for the whole process before any command runs, so that every
+/// time the command writes (JSON, CSV, demo dates) is in it: the command's own
+/// `--time-zone` where it has one, else `TIME_ZONE`, else Europe/London.
+fn set_zone(command: &Command) -> Result<(), String> {
+    let name = match command {
+        Command::Serve(args) => args.time_zone.clone(),
+        Command::Export {
+            command: ExportCommand::Impact { time_zone, .. },
+        } => time_zone.clone(),
+        _ => std::env::var("TIME_ZONE").unwrap_or_else(|_| "Europe/London".into()),
+    };
+    let tz: chrono_tz::Tz = name
+        .parse()
+        .map_err(|_| format!("TIME_ZONE '{name}' is not a known time zone (e.g. Europe/London)"))?;
+    crate::domain::when::set_zone(tz);
+    Ok(())
 }

@@ -4,7 +4,7 @@
 //! on (a deadlock, a serialisation failure, SQLite still busy) is tried again from the
 //! start a few times, after a short pause, before the error reaches the user as 503.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
 
@@ -13,6 +13,10 @@ use crate::error::{AppError, AppResult};
 
 /// How many times a transaction is tried in all.
 const ATTEMPTS: u32 = 6;
+
+/// No new attempt starts this long after the first began: SQLite reports "busy" only after
+/// its own wait (the busy timeout), and a user should not wait several of those.
+const PATIENCE: Duration = Duration::from_secs(3);
 
 /// Runs `work` in a write transaction (a savepoint when one is already open; only the
 /// outermost transaction is tried again). `work` may run more than once, each time on a
@@ -24,10 +28,11 @@ pub fn write<T>(
     if in_transaction(conn) {
         return conn.transaction(|c| work(c));
     }
+    let started = Instant::now();
     let mut attempt = 1;
     loop {
         match once(conn, &mut work) {
-            Err(AppError::Contention) if attempt < ATTEMPTS => {
+            Err(AppError::Contention) if attempt < ATTEMPTS && started.elapsed() < PATIENCE => {
                 tracing::debug!(attempt, "a transaction met contention; trying again");
                 std::thread::sleep(pause(attempt));
                 attempt += 1;
@@ -59,12 +64,14 @@ fn once<T>(
             Manager::commit_transaction(conn)?;
             Ok(value)
         }
-        Err(e) => {
-            if let Err(rollback) = Manager::rollback_transaction(conn) {
+        Err(e) => match Manager::rollback_transaction(conn) {
+            Ok(()) => Err(e),
+            // The connection's state is unknown, so the work is not tried on it again.
+            Err(rollback) => {
                 tracing::warn!(error = %rollback, "a rollback failed");
+                Err(AppError::Internal(anyhow::Error::new(rollback)))
             }
-            Err(e)
-        }
+        },
     }
 }
 

@@ -56,10 +56,16 @@ pub fn parse(rows: &[Input]) -> AppResult<Vec<RowInput>> {
                     .get(k)
                     .is_none_or(|v| v.trim().is_empty() || v.trim() == "0")
             });
+        let mut v = input.validator();
         if blank {
+            // Nothing to save, but a field that is not one of a row's is still refused.
+            if let Err(AppError::Invalid { fields, .. }) = v.finish() {
+                for (k, why) in fields {
+                    errors.insert(format!("rows[{i}].{k}"), why);
+                }
+            }
             continue;
         }
-        let mut v = input.validator();
         let school_id = v.id_opt("school_id");
         let group = Some(v.text_or_empty("group", 100)).filter(|g| !g.is_empty());
         let pupils = v.int_opt("pupils", 0, MAX_PEOPLE).unwrap_or(0);
@@ -142,6 +148,7 @@ pub fn replace(
     rows: Vec<RowInput>,
 ) -> AppResult<Vec<AttendanceRow>> {
     crate::db::write(conn, |conn| {
+        crate::domain::schedule::occupancy::hold_event(conn, event_id)?;
         let event = event_domain::get(conn, event_id)?;
         if event.status == EventStatus::Cancelled {
             return Err(AppError::field(

@@ -20,7 +20,11 @@ fn in_years(d: NaiveDate) -> bool {
 /// A strict input (an API body) remembers which fields were read, so that a field no
 /// validator asked for is refused by name rather than silently ignored.
 #[derive(Debug, Clone, Default)]
-pub struct Input(BTreeMap<String, String>, Option<Read>);
+pub struct Input(BTreeMap<String, String>, Option<Read>, Nulls);
+
+/// The fields of a JSON input given as null: absent to a validator, but still fields that
+/// a strict input refuses when nothing asks for them.
+type Nulls = std::collections::BTreeSet<String>;
 
 /// The fields of a strict input read so far, shared by its clones.
 type Read = std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>;
@@ -38,6 +42,7 @@ impl Input {
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
             None,
+            Nulls::new(),
         )
     }
 
@@ -47,10 +52,13 @@ impl Input {
             .as_object()
             .ok_or_else(|| AppError::BadRequest("the body must be a JSON object".into()))?;
         let mut map = BTreeMap::new();
+        let mut nulls = Nulls::new();
         let mut errors = FieldErrors::new();
         for (k, v) in obj {
             match v {
-                serde_json::Value::Null => {}
+                serde_json::Value::Null => {
+                    nulls.insert(k.clone());
+                }
                 serde_json::Value::String(s) => {
                     map.insert(k.clone(), s.clone());
                 }
@@ -68,7 +76,7 @@ impl Input {
         if !errors.is_empty() {
             return Err(AppError::invalid(errors));
         }
-        Ok(Input(map, None))
+        Ok(Input(map, None, nulls))
     }
 
     /// The input, refusing fields nobody reads (see `Validator::finish`).
@@ -92,6 +100,7 @@ impl Input {
         let read = read.lock().unwrap_or_else(|p| p.into_inner());
         self.0
             .keys()
+            .chain(self.2.iter())
             .filter(|k| !read.contains(*k))
             .cloned()
             .collect()

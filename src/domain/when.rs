@@ -9,9 +9,15 @@ use serde::Serializer;
 
 static ZONE: OnceLock<chrono_tz::Tz> = OnceLock::new();
 
-/// Sets the install's zone; the first setting holds for the life of the process.
+/// Sets the install's zone; the first setting holds for the life of the process (the
+/// command line sets it before anything else runs). A later, different setting is
+/// reported, not taken: one process serves one install.
 pub fn set_zone(tz: chrono_tz::Tz) {
-    let _ = ZONE.set(tz);
+    if let Err(other) = ZONE.set(tz) {
+        if ZONE.get() != Some(&other) {
+            tracing::warn!(kept = %zone(), refused = %other, "the time zone was already set");
+        }
+    }
 }
 
 fn zone() -> chrono_tz::Tz {

@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::app::AppState;
 use crate::domain::sessions;
-use crate::error::ErrorInfo;
+use crate::error::{AppError, ErrorInfo};
 use crate::web::view::{ErrorPage, PageCtx, RenderPage};
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
@@ -140,6 +140,36 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("a panic");
     crate::error::AppError::internal(format!("handler panicked: {what}")).into_response()
+}
+
+/// Refuses query parameters the matched API route does not read, naming them (422), so a
+/// misspelt filter is an error rather than a list that silently ignores it.
+pub async fn known_query(
+    matched: axum::extract::MatchedPath,
+    request: Request,
+    next: Next,
+) -> Response {
+    let names = crate::web::api::query_params_of(matched.as_str());
+    let pairs = request
+        .uri()
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let mut unknown = crate::error::FieldErrors::new();
+    for (name, _) in pairs {
+        if !names.contains(&name.as_str()) {
+            unknown.insert(name, "is not a parameter of this request".into());
+        }
+    }
+    if unknown.is_empty() {
+        next.run(request).await
+    } else {
+        AppError::invalid(unknown).into_response()
+    }
 }
 
 /// Every API error has the one shape `{"error": {code, message, fields}}`: axum's own

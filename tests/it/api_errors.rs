@@ -76,6 +76,51 @@ async fn a_field_nobody_reads_is_refused_by_name(app: TestApp) {
     assert_eq!(still["moderation"], "pending", "nothing changed");
 }
 
+both!(a_null_field_or_a_parameter_nobody_reads_is_refused_by_name);
+async fn a_null_field_or_a_parameter_nobody_reads_is_refused_by_name(app: TestApp) {
+    let lead = Some(Role::Lead);
+    let p = crate::fixtures::a_programme(&app).create().await;
+    let (s, v) = app
+        .post(
+            "/feedback",
+            lead,
+            serde_json::json!({"programme_id": p, "role": "teacher", "quote": "Good", "consent": true, "stars": null}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(
+        v["error"]["fields"]["stars"],
+        "is not a field of this request"
+    );
+    assert_eq!(app.count("feedback").await, 0, "nothing was written");
+    let (s, v) = app
+        .post(
+            "/feedback",
+            lead,
+            serde_json::json!({"programme_id": p, "role": "teacher", "quote": "Good", "consent": true, "rating": null}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::CREATED,
+        "a null known field is an absent one: {v}"
+    );
+    let (s, v) = app.get("/events?programme=3&kind=workshop", lead).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_error_shape(&v, "invalid");
+    assert_eq!(
+        v["error"]["fields"]["programme"],
+        "is not a parameter of this request"
+    );
+    assert!(v["error"]["fields"].get("kind").is_none(), "{v}");
+    let (s, v) = app.get(&format!("/programmes/{p}?verbose=1"), lead).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (s, v) = app
+        .get(&format!("/events?programme_id={p}&page=2"), lead)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
 /// RFC 3339 to the second with an offset: "2031-03-03T09:15:00+00:00".
 fn assert_rfc3339(v: &Value) {
     let t = v.as_str().unwrap_or_default();

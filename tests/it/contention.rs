@@ -357,3 +357,41 @@ async fn assert_no_overlap_and_one_visit(app: &TestApp, g: &Ground) {
         "the hall, one stream at 10:00 and the visit's two: {spans:?}"
     );
 }
+
+both!(bookings_racing_a_cancellation_never_outlive_it);
+async fn bookings_racing_a_cancellation_never_outlive_it(app: TestApp) {
+    let p = a_programme(&app)
+        .between("2031-01-06", "2031-07-18")
+        .create()
+        .await;
+    let e = live_stream(&app, p, 5, Some(100)).await;
+    let mut requests: Vec<(String, Value)> = schools(&app, 10)
+        .await
+        .into_iter()
+        .map(|s| {
+            let body = json!({"school_id": s, "pupils": 3, "staff": 1});
+            (format!("/events/{e}/bookings"), body)
+        })
+        .collect();
+    requests.insert(5, (format!("/events/{e}/cancel"), json!({})));
+    let answers = at_once(&app, requests).await;
+    tally(&answers);
+    assert!(
+        answers[5].0.is_success(),
+        "the cancellation: {:?}",
+        answers[5]
+    );
+    let lead = Some(Role::Lead);
+    let (_, ev) = app.get(&format!("/events/{e}"), lead).await;
+    assert_eq!(ev["status"], "cancelled");
+    assert_eq!(ev["places_confirmed"], 0, "{ev}");
+    let (_, list) = app
+        .get(&format!("/bookings?event_id={e}&per_page=200"), lead)
+        .await;
+    for b in list["items"].as_array().unwrap() {
+        assert_eq!(
+            b["status"], "cancelled",
+            "no booking outlives its event: {b}"
+        );
+    }
+}

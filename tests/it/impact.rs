@@ -287,6 +287,11 @@ async fn bad_attendance_is_refused_by_field(app: TestApp) {
             json!([{"group": "x".repeat(101), "other": 5}]),
             "rows[0].group",
         ),
+        (
+            json!([{"school_id": s, "pupils": 5, "staf": 1}]),
+            "rows[0].staf",
+        ),
+        (json!([{"staf": 1}]), "rows[0].staf"),
     ];
     for (body, field) in cases {
         let (status, v) = put_attendance(&app, e, Role::Lead, body.clone()).await;

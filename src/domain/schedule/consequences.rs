@@ -113,7 +113,7 @@ pub(crate) fn queue_reminders(
     );
     let mut queued = 0;
     for id in due {
-        crate::db::write(conn, |conn| {
+        let sent = crate::db::write(conn, |conn| {
             let claimed = diesel::update(
                 bookings::table
                     .find(id)
@@ -123,10 +123,10 @@ pub(crate) fn queue_reminders(
             .execute(conn)?;
             if claimed == 1 {
                 tell(conn, &[notices::booking(id, Step::Reminder)])?;
-                queued += 1;
             }
-            Ok::<_, AppError>(())
+            Ok::<_, AppError>(claimed == 1)
         })?;
+        queued += usize::from(sent);
     }
     Ok(queued)
 }

@@ -271,6 +271,7 @@ pub fn create(
     e: EventInput,
 ) -> AppResult<Event> {
     crate::db::write(conn, |conn| {
+        occupancy::hold(conn, programme_id)?;
         let archived: bool = programmes::table
             .find(programme_id)
             .select(programmes::archived)
@@ -365,6 +366,7 @@ fn set_status(
 /// (`EventStatus::can_complete`, which the pages use for their button too).
 pub fn complete(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Event> {
     crate::db::write(conn, |conn| {
+        occupancy::hold_event(conn, id)?;
         let e = get(conn, id)?;
         match e.status {
             EventStatus::Completed => Ok(e),

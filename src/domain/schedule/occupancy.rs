@@ -153,6 +153,16 @@ pub fn hold(conn: &mut AnyConnection, programme_id: i32) -> AppResult<()> {
     Ok(())
 }
 
+/// Holds the programme of an event (see `hold`), so that two changes to the event, its
+/// attendance or its bookings follow one another; NotFound if there is no such event.
+pub fn hold_event(conn: &mut AnyConnection, event_id: i32) -> AppResult<()> {
+    let programme_id: i32 = events::table
+        .find(event_id)
+        .select(events::programme_id)
+        .first(conn)?;
+    hold(conn, programme_id)
+}
+
 /// Refuses the time if anything of the programme is there already; holds the programme
 /// first, so the answer stays true until the transaction ends.
 pub fn ensure_free(

@@ -31,21 +31,24 @@ pub(crate) fn book_event(
     tell: Tell<'_>,
 ) -> AppResult<Booking> {
     let school_id = school_for(actor, input.school_id)?;
-    let event = event_domain::get(conn, event_id)?;
-    refuse_unbookable(&event, actor)?;
-    refuse_archived_programme(conn, event.programme_id)?;
+    let programme_id = event_domain::get(conn, event_id)?.programme_id;
     check_school(conn, school_id)?;
     let places = input.pupils + input.staff;
-    if let Some(capacity) = event.capacity {
-        if places > capacity {
-            return Err(AppError::field(
-                "pupils",
-                format!("this event has {capacity} places in all"),
-            ));
-        }
-    }
     crate::db::write(conn, |conn| {
-        occupancy::hold(conn, event.programme_id)?;
+        // Read again under the programme's hold: the event may have been cancelled or
+        // changed since, and its answer must stay true until this commits.
+        occupancy::hold(conn, programme_id)?;
+        let event = event_domain::get(conn, event_id)?;
+        refuse_unbookable(&event, actor)?;
+        refuse_archived_programme(conn, event.programme_id)?;
+        if let Some(capacity) = event.capacity {
+            if places > capacity {
+                return Err(AppError::field(
+                    "pupils",
+                    format!("this event has {capacity} places in all"),
+                ));
+            }
+        }
         refuse_second_booking(conn, school_id, Target::Event(event_id), event.kind.label())?;
         let status = if event.needs_approval {
             BookingStatus::Requested
@@ -162,19 +165,20 @@ pub(crate) fn request_visit(
     tell: Tell<'_>,
 ) -> AppResult<Booking> {
     let school_id = school_for(actor, input.school_id)?;
-    let slot = visits::get(conn, slot_id)?;
-    if slot.status != SlotStatus::Open {
-        return Err(AppError::Conflict(
-            "this tour date is no longer free".into(),
-        ));
-    }
-    if slot.starts_at <= now() {
-        return Err(AppError::Conflict("this tour date has passed".into()));
-    }
-    refuse_archived_programme(conn, slot.programme_id)?;
+    let programme_id = visits::get(conn, slot_id)?.programme_id;
     check_school(conn, school_id)?;
     crate::db::write(conn, |conn| {
-        occupancy::hold(conn, slot.programme_id)?;
+        occupancy::hold(conn, programme_id)?;
+        let slot = visits::get(conn, slot_id)?;
+        if slot.status != SlotStatus::Open {
+            return Err(AppError::Conflict(
+                "this tour date is no longer free".into(),
+            ));
+        }
+        if slot.starts_at <= now() {
+            return Err(AppError::Conflict("this tour date has passed".into()));
+        }
+        refuse_archived_programme(conn, slot.programme_id)?;
         refuse_second_booking(conn, school_id, Target::Visit(slot_id), "tour date")?;
         let id = insert(
             conn,

@@ -217,14 +217,19 @@ pub fn bulk(
         while day <= to {
             if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
                 for s in &sessions {
-                    if let Err(e) = occupancy::within_dates(conn, programme_id, day, "day") {
-                        result.skipped.push((
-                            day,
-                            e.fields()
-                                .and_then(|f| f.values().next().cloned())
-                                .unwrap_or_default(),
-                        ));
-                        continue;
+                    match occupancy::within_dates(conn, programme_id, day, "day") {
+                        Ok(()) => {}
+                        Err(e @ AppError::Invalid { .. }) => {
+                            result.skipped.push((
+                                day,
+                                e.fields()
+                                    .and_then(|f| f.values().next().cloned())
+                                    .unwrap_or_default(),
+                            ));
+                            continue;
+                        }
+                        // A database error ends the whole batch (nothing is written).
+                        Err(e) => return Err(e),
                     }
                     match insert(conn, actor, programme_id, day, *s, tz) {
                         Ok(slot) => result.created.push(slot),

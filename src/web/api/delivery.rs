@@ -117,7 +117,7 @@ pub async fn put_attendance(
     })?;
     let rows: Vec<Input> = items
         .iter()
-        .map(Input::from_json)
+        .map(|row| Input::from_json(row).map(Input::strict))
         .collect::<Result<_, _>>()?;
     let actor = user.actor();
     let saved = app

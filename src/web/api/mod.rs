@@ -22,6 +22,72 @@ use crate::web::ApiScope;
 
 pub use crate::web::respond::{created, ok};
 
+/// A list's paging and search parameters.
+const LIST: &[&str] = &["page", "per_page", "q", "archived"];
+
+/// The query parameters each API route reads (its path under `/api/v1`); every other
+/// parameter is refused with 422 naming it, as unknown body fields are. A route not
+/// listed reads none.
+pub const QUERY_PARAMS: &[(&str, &[&str])] = &[
+    ("/organisations", LIST),
+    ("/schools", LIST),
+    ("/venues", LIST),
+    ("/programmes", LIST),
+    ("/users", LIST),
+    ("/programmes/{id}/events", LIST),
+    (
+        "/events",
+        &[
+            "page",
+            "per_page",
+            "q",
+            "archived",
+            "programme_id",
+            "kind",
+            "status",
+            "from",
+            "to",
+        ],
+    ),
+    (
+        "/programmes/{id}/feedback",
+        &["page", "per_page", "q", "archived", "filter"],
+    ),
+    (
+        "/feedback",
+        &[
+            "page",
+            "per_page",
+            "q",
+            "archived",
+            "filter",
+            "programme_id",
+            "school_id",
+            "moderation",
+        ],
+    ),
+    (
+        "/bookings",
+        &["page", "per_page", "q", "archived", "event_id", "status"],
+    ),
+    (
+        "/bookings.csv",
+        &["page", "per_page", "q", "archived", "event_id", "status"],
+    ),
+    ("/whats-on", LIST),
+    ("/import/schools", &["include_closed"]),
+];
+
+/// The query parameters the matched route reads (see `QUERY_PARAMS`).
+pub fn query_params_of(matched: &str) -> &'static [&'static str] {
+    let path = matched.strip_prefix("/api/v1").unwrap_or(matched);
+    QUERY_PARAMS
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, names)| *names)
+        .unwrap_or(&[])
+}
+
 pub fn routes() -> Router<AppState> {
     use crate::web::records::{Organisations, Programmes, Schools, Users, Venues};
     use accounts as a;
