@@ -37,6 +37,7 @@ FIELDS = {
     "confirm": ({"message": "string"}, []),
     "decline": ({"message": "string"}, []),
 }
+MODULES = {"a": "accounts", "b": "bookings", "v": "delivery", "d": "directory", "f": "feedback", "r": "records"}
 ACTIONS = ("archive", "restore", "revoke", "complete", "cancel", "moderate", "confirm", "decline", "regenerate")
 
 
@@ -45,15 +46,45 @@ def body_for(path):
     if "import" in path:
         return {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
     if last == "attendance":
-        row = {"type": "object", "properties": {k: {"type": t} for k, t in (("school_id", "integer"), ("group", "string"),
+        row = {"type": "object", "additionalProperties": False, "properties": {k: {"type": [t, "null"]} for k, t in (("school_id", "integer"), ("group", "string"),
                ("pupils", "integer"), ("staff", "integer"), ("other", "integer"))}}
         return {"required": True, "content": {"application/json": {"schema": {"type": "array", "items": row}}}}
     if last in FIELDS:
         props, req = FIELDS[last]
-        schema = {"type": "object", "required": req, "properties": {k: {"type": v} for k, v in props.items()}}
-        return {"required": True, "content": {"application/json": {"schema": schema}}}
+        schema = {"type": "object", "required": req, "additionalProperties": False,
+                  "properties": {k: {"type": [v, "null"]} if k not in req else {"type": v} for k, v in props.items()}}
+        if last == "moderate":
+            schema["minProperties"] = 1
+        # A body whose every field may be left out may itself be left out.
+        return {"required": bool(req) or last == "moderate", "content": {"application/json": {"schema": schema}}}
     return None
 
+
+# The query parameters each route reads, from QUERY_PARAMS in src/web/api/mod.rs (the
+# server refuses any other).
+table = src[src.index("pub const QUERY_PARAMS"):src.index("];", src.index("pub const QUERY_PARAMS"))]
+lists = {"LIST": ["page", "per_page", "q", "archived"]}
+query_params = {}
+for m in re.finditer(r'\(\s*"([^"]+)",\s*(LIST|&\[[^\]]*\])', table):
+    names = lists["LIST"] if m.group(2) == "LIST" else re.findall(r'"(\w+)"', m.group(2))
+    query_params[m.group(1)] = names
+QUERY_SCHEMAS = {
+    "page": {"type": "integer", "minimum": 1, "maximum": 1000000},
+    "per_page": {"type": "integer", "minimum": 1, "maximum": 200},
+    "q": {"type": "string", "maxLength": 100},
+    "archived": {"type": "boolean"},
+    "programme_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+    "school_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+    "event_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+    "from": {"type": "string", "format": "date"},
+    "to": {"type": "string", "format": "date"},
+    "include_closed": {"type": "boolean"},
+    "kind": {"type": "string", "enum": ["performance", "workshop", "live_stream"]},
+    "status": {"type": "string", "enum": ["requested", "confirmed", "declined", "waitlisted", "cancelled"]},
+    ("/events", "status"): {"type": "string", "enum": ["draft", "open", "confirmed", "completed", "cancelled"]},
+    "filter": {"type": "string", "enum": ["all", "published", "featured"]},
+    "moderation": {"type": "string", "enum": ["pending", "approved", "rejected"]},
+}
 
 paths = {}
 for m in re.finditer(r'\.route\("([^"]+)", (.*?)\)(?= \.route|$)', block):
@@ -67,30 +98,49 @@ for m in re.finditer(r'\.route\("([^"]+)", (.*?)\)(?= \.route|$)', block):
             name = op.split("::")[-1] + "_" + kind.rstrip(">").lower().removesuffix("s")
         else:
             name = handler.split("::")[-1]
+            module = MODULES.get(handler.split("::")[0], "")
+            if name in ("list", "get", "create", "csv", "search", "moderate", "summary", "confirm", "decline", "cancel", "me"):
+                # Short names repeat across modules: bookings::list -> list_bookings.
+                name = f"{name}_{module}" if module else name
         op = {"operationId": name, "summary": name.replace("_", " "), "responses": {}}
         params = [{"name": p, "in": "path", "required": True,
                    "schema": {"type": "string", "enum": ["impact.xlsx", "schools.csv", "events.csv", "attendance.csv", "feedback.csv"]} if p == "file"
-                   else {"type": "string", "enum": ["schools", "programmes"]} if p == "kind" else {"type": "integer"}}
+                   else {"type": "string", "enum": ["schools", "programmes"]} if p == "kind"
+                   else {"type": "integer", "minimum": 1900, "maximum": 2999} if p == "year"
+                   else {"type": "integer", "minimum": 1, "maximum": 2147483647}}
                   for p in re.findall(r"\{(\w+)\}", path)]
-        if meth == "get" and name.startswith("list") and "{" not in path:
-            params += [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (("page", "integer"), ("per_page", "integer"), ("q", "string"))]
+        if meth == "get":
+            params += [{"name": n, "in": "query", "schema": QUERY_SCHEMAS.get((path, n)) or QUERY_SCHEMAS[n]}
+                       for n in query_params.get(path, [])]
         if params:
             op["parameters"] = params
         if meth in ("post", "put") and body_for(full):
             op["requestBody"] = body_for(full)
         created = meth == "post" and not full.endswith(ACTIONS) and "import" not in full
-        if ".xlsx" in full or "{file}" in full:
+        if full.endswith(".csv"):
+            media = {"text/csv": {"schema": {"type": "string"}}}
+        elif ".xlsx" in full or "{file}" in full:
             media = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}, "text/csv": {}}
         else:
             media = {"application/json": {}}
         op["responses"]["201" if created else "200"] = {"description": "success", "content": media}
-        for code, desc in (("401", "missing or wrong token"), ("403", "role may not"), ("404", "unknown id"), ("422", "invalid fields")):
-            op["responses"][code] = {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for code, desc in (("400", "a path value or body that cannot be read"), ("401", "missing or wrong token"),
+                           ("403", "role may not"), ("404", "unknown id"), ("409", "refused by a rule, with the reason"),
+                           ("422", "invalid fields or parameters, each named")):
+            op["responses"][code] = {"description": desc, **error}
+        op["responses"]["default"] = {"description": "any other refusal (413 too large, 429 too many, 503 busy)", **error}
         if path == "/openapi.json":
             op["security"] = []
             op["responses"] = {"200": {"description": "this document"}}
         ops[meth] = op
     paths[full] = ops
+
+seen = {}
+for full, ops in paths.items():
+    for meth, op in ops.items():
+        other = seen.setdefault(op["operationId"], (meth, full))
+        assert other == (meth, full), f"operationId {op['operationId']} of {meth} {full} is also {other}"
 
 doc = {
     "openapi": "3.1.0",

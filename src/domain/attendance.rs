@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::app::now;
 use crate::db::schema::{attendance, events, schools};
 use crate::db::AnyConnection;
-use crate::domain::input::Input;
+use crate::domain::input::{Input, Json};
 use crate::domain::types::EventStatus;
 use crate::domain::{audit, events as event_domain, Actor};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -58,7 +58,12 @@ pub fn parse(rows: &[Input]) -> AppResult<Vec<RowInput>> {
             });
         let mut v = input.validator();
         if blank {
-            // Nothing to save, but a field that is not one of a row's is still refused.
+            // Nothing to save, but a value of the wrong type, or a field that is not one
+            // of a row's, is still refused.
+            v.of_type("group", Json::Text);
+            for k in ["school_id", "pupils", "staff", "other"] {
+                v.of_type(k, Json::Number);
+            }
             if let Err(AppError::Invalid { fields, .. }) = v.finish() {
                 for (k, why) in fields {
                     errors.insert(format!("rows[{i}].{k}"), why);

@@ -20,7 +20,29 @@ fn in_years(d: NaiveDate) -> bool {
 /// A strict input (an API body) remembers which fields were read, so that a field no
 /// validator asked for is refused by name rather than silently ignored.
 #[derive(Debug, Clone, Default)]
-pub struct Input(BTreeMap<String, String>, Option<Read>, Nulls);
+pub struct Input(BTreeMap<String, String>, Option<Read>, Nulls, Kinds);
+
+/// The JSON type of each field of a JSON input (empty for a form or a query): a JSON
+/// field must be of its field's type, so `"name": false` is refused, not read as "false".
+type Kinds = BTreeMap<String, Json>;
+
+/// A JSON value's type, as far as a field cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Json {
+    Text,
+    Number,
+    Bool,
+}
+
+impl Json {
+    fn refusal(self) -> &'static str {
+        match self {
+            Json::Text => "must be a JSON string",
+            Json::Number => "must be a JSON number",
+            Json::Bool => "must be true or false",
+        }
+    }
+}
 
 /// The fields of a JSON input given as null: absent to a validator, but still fields that
 /// a strict input refuses when nothing asks for them.
@@ -43,6 +65,7 @@ impl Input {
                 .collect(),
             None,
             Nulls::new(),
+            Kinds::new(),
         )
     }
 
@@ -53,6 +76,7 @@ impl Input {
             .ok_or_else(|| AppError::BadRequest("the body must be a JSON object".into()))?;
         let mut map = BTreeMap::new();
         let mut nulls = Nulls::new();
+        let mut kinds = Kinds::new();
         let mut errors = FieldErrors::new();
         for (k, v) in obj {
             match v {
@@ -61,12 +85,15 @@ impl Input {
                 }
                 serde_json::Value::String(s) => {
                     map.insert(k.clone(), s.clone());
+                    kinds.insert(k.clone(), Json::Text);
                 }
                 serde_json::Value::Number(n) => {
                     map.insert(k.clone(), n.to_string());
+                    kinds.insert(k.clone(), Json::Number);
                 }
                 serde_json::Value::Bool(b) => {
                     map.insert(k.clone(), b.to_string());
+                    kinds.insert(k.clone(), Json::Bool);
                 }
                 _ => {
                     errors.insert(k.clone(), "must be a single value".into());
@@ -76,7 +103,7 @@ impl Input {
         if !errors.is_empty() {
             return Err(AppError::invalid(errors));
         }
-        Ok(Input(map, None, nulls))
+        Ok(Input(map, None, nulls, kinds))
     }
 
     /// The input, refusing fields nobody reads (see `Validator::finish`).
@@ -118,6 +145,7 @@ impl Input {
 
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
         self.0.insert(name.to_string(), value.into());
+        self.3.remove(name);
     }
 
     /// The non-blank trimmed value.
@@ -139,11 +167,30 @@ pub struct Validator<'a> {
     errors: FieldErrors,
 }
 
-impl Validator<'_> {
+impl<'a> Validator<'a> {
     pub fn error(&mut self, name: &str, why: impl Into<String>) {
         self.errors
             .entry(name.to_string())
             .or_insert_with(|| why.into());
+    }
+
+    /// The non-blank value, if it is of the JSON type `want` (any value of a form or query
+    /// is text); a value of another JSON type is an error.
+    fn typed(&mut self, name: &str, want: Json) -> Option<&'a str> {
+        let input = self.input;
+        let raw = input.value(name)?;
+        match input.3.get(name) {
+            Some(kind) if *kind != want => {
+                self.error(name, want.refusal());
+                None
+            }
+            _ => Some(raw),
+        }
+    }
+
+    /// Refuses the field if it is present but not of the JSON type `want`.
+    pub fn of_type(&mut self, name: &str, want: Json) {
+        let _ = self.typed(name, want);
     }
 
     pub fn has_error(&self, name: &str) -> bool {
@@ -165,7 +212,7 @@ impl Validator<'_> {
 
     /// Required text, trimmed, at most `max` characters.
     pub fn text(&mut self, name: &str, max: usize) -> String {
-        match self.input.value(name) {
+        match self.typed(name, Json::Text) {
             None => {
                 self.error(name, "is required");
                 String::new()
@@ -176,7 +223,7 @@ impl Validator<'_> {
 
     /// Optional text, trimmed ("" when absent), at most `max` characters.
     pub fn text_or_empty(&mut self, name: &str, max: usize) -> String {
-        match self.input.value(name) {
+        match self.typed(name, Json::Text) {
             None => String::new(),
             Some(s) => self.check_len(name, s, max),
         }
@@ -195,7 +242,7 @@ impl Validator<'_> {
     }
 
     pub fn int_opt(&mut self, name: &str, min: i64, max: i64) -> Option<i32> {
-        let raw = self.input.value(name)?;
+        let raw = self.typed(name, Json::Number)?;
         match raw.parse::<i64>() {
             Ok(n) if n < min => {
                 self.error(name, format!("must be at least {min}"));
@@ -222,7 +269,7 @@ impl Validator<'_> {
     }
 
     pub fn decimal_opt(&mut self, name: &str, min: f64, max: f64) -> Option<f64> {
-        let raw = self.input.value(name)?;
+        let raw = self.typed(name, Json::Number)?;
         match raw.parse::<f64>() {
             Ok(n) if n.is_finite() && n >= min && n <= max => Some(n),
             Ok(_) => {
@@ -237,7 +284,7 @@ impl Validator<'_> {
     }
 
     pub fn date_opt(&mut self, name: &str) -> Option<NaiveDate> {
-        let raw = self.input.value(name)?;
+        let raw = self.typed(name, Json::Text)?;
         match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
             Ok(d) if in_years(d) => Some(d),
             Ok(_) => {
@@ -258,7 +305,7 @@ impl Validator<'_> {
         name: &str,
         local: Option<chrono_tz::Tz>,
     ) -> Option<chrono::NaiveDateTime> {
-        let Some(raw) = self.input.value(name) else {
+        let Some(raw) = self.typed(name, Json::Text) else {
             self.error(name, "is required");
             return None;
         };
@@ -293,7 +340,7 @@ impl Validator<'_> {
 
     /// A checkbox or JSON boolean; absent means false.
     pub fn flag(&mut self, name: &str) -> bool {
-        match self.input.value(name) {
+        match self.typed(name, Json::Bool) {
             None => false,
             Some("true" | "on" | "1" | "yes") => true,
             Some("false" | "off" | "0" | "no") => false,
@@ -306,7 +353,7 @@ impl Validator<'_> {
 
     /// An id of another record (existence is checked by the caller).
     pub fn id_opt(&mut self, name: &str) -> Option<i32> {
-        let raw = self.input.value(name)?;
+        let raw = self.typed(name, Json::Number)?;
         match raw.parse::<i32>() {
             Ok(n) if n > 0 => Some(n),
             _ => {
@@ -318,7 +365,7 @@ impl Validator<'_> {
 
     /// One of the values of a text enum.
     pub fn choice_opt<E: TextEnum>(&mut self, name: &str) -> Option<E> {
-        let raw = self.input.value(name)?;
+        let raw = self.typed(name, Json::Text)?;
         match E::parse(raw) {
             Some(v) => Some(v),
             None => {

@@ -21,6 +21,37 @@ pub struct ListParams {
     pub include_archived: bool,
 }
 
+/// Why an API list's paging value is refused, if it is: the API says what is wrong where a
+/// page clamps it to something it can show.
+pub fn refuse_param(name: &str, value: &str) -> Option<String> {
+    let number = value.trim().parse::<i64>();
+    if value.is_empty() && name != "q" {
+        return Some("is empty; leave the parameter out instead".into());
+    }
+    match name {
+        _ if name.ends_with("_id")
+            && !number
+                .as_ref()
+                .is_ok_and(|n| (1..=i64::from(i32::MAX)).contains(n)) =>
+        {
+            Some("must be the id of an existing record".into())
+        }
+        "page" if !number.as_ref().is_ok_and(|n| (1..=1_000_000).contains(n)) => {
+            Some("must be a whole number from 1 to 1000000".into())
+        }
+        "per_page"
+            if !number
+                .as_ref()
+                .is_ok_and(|n| (1..=MAX_PER_PAGE).contains(n)) =>
+        {
+            Some(format!("must be a whole number from 1 to {MAX_PER_PAGE}"))
+        }
+        "archived" if !matches!(value, "true" | "false") => Some("must be true or false".into()),
+        "q" if value.chars().count() > 100 => Some("must be at most 100 characters".into()),
+        _ => None,
+    }
+}
+
 impl ListQuery {
     /// Out-of-range values are clamped rather than refused: a list always shows something.
     pub fn params(&self) -> ListParams {

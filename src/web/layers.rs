@@ -145,6 +145,7 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
 /// Refuses query parameters the matched API route does not read, naming them (422), so a
 /// misspelt filter is an error rather than a list that silently ignores it.
 pub async fn known_query(
+    State(app): State<AppState>,
     matched: axum::extract::MatchedPath,
     request: Request,
     next: Next,
@@ -160,16 +161,29 @@ pub async fn known_query(
         })
         .unwrap_or_default();
     let mut unknown = crate::error::FieldErrors::new();
-    for (name, _) in pairs {
+    for (name, value) in pairs {
         if !names.contains(&name.as_str()) {
             unknown.insert(name, "is not a parameter of this request".into());
+        } else if let Some(why) = crate::domain::list::refuse_param(&name, &value) {
+            unknown.insert(name, why);
         }
     }
     if unknown.is_empty() {
-        next.run(request).await
-    } else {
-        AppError::invalid(unknown).into_response()
+        return next.run(request).await;
     }
+    // Who is asking comes first: without a valid sign-in the handler answers 401.
+    let (parts, body) = request.into_parts();
+    use axum::extract::FromRequestParts;
+    // This layer is outside the API's own `ApiScope` layer: sign in as the API does.
+    let mut api_parts = parts.clone();
+    api_parts.extensions.insert(crate::web::ApiScope);
+    if crate::web::auth::CurrentUser::from_request_parts(&mut api_parts, &app)
+        .await
+        .is_err()
+    {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    AppError::invalid(unknown).into_response()
 }
 
 /// Every API error has the one shape `{"error": {code, message, fields}}`: axum's own

@@ -34,7 +34,7 @@ pub fn build_router(state: AppState) -> Router {
         .nest(
             "/api/v1",
             api::routes()
-                .route_layer(axum::middleware::from_fn(layers::known_query))
+                .route_layer(from_fn_with_state(state.clone(), layers::known_query))
                 .layer(guard())
                 .layer(axum::middleware::from_fn(layers::json_errors)),
         )

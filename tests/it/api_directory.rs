@@ -115,10 +115,35 @@ async fn lists_are_paginated(app: TestApp) {
     assert_eq!(p3["items"][0]["name"], "Hall 6");
     let (_, beyond) = app.get("/venues?per_page=3&page=9", Some(Role::Lead)).await;
     assert_eq!(beyond["items"].as_array().unwrap().len(), 0);
-    let (s, _) = app
+    let (s, v) = app
         .get("/venues?per_page=abc&page=-2", Some(Role::Lead))
         .await;
-    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the API names bad paging: {v}"
+    );
+    assert!(v["error"]["fields"]["per_page"].is_string(), "{v}");
+    assert!(v["error"]["fields"]["page"].is_string(), "{v}");
+}
+
+both!(a_json_value_of_the_wrong_type_is_refused);
+async fn a_json_value_of_the_wrong_type_is_refused(app: TestApp) {
+    let lead = Some(Role::Lead);
+    let cases = [
+        (json!({"name": false}), "name", "must be a JSON string"),
+        (
+            json!({"name": "Hall", "capacity": "120"}),
+            "capacity",
+            "must be a JSON number",
+        ),
+    ];
+    for (body, field, why) in cases {
+        let (s, v) = app.post("/venues", lead, body.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+        assert_eq!(v["error"]["fields"][field], why, "{body}: {v}");
+    }
+    assert_eq!(app.count("venues").await, 0);
 }
 
 /// Bad directory input, with the field each should name.

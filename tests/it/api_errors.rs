@@ -113,6 +113,8 @@ async fn a_null_field_or_a_parameter_nobody_reads_is_refused_by_name(app: TestAp
         "is not a parameter of this request"
     );
     assert!(v["error"]["fields"].get("kind").is_none(), "{v}");
+    let (s, v) = app.get("/events?programme=3", None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "who asks comes first: {v}");
     let (s, v) = app.get(&format!("/programmes/{p}?verbose=1"), lead).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let (s, v) = app

@@ -97,6 +97,9 @@ pub async fn moderate(
     let mut v = input.validator();
     let moderation = v.choice_opt::<Moderation>("moderation");
     let featured = input.has("featured").then(|| v.flag("featured"));
+    if moderation.is_none() && featured.is_none() && !v.has_error("moderation") {
+        v.error("moderation", "give the moderation, featured, or both");
+    }
     v.finish()?;
     let actor = user.actor();
     Ok(ok(app
