@@ -30,3 +30,4 @@ mod pages;
 mod picker;
 mod properties;
 mod roles;
+mod route_matrix;

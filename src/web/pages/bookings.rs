@@ -244,9 +244,14 @@ pub async fn cancel(
     Path(id): Path<i32>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    confirmed(&pairs)?;
-    let (actor, rules, m) = (user.actor(), app.rules(), message_of(pairs)?);
-    app.db(move |c| schedule::cancel(c, &actor, &rules, BookingId(id), &m))
-        .await?;
+    let (actor, rules) = (user.actor(), app.rules());
+    app.db(move |c| {
+        // Whose booking it is comes first: another school's is not found, whatever the form.
+        bookings::get(c, &actor, id)?;
+        confirmed(&pairs)?;
+        let m = message_of(pairs)?;
+        schedule::cancel(c, &actor, &rules, BookingId(id), &m)
+    })
+    .await?;
     Ok(done("/bookings", "booking_cancelled"))
 }

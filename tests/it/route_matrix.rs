@@ -1,0 +1,601 @@
+//! Every route of the router, as every role: anonymous, a school (its own records and
+//! another school's), a lead, a funder (its own organisation's and another's) and an admin.
+//! The routes are read from the router's own source, so a route added without a line in
+//! `EXPECTED` fails `every_route_has_an_expectation`.
+//!
+//! Allowed: the role check lets the request through (no 401, 403, 404 or sign-in page,
+//! and never a server error; a 409 or 422 about the request itself is fine). Refused:
+//! 403, or 404 where a record of someone else's is not admitted to exist. Anonymous: 401
+//! from the API, the sign-in page from a page, unless the route is public.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::http::{Method, StatusCode};
+use outreach::domain::types::Role;
+use serde_json::{json, Value};
+
+use crate::both;
+use crate::fixtures::{a_programme, live_stream};
+use crate::harness::TestApp;
+
+/// `METHOD ROUTE [=> PATH] : WHO`. ROUTE is as the router writes it; PATH fills it from
+/// the world (`{school}`, `{other_booking}`, …; ROUTE itself when left out). WHO: S school,
+/// L lead, F funder, A admin, P anyone (anonymous too; a GET of a form's action only sends
+/// the browser back). Lines that change records aim at spare ones, so no later line
+/// depends on their outcome; the feed comes before its secret is made again, `/logout` last.
+const EXPECTED: &str = r#"
+GET  /calendar/{kind}/{file} => {school_feed} : P
+GET  /api/v1/me : SLFA
+GET  /api/v1/organisations : LFA
+POST /api/v1/organisations : A
+GET  /api/v1/organisations/{id} => /api/v1/organisations/{org} : LFA
+GET  /api/v1/organisations/{id} => /api/v1/organisations/{other_org} : LA
+PUT  /api/v1/organisations/{id} => /api/v1/organisations/{spare_org} : A
+POST /api/v1/organisations/{id}/archive => /api/v1/organisations/{spare_org}/archive : A
+POST /api/v1/organisations/{id}/restore => /api/v1/organisations/{spare_org}/restore : A
+GET  /api/v1/organisations/{id}/priorities => /api/v1/organisations/{org}/priorities : LFA
+POST /api/v1/organisations/{id}/priorities => /api/v1/organisations/{org}/priorities : A
+POST /api/v1/priorities/{id}/targets => /api/v1/priorities/{priority}/targets : A
+GET  /api/v1/schools : LA
+POST /api/v1/schools : LA
+GET  /api/v1/schools/{id} => /api/v1/schools/{school} : SLA
+GET  /api/v1/schools/{id} => /api/v1/schools/{other_school} : LA
+PUT  /api/v1/schools/{id} => /api/v1/schools/{spare_school} : LA
+POST /api/v1/schools/{id}/archive => /api/v1/schools/{spare_school}/archive : LA
+POST /api/v1/schools/{id}/restore => /api/v1/schools/{spare_school}/restore : LA
+GET  /api/v1/venues : LA
+POST /api/v1/venues : LA
+GET  /api/v1/venues/{id} => /api/v1/venues/{venue} : SLFA
+PUT  /api/v1/venues/{id} => /api/v1/venues/{venue} : LA
+POST /api/v1/venues/{id}/archive => /api/v1/venues/{venue}/archive : LA
+POST /api/v1/venues/{id}/restore => /api/v1/venues/{venue}/restore : LA
+GET  /api/v1/programmes : SLFA
+POST /api/v1/programmes : LA
+GET  /api/v1/programmes/{id} => /api/v1/programmes/{programme} : SLFA
+GET  /api/v1/programmes/{id} => /api/v1/programmes/{other_programme} : SLA
+PUT  /api/v1/programmes/{id} => /api/v1/programmes/{spare_programme} : LA
+POST /api/v1/programmes/{id}/archive => /api/v1/programmes/{spare_programme}/archive : LA
+POST /api/v1/programmes/{id}/restore => /api/v1/programmes/{spare_programme}/restore : LA
+GET  /api/v1/programmes/{id}/events => /api/v1/programmes/{programme}/events : LFA
+GET  /api/v1/programmes/{id}/events => /api/v1/programmes/{other_programme}/events : LA
+POST /api/v1/programmes/{id}/events => /api/v1/programmes/{programme}/events : LA
+GET  /api/v1/programmes/{id}/impact => /api/v1/programmes/{programme}/impact : LFA
+GET  /api/v1/programmes/{id}/impact => /api/v1/programmes/{other_programme}/impact : LA
+GET  /api/v1/events : SLFA
+GET  /api/v1/events/{id} => /api/v1/events/{event} : LFA
+GET  /api/v1/events/{id} => /api/v1/events/{other_event} : LA
+PUT  /api/v1/events/{id} => /api/v1/events/{event} : LA
+POST /api/v1/events/{id}/complete => /api/v1/events/{event}/complete : LA
+POST /api/v1/events/{id}/cancel => /api/v1/events/{spare_event}/cancel : LA
+GET  /api/v1/events/{id}/attendance => /api/v1/events/{event}/attendance : LA
+PUT  /api/v1/events/{id}/attendance => /api/v1/events/{event}/attendance : LA
+GET  /api/v1/programmes/{id}/feedback => /api/v1/programmes/{programme}/feedback : SLFA
+GET  /api/v1/programmes/{id}/feedback => /api/v1/programmes/{other_programme}/feedback : SLA
+GET  /api/v1/programmes/{id}/feedback/summary => /api/v1/programmes/{programme}/feedback/summary : LFA
+GET  /api/v1/programmes/{id}/feedback/summary => /api/v1/programmes/{other_programme}/feedback/summary : LA
+GET  /api/v1/programmes/{id}/outcomes => /api/v1/programmes/{programme}/outcomes : LFA
+GET  /api/v1/programmes/{id}/outcomes => /api/v1/programmes/{other_programme}/outcomes : LA
+POST /api/v1/programmes/{id}/outcomes => /api/v1/programmes/{programme}/outcomes : LA
+GET  /api/v1/feedback : SLFA
+POST /api/v1/feedback : LA
+GET  /api/v1/feedback/{id} => /api/v1/feedback/{feedback} : SLFA
+GET  /api/v1/feedback/{id} => /api/v1/feedback/{other_feedback} : LA
+POST /api/v1/feedback/{id}/moderate => /api/v1/feedback/{feedback}/moderate : LA
+GET  /api/v1/bookings/{id}/feedback-links => /api/v1/bookings/{booking}/feedback-links : SLA
+GET  /api/v1/bookings/{id}/feedback-links => /api/v1/bookings/{other_booking}/feedback-links : LA
+POST /api/v1/bookings/{id}/feedback-links => /api/v1/bookings/{booking}/feedback-links : SLA
+POST /api/v1/bookings/{id}/feedback-links => /api/v1/bookings/{other_booking}/feedback-links : LA
+POST /api/v1/events/{id}/bookings => /api/v1/events/{event}/bookings : SLA
+GET  /api/v1/programmes/{id}/slots => /api/v1/programmes/{programme}/slots : LFA
+GET  /api/v1/programmes/{id}/slots => /api/v1/programmes/{other_programme}/slots : LA
+POST /api/v1/programmes/{id}/slots => /api/v1/programmes/{programme}/slots : LA
+POST /api/v1/programmes/{id}/slots/bulk => /api/v1/programmes/{programme}/slots/bulk : LA
+POST /api/v1/slots/{id}/bookings => /api/v1/slots/{slot}/bookings : SLA
+GET  /api/v1/bookings : SLA
+GET  /api/v1/bookings.csv : SLA
+GET  /api/v1/whats-on : SLA
+GET  /api/v1/{kind}/{id}/calendar => /api/v1/schools/{school}/calendar : SLA
+GET  /api/v1/{kind}/{id}/calendar => /api/v1/schools/{other_school}/calendar : LA
+GET  /api/v1/{kind}/{id}/calendar => /api/v1/programmes/{programme}/calendar : LA
+POST /api/v1/{kind}/{id}/calendar/regenerate => /api/v1/schools/{school}/calendar/regenerate : SLA
+POST /api/v1/{kind}/{id}/calendar/regenerate => /api/v1/schools/{other_school}/calendar/regenerate : LA
+POST /api/v1/{kind}/{id}/calendar/regenerate => /api/v1/programmes/{programme}/calendar/regenerate : LA
+GET  /api/v1/bookings/{id} => /api/v1/bookings/{booking} : SLA
+GET  /api/v1/bookings/{id} => /api/v1/bookings/{other_booking} : LA
+POST /api/v1/bookings/{id}/confirm => /api/v1/bookings/{booking}/confirm : LA
+POST /api/v1/bookings/{id}/decline => /api/v1/bookings/{booking}/decline : LA
+POST /api/v1/bookings/{id}/cancel => /api/v1/bookings/{other_booking}/cancel : LA
+POST /api/v1/bookings/{id}/cancel => /api/v1/bookings/{spare_booking}/cancel : SLA
+GET  /api/v1/programmes/{id}/impact.xlsx => /api/v1/programmes/{programme}/impact.xlsx : LFA
+GET  /api/v1/programmes/{id}/impact.xlsx => /api/v1/programmes/{other_programme}/impact.xlsx : LA
+GET  /api/v1/programmes/{id}/export/{file} => /api/v1/programmes/{programme}/export/schools.csv : LFA
+GET  /api/v1/programmes/{id}/export/{file} => /api/v1/programmes/{other_programme}/export/events.csv : LA
+GET  /api/v1/impact/years/{year} => /api/v1/impact/years/2031 : LFA
+GET  /api/v1/impact/years/{year}/export/{file} => /api/v1/impact/years/2031/export/feedback.csv : LFA
+GET  /api/v1/organisations/{id}/impact.xlsx => /api/v1/organisations/{org}/impact.xlsx : LFA
+GET  /api/v1/organisations/{id}/impact.xlsx => /api/v1/organisations/{other_org}/impact.xlsx : LA
+GET  /api/v1/organisations/{id}/export/{file} => /api/v1/organisations/{org}/export/attendance.csv : LFA
+GET  /api/v1/organisations/{id}/export/{file} => /api/v1/organisations/{other_org}/export/attendance.csv : LA
+GET  /api/v1/organisations/{id}/impact => /api/v1/organisations/{org}/impact : LFA
+GET  /api/v1/organisations/{id}/impact => /api/v1/organisations/{other_org}/impact : LA
+GET  /api/v1/users : A
+POST /api/v1/users : A
+GET  /api/v1/users/{id} => /api/v1/users/{spare_user} : A
+PUT  /api/v1/users/{id} => /api/v1/users/{spare_user} : A
+POST /api/v1/users/{id}/archive => /api/v1/users/{spare_user}/archive : A
+POST /api/v1/users/{id}/restore => /api/v1/users/{spare_user}/restore : A
+GET  /api/v1/users/{id}/tokens => /api/v1/users/{spare_user}/tokens : A
+POST /api/v1/users/{id}/tokens => /api/v1/users/{spare_user}/tokens : A
+POST /api/v1/users/{id}/tokens/{token_id}/revoke => /api/v1/users/{spare_user}/tokens/{spare_token}/revoke : A
+POST /api/v1/import/schools : A
+GET  /api/v1/openapi.json : P
+GET  / : SLFA
+GET  /login : P
+POST /login : P
+GET  /organisations : A
+POST /organisations : A
+GET  /organisations/new : A
+GET  /organisations/{id} => /organisations/{org} : A
+POST /organisations/{id} => /organisations/{spare_org} : A
+GET  /organisations/{id}/edit => /organisations/{org}/edit : A
+POST /organisations/{id}/archive => /organisations/{spare_org}/archive : A
+POST /organisations/{id}/restore => /organisations/{spare_org}/restore : A
+POST /organisations/{id}/priorities => /organisations/{org}/priorities : A
+POST /priorities/{id}/targets => /priorities/{priority}/targets : A
+GET  /schools : LA
+POST /schools : LA
+GET  /schools/search : LA
+GET  /schools/new : LA
+GET  /schools/{id} => /schools/{school} : LA
+POST /schools/{id} => /schools/{spare_school} : LA
+POST /schools/{id}/archive => /schools/{spare_school}/archive : LA
+POST /schools/{id}/restore => /schools/{spare_school}/restore : LA
+GET  /venues : LA
+POST /venues : LA
+GET  /venues/new : LA
+GET  /venues/{id} => /venues/{venue} : LA
+POST /venues/{id} => /venues/{venue} : LA
+POST /venues/{id}/archive => /venues/{venue}/archive : LA
+POST /venues/{id}/restore => /venues/{venue}/restore : LA
+GET  /programmes : LFA
+POST /programmes : LA
+GET  /programmes/new : LA
+GET  /programmes/{id} => /programmes/{programme} : LFA
+GET  /programmes/{id} => /programmes/{other_programme} : LA
+POST /programmes/{id} => /programmes/{spare_programme} : LA
+GET  /programmes/{id}/edit => /programmes/{programme}/edit : LA
+POST /programmes/{id}/archive => /programmes/{spare_programme}/archive : LA
+POST /programmes/{id}/restore => /programmes/{spare_programme}/restore : LA
+POST /programmes/{id}/events => /programmes/{programme}/events : LA
+GET  /programmes/{id}/events/new => /programmes/{programme}/events/new : LA
+GET  /events/{id} => /events/{event} : LFA
+GET  /events/{id} => /events/{other_event} : LA
+POST /events/{id}/attendance => /events/{event}/attendance : LA
+POST /events/{id}/complete => /events/{event}/complete : LA
+POST /events/{id}/change => /events/{event}/change : LA
+POST /events/{id}/cancel => /events/{spare_event}/cancel : LA
+GET  /programmes/{id}/impact => /programmes/{programme}/impact : LFA
+GET  /programmes/{id}/impact => /programmes/{other_programme}/impact : LA
+GET  /programmes/{id}/report => /programmes/{programme}/report : LFA
+GET  /programmes/{id}/report => /programmes/{other_programme}/report : LA
+GET  /impact : LFA
+GET  /impact/years/{year} => /impact/years/2031 : LFA
+GET  /organisations/{id}/impact => /organisations/{org}/impact : LFA
+GET  /organisations/{id}/impact => /organisations/{other_org}/impact : LA
+GET  /programmes/{id}/feedback => /programmes/{programme}/feedback : SLFA
+GET  /programmes/{id}/feedback => /programmes/{other_programme}/feedback : SLA
+POST /programmes/{id}/feedback => /programmes/{programme}/feedback : LA
+POST /programmes/{id}/outcomes => /programmes/{programme}/outcomes : LA
+POST /feedback/{id}/moderate => /feedback/{feedback}/moderate : LA
+GET  /bookings/{id}/feedback => /bookings/{booking}/feedback : SLA
+GET  /bookings/{id}/feedback => /bookings/{other_booking}/feedback : LA
+POST /bookings/{id}/feedback-links => /bookings/{booking}/feedback-links : SLA
+POST /bookings/{id}/feedback-links => /bookings/{other_booking}/feedback-links : LA
+GET  /feedback/{token} => /feedback/{link_token} : P
+POST /feedback/{token} => /feedback/{link_token} : P
+GET  /programmes/{id}/impact.xlsx => /programmes/{programme}/impact.xlsx : LFA
+GET  /programmes/{id}/impact.xlsx => /programmes/{other_programme}/impact.xlsx : LA
+GET  /programmes/{id}/export/{file} => /programmes/{programme}/export/feedback.csv : LFA
+GET  /programmes/{id}/export/{file} => /programmes/{other_programme}/export/feedback.csv : LA
+GET  /impact/years/{year}/export/{file} => /impact/years/2031/export/impact.xlsx : LFA
+GET  /organisations/{id}/impact.xlsx => /organisations/{org}/impact.xlsx : LFA
+GET  /organisations/{id}/impact.xlsx => /organisations/{other_org}/impact.xlsx : LA
+GET  /organisations/{id}/export/{file} => /organisations/{org}/export/schools.csv : LFA
+GET  /organisations/{id}/export/{file} => /organisations/{other_org}/export/schools.csv : LA
+GET  /users : A
+POST /users : A
+GET  /users/new : A
+GET  /users/{id} => /users/{spare_user} : A
+POST /users/{id} => /users/{spare_user} : A
+POST /users/{id}/archive => /users/{spare_user}/archive : A
+POST /users/{id}/restore => /users/{spare_user}/restore : A
+GET  /users/{id}/tokens => /users/{spare_user}/tokens : A
+POST /users/{id}/tokens => /users/{spare_user}/tokens : A
+POST /users/{id}/tokens/{token_id}/revoke => /users/{spare_user}/tokens/{spare_token}/revoke : A
+GET  /import/schools : A
+POST /import/schools : A
+GET  /programmes/{id}/slots => /programmes/{programme}/slots : LFA
+GET  /programmes/{id}/slots => /programmes/{other_programme}/slots : LA
+POST /programmes/{id}/slots => /programmes/{programme}/slots : LA
+GET  /programmes/{id}/calendar => /programmes/{programme}/calendar : LFA
+GET  /programmes/{id}/calendar => /programmes/{other_programme}/calendar : LA
+POST /programmes/{id}/slots/bulk => /programmes/{programme}/slots/bulk : LA
+POST /slots/{id}/request => /slots/{slot}/request : SLA
+GET  /whats-on : SLA
+GET  /{kind}/{id}/calendar/regenerate => /schools/{school}/calendar/regenerate : P
+GET  /{kind}/{id}/calendar/regenerate => /programmes/{programme}/calendar/regenerate : P
+POST /{kind}/{id}/calendar/regenerate => /schools/{school}/calendar/regenerate : SLA
+POST /{kind}/{id}/calendar/regenerate => /schools/{other_school}/calendar/regenerate : LA
+POST /{kind}/{id}/calendar/regenerate => /programmes/{programme}/calendar/regenerate : LA
+POST /events/{id}/book => /events/{event}/book : SLA
+GET  /bookings : SLA
+GET  /requests : LA
+POST /bookings/{id}/confirm => /bookings/{booking}/confirm : LA
+POST /bookings/{id}/decline => /bookings/{booking}/decline : LA
+POST /bookings/{id}/cancel => /bookings/{other_booking}/cancel : LA
+POST /bookings/{id}/cancel => /bookings/{spare_booking}/cancel : SLA
+GET  /audit : A
+GET  /outbox : A
+POST /outbox/send-kept : A
+GET  /healthz : P
+GET  /readyz : P
+GET  /static/app.css : P
+GET  /static/school-picker.js : P
+POST /logout : P
+"#;
+
+/// One line of `EXPECTED`.
+struct Expectation {
+    method: Method,
+    route: String,
+    path: String,
+    who: String,
+}
+
+fn expectations() -> Vec<Expectation> {
+    EXPECTED
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let (left, who) = line.rsplit_once(" : ").expect("`: WHO`");
+            let mut words = left.split_whitespace();
+            let method =
+                Method::from_bytes(words.next().expect("a method").as_bytes()).expect("a method");
+            let route = words.next().expect("a route").to_string();
+            let path = match (words.next(), words.next()) {
+                (Some("=>"), Some(path)) => path.to_string(),
+                (None, None) => route.clone(),
+                _ => panic!("`ROUTE => PATH` in {line}"),
+            };
+            Expectation {
+                method,
+                route,
+                path,
+                who: who.trim().to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Every (method, route) of the router, read from the files that build it.
+fn router_routes() -> BTreeSet<(String, String)> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut found = BTreeSet::new();
+    for (file, prefix) in [
+        ("src/web/pages/mod.rs", ""),
+        ("src/web/api/mod.rs", "/api/v1"),
+        ("src/web/router.rs", ""),
+    ] {
+        let text = std::fs::read_to_string(format!("{root}/{file}")).expect("router source");
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(".route(") {
+            let after = &rest[at + ".route(".len()..];
+            let mut depth = 1;
+            let end = after
+                .char_indices()
+                .find(|&(_, c)| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .map(|(i, _)| i)
+                .expect("a closing parenthesis");
+            let call = &after[..end];
+            rest = &after[end..];
+            let Some(quoted) = call.trim_start().strip_prefix('"') else {
+                continue;
+            };
+            let (route, handlers) = quoted.split_once('"').expect("a quoted route");
+            for method in ["get", "post", "put", "delete", "patch"] {
+                let called = handlers.match_indices(&format!("{method}(")).any(|(i, _)| {
+                    i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                });
+                if called {
+                    found.insert((method.to_uppercase(), format!("{prefix}{route}")));
+                }
+            }
+        }
+    }
+    found
+}
+
+both!(every_route_has_an_expectation);
+async fn every_route_has_an_expectation(_app: TestApp) {
+    let routes = router_routes();
+    assert!(routes.len() > 150, "found only {} routes", routes.len());
+    let expected: BTreeSet<(String, String)> = expectations()
+        .into_iter()
+        .map(|e| (e.method.to_string(), e.route))
+        .collect();
+    let missing: Vec<_> = routes.difference(&expected).collect();
+    assert!(
+        missing.is_empty(),
+        "routes with no expectation: {missing:?}"
+    );
+    let stale: Vec<_> = expected.difference(&routes).collect();
+    assert!(stale.is_empty(), "expectations of no route: {stale:?}");
+}
+
+/// The records the paths name: the seeded school's and organisation's, someone else's,
+/// and spare ones for the lines that change things.
+async fn world(app: &TestApp) -> BTreeMap<&'static str, String> {
+    let admin = Some(Role::Admin);
+    let lead = Some(Role::Lead);
+    let id = |v: &Value| {
+        v["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("an id in {v}"))
+            .to_string()
+    };
+    let mut w = BTreeMap::new();
+    w.insert("school", app.school_id.to_string());
+    w.insert("org", app.organisation_id.to_string());
+    let (_, other_school) = app
+        .post("/schools", admin, json!({"name": "Other School"}))
+        .await;
+    let (_, spare_school) = app
+        .post("/schools", admin, json!({"name": "Spare School"}))
+        .await;
+    let (_, other_org) = app
+        .post("/organisations", admin, json!({"name": "Other Trust"}))
+        .await;
+    let (_, spare_org) = app
+        .post("/organisations", admin, json!({"name": "Spare Trust"}))
+        .await;
+    let (_, priority) = app
+        .post(
+            &format!("/organisations/{}/priorities", app.organisation_id),
+            admin,
+            json!({"title": "Wellbeing"}),
+        )
+        .await;
+    let (_, venue) = app
+        .post("/venues", admin, json!({"name": "Hall", "capacity": 300}))
+        .await;
+    let programme = a_programme(app)
+        .funded()
+        .between("2031-01-06", "2031-07-18")
+        .create()
+        .await;
+    let other_programme = a_programme(app)
+        .titled("Elsewhere")
+        .with("organisation_id", other_org["id"].clone())
+        .create()
+        .await;
+    let spare_programme = a_programme(app).titled("Spare").create().await;
+    let e = live_stream(app, programme, 5, Some(200)).await;
+    let spare_event = live_stream(app, programme, 6, Some(200)).await;
+    let other_event = live_stream(app, other_programme, 7, Some(200)).await;
+    let (_, booking) = book(app, e, &app.school_id.to_string()).await;
+    let (_, spare_booking) = book(app, spare_event, &app.school_id.to_string()).await;
+    let (_, other_booking) = book(app, other_event, &id(&other_school)).await;
+    let (_, slot) = app
+        .post(
+            &format!("/programmes/{programme}/slots"),
+            lead,
+            json!({"day": "2031-03-03", "session": "morning"}),
+        )
+        .await;
+    let (_, f) = feedback(app, programme, &app.school_id.to_string()).await;
+    let (_, other_f) = feedback(app, other_programme, &id(&other_school)).await;
+    for fb in [&f, &other_f] {
+        let path = format!("/feedback/{}/moderate", fb["id"]);
+        app.post(&path, lead, json!({"moderation": "approved"}))
+            .await;
+    }
+    let (_, spare_user) = app
+        .post(
+            "/users",
+            admin,
+            json!({"email": "spare@example.org", "role": "lead", "password": "long enough pw"}),
+        )
+        .await;
+    let (_, token) = app
+        .post(
+            &format!("/users/{}/tokens", spare_user["id"]),
+            admin,
+            json!({"label": "spare"}),
+        )
+        .await;
+    let (_, link) = app
+        .post(
+            &format!("/bookings/{}/feedback-links", booking["id"]),
+            lead,
+            json!({}),
+        )
+        .await;
+    let (_, feed) = app
+        .post(
+            &format!("/schools/{}/calendar/regenerate", app.school_id),
+            Some(Role::School),
+            json!({}),
+        )
+        .await;
+    let local = |url: &Value| {
+        let url = url.as_str().expect("a url");
+        url[url.find("://").map(|i| i + 3).unwrap_or(0)..]
+            .split_once('/')
+            .map(|(_, p)| format!("/{p}"))
+            .expect("a path")
+    };
+    let link_path = local(&link["url"]);
+    w.insert(
+        "link_token",
+        link_path.rsplit('/').next().expect("a token").to_string(),
+    );
+    w.insert("school_feed", local(&feed["url"]));
+    for (k, v) in [
+        ("other_school", &other_school),
+        ("spare_school", &spare_school),
+        ("other_org", &other_org),
+        ("spare_org", &spare_org),
+        ("priority", &priority),
+        ("venue", &venue),
+        ("booking", &booking),
+        ("spare_booking", &spare_booking),
+        ("other_booking", &other_booking),
+        ("slot", &slot),
+        ("feedback", &f),
+        ("other_feedback", &other_f),
+        ("spare_user", &spare_user),
+        ("spare_token", &token["token"]),
+    ] {
+        w.insert(k, id(v));
+    }
+    for (k, v) in [
+        ("programme", programme),
+        ("other_programme", other_programme),
+        ("spare_programme", spare_programme),
+        ("event", e),
+        ("spare_event", spare_event),
+        ("other_event", other_event),
+    ] {
+        w.insert(k, v.to_string());
+    }
+    w
+}
+
+/// The lead books 20 pupils and 2 staff of a school on an event.
+async fn book(app: &TestApp, event: i64, school: &str) -> (StatusCode, Value) {
+    let body =
+        json!({"school_id": school.parse::<i64>().expect("an id"), "pupils": 20, "staff": 2});
+    app.post(&format!("/events/{event}/bookings"), Some(Role::Lead), body)
+        .await
+}
+
+/// The lead records a teacher's consented feedback of a school on a programme.
+async fn feedback(app: &TestApp, programme: i64, school: &str) -> (StatusCode, Value) {
+    let body = json!({"programme_id": programme, "school_id": school.parse::<i64>().expect("an id"),
+        "role": "teacher", "quote": "Good", "consent": true});
+    app.post("/feedback", Some(Role::Lead), body).await
+}
+
+fn fill(path: &str, world: &BTreeMap<&'static str, String>) -> String {
+    let mut out = path.to_string();
+    for (k, v) in world {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    assert!(
+        !out.contains('{'),
+        "{path} names something the world has not: {out}"
+    );
+    out
+}
+
+/// What one request answered: the status, where it sent the browser, the body.
+async fn call(
+    app: &TestApp,
+    method: &Method,
+    path: &str,
+    role: Option<Role>,
+) -> (StatusCode, String, String) {
+    if let Some(api) = path.strip_prefix("/api/v1") {
+        let body = match *method {
+            Method::GET => None,
+            Method::PUT if api.ends_with("/attendance") => Some(json!([])),
+            _ => Some(json!({})),
+        };
+        let (s, v) = app.api(method.clone(), api, role, body).await;
+        return (s, String::new(), v.to_string());
+    }
+    let (s, headers, body) = if *method == Method::GET {
+        app.page(path, role).await
+    } else {
+        app.form(path, role, &[], true).await
+    };
+    let location = headers
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (s, location, body)
+}
+
+fn letter(role: Role) -> char {
+    match role {
+        Role::School => 'S',
+        Role::Lead => 'L',
+        Role::Funder => 'F',
+        Role::Admin => 'A',
+    }
+}
+
+both!(every_route_as_every_role);
+async fn every_route_as_every_role(app: TestApp) {
+    let world = world(&app).await;
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for e in expectations() {
+        let path = fill(&e.path, &world);
+        let public = e.who.contains('P');
+        for role in [
+            None,
+            Some(Role::School),
+            Some(Role::Funder),
+            Some(Role::Lead),
+            Some(Role::Admin),
+        ] {
+            let (status, location, body) = call(&app, &e.method, &path, role).await;
+            checked += 1;
+            let to_login = location.starts_with("/login");
+            let let_through = !matches!(
+                status,
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+            ) && !to_login;
+            let allowed = public || role.is_some_and(|r| e.who.contains(letter(r)));
+            let fine = if status.is_server_error() {
+                false
+            } else if public {
+                // Signing out sends anyone to the sign-in page.
+                !matches!(
+                    status,
+                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+                )
+            } else if allowed {
+                let_through
+            } else if role.is_none() {
+                matches!(status, StatusCode::UNAUTHORIZED) || to_login
+            } else {
+                matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND)
+            };
+            if !fine {
+                let said: String = body.chars().take(160).collect();
+                wrong.push(format!(
+                    "{} {path} as {role:?}: {status} {location} (expected {}) {said}",
+                    e.method,
+                    if allowed { "through" } else { "refused" }
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {checked} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
