@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 
 pub const MAX_PEOPLE: i64 = 100_000;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct AttendanceRow {
     pub school_id: Option<i32>,
     pub school_name: Option<String>,

@@ -65,7 +65,7 @@ fn check_exists(conn: &mut AnyConnection, feed: Feed) -> AppResult<()> {
 
 /// What may be shown of someone's link to a feed: when it was made and last read. The
 /// secret itself is stored only as a hash and shown once, when it is made.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LinkInfo {
     pub made: bool,
     #[serde(serialize_with = "crate::domain::when::naive_opt")]

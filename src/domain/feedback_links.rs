@@ -23,7 +23,7 @@ pub const LINK_DAYS: i64 = 90;
 pub const ANSWERS_PER_HOUR: i64 = 60;
 
 /// A link as it may be shown: never its secret, which exists only when it is made.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FeedbackLink {
     pub id: i32,
     pub booking_id: i32,
@@ -367,7 +367,7 @@ fn reserve_attempt(conn: &mut AnyConnection, link_id: i32, client: &str) -> AppR
 }
 
 /// A booking's links as a lead sees them on the programme's feedback page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BookingLinks {
     pub booking_id: i32,
     pub school_name: String,

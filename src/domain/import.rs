@@ -25,13 +25,13 @@ pub const COL_TOWN: &str = "Town";
 
 const REQUIRED: [&str; 2] = [COL_URN, COL_NAME];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Rejection {
     pub line: u64,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub inserted: usize,
     pub updated: usize,

@@ -436,7 +436,24 @@ macro_rules! text_enum {
                 f.write_str($crate::domain::input::TextEnum::label(self))
             }
         }
+
+        // The API document's schema: a string of exactly these values.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::domain::input::enum_schema(&[$($value),+])
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     };
+}
+
+/// A string schema of these values (a text enum in the API document).
+pub fn enum_schema(values: &[&str]) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .into()
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ struct Row {
     archived: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Organisation {
     pub id: i32,
     pub name: String,
@@ -184,7 +184,7 @@ struct TargetRow {
     description: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Target {
     pub id: i32,
     pub priority_id: i32,
@@ -193,7 +193,7 @@ pub struct Target {
     pub description: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Priority {
     pub id: i32,
     pub organisation_id: i32,

@@ -32,7 +32,7 @@ struct Row {
     archived: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Programme {
     pub id: i32,
     pub title: String,

@@ -118,7 +118,7 @@ fn fact(
 }
 
 /// The impact answer of SPEC §5 for one programme.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProgrammeImpact {
     pub programme: Programme,
     pub by_delivery: ByDelivery,
@@ -157,7 +157,7 @@ pub fn programme_impact(
 
 /// The figures of a group of programmes (a year, or an organisation), with each programme's
 /// own line.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GroupImpact {
     pub title: String,
     pub programmes: Vec<ProgrammeLine>,
@@ -167,7 +167,7 @@ pub struct GroupImpact {
     pub narrative: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProgrammeLine {
     pub id: i32,
     pub title: String,

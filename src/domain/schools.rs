@@ -29,7 +29,7 @@ struct Row {
     town: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct School {
     pub id: i32,
     pub name: String,

@@ -31,7 +31,7 @@ pub(crate) struct Row {
     pub archived: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: i32,
     pub email: String,

@@ -24,7 +24,7 @@ struct Row {
     archived: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Venue {
     pub id: i32,
     pub name: String,

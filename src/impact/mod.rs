@@ -70,7 +70,7 @@ impl AttendanceFact {
 }
 
 /// The figures of one delivery mode, or of the total.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Figures {
     pub events: i64,
     pub schools: i64,
@@ -78,13 +78,13 @@ pub struct Figures {
     pub pupils: i64,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Workshops {
     pub events: i64,
     pub participants: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ByDelivery {
     pub in_school: Figures,
     pub venue: Figures,
@@ -113,7 +113,7 @@ pub struct SchoolReach {
     pub workshop_participants: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct TargetProgress {
     pub measure: &'static str,
     pub target: i64,

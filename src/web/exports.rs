@@ -29,6 +29,15 @@ enum File {
     Csv(Table),
 }
 
+/// The files of every scope (`…/export/{file}`), as the API document lists them.
+pub const FILES: [&str; 5] = [
+    "impact.xlsx",
+    "schools.csv",
+    "events.csv",
+    "attendance.csv",
+    "feedback.csv",
+];
+
 fn parse_file(name: &str) -> AppResult<File> {
     if name == "impact.xlsx" {
         return Ok(File::Workbook);
@@ -171,4 +180,15 @@ pub async fn organisation_file(
     Path((id, file)): Path<(i32, String)>,
 ) -> AppResult<Response> {
     download(app, user, Scope::Organisation(id), parse_file(&file)?).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_listed_file_is_one() {
+        for name in super::FILES {
+            assert!(super::parse_file(name).is_ok(), "{name}");
+        }
+        assert!(super::parse_file("secrets.csv").is_err());
+    }
 }

@@ -413,37 +413,44 @@ impl Drop for TestApp {
     }
 }
 
-/// Every route of the router's source files (pages, API, the rest), with its path
+/// Every route of the router (pages and the rest from their source files, the API from
+/// its document), with its path
 /// parameters filled in (`{id}` by `ids[0]`, or 1), so a test can walk them all.
 pub fn all_routes(ids: &[&str]) -> Vec<String> {
     let root = env!("CARGO_MANIFEST_DIR");
     let id = ids.first().copied().unwrap_or("1");
-    let mut paths = Vec::new();
-    for (file, prefix) in [
-        ("src/web/pages/mod.rs", ""),
-        ("src/web/api/mod.rs", "/api/v1"),
-        ("src/web/router.rs", ""),
-    ] {
+    // The API's routes are its document's paths (one table builds both).
+    let api = serde_json::to_value(outreach::web::api::document()).expect("the API document");
+    let mut routes: Vec<String> = api["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .cloned()
+        .collect();
+    for file in ["src/web/pages/mod.rs", "src/web/router.rs"] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).expect("router source");
         for piece in text.split(".route(").skip(1) {
             let Some(rest) = piece.trim_start().strip_prefix('"') else {
                 continue;
             };
             let Some(end) = rest.find('"') else { continue };
-            let path = &rest[..end];
-            let filled: Vec<String> = path
-                .split('/')
-                .map(|seg| match seg {
-                    "{kind}" => "programmes".to_string(),
-                    "{file}" => "schools.csv".to_string(),
-                    "{year}" => "2019".to_string(),
-                    "{token}" => "0".repeat(64),
-                    s if s.starts_with('{') => id.to_string(),
-                    s => s.to_string(),
-                })
-                .collect();
-            paths.push(format!("{prefix}{}", filled.join("/")));
+            routes.push(rest[..end].to_string());
         }
+    }
+    let mut paths = Vec::new();
+    for path in routes {
+        let filled: Vec<String> = path
+            .split('/')
+            .map(|seg| match seg {
+                "{kind}" => "programmes".to_string(),
+                "{file}" => "schools.csv".to_string(),
+                "{year}" => "2019".to_string(),
+                "{token}" => "0".repeat(64),
+                s if s.starts_with('{') => id.to_string(),
+                s => s.to_string(),
+            })
+            .collect();
+        paths.push(filled.join("/"));
     }
     assert!(paths.len() > 100, "found only {} routes", paths.len());
     paths

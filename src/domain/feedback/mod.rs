@@ -44,7 +44,7 @@ struct Row {
     created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Feedback {
     pub id: i32,
     pub programme_id: i32,
@@ -85,7 +85,7 @@ impl Feedback {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Answer {
     pub statement_id: i32,
     pub answer: i32,

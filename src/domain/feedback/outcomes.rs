@@ -12,7 +12,7 @@ use crate::domain::{audit, must_exist, Actor};
 use crate::error::AppResult;
 
 /// A statement of a programme's feedback form, answered on a five-point scale.
-#[derive(Debug, Clone, Serialize, Queryable)]
+#[derive(Debug, Clone, Serialize, Queryable, utoipa::ToSchema)]
 pub struct Statement {
     pub id: i32,
     pub programme_id: i32,
@@ -84,7 +84,7 @@ pub fn add_statement(
 /// counts unless rejected; an answer through a feedback link counts once a lead approved
 /// it (so a flood through one link never reaches the figures). Consent is about
 /// publishing words, so a rating without it still counts.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, utoipa::ToSchema)]
 pub struct Summary {
     pub responses: i64,
     /// Answers through feedback links waiting for a lead; not counted until approved.
@@ -96,7 +96,7 @@ pub struct Summary {
     pub outcomes: Vec<OutcomeSummary>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OutcomeSummary {
     pub statement_id: i32,
     pub text: String,

@@ -65,7 +65,35 @@ impl Serialize for Target {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Its schema in the API document: `event_id` and `slot_id`, one of them null.
+impl utoipa::PartialSchema for Target {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let id = || {
+            ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                    Type::Integer,
+                    Type::Null,
+                ]))
+                .build()
+        };
+        ObjectBuilder::new()
+            .property("event_id", id())
+            .property("slot_id", id())
+            .required("event_id")
+            .required("slot_id")
+            .additional_properties(None::<utoipa::openapi::schema::AdditionalProperties<_>>)
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Target {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "BookingTarget".into()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Booking {
     pub id: i32,
     #[serde(flatten)]

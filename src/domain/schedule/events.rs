@@ -35,7 +35,7 @@ pub(super) struct Row {
     sequence: i32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Event {
     pub id: i32,
     pub programme_id: i32,

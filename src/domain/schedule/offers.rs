@@ -18,7 +18,7 @@ use crate::error::AppResult;
 
 /// An event a school can book: its programme and the places left (None: no limit), and
 /// the school's own booking of it, if it has one (then it is not offered again).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Offer {
     pub event: Event,
     pub programme_title: String,
@@ -27,14 +27,14 @@ pub struct Offer {
 }
 
 /// A school's own live booking of an offered event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Yours {
     pub status: BookingStatus,
     pub places: i32,
 }
 
 /// A free tour date a school may ask a visit on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TourDate {
     #[serde(flatten)]
     pub slot: Slot,
@@ -43,7 +43,7 @@ pub struct TourDate {
 
 /// What's on, for whoever asks: the events open for booking (a school's own bookings
 /// marked) and the free tour dates (without those the school already asked for).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WhatsOn {
     pub events: Page<Offer>,
     pub tour_dates: Vec<TourDate>,

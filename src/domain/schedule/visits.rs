@@ -33,7 +33,7 @@ impl Session {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Slot {
     pub id: i32,
     pub programme_id: i32,
@@ -168,7 +168,7 @@ pub fn create(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BulkResult {
     pub created: Vec<Slot>,
     /// Days skipped, with why.

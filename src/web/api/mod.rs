@@ -2,17 +2,19 @@
 //! the pages.
 
 pub mod accounts;
+pub mod bodies;
 pub mod bookings;
 pub mod delivery;
 pub mod directory;
+pub mod doc;
 pub mod feedback;
 pub mod records;
+pub mod responses;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::response::Response;
 use axum::{Extension, Router};
 
 use crate::app::AppState;
@@ -88,141 +90,491 @@ pub fn query_params_of(matched: &str) -> &'static [&'static str] {
         .unwrap_or(&[])
 }
 
+/// The API's router (under `/api/v1`).
 pub fn routes() -> Router<AppState> {
+    table().0.fallback(not_found).layer(Extension(ApiScope))
+}
+
+/// The OpenAPI document, built with the router from the same table.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| table().1)
+}
+
+/// Every route of the API with what it takes and answers.
+fn table() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use crate::domain::calendar::LinkInfo;
+    use crate::domain::feedback::{Feedback, Statement, Summary};
+    use crate::domain::feedback_links::FeedbackLink;
+    use crate::domain::import::ImportReport;
+    use crate::domain::organisations::{Organisation, Priority, Target};
+    use crate::domain::programmes::Programme;
+    use crate::domain::reports::{GroupImpact, ProgrammeImpact};
+    use crate::domain::schedule::bookings::Booking;
+    use crate::domain::schedule::events::Event;
+    use crate::domain::schedule::offers::WhatsOn;
+    use crate::domain::schedule::visits::{BulkResult, Slot};
+    use crate::domain::schools::School;
+    use crate::domain::tokens::TokenInfo;
+    use crate::domain::users::User;
+    use crate::domain::venues::Venue;
     use crate::web::records::{Organisations, Programmes, Schools, Users, Venues};
     use accounts as a;
+    use bodies as body;
     use bookings as b;
     use delivery as v;
     use directory as d;
+    use doc::{download, items, op, page};
     use feedback as f;
     use records as r;
-    Router::new()
-        .route("/me", get(a::me))
-        .route(
+    use responses as res;
+    doc::Api::new(QUERY_PARAMS)
+        .get("/me", a::me, op::<User>("me", "The caller"))
+        // Organisations, their priorities and targets.
+        .get(
             "/organisations",
-            get(d::list_organisations).post(r::create::<Organisations>),
+            d::list_organisations,
+            page::<Organisation>("list_organisations", "Organisations"),
         )
-        .route(
+        .post(
+            "/organisations",
+            r::create::<Organisations>,
+            op::<Organisation>("create_organisation", "Add an organisation")
+                .created()
+                .body::<body::OrganisationBody>(),
+        )
+        .get(
             "/organisations/{id}",
-            get(d::get_organisation).put(r::update::<Organisations>),
+            d::get_organisation,
+            op::<Organisation>("get_organisation", "An organisation"),
         )
-        .route(
+        .put(
+            "/organisations/{id}",
+            r::update::<Organisations>,
+            op::<Organisation>("update_organisation", "Change an organisation")
+                .body::<body::OrganisationBody>(),
+        )
+        .post(
             "/organisations/{id}/archive",
-            post(r::archive::<Organisations>),
+            r::archive::<Organisations>,
+            op::<Organisation>("archive_organisation", "Archive an organisation"),
         )
-        .route(
+        .post(
             "/organisations/{id}/restore",
-            post(r::restore::<Organisations>),
+            r::restore::<Organisations>,
+            op::<Organisation>("restore_organisation", "Restore an organisation"),
         )
-        .route(
+        .get(
             "/organisations/{id}/priorities",
-            get(d::list_priorities).post(d::create_priority),
+            d::list_priorities,
+            items::<Priority>("list_priorities", "An organisation's priorities"),
         )
-        .route("/priorities/{id}/targets", post(d::create_target))
-        .route("/schools", get(d::list_schools).post(r::create::<Schools>))
-        .route(
+        .post(
+            "/organisations/{id}/priorities",
+            d::create_priority,
+            op::<Priority>("create_priority", "Add a priority")
+                .created()
+                .body::<body::PriorityBody>(),
+        )
+        .post(
+            "/priorities/{id}/targets",
+            d::create_target,
+            op::<Target>("create_target", "Add a target to a priority")
+                .created()
+                .body::<body::TargetBody>(),
+        )
+        // Schools and venues.
+        .get(
+            "/schools",
+            d::list_schools,
+            page::<School>("list_schools", "Schools"),
+        )
+        .post(
+            "/schools",
+            r::create::<Schools>,
+            op::<School>("create_school", "Add a school")
+                .created()
+                .body::<body::SchoolBody>(),
+        )
+        .get(
             "/schools/{id}",
-            get(d::get_school).put(r::update::<Schools>),
+            d::get_school,
+            op::<School>("get_school", "A school"),
         )
-        .route("/schools/{id}/archive", post(r::archive::<Schools>))
-        .route("/schools/{id}/restore", post(r::restore::<Schools>))
-        .route("/venues", get(d::list_venues).post(r::create::<Venues>))
-        .route("/venues/{id}", get(d::get_venue).put(r::update::<Venues>))
-        .route("/venues/{id}/archive", post(r::archive::<Venues>))
-        .route("/venues/{id}/restore", post(r::restore::<Venues>))
-        .route(
+        .put(
+            "/schools/{id}",
+            r::update::<Schools>,
+            op::<School>("update_school", "Change a school").body::<body::SchoolBody>(),
+        )
+        .post(
+            "/schools/{id}/archive",
+            r::archive::<Schools>,
+            op::<School>("archive_school", "Archive a school"),
+        )
+        .post(
+            "/schools/{id}/restore",
+            r::restore::<Schools>,
+            op::<School>("restore_school", "Restore a school"),
+        )
+        .get(
+            "/venues",
+            d::list_venues,
+            page::<Venue>("list_venues", "Venues"),
+        )
+        .post(
+            "/venues",
+            r::create::<Venues>,
+            op::<Venue>("create_venue", "Add a venue")
+                .created()
+                .body::<body::VenueBody>(),
+        )
+        .get(
+            "/venues/{id}",
+            d::get_venue,
+            op::<Venue>("get_venue", "A venue"),
+        )
+        .put(
+            "/venues/{id}",
+            r::update::<Venues>,
+            op::<Venue>("update_venue", "Change a venue").body::<body::VenueBody>(),
+        )
+        .post(
+            "/venues/{id}/archive",
+            r::archive::<Venues>,
+            op::<Venue>("archive_venue", "Archive a venue"),
+        )
+        .post(
+            "/venues/{id}/restore",
+            r::restore::<Venues>,
+            op::<Venue>("restore_venue", "Restore a venue"),
+        )
+        // Programmes and their events.
+        .get(
             "/programmes",
-            get(d::list_programmes).post(r::create::<Programmes>),
+            d::list_programmes,
+            page::<Programme>("list_programmes", "Programmes the caller may see"),
         )
-        .route(
+        .post(
+            "/programmes",
+            r::create::<Programmes>,
+            op::<Programme>("create_programme", "Add a programme")
+                .created()
+                .body::<body::ProgrammeBody>(),
+        )
+        .get(
             "/programmes/{id}",
-            get(d::get_programme).put(r::update::<Programmes>),
+            d::get_programme,
+            op::<Programme>("get_programme", "A programme"),
         )
-        .route("/programmes/{id}/archive", post(r::archive::<Programmes>))
-        .route("/programmes/{id}/restore", post(r::restore::<Programmes>))
-        .route(
+        .put(
+            "/programmes/{id}",
+            r::update::<Programmes>,
+            op::<Programme>("update_programme", "Change a programme").body::<body::ProgrammeBody>(),
+        )
+        .post(
+            "/programmes/{id}/archive",
+            r::archive::<Programmes>,
+            op::<Programme>("archive_programme", "Archive a programme"),
+        )
+        .post(
+            "/programmes/{id}/restore",
+            r::restore::<Programmes>,
+            op::<Programme>("restore_programme", "Restore a programme"),
+        )
+        .get(
             "/programmes/{id}/events",
-            get(v::list_events).post(v::create_event),
+            v::list_events,
+            page::<Event>("list_programme_events", "A programme's events"),
         )
-        .route("/programmes/{id}/impact", get(v::programme_impact))
-        .route("/events", get(v::list_all_events))
-        .route("/events/{id}", get(v::get_event).put(v::change_event))
-        .route("/events/{id}/complete", post(v::complete_event))
-        .route("/events/{id}/cancel", post(v::cancel_event))
-        .route(
+        .post(
+            "/programmes/{id}/events",
+            v::create_event,
+            op::<Event>("create_event", "Add an event (never two places at once)")
+                .created()
+                .body::<body::EventBody>(),
+        )
+        .get(
+            "/programmes/{id}/impact",
+            v::programme_impact,
+            op::<ProgrammeImpact>("programme_impact", "A programme's impact figures"),
+        )
+        .get(
+            "/events",
+            v::list_all_events,
+            page::<Event>("list_events", "Events the caller may see, filtered"),
+        )
+        .get(
+            "/events/{id}",
+            v::get_event,
+            op::<Event>("get_event", "An event"),
+        )
+        .put(
+            "/events/{id}",
+            v::change_event,
+            op::<Event>("change_event", "Change or move an event").body::<body::EventBody>(),
+        )
+        .post(
+            "/events/{id}/complete",
+            v::complete_event,
+            op::<Event>("complete_event", "Mark an event as held"),
+        )
+        .post(
+            "/events/{id}/cancel",
+            v::cancel_event,
+            op::<Event>("cancel_event", "Cancel an event and its bookings"),
+        )
+        .get(
             "/events/{id}/attendance",
-            get(v::get_attendance).put(v::put_attendance),
+            v::get_attendance,
+            op::<res::Attendance>("get_attendance", "An event's attendance"),
         )
-        .route("/programmes/{id}/feedback", get(f::list))
-        .route("/programmes/{id}/feedback/summary", get(f::summary))
-        .route(
+        .put(
+            "/events/{id}/attendance",
+            v::put_attendance,
+            op::<res::Attendance>("put_attendance", "Replace an event's attendance")
+                .array_body::<body::AttendanceRowBody>(),
+        )
+        // Feedback.
+        .get(
+            "/programmes/{id}/feedback",
+            f::list,
+            page::<Feedback>("list_programme_feedback", "A programme's feedback"),
+        )
+        .get(
+            "/programmes/{id}/feedback/summary",
+            f::summary,
+            op::<Summary>(
+                "feedback_summary",
+                "A programme's ratings and outcome answers",
+            ),
+        )
+        .get(
             "/programmes/{id}/outcomes",
-            get(f::statements).post(f::add_statement),
+            f::statements,
+            items::<Statement>("list_outcomes", "A programme's outcome statements"),
         )
-        .route("/feedback", get(f::search).post(f::create))
-        .route("/feedback/{id}", get(f::get))
-        .route("/feedback/{id}/moderate", post(f::moderate))
-        .route(
+        .post(
+            "/programmes/{id}/outcomes",
+            f::add_statement,
+            op::<Statement>("create_outcome", "Add an outcome statement")
+                .created()
+                .body::<body::OutcomeBody>(),
+        )
+        .get(
+            "/feedback",
+            f::search,
+            page::<Feedback>("list_feedback", "Feedback the caller may see, filtered"),
+        )
+        .post(
+            "/feedback",
+            f::create,
+            op::<Feedback>("create_feedback", "Record feedback")
+                .created()
+                .body::<body::FeedbackBody>(),
+        )
+        .get(
+            "/feedback/{id}",
+            f::get,
+            op::<Feedback>("get_feedback", "One piece of feedback"),
+        )
+        .post(
+            "/feedback/{id}/moderate",
+            f::moderate,
+            op::<Feedback>("moderate_feedback", "Approve, reject or feature feedback")
+                .body::<body::ModerationBody>(),
+        )
+        .get(
             "/bookings/{id}/feedback-links",
-            get(f::links).post(f::make_link),
+            f::links,
+            page::<FeedbackLink>(
+                "list_feedback_links",
+                "A booking's feedback links (never their secrets)",
+            ),
         )
-        .route("/events/{id}/bookings", post(b::book_event))
-        .route(
+        .post(
+            "/bookings/{id}/feedback-links",
+            f::make_link,
+            op::<res::NewFeedbackLink>("create_feedback_link", "A new feedback link, shown once")
+                .created(),
+        )
+        // Bookings and tour dates.
+        .post(
+            "/events/{id}/bookings",
+            b::book_event,
+            op::<Booking>("book_event", "Book places at an event")
+                .created()
+                .body::<body::BookingBody>(),
+        )
+        .get(
             "/programmes/{id}/slots",
-            get(b::list_slots).post(b::create_slot),
+            b::list_slots,
+            items::<Slot>("list_slots", "A programme's tour dates"),
         )
-        .route("/programmes/{id}/slots/bulk", post(b::bulk_slots))
-        .route("/slots/{id}/bookings", post(b::request_visit))
-        .route("/bookings", get(b::list))
-        .route("/bookings.csv", get(b::csv))
-        .route("/whats-on", get(b::whats_on))
-        .route("/{kind}/{id}/calendar", get(crate::web::calendar::api_link))
-        .route(
+        .post(
+            "/programmes/{id}/slots",
+            b::create_slot,
+            op::<Slot>("create_slot", "Add a tour date")
+                .created()
+                .body::<body::SlotBody>(),
+        )
+        .post(
+            "/programmes/{id}/slots/bulk",
+            b::bulk_slots,
+            op::<BulkResult>(
+                "create_slots",
+                "Add tour dates for every weekday between two dates",
+            )
+            .created()
+            .body::<body::BulkSlotsBody>(),
+        )
+        .post(
+            "/slots/{id}/bookings",
+            b::request_visit,
+            op::<Booking>("request_visit", "Ask for a visit on a tour date")
+                .created()
+                .body::<body::BookingBody>(),
+        )
+        .get(
+            "/bookings",
+            b::list,
+            page::<Booking>("list_bookings", "Bookings the caller may see, filtered"),
+        )
+        .get(
+            "/bookings.csv",
+            b::csv,
+            download("bookings_csv", "The same bookings as CSV").csv(),
+        )
+        .get(
+            "/whats-on",
+            b::whats_on,
+            op::<WhatsOn>("whats_on", "Events open for booking and free tour dates"),
+        )
+        .get(
+            "/{kind}/{id}/calendar",
+            crate::web::calendar::api_link,
+            op::<LinkInfo>("calendar_link", "Whether the caller has a calendar feed"),
+        )
+        .post(
             "/{kind}/{id}/calendar/regenerate",
-            post(crate::web::calendar::api_regenerate),
+            crate::web::calendar::api_regenerate,
+            op::<res::FeedUrl>("regenerate_calendar", "A new calendar feed address"),
         )
-        .route("/bookings/{id}", get(b::get))
-        .route("/bookings/{id}/confirm", post(b::confirm))
-        .route("/bookings/{id}/decline", post(b::decline))
-        .route("/bookings/{id}/cancel", post(b::cancel))
-        .route(
+        .get(
+            "/bookings/{id}",
+            b::get,
+            op::<Booking>("get_booking", "A booking"),
+        )
+        .post(
+            "/bookings/{id}/confirm",
+            b::confirm,
+            op::<Booking>("confirm_booking", "Confirm a booking")
+                .optional_body::<body::MessageBody>(),
+        )
+        .post(
+            "/bookings/{id}/decline",
+            b::decline,
+            op::<Booking>("decline_booking", "Decline a booking")
+                .optional_body::<body::MessageBody>(),
+        )
+        .post(
+            "/bookings/{id}/cancel",
+            b::cancel,
+            op::<Booking>("cancel_booking", "Cancel a booking")
+                .optional_body::<body::MessageBody>(),
+        )
+        // Figures and downloads.
+        .get(
             "/programmes/{id}/impact.xlsx",
-            get(crate::web::exports::programme_workbook),
+            crate::web::exports::programme_workbook,
+            download("programme_workbook", "A programme's impact workbook").xlsx(),
         )
-        .route(
+        .get(
             "/programmes/{id}/export/{file}",
-            get(crate::web::exports::programme_file),
+            crate::web::exports::programme_file,
+            download("programme_file", "A programme's workbook or CSV table").file(),
         )
-        .route("/impact/years/{year}", get(v::year_impact))
-        .route(
+        .get(
+            "/impact/years/{year}",
+            v::year_impact,
+            op::<GroupImpact>("year_impact", "A year's impact figures"),
+        )
+        .get(
             "/impact/years/{year}/export/{file}",
-            get(crate::web::exports::year_file),
+            crate::web::exports::year_file,
+            download("year_file", "A year's workbook or CSV table").file(),
         )
-        .route(
+        .get(
             "/organisations/{id}/impact.xlsx",
-            get(crate::web::exports::organisation_workbook),
+            crate::web::exports::organisation_workbook,
+            download("organisation_workbook", "An organisation's impact workbook").xlsx(),
         )
-        .route(
+        .get(
             "/organisations/{id}/export/{file}",
-            get(crate::web::exports::organisation_file),
+            crate::web::exports::organisation_file,
+            download(
+                "organisation_file",
+                "An organisation's workbook or CSV table",
+            )
+            .file(),
         )
-        .route("/organisations/{id}/impact", get(v::organisation_impact))
-        .route("/users", get(a::list_users).post(r::create::<Users>))
-        .route("/users/{id}", get(a::get_user).put(r::update::<Users>))
-        .route("/users/{id}/archive", post(r::archive::<Users>))
-        .route("/users/{id}/restore", post(r::restore::<Users>))
-        .route(
+        .get(
+            "/organisations/{id}/impact",
+            v::organisation_impact,
+            op::<GroupImpact>("organisation_impact", "An organisation's impact figures"),
+        )
+        // People and tokens.
+        .get("/users", a::list_users, page::<User>("list_users", "Users"))
+        .post(
+            "/users",
+            r::create::<Users>,
+            op::<User>("create_user", "Add a user")
+                .created()
+                .body::<body::UserBody>(),
+        )
+        .get("/users/{id}", a::get_user, op::<User>("get_user", "A user"))
+        .put(
+            "/users/{id}",
+            r::update::<Users>,
+            op::<User>("update_user", "Change a user").body::<body::UserBody>(),
+        )
+        .post(
+            "/users/{id}/archive",
+            r::archive::<Users>,
+            op::<User>("archive_user", "Archive a user"),
+        )
+        .post(
+            "/users/{id}/restore",
+            r::restore::<Users>,
+            op::<User>("restore_user", "Restore a user"),
+        )
+        .get(
             "/users/{id}/tokens",
-            get(a::list_tokens).post(a::create_token),
+            a::list_tokens,
+            items::<TokenInfo>("list_tokens", "A user's API tokens (never their secrets)"),
         )
-        .route(
+        .post(
+            "/users/{id}/tokens",
+            a::create_token,
+            op::<res::NewToken>("create_token", "A new API token, shown once")
+                .created()
+                .optional_body::<body::TokenBody>(),
+        )
+        .post(
             "/users/{id}/tokens/{token_id}/revoke",
-            post(a::revoke_token),
+            a::revoke_token,
+            op::<res::Revoked>("revoke_token", "Revoke an API token"),
         )
-        .route("/import/schools", post(a::import_schools))
-        .route("/openapi.json", get(openapi))
-        .fallback(not_found)
-        .layer(Extension(ApiScope))
+        .post(
+            "/import/schools",
+            a::import_schools,
+            op::<ImportReport>("import_schools", "Import the schools register (CSV)").csv_body(),
+        )
+        .get(
+            "/openapi.json",
+            openapi,
+            op::<serde_json::Value>("openapi", "This document").public(),
+        )
+        .finish()
 }
 
 async fn not_found() -> AppError {
@@ -230,11 +582,7 @@ async fn not_found() -> AppError {
 }
 
 async fn openapi() -> Response {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        include_str!("../../../static/openapi.json"),
-    )
-        .into_response()
+    crate::web::respond::ok(document())
 }
 
 /// A JSON object body as domain input; a body that is not JSON is a 400 naming why.

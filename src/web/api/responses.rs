@@ -1,0 +1,50 @@
+//! The answers that are not a record or a page of records, as the document describes
+//! them (schemathesis checks every answer against its schema).
+#![allow(dead_code)]
+
+use utoipa::ToSchema;
+
+use crate::domain::attendance::AttendanceRow;
+use crate::domain::tokens::TokenInfo;
+
+/// A short list, whole.
+#[derive(ToSchema)]
+pub struct Items<T: ToSchema> {
+    items: Vec<T>,
+}
+
+/// A new API token: its secret is shown this once.
+#[derive(ToSchema)]
+pub struct NewToken {
+    token: TokenInfo,
+    secret: String,
+}
+
+#[derive(ToSchema)]
+pub struct Revoked {
+    revoked: i64,
+}
+
+/// An event's attendance rows.
+#[derive(ToSchema)]
+pub struct Attendance {
+    event_id: i64,
+    items: Vec<AttendanceRow>,
+}
+
+/// A new feedback link: its `url` is shown this once.
+#[derive(ToSchema)]
+pub struct NewFeedbackLink {
+    id: i64,
+    booking_id: i64,
+    url: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    answers: i64,
+}
+
+/// A calendar feed's new address; the previous one stops working.
+#[derive(ToSchema)]
+pub struct FeedUrl {
+    url: String,
+}
