@@ -142,8 +142,9 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
     crate::error::AppError::internal(format!("handler panicked: {what}")).into_response()
 }
 
-/// Refuses query parameters the matched API route does not read, naming them (422), so a
-/// misspelt filter is an error rather than a list that silently ignores it.
+/// Refuses query parameters the matched API route does not read, and a body sent to an
+/// operation that takes none, naming each field (422): a misspelt filter or a stray field
+/// is an error rather than something silently ignored.
 pub async fn known_query(
     State(app): State<AppState>,
     matched: axum::extract::MatchedPath,
@@ -168,11 +169,28 @@ pub async fn known_query(
             unknown.insert(name, why);
         }
     }
-    if unknown.is_empty() {
-        return next.run(request).await;
+    let (parts, mut body) = request.into_parts();
+    let mut unreadable = None;
+    if !crate::web::api::takes_body(matched.as_str(), &parts.method) {
+        // An operation that takes no body refuses one, as a body refuses a field it does
+        // not take. The guard layer outside has already capped its size.
+        match axum::body::to_bytes(body, usize::MAX).await {
+            Ok(bytes) => match body_refusal(&bytes) {
+                Some(AppError::Invalid { fields, .. }) => unknown.extend(fields),
+                other => unreadable = other,
+            },
+            Err(e) => {
+                unreadable = Some(AppError::BadRequest(format!(
+                    "the body could not be read: {e}"
+                )))
+            }
+        }
+        body = axum::body::Body::empty();
+    }
+    if unknown.is_empty() && unreadable.is_none() {
+        return next.run(Request::from_parts(parts, body)).await;
     }
     // Who is asking comes first: without a valid sign-in the handler answers 401.
-    let (parts, body) = request.into_parts();
     use axum::extract::FromRequestParts;
     // This layer is outside the API's own `ApiScope` layer: sign in as the API does.
     let mut api_parts = parts.clone();
@@ -183,7 +201,28 @@ pub async fn known_query(
     {
         return next.run(Request::from_parts(parts, body)).await;
     }
-    AppError::invalid(unknown).into_response()
+    match unreadable {
+        Some(refusal) => refusal.into_response(),
+        None => AppError::invalid(unknown).into_response(),
+    }
+}
+
+/// Why a body sent to an operation that takes none is refused: none when it is empty or
+/// `{}` (what many clients send), each field by name, or a 400 for anything else.
+fn body_refusal(bytes: &[u8]) -> Option<AppError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Object(fields)) if fields.is_empty() => None,
+        Ok(serde_json::Value::Object(fields)) => Some(AppError::invalid(
+            fields
+                .keys()
+                .map(|k| (k.clone(), "is not a field of this request".to_string()))
+                .collect(),
+        )),
+        _ => Some(AppError::BadRequest("this request takes no body".into())),
+    }
 }
 
 /// Every API error has the one shape `{"error": {code, message, fields}}`: axum's own

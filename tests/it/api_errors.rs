@@ -170,3 +170,33 @@ async fn every_time_carries_its_offset_to_the_second(app: TestApp) {
     }
     assert_eq!(slot["starts_at"], "2031-03-03T09:15:00+00:00");
 }
+
+both!(an_action_that_takes_no_body_refuses_one);
+async fn an_action_that_takes_no_body_refuses_one(app: TestApp) {
+    let p = crate::fixtures::a_programme(&app)
+        .between("2031-01-06", "2031-07-18")
+        .create()
+        .await;
+    let e = crate::fixtures::live_stream(&app, p, 5, Some(50)).await;
+    let path = format!("/events/{e}/cancel");
+    let lead = Some(Role::Lead);
+    let (s, v) = app
+        .post(&path, lead, serde_json::json!({"reason": "rain"}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(
+        v["error"]["fields"]["reason"],
+        "is not a field of this request"
+    );
+    let (s, v) = app.post(&path, lead, serde_json::json!([1])).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, _) = app
+        .post(&path, None, serde_json::json!({"reason": "rain"}))
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "who asks comes first");
+    let (_, still) = app.get(&format!("/events/{e}"), lead).await;
+    assert_eq!(still["status"], "open", "nothing changed: {still}");
+    let (s, v) = app.post(&path, lead, serde_json::json!({})).await;
+    assert_eq!(s, StatusCode::OK, "an empty object is no body: {v}");
+    assert_eq!(v["status"], "cancelled");
+}

@@ -46,9 +46,11 @@ pub(crate) fn change_row(
     } else {
         before.capacity
     };
+    // A venue's limit applies to a capacity being set, not to one left as it was (a
+    // move is not refused because the venue has since become smaller).
     let capacity = match before.venue_id {
-        Some(venue) => within_venue(conn, venue, capacity)?,
-        None => capacity,
+        Some(venue) if input.has("capacity") => within_venue(conn, venue, capacity)?,
+        _ => capacity,
     };
     if capacity.is_some_and(|c| c < before.places_confirmed) {
         return Err(AppError::field(

@@ -90,6 +90,19 @@ pub fn query_params_of(matched: &str) -> &'static [&'static str] {
         .unwrap_or(&[])
 }
 
+/// Whether the operation at this route (as matched, under `/api/v1`) takes a body.
+pub fn takes_body(matched: &str, method: &axum::http::Method) -> bool {
+    let Some(item) = document().paths.paths.get(matched) else {
+        return true;
+    };
+    let op = match *method {
+        axum::http::Method::POST => &item.post,
+        axum::http::Method::PUT => &item.put,
+        _ => return true,
+    };
+    op.as_ref().is_none_or(|op| op.request_body.is_some())
+}
+
 /// The API's router (under `/api/v1`).
 pub fn routes() -> Router<AppState> {
     table().0.fallback(not_found).layer(Extension(ApiScope))
