@@ -68,7 +68,7 @@ fn once<T>(
             Ok(()) => Err(e),
             // The connection's state is unknown, so the work is not tried on it again.
             Err(rollback) => {
-                tracing::warn!(error = %rollback, "a rollback failed");
+                tracing::warn!(error = %rollback, cause = %e, "a rollback failed");
                 Err(AppError::Internal(anyhow::Error::new(rollback)))
             }
         },

@@ -178,14 +178,14 @@ impl<'a> Validator<'a> {
     /// is text); a value of another JSON type is an error.
     fn typed(&mut self, name: &str, want: Json) -> Option<&'a str> {
         let input = self.input;
-        let raw = input.value(name)?;
-        match input.3.get(name) {
-            Some(kind) if *kind != want => {
-                self.error(name, want.refusal());
-                None
-            }
-            _ => Some(raw),
+        // The type first: `"capacity": ""` is a string where a number belongs, not an
+        // absent capacity.
+        if input.3.get(name).is_some_and(|kind| *kind != want) {
+            input.mark(name);
+            self.error(name, want.refusal());
+            return None;
         }
+        input.value(name)
     }
 
     /// Refuses the field if it is present but not of the JSON type `want`.

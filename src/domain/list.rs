@@ -34,7 +34,7 @@ pub fn refuse_param(name: &str, value: &str) -> Option<String> {
                 .as_ref()
                 .is_ok_and(|n| (1..=i64::from(i32::MAX)).contains(n)) =>
         {
-            Some("must be the id of an existing record".into())
+            Some(format!("must be a whole number from 1 to {}", i32::MAX))
         }
         "page" if !number.as_ref().is_ok_and(|n| (1..=1_000_000).contains(n)) => {
             Some("must be a whole number from 1 to 1000000".into())

@@ -136,6 +136,8 @@ pub fn parse(conn: &mut AnyConnection, input: &Input, creating: bool) -> AppResu
     let role = v.choice::<Role>("role");
     let school_id = v.id_opt("school_id");
     let organisation_id = v.id_opt("organisation_id");
+    // A password is never trimmed, so it is read whole; only its JSON type is checked.
+    v.of_type("password", crate::domain::input::Json::Text);
     let password = input
         .get("password")
         .filter(|p| !p.is_empty())

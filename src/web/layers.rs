@@ -180,9 +180,14 @@ pub async fn known_query(
                 other => unreadable = other,
             },
             Err(e) => {
-                unreadable = Some(AppError::BadRequest(format!(
-                    "the body could not be read: {e}"
-                )))
+                let too_large = std::error::Error::source(&e)
+                    .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+                let cap = parts.extensions.get::<crate::web::limits::BodyCap>();
+                unreadable = Some(if let (true, Some(cap)) = (too_large, cap) {
+                    crate::web::limits::too_large(cap.0)
+                } else {
+                    AppError::BadRequest(format!("the body could not be read: {e}"))
+                })
             }
         }
         body = axum::body::Body::empty();

@@ -137,6 +137,11 @@ async fn a_json_value_of_the_wrong_type_is_refused(app: TestApp) {
             "capacity",
             "must be a JSON number",
         ),
+        (
+            json!({"name": "Hall", "capacity": ""}),
+            "capacity",
+            "must be a JSON number",
+        ),
     ];
     for (body, field, why) in cases {
         let (s, v) = app.post("/venues", lead, body.clone()).await;

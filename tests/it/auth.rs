@@ -352,6 +352,13 @@ fn the_api_document_is_valid_and_complete() {
         }
     }
     assert!(operations >= 80, "{operations} operations");
+    // Every route whose query parameters are listed is a route of the API.
+    for (path, _) in outreach::web::api::QUERY_PARAMS {
+        assert!(
+            doc["paths"][format!("/api/v1{path}")].is_object(),
+            "{path} in QUERY_PARAMS is no route"
+        );
+    }
     // Every schema a reference names is in the document.
     let text = doc.to_string();
     for name in text.split("#/components/schemas/").skip(1) {

@@ -602,3 +602,61 @@ async fn every_route_as_every_role(app: TestApp) {
         wrong.join("\n")
     );
 }
+
+both!(every_documented_body_field_is_one_the_server_reads);
+async fn every_documented_body_field_is_one_the_server_reads(app: TestApp) {
+    let world = world(&app).await;
+    let doc = serde_json::to_value(outreach::web::api::document()).expect("the document");
+    let mut seen = BTreeSet::new();
+    let mut checked = 0;
+    for e in expectations() {
+        let Some(api) = e.path.strip_prefix("/api/v1") else {
+            continue;
+        };
+        let method = e.method.as_str().to_lowercase();
+        if !seen.insert((method.clone(), e.route.clone())) {
+            continue;
+        }
+        let schema = &doc["paths"][&e.route][&method]["requestBody"]["content"]["application/json"]
+            ["schema"];
+        let (properties, array) = match schema["type"].as_str() {
+            Some("array") => (&schema["items"]["properties"], true),
+            Some("object") => (&schema["properties"], false),
+            _ => continue,
+        };
+        // Every documented field, as null (which the server takes as left out): a field
+        // the handler does not read would come back as "is not a field of this request".
+        let nulls: serde_json::Map<String, Value> = properties
+            .as_object()
+            .expect("properties")
+            .keys()
+            .map(|k| (k.clone(), Value::Null))
+            .collect();
+        let body = if array {
+            json!([nulls])
+        } else {
+            Value::Object(nulls)
+        };
+        let path = fill(api, &world);
+        let (status, v) = app
+            .api(e.method.clone(), &path, Some(Role::Admin), Some(body))
+            .await;
+        checked += 1;
+        let unread: Vec<&String> = v["error"]["fields"]
+            .as_object()
+            .map(|f| {
+                f.iter()
+                    .filter(|(_, why)| why.as_str().is_some_and(|w| w.contains("is not a field")))
+                    .map(|(k, _)| k)
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(
+            unread.is_empty(),
+            "{} {} documents fields it does not read: {unread:?} ({status} {v})",
+            e.method,
+            e.route
+        );
+    }
+    assert!(checked >= 25, "only {checked} bodies checked");
+}

@@ -32,12 +32,12 @@ pub(crate) fn book_event(
 ) -> AppResult<Booking> {
     let school_id = school_for(actor, input.school_id)?;
     let programme_id = event_domain::get(conn, event_id)?.programme_id;
-    check_school(conn, school_id)?;
     let places = input.pupils + input.staff;
     crate::db::write(conn, |conn| {
         // Read again under the programme's hold: the event may have been cancelled or
         // changed since, and its answer must stay true until this commits.
         occupancy::hold(conn, programme_id)?;
+        check_school(conn, school_id)?;
         let event = event_domain::get(conn, event_id)?;
         refuse_unbookable(&event, actor)?;
         refuse_archived_programme(conn, event.programme_id)?;
@@ -156,6 +156,35 @@ fn refuse_second_booking(
     }))
 }
 
+/// Refuses to cancel a booking that is no longer live, whose event or visit has started,
+/// or (for a school) that is past the cut-off before it.
+fn refuse_uncancellable(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    b: &Booking,
+    cutoff: Duration,
+) -> AppResult<()> {
+    if !b.status.is_live() {
+        return Err(AppError::Conflict(format!(
+            "a {} booking cannot be cancelled",
+            b.status.as_str()
+        )));
+    }
+    let starts = starts_at(conn, b.target)?;
+    if starts <= now() {
+        return Err(AppError::Conflict(
+            "it has already started, so it can no longer be cancelled".into(),
+        ));
+    }
+    if !b
+        .status
+        .can_cancel(actor.role.is_staff(), starts, now(), cutoff)
+    {
+        return Err(AppError::Conflict(format!("bookings can be cancelled online until {} days before the event; please contact the company", cutoff.num_days())));
+    }
+    Ok(())
+}
+
 /// A school's request for a visit on a tour date: always waits for the lead.
 pub(crate) fn request_visit(
     conn: &mut AnyConnection,
@@ -166,9 +195,9 @@ pub(crate) fn request_visit(
 ) -> AppResult<Booking> {
     let school_id = school_for(actor, input.school_id)?;
     let programme_id = visits::get(conn, slot_id)?.programme_id;
-    check_school(conn, school_id)?;
     crate::db::write(conn, |conn| {
         occupancy::hold(conn, programme_id)?;
+        check_school(conn, school_id)?;
         let slot = visits::get(conn, slot_id)?;
         if slot.status != SlotStatus::Open {
             return Err(AppError::Conflict(
@@ -329,35 +358,15 @@ pub(crate) fn cancel(
     cutoff: Duration,
     tell: Tell<'_>,
 ) -> AppResult<Booking> {
-    let b = get(conn, actor, id)?;
-    let starts = starts_at(conn, b.target)?;
-    if !b.status.is_live() {
-        return Err(AppError::Conflict(format!(
-            "a {} booking cannot be cancelled",
-            b.status.as_str()
-        )));
-    }
-    if starts <= now() {
-        return Err(AppError::Conflict(
-            "it has already started, so it can no longer be cancelled".into(),
-        ));
-    }
-    if !b
-        .status
-        .can_cancel(actor.role.is_staff(), starts, now(), cutoff)
-    {
-        return Err(AppError::Conflict(format!("bookings can be cancelled online until {} days before the event; please contact the company", cutoff.num_days())));
-    }
+    // Who may see the booking is settled first (a school: only its own).
+    get(conn, actor, id)?;
     let programme = programme_of(conn, id)?;
     crate::db::write(conn, |conn| {
+        // Every rule is read under the programme's hold: the event may have been moved
+        // into the cut-off, or the booking answered, since the request began.
         occupancy::hold(conn, programme)?;
         let b = touch(conn, id)?;
-        if !b.status.is_live() {
-            return Err(AppError::Conflict(format!(
-                "a {} booking cannot be cancelled",
-                b.status.as_str()
-            )));
-        }
+        refuse_uncancellable(conn, actor, &b, cutoff)?;
         let done = set_status(conn, Some(actor), &b, BookingStatus::Cancelled, message)?;
         let mut told = vec![notices::booking(id, Step::Cancelled)];
         if b.status == BookingStatus::Confirmed {

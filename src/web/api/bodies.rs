@@ -10,6 +10,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use utoipa::ToSchema;
 
+use crate::domain::schedule::visits::Session;
+
 use crate::domain::types::{
     EventKind, EventStatus, Moderation, OrganisationKind, Phase, ProgrammeStatus, RespondentRole,
     Role, TargetMeasure, VenueKind,
@@ -114,6 +116,15 @@ pub struct FeedbackBody {
     consent: bool,
 }
 
+/// A change to an event: its time, or its capacity (a move is told to booked schools).
+#[derive(ToSchema)]
+pub struct ChangeEventBody {
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    /// Left out: the capacity stays as it is.
+    capacity: Option<i64>,
+}
+
 /// At least one of the two.
 #[derive(ToSchema)]
 #[schema(min_properties = 1)]
@@ -130,8 +141,7 @@ pub struct OutcomeBody {
 #[derive(ToSchema)]
 pub struct SlotBody {
     day: NaiveDate,
-    /// `morning` or `afternoon`.
-    session: String,
+    session: Session,
 }
 
 #[derive(ToSchema)]

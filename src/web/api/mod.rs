@@ -24,26 +24,28 @@ use crate::web::ApiScope;
 
 pub use crate::web::respond::{created, ok};
 
-/// A list's paging and search parameters.
+/// A directory list's paging, search and archived parameters.
 const LIST: &[&str] = &["page", "per_page", "q", "archived"];
+
+/// Paging alone.
+const PAGE: &[&str] = &["page", "per_page"];
 
 /// The query parameters each API route reads (its path under `/api/v1`); every other
 /// parameter is refused with 422 naming it, as unknown body fields are. A route not
-/// listed reads none.
+/// listed reads none. List only what the handler honours: a parameter listed here and
+/// ignored would be a filter that silently does nothing.
 pub const QUERY_PARAMS: &[(&str, &[&str])] = &[
     ("/organisations", LIST),
     ("/schools", LIST),
     ("/venues", LIST),
     ("/programmes", LIST),
     ("/users", LIST),
-    ("/programmes/{id}/events", LIST),
+    ("/programmes/{id}/events", PAGE),
     (
         "/events",
         &[
             "page",
             "per_page",
-            "q",
-            "archived",
             "programme_id",
             "kind",
             "status",
@@ -53,7 +55,7 @@ pub const QUERY_PARAMS: &[(&str, &[&str])] = &[
     ),
     (
         "/programmes/{id}/feedback",
-        &["page", "per_page", "q", "archived", "filter"],
+        &["page", "per_page", "q", "filter"],
     ),
     (
         "/feedback",
@@ -61,22 +63,15 @@ pub const QUERY_PARAMS: &[(&str, &[&str])] = &[
             "page",
             "per_page",
             "q",
-            "archived",
             "filter",
             "programme_id",
             "school_id",
             "moderation",
         ],
     ),
-    (
-        "/bookings",
-        &["page", "per_page", "q", "archived", "event_id", "status"],
-    ),
-    (
-        "/bookings.csv",
-        &["page", "per_page", "q", "archived", "event_id", "status"],
-    ),
-    ("/whats-on", LIST),
+    ("/bookings", &["page", "per_page", "event_id", "status"]),
+    ("/bookings.csv", &["event_id", "status"]),
+    ("/whats-on", PAGE),
     ("/import/schools", &["include_closed"]),
 ];
 
@@ -324,7 +319,7 @@ fn table() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .put(
             "/events/{id}",
             v::change_event,
-            op::<Event>("change_event", "Change or move an event").body::<body::EventBody>(),
+            op::<Event>("change_event", "Change or move an event").body::<body::ChangeEventBody>(),
         )
         .post(
             "/events/{id}/complete",
