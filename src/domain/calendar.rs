@@ -13,7 +13,7 @@ use crate::db::AnyConnection;
 use crate::domain::events::{self as event_domain, Event};
 use crate::domain::input::TextEnum;
 use crate::domain::tokens::{hash_secret, random_secret};
-use crate::domain::types::{EventStatus, Role};
+use crate::domain::types::{BookingStatus, EventStatus, Role};
 use crate::domain::{audit, Actor};
 use crate::error::{AppError, AppResult};
 
@@ -207,23 +207,44 @@ pub fn feed(
     token: &str,
     base_url: &str,
 ) -> AppResult<(String, String)> {
+    // A school's feed follows its own bookings: what it holds is confirmed, what waits is
+    // tentative, and what it cancelled or was declined is cancelled, whatever the event.
+    let mut booked: std::collections::HashMap<i32, IcsStatus> = Default::default();
     let (name, ids): (String, Vec<i32>) = match feed_of(conn, kind, token)? {
         Feed::School(id) => {
             let name: String = schools::table.find(id).select(schools::name).first(conn)?;
-            // Visits at the school, and events it holds confirmed (or cancelled) places at.
+            // Visits at the school, and events it has booked places at.
             let mut ids: Vec<i32> = events::table
                 .filter(events::school_id.eq(id))
                 .filter(events::status.ne(EventStatus::Draft.as_str()))
                 .select(events::id)
                 .load(conn)?;
-            ids.extend(
-                bookings::table
-                    .filter(bookings::school_id.eq(id))
-                    .filter(bookings::status.eq_any(["confirmed", "cancelled"]))
-                    .filter(bookings::event_id.is_not_null())
-                    .select(bookings::event_id.assume_not_null())
-                    .load::<i32>(conn)?,
-            );
+            let bookings: Vec<(i32, String)> = bookings::table
+                .filter(bookings::school_id.eq(id))
+                .filter(bookings::event_id.is_not_null())
+                .select((bookings::event_id.assume_not_null(), bookings::status))
+                .load(conn)?;
+            for (event_id, status) in bookings {
+                let status = BookingStatus::from_db(&status)?;
+                let said = match status {
+                    BookingStatus::Confirmed => IcsStatus::Confirmed,
+                    BookingStatus::Requested | BookingStatus::Waitlisted => IcsStatus::Tentative,
+                    BookingStatus::Cancelled | BookingStatus::Declined => IcsStatus::Cancelled,
+                };
+                // Of a school's bookings of one event, the liveliest speaks.
+                let rank = |s: &IcsStatus| match s {
+                    IcsStatus::Confirmed => 2,
+                    IcsStatus::Tentative => 1,
+                    _ => 0,
+                };
+                let keep = booked
+                    .get(&event_id)
+                    .is_some_and(|k| rank(k) >= rank(&said));
+                if !keep {
+                    booked.insert(event_id, said);
+                }
+                ids.push(event_id);
+            }
             (format!("{name} · Outreach"), ids)
         }
         Feed::Programme(id) => {
@@ -259,6 +280,11 @@ pub fn feed(
         .into_iter()
         .collect();
     for e in &events {
+        let status = match (e.status, booked.get(&e.id)) {
+            (EventStatus::Cancelled, _) => IcsStatus::Cancelled,
+            (_, Some(said)) => *said,
+            _ => IcsStatus::Confirmed,
+        };
         cal.push(ics_event(
             e,
             titles
@@ -266,12 +292,13 @@ pub fn feed(
                 .map(String::as_str)
                 .unwrap_or(""),
             &host,
+            status,
         ));
     }
     Ok((name, cal.done().to_string()))
 }
 
-fn ics_event(e: &Event, programme: &str, host: &str) -> IcsEvent {
+fn ics_event(e: &Event, programme: &str, host: &str, status: IcsStatus) -> IcsEvent {
     let mut ev = IcsEvent::new();
     ev.uid(&format!("event-{}@{host}", e.id))
         .summary(&format!("{programme}: {}", e.kind.label().to_lowercase()))
@@ -279,10 +306,6 @@ fn ics_event(e: &Event, programme: &str, host: &str) -> IcsEvent {
         .starts(e.starts_at)
         .ends(e.ends_at)
         .sequence(e.sequence.max(0) as u32)
-        .status(if e.status == EventStatus::Cancelled {
-            IcsStatus::Cancelled
-        } else {
-            IcsStatus::Confirmed
-        });
+        .status(status);
     ev.done()
 }

@@ -195,3 +195,81 @@ async fn month_calendar_shows_dates_and_events_with_their_state(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+/// The seed school books 20 pupils and 2 staff on an event: the booking.
+async fn book_as_school(app: &TestApp, event: i64) -> serde_json::Value {
+    let path = format!("/events/{event}/bookings");
+    let (s, b) = app
+        .post(&path, Some(Role::School), json!({"pupils": 20, "staff": 2}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    b
+}
+
+both!(a_school_feed_follows_its_own_bookings);
+async fn a_school_feed_follows_its_own_bookings(app: TestApp) {
+    let p = a_programme(&app)
+        .between("2031-01-06", "2031-07-18")
+        .create()
+        .await;
+    let stream = |day: u32, capacity: i64| {
+        json!({"kind": "live_stream", "capacity": capacity,
+            "starts_at": format!("2031-05-{day:02}T10:00:00Z"), "ends_at": format!("2031-05-{day:02}T11:00:00Z")})
+    };
+    let held = event(&app, p, stream(5, 100)).await;
+    let full = event(&app, p, stream(6, 30)).await;
+    let (_, other) = app
+        .post(
+            "/schools",
+            Some(Role::Admin),
+            json!({"name": "Other School"}),
+        )
+        .await;
+    let (s, _) = app
+        .post(
+            &format!("/events/{full}/bookings"),
+            Some(Role::Lead),
+            json!({"school_id": other["id"], "pupils": 20}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let dropped = event(&app, p, stream(7, 100)).await;
+    book_as_school(&app, held).await;
+    let waiting = book_as_school(&app, full).await;
+    assert_eq!(waiting["status"], "waitlisted");
+    let cancelled = book_as_school(&app, dropped).await;
+    let (s, _) = app
+        .post(
+            &format!("/bookings/{}/cancel", cancelled["id"]),
+            Some(Role::School),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, path) = make_link(&app, &format!("schools/{}", app.school_id), Role::School).await;
+    let (_, _, body) = app.page(&path, None).await;
+    let status_of = |e: i64| {
+        let uid = format!("UID:event-{e}@localhost");
+        let at = body.find(&uid).unwrap_or_else(|| panic!("{uid} in {body}"));
+        let block = &body[..at];
+        let start = block.rfind("BEGIN:VEVENT").expect("its event");
+        let end = at + body[at..].find("END:VEVENT").expect("its end");
+        body[start..end]
+            .lines()
+            .find_map(|l| l.strip_prefix("STATUS:"))
+            .expect("a status")
+            .trim()
+            .to_string()
+    };
+    assert_eq!(status_of(held), "CONFIRMED");
+    assert_eq!(
+        status_of(full),
+        "TENTATIVE",
+        "a waiting booking is not a promise"
+    );
+    assert_eq!(
+        status_of(dropped),
+        "CANCELLED",
+        "the school cancelled it; the event goes on"
+    );
+}
