@@ -188,6 +188,19 @@ impl<'a> Validator<'a> {
         input.value(name)
     }
 
+    /// A JSON string that is blank where a value of a kind (a date, a time, a choice) is
+    /// wanted: refused, where a form's empty field means "none".
+    fn blank_json(&mut self, name: &str, why: &str) -> bool {
+        let input = self.input;
+        let blank = input.3.get(name) == Some(&Json::Text)
+            && input.0.get(name).is_some_and(|v| v.trim().is_empty());
+        if blank {
+            input.mark(name);
+            self.error(name, why);
+        }
+        blank
+    }
+
     /// Refuses the field if it is present but not of the JSON type `want`.
     pub fn of_type(&mut self, name: &str, want: Json) {
         let _ = self.typed(name, want);
@@ -284,6 +297,9 @@ impl<'a> Validator<'a> {
     }
 
     pub fn date_opt(&mut self, name: &str) -> Option<NaiveDate> {
+        if self.blank_json(name, "must be a date like 2026-09-01") {
+            return None;
+        }
         let raw = self.typed(name, Json::Text)?;
         match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
             Ok(d) if in_years(d) => Some(d),
@@ -305,6 +321,12 @@ impl<'a> Validator<'a> {
         name: &str,
         local: Option<chrono_tz::Tz>,
     ) -> Option<chrono::NaiveDateTime> {
+        if self.blank_json(
+            name,
+            "must be a date and time with its UTC offset, like 2026-03-01T10:00:00+00:00",
+        ) {
+            return None;
+        }
         let Some(raw) = self.typed(name, Json::Text) else {
             self.error(name, "is required");
             return None;
@@ -365,6 +387,9 @@ impl<'a> Validator<'a> {
 
     /// One of the values of a text enum.
     pub fn choice_opt<E: TextEnum>(&mut self, name: &str) -> Option<E> {
+        if self.blank_json(name, "must not be empty; leave it out instead") {
+            return None;
+        }
         let raw = self.typed(name, Json::Text)?;
         match E::parse(raw) {
             Some(v) => Some(v),

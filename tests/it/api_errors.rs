@@ -105,6 +105,20 @@ async fn a_null_field_or_a_parameter_nobody_reads_is_refused_by_name(app: TestAp
         StatusCode::CREATED,
         "a null known field is an absent one: {v}"
     );
+    let (s, v) = app
+        .post(
+            "/programmes",
+            Some(Role::Admin),
+            serde_json::json!({"title": "T", "year": 2031, "starts_on": "", "status": " "}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a blank date is no date: {v}"
+    );
+    assert!(v["error"]["fields"]["starts_on"].is_string(), "{v}");
+    assert!(v["error"]["fields"]["status"].is_string(), "{v}");
     let (s, v) = app.get("/events?programme=3&kind=workshop", lead).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_error_shape(&v, "invalid");
