@@ -39,6 +39,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Lead => vec![
             ("Programmes", "/programmes"),
             ("Requests", "/requests"),
+            ("Bookings", "/bookings"),
             ("Impact", "/impact"),
             ("Schools", "/schools"),
             ("Venues", "/venues"),
@@ -46,6 +47,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Admin => vec![
             ("Programmes", "/programmes"),
             ("Requests", "/requests"),
+            ("Bookings", "/bookings"),
             ("Impact", "/impact"),
             ("Schools", "/schools"),
             ("Venues", "/venues"),
@@ -126,6 +128,16 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "booking_waitlisted" => "The event is full, so your request is on the waiting list. We will email you if places free up.",
         "booking_requested" => "Your request is with the company, who will confirm it by email.",
         "booking_cancelled" => "The booking is cancelled.",
+        "attendance_saved" => "Attendance saved: the impact figures count it now.",
+        "request_confirmed" => "Confirmed. The school has been emailed.",
+        "request_declined" => "Declined. The school has been emailed.",
+        "event_completed" => "The event is marked as held.",
+        "event_cancelled" => "The event is cancelled. Schools with bookings have been emailed.",
+        "event_changed" => "The event is changed. If its time moved, schools with bookings have been told.",
+        "kept_mail_queued" => "The kept mail is queued and will be sent shortly.",
+        "feedback_recorded" => "The feedback is recorded.",
+        "statement_added" => "The outcome statement is added; new answers can rate it.",
+        "tour_dates_added" => "Tour dates added.",
         "calendar_regenerated" => "The calendar link was renewed; the old one no longer works.",
         _ => return None,
     })

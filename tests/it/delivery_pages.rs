@@ -156,8 +156,19 @@ async fn attendance_grid_saves_and_rejects(app: TestApp) {
         ("other_1", "40"),
         ("school_id_2", ""),
     ];
-    let (s, _, _) = app.form(&path, Some(Role::Lead), &good, true).await;
+    let (s, headers, _) = app.form(&path, Some(Role::Lead), &good, true).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
+    let location = headers[header::LOCATION].to_str().unwrap().to_string();
+    assert_eq!(
+        location,
+        format!("/events/{e}?notice=attendance_saved#attendance"),
+        "the notice is in the query, the place in the fragment"
+    );
+    let (_, _, shown) = app.page(&location, Some(Role::Lead)).await;
+    assert!(
+        shown.contains("Attendance saved: the impact figures count it now."),
+        "it says what was saved"
+    );
     let (_, rows) = app.get(&path, Some(Role::Lead)).await;
     assert_eq!(rows["items"].as_array().unwrap().len(), 2);
     let (_, _, page) = app.page(&format!("/events/{e}"), Some(Role::Lead)).await;
@@ -206,4 +217,58 @@ async fn cancelling_needs_its_box_and_completing_is_one_press(app: TestApp) {
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, v) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
     assert_eq!(v["status"], "completed");
+}
+
+both!(a_lead_sees_who_booked_an_event);
+async fn a_lead_sees_who_booked_an_event(app: TestApp) {
+    let e = crate::fixtures::venue_event(&app, 30, false).await;
+    let (_, other) = app
+        .post(
+            "/schools",
+            Some(Role::Admin),
+            json!({"name": "Kent Valley School"}),
+        )
+        .await;
+    let book = |school: serde_json::Value, pupils: i64| json!({"school_id": school, "pupils": pupils, "staff": 2});
+    let path = format!("/events/{e}/bookings");
+    let (s, _) = app
+        .post(&path, Some(Role::Lead), book(json!(app.school_id), 20))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, waiting) = app
+        .post(&path, Some(Role::Lead), book(other["id"].clone(), 20))
+        .await;
+    assert_eq!(waiting["status"], "waitlisted");
+    let (s, _, page) = app.page(&format!("/events/{e}"), Some(Role::Lead)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("22 of 30 places taken; 1 booking waits for places."),
+        "{page}"
+    );
+    assert!(page.contains("Seed School") && page.contains("Kent Valley School"));
+    assert!(page.contains("On the waiting list"));
+    assert!(page.contains(&format!("/bookings?event_id={e}")));
+    let (_, _, funder) = app.page(&format!("/events/{e}"), Some(Role::Funder)).await;
+    assert!(
+        !funder.contains("Kent Valley School"),
+        "a funder reads figures, not who booked"
+    );
+    // The link lists that event's bookings only.
+    let e2 = crate::fixtures::venue_event(&app, 30, false).await;
+    app.post(
+        &format!("/events/{e2}/bookings"),
+        Some(Role::Lead),
+        book(json!(app.school_id), 5),
+    )
+    .await;
+    let (_, _, list) = app
+        .page(&format!("/bookings?event_id={e}"), Some(Role::Lead))
+        .await;
+    assert!(list.contains("Bookings of one event"));
+    assert!(list.contains("Kent Valley School"));
+    assert_eq!(
+        list.matches("Seed School").count(),
+        1,
+        "not the other event's booking"
+    );
 }

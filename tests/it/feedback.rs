@@ -328,10 +328,16 @@ async fn an_answer_through_a_link_counts_once_approved(app: TestApp) {
 both!(wrong_and_expired_links_open_nothing);
 async fn wrong_and_expired_links_open_nothing(app: TestApp) {
     let (_, b, path) = booking_with_link(&app).await;
-    let (s, _, _) = app
+    let (s, headers, body) = app
         .page(&format!("/feedback/{}", "0".repeat(64)), None)
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(
+        headers.get("location").is_none(),
+        "a pupil is not sent to sign in"
+    );
+    assert!(body.contains("This feedback link does not work"), "{body}");
+    assert!(body.contains("ask your teacher"), "it says what to do");
     let (s, _, _) = app.page("/feedback/../../admin", None).await;
     assert!(s.is_client_error());
     app.with_db(move |c| {
@@ -343,12 +349,14 @@ async fn wrong_and_expired_links_open_nothing(app: TestApp) {
             .unwrap();
     })
     .await;
-    let (s, _, _) = app.page(&path, None).await;
+    let (s, _, body) = app.page(&path, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _, _) = app
+    assert!(body.contains("It may have expired"), "{body}");
+    let (s, _, body) = app
         .form(&path, None, &[("role", "pupil"), ("rating", "5")], true)
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(body.contains("Nothing you typed was saved"), "{body}");
     assert_eq!(app.count("feedback").await, 0);
 }
 

@@ -62,6 +62,11 @@ impl Event {
         self.status == EventStatus::Cancelled
     }
 
+    /// A visit at a school (its places are the school's own, never booked).
+    pub fn is_in_school(&self) -> bool {
+        self.school_id.is_some()
+    }
+
     pub fn is_completed(&self) -> bool {
         self.status == EventStatus::Completed
     }

@@ -99,6 +99,8 @@ struct BookingsPage {
     empty: String,
     page: i64,
     pages: i64,
+    /// The filter, kept in the paging links (`event_id=3&`).
+    keep: String,
 }
 
 async fn bookings_page(
@@ -110,6 +112,10 @@ async fn bookings_page(
     empty: &str,
 ) -> AppResult<Response> {
     let (actor, params) = (user.actor(), q.params());
+    let keep = filter
+        .event_id
+        .map(|id| format!("event_id={id}&"))
+        .unwrap_or_default();
     let tz = app.config.time_zone;
     let (page, events, visits) = app
         .db(move |c| {
@@ -161,6 +167,7 @@ async fn bookings_page(
         empty: empty.to_string(),
         page: page.page,
         pages: page.pages(),
+        keep,
     }
     .page()
 }
@@ -171,18 +178,30 @@ pub async fn list(
     ctx: Ctx,
     Booker(user): Booker,
     Query(q): Query<ListQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let title = if user.role == Role::School {
-        "Our bookings"
-    } else {
-        "All bookings"
+    // `?event_id=` narrows the list to one event (the event page links here); a value
+    // that is not an id is ignored, as a page does with paging.
+    let event_id = pairs
+        .iter()
+        .find(|(k, _)| k == "event_id")
+        .and_then(|(_, v)| v.trim().parse::<i32>().ok())
+        .filter(|id| *id > 0);
+    let title = match (user.role, event_id) {
+        (_, Some(_)) => "Bookings of one event",
+        (Role::School, None) => "Our bookings",
+        _ => "All bookings",
+    };
+    let filter = BookingFilter {
+        event_id,
+        ..BookingFilter::default()
     };
     bookings_page(
         &app,
         ctx.titled(title),
         &user,
         q,
-        BookingFilter::default(),
+        filter,
         "No bookings yet. See What's on to book places.",
     )
     .await
@@ -223,7 +242,7 @@ pub async fn confirm(
     let (actor, rules, m) = (user.actor(), app.rules(), message_of(pairs)?);
     app.db(move |c| schedule::confirm(c, &actor, &rules, BookingId(id), &m))
         .await?;
-    Ok(done("/requests", "saved"))
+    Ok(done("/requests", "request_confirmed"))
 }
 
 pub async fn decline(
@@ -235,7 +254,7 @@ pub async fn decline(
     let (actor, rules, m) = (user.actor(), app.rules(), message_of(pairs)?);
     app.db(move |c| schedule::decline(c, &actor, &rules, BookingId(id), &m))
         .await?;
-    Ok(done("/requests", "saved"))
+    Ok(done("/requests", "request_declined"))
 }
 
 pub async fn cancel(

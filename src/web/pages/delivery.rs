@@ -173,6 +173,10 @@ struct EventPage {
     saved: Vec<(String, i32, i32, i32)>,
     message: Option<String>,
     history: Vec<(String, String, String)>,
+    /// Staff only: who booked, in the order they asked (school, places, state key, state).
+    booked: Vec<(String, i32, &'static str, String)>,
+    /// Staff only: how many bookings wait for places.
+    waiting: usize,
 }
 
 async fn event_page(
@@ -188,10 +192,26 @@ async fn event_page(
         .flat_map(|(inputs, _)| inputs.iter())
         .filter_map(|i| i.get("school_id").and_then(|v| v.parse().ok()))
         .collect();
-    let (e, p, saved, expected, labels, history) = app
+    let staff = user.role.is_staff();
+    let (e, p, saved, expected, labels, history, booked) = app
         .db(move |c| {
             let e = events::get(c, id)?;
             let p = programmes::get(c, &actor, e.programme_id)?;
+            let booked = if staff {
+                let every = crate::domain::list::ListParams {
+                    page: 1,
+                    per_page: crate::domain::list::MAX_PER_PAGE,
+                    q: None,
+                    include_archived: false,
+                };
+                let only_this = crate::domain::bookings::BookingFilter {
+                    event_id: Some(id),
+                    status: None,
+                };
+                crate::domain::bookings::list(c, &actor, &every, &only_this)?.items
+            } else {
+                Vec::new()
+            };
             let saved = attendance::for_event(c, id)?;
             let expected = crate::domain::bookings::expected_by_school(c, id)?;
             // Labels only of the schools on this page, never of the register.
@@ -206,6 +226,7 @@ async fn event_page(
                 expected,
                 labels,
                 audit::for_entity(c, "attendance", id)?,
+                booked,
             ))
         })
         .await?;
@@ -255,6 +276,21 @@ async fn event_page(
         message: submitted
             .map(|_| "Please correct the rows marked below; nothing was saved.".to_string()),
         history,
+        waiting: booked
+            .iter()
+            .filter(|b| b.status == crate::domain::types::BookingStatus::Waitlisted)
+            .count(),
+        booked: booked
+            .into_iter()
+            .map(|b| {
+                (
+                    b.school_name,
+                    b.places,
+                    b.status.as_str(),
+                    b.status.to_string(),
+                )
+            })
+            .collect(),
         e,
     })
 }
@@ -289,7 +325,10 @@ pub async fn save_attendance(
         })
         .await;
     match result {
-        Ok(_) => Ok(done(&format!("/events/{id}#attendance"), "saved")),
+        Ok(_) => Ok(done(
+            &format!("/events/{id}#attendance"),
+            "attendance_saved",
+        )),
         Err(AppError::Invalid { fields, .. }) => {
             event_page(&app, ctx, &user, id, Some((rows, fields)))
                 .await?
@@ -306,7 +345,7 @@ pub async fn complete(
 ) -> AppResult<Response> {
     let actor = user.actor();
     app.db(move |c| events::complete(c, &actor, id)).await?;
-    Ok(done(&format!("/events/{id}"), "saved"))
+    Ok(done(&format!("/events/{id}"), "event_completed"))
 }
 
 pub async fn cancel(
@@ -320,7 +359,7 @@ pub async fn cancel(
     let rules = app.rules();
     app.db(move |c| crate::domain::schedule::cancel_event(c, &actor, &rules, EventId(id)))
         .await?;
-    Ok(done(&format!("/events/{id}"), "saved"))
+    Ok(done(&format!("/events/{id}"), "event_cancelled"))
 }
 
 /// The event page's "Move or change capacity" form.
@@ -337,5 +376,5 @@ pub async fn change(
         crate::domain::schedule::change_event(c, &actor, &rules, EventId(id), &input, Some(tz))
     })
     .await?;
-    Ok(done(&format!("/events/{id}"), "saved"))
+    Ok(done(&format!("/events/{id}"), "event_changed"))
 }

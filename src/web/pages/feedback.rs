@@ -197,7 +197,10 @@ pub async fn record(
         })
         .await;
     match form_outcome(result)? {
-        Ok(_) => Ok(done(&format!("/programmes/{id}/feedback"), "created")),
+        Ok(_) => Ok(done(
+            &format!("/programmes/{id}/feedback"),
+            "feedback_recorded",
+        )),
         Err((errors, _)) => feedback_page(
             &app,
             ctx,
@@ -229,7 +232,7 @@ pub async fn add_statement(
     match result {
         Ok(_) => Ok(done(
             &format!("/programmes/{id}/feedback#outcomes"),
-            "created",
+            "statement_added",
         )),
         Err(AppError::Invalid { fields, .. }) => {
             let why = fields.values().next().cloned();

@@ -160,10 +160,11 @@ pub async fn public_get(
     Query(q): Query<Thanks>,
 ) -> AppResult<Response> {
     let t = token.clone();
-    let form = app
-        .db(move |c| feedback_links::open(c, &t))
-        .await
-        .map_err(|_| link_gone())?;
+    let form = match app.db(move |c| feedback_links::open(c, &t)).await {
+        Ok(form) => form,
+        Err(AppError::NotFound) => return link_gone(ctx, false),
+        Err(e) => return Err(e),
+    };
     let mut page = public_form(
         ctx,
         token.clone(),
@@ -178,9 +179,22 @@ pub async fn public_get(
     page.page()
 }
 
-/// A wrong or expired link says only that: it opens nothing else.
-fn link_gone() -> AppError {
-    AppError::NotFound
+/// A wrong or expired link says only that, kindly, on a page of its own: it opens
+/// nothing else, and it does not send a pupil to a sign-in page they have no use for.
+fn link_gone(ctx: Ctx, posted: bool) -> AppResult<Response> {
+    LinkGone {
+        ctx: ctx.titled("This feedback link does not work".to_string()),
+        posted,
+    }
+    .page_with(StatusCode::NOT_FOUND)
+}
+
+#[derive(Template)]
+#[template(path = "link_gone.html")]
+struct LinkGone {
+    ctx: PageCtx,
+    /// Answers were sent (and not saved).
+    posted: bool,
 }
 
 pub async fn public_post(
@@ -211,6 +225,7 @@ pub async fn public_post(
             page.message = Some(crate::web::forms::sentence(&e.to_string()));
             page.page_with(status)
         }
+        Err(AppError::NotFound) => link_gone(ctx, true),
         Err(e) => Err(e),
     }
 }

@@ -72,5 +72,5 @@ pub async fn send_kept(
     confirmed(&pairs)?;
     let by = user.id;
     app.db(move |c| mail::send_kept(c, Some(by))).await?;
-    Ok(done("/outbox", "saved"))
+    Ok(done("/outbox", "kept_mail_queued"))
 }

@@ -130,7 +130,7 @@ pub async fn create(
         .db(move |c| slots::create(c, &actor, id, &submitted, tz))
         .await;
     match form_outcome(result)? {
-        Ok(_) => Ok(done(&format!("/programmes/{id}/slots"), "created")),
+        Ok(_) => Ok(done(&format!("/programmes/{id}/slots"), "tour_dates_added")),
         Err((errors, message)) => page(
             &app,
             ctx,
@@ -157,7 +157,9 @@ pub async fn bulk(
         .db(move |c| slots::bulk(c, &actor, id, &submitted, tz))
         .await;
     match result {
-        Ok(r) if r.skipped.is_empty() => Ok(done(&format!("/programmes/{id}/slots"), "created")),
+        Ok(r) if r.skipped.is_empty() => {
+            Ok(done(&format!("/programmes/{id}/slots"), "tour_dates_added"))
+        }
         Ok(r) => {
             let skipped = r
                 .skipped
