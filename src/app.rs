@@ -23,6 +23,7 @@ pub struct App {
 impl App {
     pub fn new(pool: DbPool, config: Config) -> AppState {
         crate::domain::when::set_zone(config.time_zone);
+        crate::domain::schedule::visits::set_session_times(config.session_times);
         let exports = Arc::new(Semaphore::new((config.pool_size as usize / 2).max(1)));
         let hashing = Arc::new(Semaphore::new(config.hashes_at_once.max(1)));
         Arc::new(App {

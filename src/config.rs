@@ -24,6 +24,8 @@ pub struct Config {
     pub pool_size: u32,
     /// A school can cancel its own booking online until this many days before the event.
     pub cancel_cutoff_days: i64,
+    /// When the morning and afternoon sessions of a tour date are.
+    pub session_times: crate::domain::schedule::visits::SessionTimes,
     /// Schools are reminded this many days before a confirmed event or visit.
     pub reminder_days: i64,
     /// The sender of outgoing mail.
@@ -74,6 +76,7 @@ impl Config {
             login_window_minutes: 15,
             pool_size,
             cancel_cutoff_days: 2,
+            session_times: Default::default(),
             reminder_days: 3,
             mail_from: "Outreach <outreach@localhost>".into(),
             limits: RequestLimits::default(),

@@ -314,5 +314,8 @@ fn set_zone(command: &Command) -> Result<(), String> {
         .parse()
         .map_err(|_| format!("TIME_ZONE '{name}' is not a known time zone (e.g. Europe/London)"))?;
     crate::domain::when::set_zone(tz);
+    // The sessions of a tour date, for every command that makes tour dates (serve, demo).
+    let times = crate::domain::schedule::visits::SessionTimes::from_env()?;
+    crate::domain::schedule::visits::set_session_times(times);
     Ok(())
 }

@@ -34,6 +34,7 @@ fn config_of(database_url: &str, args: &ServeArgs) -> Result<Config, String> {
     }
     config.reminder_days = args.reminder_days;
     config.cancel_cutoff_days = args.cancel_cutoff_days;
+    config.session_times = crate::domain::schedule::visits::SessionTimes::from_env()?;
     if args.mail_from.parse::<lettre::message::Mailbox>().is_err() {
         return Err(format!(
             "MAIL_FROM '{}' is not a mail address like 'Outreach <outreach@example.org>'",

@@ -137,7 +137,7 @@ async fn a_null_field_or_a_parameter_nobody_reads_is_refused_by_name(app: TestAp
     assert_eq!(s, StatusCode::OK, "{v}");
 }
 
-/// RFC 3339 to the second with an offset: "2031-03-03T09:15:00+00:00".
+/// RFC 3339 to the second with an offset: "2031-03-03T09:30:00+00:00".
 fn assert_rfc3339(v: &Value) {
     let t = v.as_str().unwrap_or_default();
     let ok = t.len() == 25
@@ -182,7 +182,7 @@ async fn every_time_carries_its_offset_to_the_second(app: TestApp) {
     ] {
         assert_rfc3339(t);
     }
-    assert_eq!(slot["starts_at"], "2031-03-03T09:15:00+00:00");
+    assert_eq!(slot["starts_at"], "2031-03-03T09:30:00+00:00");
 }
 
 both!(an_action_that_takes_no_body_refuses_one);

@@ -162,6 +162,26 @@ async fn a_confirmed_visit_becomes_a_performance_and_workshop_at_the_school(app:
         .collect();
     let here = app.school_id as i64;
     assert_eq!(kinds, vec![("performance", here), ("workshop", here)]);
+    // 4 March 2030 is in winter time: the morning session 09:30-12:00 is split at the half
+    // hour below its middle, so nobody is asked to start at 10:45:00 or 10:37:30.
+    let times: Vec<(&str, &str)> = evs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["starts_at"].as_str().unwrap(),
+                e["ends_at"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        times,
+        vec![
+            ("2030-03-04T09:30:00+00:00", "2030-03-04T10:30:00+00:00"),
+            ("2030-03-04T10:30:00+00:00", "2030-03-04T12:00:00+00:00"),
+        ]
+    );
     let (_, t) = app.get(&format!("/bookings/{}", theirs["id"]), lead).await;
     assert_eq!(
         t["status"], "declined",

@@ -196,7 +196,7 @@ async fn whats_on_as_json_marks_a_schools_own_bookings(app: TestApp) {
     assert_eq!(on["tour_dates"][0]["id"], slot["id"]);
     assert_eq!(
         on["tour_dates"][0]["starts_at"],
-        "2031-03-03T09:15:00+00:00"
+        "2031-03-03T09:30:00+00:00"
     );
     let ask = format!("/slots/{}/bookings", slot["id"]);
     app.post(&ask, Some(Role::School), json!({"pupils": 60}))

@@ -118,7 +118,7 @@ async fn a_visit_request_is_told_in_local_time_to_school_and_staff(app: TestApp)
     assert!(
         to_school
             .2
-            .contains("Wednesday 11 June 2031, morning (09:15\u{2013}12:00)"),
+            .contains("Wednesday 11 June 2031, morning (09:30\u{2013}12:00)"),
         "{}",
         to_school.2
     );

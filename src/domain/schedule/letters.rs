@@ -110,7 +110,7 @@ fn starts_at(conn: &mut AnyConnection, b: &Booking) -> AppResult<NaiveDateTime> 
 
 /// What a booking is for, in words: "Ruby: performance on Thu 15 Mar 2018, 19:00 at
 /// Brewery Arts Centre", or "County Lines: a visit to your school on Monday 4 February
-/// 2019, morning (09:15–12:00)".
+/// 2019, morning (09:30–12:00)".
 fn describe(conn: &mut AnyConnection, tz: chrono_tz::Tz, b: &Booking) -> AppResult<String> {
     match b.target {
         Target::Event(id) => {

@@ -22,13 +22,84 @@ crate::text_enum!(Session {
     Afternoon = "afternoon": "Afternoon",
 });
 
+/// The local start and end of the morning and afternoon sessions, on the hour or half
+/// hour (`SESSION_MORNING`, `SESSION_AFTERNOON`; 09:30–12:00 and 13:00–15:00 unless set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionTimes {
+    pub morning: (NaiveTime, NaiveTime),
+    pub afternoon: (NaiveTime, NaiveTime),
+}
+
+impl Default for SessionTimes {
+    fn default() -> SessionTimes {
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default();
+        SessionTimes {
+            morning: (t(9, 30), t(12, 0)),
+            afternoon: (t(13, 0), t(15, 0)),
+        }
+    }
+}
+
+impl SessionTimes {
+    /// Reads `HH:MM-HH:MM` for each session; each time on the hour or half hour, each
+    /// session at least an hour long, the morning over before the afternoon begins.
+    pub fn parse(morning: &str, afternoon: &str) -> Result<SessionTimes, String> {
+        let span = |name: &str, text: &str| -> Result<(NaiveTime, NaiveTime), String> {
+            let bad = || {
+                format!(
+                    "{name} '{text}' must be two times on the hour or half hour, like 09:30-12:00"
+                )
+            };
+            let (a, b) = text.trim().split_once('-').ok_or_else(bad)?;
+            let time = |s: &str| NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| bad());
+            let (a, b) = (time(a)?, time(b)?);
+            use chrono::Timelike;
+            if a.minute() % 30 != 0 || b.minute() % 30 != 0 {
+                return Err(bad());
+            }
+            if b - a < chrono::Duration::hours(1) {
+                return Err(format!("{name} '{text}' must last at least an hour"));
+            }
+            Ok((a, b))
+        };
+        let times = SessionTimes {
+            morning: span("SESSION_MORNING", morning)?,
+            afternoon: span("SESSION_AFTERNOON", afternoon)?,
+        };
+        if times.morning.1 > times.afternoon.0 {
+            return Err("SESSION_MORNING must end before SESSION_AFTERNOON begins".into());
+        }
+        Ok(times)
+    }
+}
+
+impl SessionTimes {
+    /// From `SESSION_MORNING` and `SESSION_AFTERNOON`, each defaulting.
+    pub fn from_env() -> Result<SessionTimes, String> {
+        let read =
+            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+        SessionTimes::parse(
+            &read("SESSION_MORNING", "09:30-12:00"),
+            &read("SESSION_AFTERNOON", "13:00-15:00"),
+        )
+    }
+}
+
+static SESSION_TIMES: std::sync::OnceLock<SessionTimes> = std::sync::OnceLock::new();
+
+/// Sets the install's session times; the first setting holds for the process (the command
+/// line sets them before anything else runs).
+pub fn set_session_times(times: SessionTimes) {
+    let _ = SESSION_TIMES.set(times);
+}
+
 impl Session {
     /// Local start and end of the session.
     fn times(&self) -> (NaiveTime, NaiveTime) {
-        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default();
+        let times = SESSION_TIMES.get().copied().unwrap_or_default();
         match self {
-            Session::Morning => (t(9, 15), t(12, 0)),
-            Session::Afternoon => (t(13, 0), t(15, 15)),
+            Session::Morning => times.morning,
+            Session::Afternoon => times.afternoon,
         }
     }
 }
@@ -297,7 +368,10 @@ pub(crate) fn book(
             "this tour date is already booked".into(),
         ));
     }
-    let middle = slot.starts_at + (slot.ends_at - slot.starts_at) / 2;
+    // The performance takes the first half, to the half hour below (a workshop starts at
+    // 10:30, never 10:37:30).
+    let half = (slot.ends_at - slot.starts_at).num_minutes() / 2;
+    let middle = slot.starts_at + chrono::Duration::minutes(half - half % 30);
     for (kind, starts, ends) in [
         (EventKind::Performance, slot.starts_at, middle),
         (EventKind::Workshop, middle, slot.ends_at),
@@ -362,4 +436,30 @@ pub fn get_many(conn: &mut AnyConnection, ids: &[i32]) -> AppResult<Vec<Slot>> {
             .select(COLUMNS)
             .load(conn)?,
     )
+}
+
+#[cfg(test)]
+mod session_tests {
+    use super::SessionTimes;
+
+    #[test]
+    fn session_times_are_on_the_half_hour_and_in_order() {
+        assert_eq!(
+            SessionTimes::parse("09:30-12:00", "13:00-15:00"),
+            Ok(SessionTimes::default())
+        );
+        assert!(SessionTimes::parse("09:00-11:30", " 12:00 - 16:00 ").is_ok());
+        for (morning, afternoon) in [
+            ("09:15-12:00", "13:00-15:00"),
+            ("09:30-10:00", "13:00-15:00"),
+            ("09:30-13:30", "13:00-15:00"),
+            ("half nine", "13:00-15:00"),
+            ("09:30-12:00", "15:00-13:00"),
+        ] {
+            assert!(
+                SessionTimes::parse(morning, afternoon).is_err(),
+                "{morning} / {afternoon}"
+            );
+        }
+    }
 }
