@@ -121,13 +121,18 @@ async fn event_form_reads_local_time(app: TestApp) {
 
 /// A funded 2020 programme's in-school performance at the seeded school; its id.
 async fn a_performance(app: &TestApp) -> i64 {
+    a_performance_on(app, "2020-01-10").await
+}
+
+/// The same, on another day of 2020 (a new programme each time).
+async fn a_performance_on(app: &TestApp, day: &str) -> i64 {
     let p = a_programme(app)
         .titled("T")
         .year(2020)
         .funded()
         .create()
         .await;
-    event(app, p, json!({"kind": "performance", "school_id": app.school_id, "starts_at": "2020-01-10T09:00:00Z", "ends_at": "2020-01-10T10:00:00Z"})).await
+    event(app, p, json!({"kind": "performance", "school_id": app.school_id, "starts_at": format!("{day}T09:00:00Z"), "ends_at": format!("{day}T10:00:00Z")})).await
 }
 
 both!(attendance_grid_saves_and_rejects);
@@ -195,8 +200,8 @@ async fn a_funder_reads_the_event_and_never_writes(app: TestApp) {
     );
 }
 
-both!(cancelling_needs_its_box_and_completing_is_one_press);
-async fn cancelling_needs_its_box_and_completing_is_one_press(app: TestApp) {
+both!(cancelling_needs_its_box_and_completing_with_no_attendance_asks);
+async fn cancelling_needs_its_box_and_completing_with_no_attendance_asks(app: TestApp) {
     let e = a_performance(&app).await;
     let (s, _, _) = app
         .form(&format!("/events/{e}/cancel"), Some(Role::Lead), &[], true)
@@ -206,17 +211,60 @@ async fn cancelling_needs_its_box_and_completing_is_one_press(app: TestApp) {
         StatusCode::UNPROCESSABLE_ENTITY,
         "cancelling needs its box ticked"
     );
+    let complete = format!("/events/{e}/complete");
+    let (s, _, body) = app.form(&complete, Some(Role::Lead), &[], true).await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "with no attendance, completing asks first"
+    );
+    assert!(
+        body.contains("No attendance is recorded for this event. Enter it below first"),
+        "{body}"
+    );
+    let (_, v) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
+    assert_ne!(v["status"], "completed");
+    let (_, _, page) = app.page(&format!("/events/{e}"), Some(Role::Lead)).await;
+    assert!(page.contains("No attendance is recorded yet: complete it anyway"));
+    assert!(
+        !page.contains("Cancel event"),
+        "what has started is not offered a cancel"
+    );
+    let (s, _, _) = app
+        .form(&complete, Some(Role::Lead), &[("confirm", "true")], true)
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, v) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
+    assert_eq!(v["status"], "completed");
+    // With attendance recorded, completing is one press.
+    let held = a_performance_on(&app, "2020-01-11").await;
+    let rows = json!([{"school_id": app.school_id, "pupils": 30, "staff": 2}]);
+    let path = format!("/events/{held}/attendance");
+    let (s, _) = app
+        .api(axum::http::Method::PUT, &path, Some(Role::Lead), Some(rows))
+        .await;
+    assert_eq!(s, StatusCode::OK);
     let (s, _, _) = app
         .form(
-            &format!("/events/{e}/complete"),
+            &format!("/events/{held}/complete"),
             Some(Role::Lead),
             &[],
             true,
         )
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    let (_, v) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
-    assert_eq!(v["status"], "completed");
+}
+
+both!(a_future_event_can_be_moved_and_cancelled_but_not_completed);
+async fn a_future_event_can_be_moved_and_cancelled_but_not_completed(app: TestApp) {
+    let e = crate::fixtures::venue_event(&app, 30, false).await;
+    let (_, _, page) = app.page(&format!("/events/{e}"), Some(Role::Lead)).await;
+    assert!(page.contains("Move it, or change its capacity"));
+    assert!(page.contains("Cancel event"));
+    assert!(
+        !page.contains("Mark completed"),
+        "only what can succeed is offered"
+    );
 }
 
 both!(a_lead_sees_who_booked_an_event);

@@ -340,12 +340,33 @@ pub async fn save_attendance(
 
 pub async fn complete(
     State(app): State<AppState>,
+    ctx: Ctx,
     Staff(user): Staff,
     Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let actor = user.actor();
-    app.db(move |c| events::complete(c, &actor, id)).await?;
-    Ok(done(&format!("/events/{id}"), "event_completed"))
+    // Completing counts the event's attendance in the figures: with none recorded, the
+    // page asks first, on the event's own page (the API completes as asked).
+    let ticked = confirmed(&pairs).is_ok();
+    let done_it = app
+        .db(move |c| {
+            if !ticked && attendance::for_event(c, id)?.is_empty() {
+                events::get(c, id)?;
+                return Ok(false);
+            }
+            events::complete(c, &actor, id).map(|_| true)
+        })
+        .await?;
+    if done_it {
+        return Ok(done(&format!("/events/{id}"), "event_completed"));
+    }
+    let mut page = event_page(&app, ctx, &user, id, None).await?;
+    page.message = Some(
+        "No attendance is recorded for this event. Enter it below first, or tick the box to complete it counting nobody."
+            .into(),
+    );
+    page.page_with(StatusCode::UNPROCESSABLE_ENTITY)
 }
 
 pub async fn cancel(
