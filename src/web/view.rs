@@ -132,6 +132,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "request_confirmed" => "Confirmed. The school has been emailed.",
         "request_declined" => "Declined. The school has been emailed.",
         "event_completed" => "The event is marked as held.",
+        "event_reopened" => "The event is open again: its attendance counts once it is completed.",
         "event_cancelled" => "The event is cancelled. Schools with bookings have been emailed.",
         "event_changed" => "The event is changed. If its time moved, schools with bookings have been told.",
         "kept_mail_queued" => "The kept mail is queued and will be sent shortly.",

@@ -236,6 +236,31 @@ async fn cancelling_needs_its_box_and_completing_with_no_attendance_asks(app: Te
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, v) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
     assert_eq!(v["status"], "completed");
+    // Pressed too soon: a lead undoes it, and it can be completed again later.
+    let (_, _, page) = app.page(&format!("/events/{e}"), Some(Role::Lead)).await;
+    assert!(page.contains("Undo “completed”"));
+    let (s, _, _) = app
+        .form(&format!("/events/{e}/reopen"), Some(Role::Lead), &[], true)
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, v) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
+    assert_eq!(v["status"], "confirmed", "{v}");
+    let (s, v) = app
+        .post(&format!("/events/{e}/reopen"), Some(Role::Lead), json!({}))
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "only a completed event reopens: {v}"
+    );
+    let (s, _) = app
+        .post(
+            &format!("/events/{e}/reopen"),
+            Some(Role::Funder),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
     // With attendance recorded, completing is one press.
     let held = a_performance_on(&app, "2020-01-11").await;
     let rows = json!([{"school_id": app.school_id, "pupils": 30, "staff": 2}]);

@@ -367,6 +367,21 @@ fn set_status(
     Ok(after)
 }
 
+/// Undoes a completion (a lead pressed it too soon): the event is confirmed again, so its
+/// attendance no longer counts until it is completed once more. Only a completed event.
+pub fn reopen(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Event> {
+    crate::db::write(conn, |conn| {
+        occupancy::hold_event(conn, id)?;
+        let e = get(conn, id)?;
+        if e.status != EventStatus::Completed {
+            return Err(AppError::Conflict(
+                "only a completed event can be reopened".into(),
+            ));
+        }
+        set_status(conn, actor, id, EventStatus::Confirmed, false)
+    })
+}
+
 /// Marks an event completed: any event that is not cancelled, once it has started
 /// (`EventStatus::can_complete`, which the pages use for their button too).
 pub fn complete(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Event> {

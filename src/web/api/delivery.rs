@@ -68,6 +68,15 @@ pub async fn get_event(
     Ok(ok(event))
 }
 
+pub async fn reopen_event(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    Ok(ok(app.db(move |c| events::reopen(c, &actor, id)).await?))
+}
+
 pub async fn complete_event(
     State(app): State<AppState>,
     Staff(user): Staff,

@@ -327,6 +327,14 @@ fn table() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             op::<Event>("complete_event", "Mark an event as held"),
         )
         .post(
+            "/events/{id}/reopen",
+            v::reopen_event,
+            op::<Event>(
+                "reopen_event",
+                "Undo a completion: the event is confirmed again",
+            ),
+        )
+        .post(
             "/events/{id}/cancel",
             v::cancel_event,
             op::<Event>("cancel_event", "Cancel an event and its bookings"),

@@ -369,6 +369,17 @@ pub async fn complete(
     page.page_with(StatusCode::UNPROCESSABLE_ENTITY)
 }
 
+/// Undoes a completion from the event page.
+pub async fn reopen(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    app.db(move |c| events::reopen(c, &actor, id)).await?;
+    Ok(done(&format!("/events/{id}"), "event_reopened"))
+}
+
 pub async fn cancel(
     State(app): State<AppState>,
     Staff(user): Staff,

@@ -102,6 +102,7 @@ pub fn routes() -> Router<AppState> {
         .route("/events/{id}", get(delivery::show_event))
         .route("/events/{id}/attendance", post(delivery::save_attendance))
         .route("/events/{id}/complete", post(delivery::complete))
+        .route("/events/{id}/reopen", post(delivery::reopen))
         .route("/events/{id}/change", post(delivery::change))
         .route("/events/{id}/cancel", post(delivery::cancel))
         .route("/programmes/{id}/impact", get(impact::programme))
