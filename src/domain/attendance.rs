@@ -111,6 +111,14 @@ pub fn parse(rows: &[Input]) -> AppResult<Vec<RowInput>> {
     }
 }
 
+/// Whether any attendance is recorded for the event.
+pub fn any_recorded(conn: &mut AnyConnection, event_id: i32) -> AppResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        attendance::table.filter(attendance::event_id.eq(event_id)),
+    ))
+    .get_result(conn)?)
+}
+
 pub fn for_event(conn: &mut AnyConnection, event_id: i32) -> AppResult<Vec<AttendanceRow>> {
     type Cols = (Option<i32>, Option<String>, Option<String>, i32, i32, i32);
     let rows: Vec<Cols> = attendance::table

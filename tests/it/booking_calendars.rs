@@ -5,7 +5,7 @@ use outreach::domain::types::Role;
 use serde_json::json;
 
 use crate::both;
-use crate::fixtures::{a_programme, event, venue_event};
+use crate::fixtures::{a_programme, book, event, live_stream, venue_event};
 use crate::harness::TestApp;
 
 /// Makes `role` a new link to a feed (`schools/ID` or `programmes/ID`); the status and the
@@ -196,28 +196,15 @@ async fn month_calendar_shows_dates_and_events_with_their_state(app: TestApp) {
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
-/// The seed school books 20 pupils and 2 staff on an event: the booking.
-async fn book_as_school(app: &TestApp, event: i64) -> serde_json::Value {
-    let path = format!("/events/{event}/bookings");
-    let (s, b) = app
-        .post(&path, Some(Role::School), json!({"pupils": 20, "staff": 2}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    b
-}
-
 both!(a_school_feed_follows_its_own_bookings);
 async fn a_school_feed_follows_its_own_bookings(app: TestApp) {
     let p = a_programme(&app)
         .between("2031-01-06", "2031-07-18")
         .create()
         .await;
-    let stream = |day: u32, capacity: i64| {
-        json!({"kind": "live_stream", "capacity": capacity,
-            "starts_at": format!("2031-05-{day:02}T10:00:00Z"), "ends_at": format!("2031-05-{day:02}T11:00:00Z")})
-    };
-    let held = event(&app, p, stream(5, 100)).await;
-    let full = event(&app, p, stream(6, 30)).await;
+    let held = live_stream(&app, p, 5, Some(100)).await;
+    let full = live_stream(&app, p, 6, Some(30)).await;
+    let dropped = live_stream(&app, p, 7, Some(100)).await;
     let (_, other) = app
         .post(
             "/schools",
@@ -225,19 +212,19 @@ async fn a_school_feed_follows_its_own_bookings(app: TestApp) {
             json!({"name": "Other School"}),
         )
         .await;
-    let (s, _) = app
-        .post(
-            &format!("/events/{full}/bookings"),
-            Some(Role::Lead),
-            json!({"school_id": other["id"], "pupils": 20}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED);
-    let dropped = event(&app, p, stream(7, 100)).await;
-    book_as_school(&app, held).await;
-    let waiting = book_as_school(&app, full).await;
+    let theirs = json!({"school_id": other["id"], "pupils": 20});
+    assert_eq!(
+        book(&app, full, Role::Lead, theirs).await.0,
+        StatusCode::CREATED
+    );
+    let ours = || json!({"pupils": 20, "staff": 2});
+    assert_eq!(
+        book(&app, held, Role::School, ours()).await.0,
+        StatusCode::CREATED
+    );
+    let (_, waiting) = book(&app, full, Role::School, ours()).await;
     assert_eq!(waiting["status"], "waitlisted");
-    let cancelled = book_as_school(&app, dropped).await;
+    let (_, cancelled) = book(&app, dropped, Role::School, ours()).await;
     let (s, _) = app
         .post(
             &format!("/bookings/{}/cancel", cancelled["id"]),

@@ -7,7 +7,7 @@ use outreach::domain::types::Role;
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::fixtures::{a_programme, event, schools, venue_event};
+use crate::fixtures::{a_programme, book, event, schools, venue_event};
 use crate::harness::{post_json, TestApp};
 
 both!(concurrent_requests_never_exceed_capacity);
@@ -173,12 +173,6 @@ async fn approval_decline_and_confirm(app: TestApp) {
     );
     let (s, _) = act(&app, &a, "confirm", Role::School, json!({})).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-}
-
-/// Asks for places at an event as a role.
-async fn book(app: &TestApp, event: i64, role: Role, body: Value) -> (StatusCode, Value) {
-    app.post(&format!("/events/{event}/bookings"), Some(role), body)
-        .await
 }
 
 both!(who_may_book_for_which_school);

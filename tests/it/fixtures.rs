@@ -69,6 +69,12 @@ pub async fn event(app: &TestApp, programme: i64, body: Value) -> i64 {
     v["id"].as_i64().unwrap()
 }
 
+/// Asks for places at an event as a role: the status and the answer.
+pub async fn book(app: &TestApp, event: i64, role: Role, body: Value) -> (StatusCode, Value) {
+    app.post(&format!("/events/{event}/bookings"), Some(role), body)
+        .await
+}
+
 /// A live stream on a day of May 2031, 10:00–11:00 UTC.
 pub async fn live_stream(app: &TestApp, programme: i64, day: u32, capacity: Option<i64>) -> i64 {
     let mut body = json!({"kind": "live_stream",

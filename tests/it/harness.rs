@@ -413,30 +413,62 @@ impl Drop for TestApp {
     }
 }
 
-/// Every route of the router (pages and the rest from their source files, the API from
-/// its document), with its path
-/// parameters filled in (`{id}` by `ids[0]`, or 1), so a test can walk them all.
-pub fn all_routes(ids: &[&str]) -> Vec<String> {
+/// Every (method, route) of the router: the pages and the rest read from the files that
+/// build them, the API from its document (built with its router from one table).
+pub fn router_routes() -> std::collections::BTreeSet<(String, String)> {
     let root = env!("CARGO_MANIFEST_DIR");
-    let id = ids.first().copied().unwrap_or("1");
-    // The API's routes are its document's paths (one table builds both).
+    let mut found = std::collections::BTreeSet::new();
     let api = serde_json::to_value(outreach::web::api::document()).expect("the API document");
-    let mut routes: Vec<String> = api["paths"]
-        .as_object()
-        .expect("paths")
-        .keys()
-        .cloned()
-        .collect();
-    for file in ["src/web/pages/mod.rs", "src/web/router.rs"] {
-        let text = std::fs::read_to_string(format!("{root}/{file}")).expect("router source");
-        for piece in text.split(".route(").skip(1) {
-            let Some(rest) = piece.trim_start().strip_prefix('"') else {
-                continue;
-            };
-            let Some(end) = rest.find('"') else { continue };
-            routes.push(rest[..end].to_string());
+    for (path, item) in api["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("a path item").keys() {
+            found.insert((method.to_uppercase(), path.clone()));
         }
     }
+    for file in ["src/web/pages/mod.rs", "src/web/router.rs"] {
+        let text = std::fs::read_to_string(format!("{root}/{file}")).expect("router source");
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(".route(") {
+            let after = &rest[at + ".route(".len()..];
+            let mut depth = 1;
+            let end = after
+                .char_indices()
+                .find(|&(_, c)| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .map(|(i, _)| i)
+                .expect("a closing parenthesis");
+            let call = &after[..end];
+            rest = &after[end..];
+            let Some(quoted) = call.trim_start().strip_prefix('"') else {
+                continue;
+            };
+            let (route, handlers) = quoted.split_once('"').expect("a quoted route");
+            for method in ["get", "post", "put", "delete", "patch"] {
+                let called = handlers.match_indices(&format!("{method}(")).any(|(i, _)| {
+                    i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                });
+                if called {
+                    found.insert((method.to_uppercase(), route.to_string()));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Every route of the router (see `router_routes`), with its path parameters filled in
+/// (`{id}` by `ids[0]`, or 1), so a test can walk them all.
+pub fn all_routes(ids: &[&str]) -> Vec<String> {
+    let id = ids.first().copied().unwrap_or("1");
+    let routes: std::collections::BTreeSet<String> = router_routes()
+        .into_iter()
+        .map(|(_, route)| route)
+        .collect();
     let mut paths = Vec::new();
     for path in routes {
         let filled: Vec<String> = path

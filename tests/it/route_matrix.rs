@@ -15,8 +15,8 @@ use outreach::domain::types::Role;
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::fixtures::{a_programme, live_stream};
-use crate::harness::TestApp;
+use crate::fixtures::{a_programme, book, live_stream};
+use crate::harness::{router_routes, TestApp};
 
 /// `METHOD ROUTE [=> PATH] : WHO`. ROUTE is as the router writes it; PATH fills it from
 /// the world (`{school}`, `{other_booking}`, …; ROUTE itself when left out). WHO: S school,
@@ -280,54 +280,6 @@ fn expectations() -> Vec<Expectation> {
         .collect()
 }
 
-/// Every (method, route) of the router: the pages and the rest read from the files that
-/// build them, the API from its document (built with its router from one table).
-fn router_routes() -> BTreeSet<(String, String)> {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let mut found = BTreeSet::new();
-    let api = serde_json::to_value(outreach::web::api::document()).expect("the API document");
-    for (path, item) in api["paths"].as_object().expect("paths") {
-        for method in item.as_object().expect("a path item").keys() {
-            found.insert((method.to_uppercase(), path.clone()));
-        }
-    }
-    for file in ["src/web/pages/mod.rs", "src/web/router.rs"] {
-        let text = std::fs::read_to_string(format!("{root}/{file}")).expect("router source");
-        let mut rest = text.as_str();
-        while let Some(at) = rest.find(".route(") {
-            let after = &rest[at + ".route(".len()..];
-            let mut depth = 1;
-            let end = after
-                .char_indices()
-                .find(|&(_, c)| {
-                    depth += match c {
-                        '(' => 1,
-                        ')' => -1,
-                        _ => 0,
-                    };
-                    depth == 0
-                })
-                .map(|(i, _)| i)
-                .expect("a closing parenthesis");
-            let call = &after[..end];
-            rest = &after[end..];
-            let Some(quoted) = call.trim_start().strip_prefix('"') else {
-                continue;
-            };
-            let (route, handlers) = quoted.split_once('"').expect("a quoted route");
-            for method in ["get", "post", "put", "delete", "patch"] {
-                let called = handlers.match_indices(&format!("{method}(")).any(|(i, _)| {
-                    i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
-                });
-                if called {
-                    found.insert((method.to_uppercase(), route.to_string()));
-                }
-            }
-        }
-    }
-    found
-}
-
 both!(every_route_has_an_expectation);
 async fn every_route_has_an_expectation(_app: TestApp) {
     let routes = router_routes();
@@ -395,9 +347,9 @@ async fn world(app: &TestApp) -> BTreeMap<&'static str, String> {
     let e = live_stream(app, programme, 5, Some(200)).await;
     let spare_event = live_stream(app, programme, 6, Some(200)).await;
     let other_event = live_stream(app, other_programme, 7, Some(200)).await;
-    let (_, booking) = book(app, e, &app.school_id.to_string()).await;
-    let (_, spare_booking) = book(app, spare_event, &app.school_id.to_string()).await;
-    let (_, other_booking) = book(app, other_event, &id(&other_school)).await;
+    let (_, booking) = book_for(app, e, &app.school_id.to_string()).await;
+    let (_, spare_booking) = book_for(app, spare_event, &app.school_id.to_string()).await;
+    let (_, other_booking) = book_for(app, other_event, &id(&other_school)).await;
     let (_, slot) = app
         .post(
             &format!("/programmes/{programme}/slots"),
@@ -485,11 +437,10 @@ async fn world(app: &TestApp) -> BTreeMap<&'static str, String> {
 }
 
 /// The lead books 20 pupils and 2 staff of a school on an event.
-async fn book(app: &TestApp, event: i64, school: &str) -> (StatusCode, Value) {
-    let body =
-        json!({"school_id": school.parse::<i64>().expect("an id"), "pupils": 20, "staff": 2});
-    app.post(&format!("/events/{event}/bookings"), Some(Role::Lead), body)
-        .await
+async fn book_for(app: &TestApp, event: i64, school: &str) -> (StatusCode, Value) {
+    let school: i64 = school.parse().expect("an id");
+    let body = json!({"school_id": school, "pupils": 20, "staff": 2});
+    book(app, event, Role::Lead, body).await
 }
 
 /// The lead records a teacher's consented feedback of a school on a programme.

@@ -31,12 +31,11 @@ pub(crate) fn book_event(
     tell: Tell<'_>,
 ) -> AppResult<Booking> {
     let school_id = school_for(actor, input.school_id)?;
-    let programme_id = event_domain::get(conn, event_id)?.programme_id;
     let places = input.pupils + input.staff;
     crate::db::write(conn, |conn| {
-        // Read again under the programme's hold: the event may have been cancelled or
-        // changed since, and its answer must stay true until this commits.
-        occupancy::hold(conn, programme_id)?;
+        // The event is read under its programme's hold: it may have been cancelled or
+        // changed since the request began, and its answer must stay true until this commits.
+        occupancy::hold_event(conn, event_id)?;
         check_school(conn, school_id)?;
         let event = event_domain::get(conn, event_id)?;
         refuse_unbookable(&event, actor)?;

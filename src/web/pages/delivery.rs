@@ -351,7 +351,7 @@ pub async fn complete(
     let ticked = confirmed(&pairs).is_ok();
     let done_it = app
         .db(move |c| {
-            if !ticked && attendance::for_event(c, id)?.is_empty() {
+            if !ticked && !attendance::any_recorded(c, id)? {
                 events::get(c, id)?;
                 return Ok(false);
             }
