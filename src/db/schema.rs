@@ -302,6 +302,13 @@ diesel::joinable!(feedback -> feedback_links (link_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(audit_entries -> users (user_id));
 
+diesel::table! {
+    form_submissions (key_hash) {
+        key_hash -> Text,
+        location -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     priorities,
@@ -324,4 +331,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_attempts,
     audit_entries,
     outbox,
+    form_submissions,
 );

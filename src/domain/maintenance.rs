@@ -21,6 +21,8 @@ pub struct Pruned {
     pub sessions: usize,
     pub attempts: usize,
     pub mail: usize,
+    /// Page forms' sent-once keys.
+    pub forms: usize,
 }
 
 pub fn prune(conn: &mut AnyConnection, now: NaiveDateTime) -> AppResult<Pruned> {
@@ -39,10 +41,12 @@ pub fn prune(conn: &mut AnyConnection, now: NaiveDateTime) -> AppResult<Pruned> 
             .filter(outbox::created_at.lt(now - Duration::days(OUTBOX_KEEP_DAYS))),
     )
     .execute(conn)?;
+    let forms = crate::domain::submissions::prune(conn, now)?;
     Ok(Pruned {
         sessions,
         attempts,
         mail,
+        forms,
     })
 }
 
@@ -57,6 +61,7 @@ pub async fn run(app: crate::app::AppState) {
                 sessions = p.sessions,
                 attempts = p.attempts,
                 mail = p.mail,
+                forms = p.forms,
                 "pruned"
             ),
             Ok(_) => {}

@@ -4,9 +4,13 @@
 use crate::domain::input::Input;
 use crate::error::{AppError, AppResult, FieldErrors};
 
-/// Form fields as domain input (the CSRF token is not part of it).
+/// Form fields as domain input (the CSRF token and the form's sent-once key are not).
 pub fn form_input(pairs: Vec<(String, String)>) -> Input {
-    Input::from_pairs(pairs.into_iter().filter(|(k, _)| k != "csrf_token"))
+    Input::from_pairs(
+        pairs
+            .into_iter()
+            .filter(|(k, _)| k != "csrf_token" && k != "form_key"),
+    )
 }
 
 /// Splits a domain result for a form: field errors (and conflicts) go back to the form.

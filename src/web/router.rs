@@ -11,7 +11,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::web::{api, csrf, layers, limits, pages};
+use crate::web::{api, csrf, layers, limits, once, pages};
 
 pub fn build_router(state: AppState) -> Router {
     // Each part gets the size and time limits before anything reads a body; pages get
@@ -19,6 +19,7 @@ pub fn build_router(state: AppState) -> Router {
     let guard = || from_fn_with_state(state.clone(), limits::guard);
     let pages = pages::routes()
         .fallback(page_not_found)
+        .layer(from_fn_with_state(state.clone(), once::layer))
         .layer(from_fn_with_state(state.clone(), csrf::protect))
         .layer(guard())
         .layer(from_fn_with_state(state.clone(), layers::html_errors));

@@ -99,6 +99,25 @@ impl PageCtx {
         }
     }
 
+    /// The hidden fields every form that changes something carries: its CSRF token and a
+    /// sent-once key of its own (see `web::once`), so a second send of the same form (a
+    /// double click, Back) changes nothing.
+    pub fn form_fields(&self) -> String {
+        let mut html = format!(
+            r#"<input type="hidden" name="csrf_token" value="{}">"#,
+            self.csrf
+        );
+        let mut key = [0u8; 16];
+        // Without a key the form is still sent, only not guarded against a second send.
+        if !self.csrf.is_empty() && getrandom::fill(&mut key).is_ok() {
+            html.push_str(&format!(
+                r#"<input type="hidden" name="form_key" value="{}">"#,
+                hex::encode(key)
+            ));
+        }
+        html
+    }
+
     pub fn is_admin(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.role == Role::Admin)
     }

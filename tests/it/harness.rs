@@ -356,6 +356,19 @@ impl TestApp {
         fields: &[(&str, &str)],
         csrf: bool,
     ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let req = self.form_request(path, role, fields, csrf);
+        let (status, headers, body) = self.send(req).await;
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// The request [`TestApp::form`] sends, to send through another router.
+    pub fn form_request(
+        &self,
+        path: &str,
+        role: Option<Role>,
+        fields: &[(&str, &str)],
+        csrf: bool,
+    ) -> Request<Body> {
         let mut serializer = url::form_urlencoded::Serializer::new(String::new());
         if csrf {
             serializer.append_pair("csrf_token", &self.csrf(role));
@@ -363,15 +376,13 @@ impl TestApp {
         for (k, v) in fields {
             serializer.append_pair(k, v);
         }
-        let req = Request::builder()
+        Request::builder()
             .method(Method::POST)
             .uri(path)
             .header(header::COOKIE, self.cookies(role))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(serializer.finish()))
-            .expect("request");
-        let (status, headers, body) = self.send(req).await;
-        (status, headers, String::from_utf8_lossy(&body).into_owned())
+            .expect("request")
     }
 
     /// The number of rows in a table.

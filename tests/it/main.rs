@@ -31,3 +31,4 @@ mod picker;
 mod properties;
 mod roles;
 mod route_matrix;
+mod sent_once;

@@ -1,0 +1,119 @@
+//! Every page form is sent once. A form carries `form_key`, random per rendering
+//! ([`crate::web::view::PageCtx::form_fields`]); the first request with it does the work and
+//! the place its answer sent the browser is kept, so a second request with the same key (a
+//! double click, Back and send again) is sent there and changes nothing. A request whose
+//! form came back with errors gives its key back. Across processes: the claim is a row.
+//!
+//! Runs after the CSRF check, which has already read the (small, capped) form body.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_TYPE, LOCATION};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::app::AppState;
+use crate::domain::submissions::{self, Claim};
+use crate::error::AppError;
+use crate::web::limits::BodyCap;
+
+/// How long a second request waits for the first to be answered.
+const WAIT: Duration = Duration::from_secs(10);
+const POLL: Duration = Duration::from_millis(100);
+
+pub async fn layer(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let form = request.method() == Method::POST
+        && request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|t| {
+                t.to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+    if !form {
+        return next.run(request).await;
+    }
+    let cap = request
+        .extensions()
+        .get::<BodyCap>()
+        .map(|c| c.0)
+        .unwrap_or(app.config.limits.body);
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, cap).await {
+        Ok(b) => b,
+        Err(_) => return AppError::BadRequest("the form could not be read".into()).into_response(),
+    };
+    let key = url::form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "form_key")
+        .map(|(_, v)| v.into_owned());
+    let path = parts.uri.path().to_string();
+    let request = Request::from_parts(parts, Body::from(bytes));
+    let Some(key) = key else {
+        return next.run(request).await;
+    };
+    if !submissions::well_formed(&key) {
+        return AppError::BadRequest(
+            "the form was damaged on its way: reload the page and send it again".into(),
+        )
+        .into_response();
+    }
+    let hash = submissions::key_hash(&key, "POST", &path);
+    let waited = tokio::time::Instant::now();
+    loop {
+        let h = hash.clone();
+        let claim = match app
+            .db(move |c| submissions::claim(c, &h, crate::app::now()))
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => return e.into_response(),
+        };
+        match claim {
+            Claim::Mine => break,
+            Claim::Done(location) => return Redirect::to(&location).into_response(),
+            Claim::InHand(since) => {
+                let stale = crate::app::now() - since > chrono::Duration::seconds(60);
+                if stale || waited.elapsed() > WAIT {
+                    return AppError::Conflict(
+                        "this form was sent before, and that request was not answered: \
+                         look for what it made before sending it again (reload the page to \
+                         send it anew)"
+                            .into(),
+                    )
+                    .into_response();
+                }
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    let outcome = if status.is_redirection() {
+        response
+            .headers()
+            .get(LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_string)
+    } else if status.is_success() {
+        // A page shown in answer (a new token, an import's result): a second request
+        // goes to the form's own address.
+        Some(path)
+    } else {
+        None
+    };
+    let kept = match outcome {
+        Some(location) => {
+            app.db(move |c| submissions::answered(c, &hash, &location))
+                .await
+        }
+        None => app.db(move |c| submissions::give_back(c, &hash)).await,
+    };
+    if let Err(e) = kept {
+        tracing::warn!(error = %e, "a form's sent-once key was not updated");
+    }
+    response
+}

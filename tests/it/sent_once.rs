@@ -1,0 +1,190 @@
+//! Every page form is sent once: a double click, or Back and send again, does the work
+//! once and sends the second request where the first went (issue 11, item 4).
+
+use axum::http::{header, StatusCode};
+use outreach::domain::types::Role;
+use tower::ServiceExt;
+
+use crate::both;
+use crate::fixtures::venue_event;
+use crate::harness::TestApp;
+
+/// The sent-once keys of a page's forms, in order.
+fn form_keys(page: &str) -> Vec<String> {
+    page.split("name=\"form_key\" value=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn location(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(header::LOCATION)
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+async fn programmes_titled(app: &TestApp, title: &'static str) -> i64 {
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use outreach::db::schema::programmes as p;
+        p::table
+            .filter(p::title.eq(title))
+            .count()
+            .get_result::<i64>(c)
+            .unwrap()
+    })
+    .await
+}
+
+both!(a_double_clicked_add_programme_makes_one_across_processes);
+async fn a_double_clicked_add_programme_makes_one_across_processes(app: TestApp) {
+    let lead = Some(Role::Lead);
+    let (s, _, page) = app.page("/programmes/new", lead).await;
+    assert_eq!(s, StatusCode::OK);
+    let keys = form_keys(&page);
+    assert_eq!(keys.len(), 1, "the form carries one key");
+    let fields = [
+        ("title", "Double Click"),
+        ("year", "2027"),
+        ("status", "planned"),
+        ("form_key", keys[0].as_str()),
+    ];
+    // Two clicks at once, each to its own process on the one database.
+    let first = app
+        .router
+        .clone()
+        .oneshot(app.form_request("/programmes", lead, &fields, true));
+    let second = app
+        .second_router()
+        .oneshot(app.form_request("/programmes", lead, &fields, true));
+    let (a, b) = tokio::join!(first, second);
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.status(), StatusCode::SEE_OTHER);
+    assert_eq!(b.status(), StatusCode::SEE_OTHER);
+    let (to_a, to_b) = (location(a.headers()), location(b.headers()));
+    assert!(to_a.starts_with("/programmes/"), "{to_a}");
+    assert_eq!(to_a, to_b, "both clicks go to the one programme");
+    assert_eq!(programmes_titled(&app, "Double Click").await, 1);
+
+    // Back and send the same form again: still one, and the browser goes to it.
+    let (s, headers, _) = app.form("/programmes", lead, &fields, true).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(location(&headers), to_a);
+    assert_eq!(programmes_titled(&app, "Double Click").await, 1);
+
+    // A new rendering of the form is a new programme.
+    let (_, _, page) = app.page("/programmes/new", lead).await;
+    let fresh = form_keys(&page);
+    assert_ne!(fresh, keys, "each rendering has its own key");
+    let fields = [
+        ("title", "Double Click"),
+        ("year", "2027"),
+        ("form_key", fresh[0].as_str()),
+    ];
+    let (s, headers, _) = app.form("/programmes", lead, &fields, true).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_ne!(location(&headers), to_a);
+    assert_eq!(programmes_titled(&app, "Double Click").await, 2);
+}
+
+both!(a_form_sent_back_with_errors_can_be_sent_again_corrected);
+async fn a_form_sent_back_with_errors_can_be_sent_again_corrected(app: TestApp) {
+    let lead = Some(Role::Lead);
+    let (_, _, page) = app.page("/programmes/new", lead).await;
+    let key = form_keys(&page).remove(0);
+    let (s, _, body) = app
+        .form(
+            "/programmes",
+            lead,
+            &[("title", "Mended"), ("year", "ninety"), ("form_key", &key)],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(form_keys(&body).len(), 1, "the form comes back with a key");
+    assert_eq!(programmes_titled(&app, "Mended").await, 0);
+    let (s, _, _) = app
+        .form(
+            "/programmes",
+            lead,
+            &[("title", "Mended"), ("year", "2027"), ("form_key", &key)],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "the key was given back");
+    assert_eq!(programmes_titled(&app, "Mended").await, 1);
+}
+
+both!(a_damaged_key_is_refused_and_changes_nothing);
+async fn a_damaged_key_is_refused_and_changes_nothing(app: TestApp) {
+    let before = app.count("programmes").await;
+    let (s, _, body) = app
+        .form(
+            "/programmes",
+            Some(Role::Lead),
+            &[
+                ("title", "Damaged"),
+                ("year", "2027"),
+                ("form_key", "x'; --"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains("reload the page"), "{body}");
+    assert_eq!(app.count("programmes").await, before);
+    assert_eq!(app.count("form_submissions").await, 0);
+}
+
+both!(a_school_double_clicking_book_books_once_and_sees_its_booking);
+async fn a_school_double_clicking_book_books_once_and_sees_its_booking(app: TestApp) {
+    let event = venue_event(&app, 40, false).await;
+    let (_, _, page) = app.page("/whats-on", Some(Role::School)).await;
+    let keys = form_keys(&page);
+    assert!(!keys.is_empty());
+    let mut unique = keys.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        keys.len(),
+        "every form on a page has its own key"
+    );
+    let book = format!("/events/{event}/book");
+    let fields = [
+        ("pupils", "28"),
+        ("staff", "2"),
+        ("form_key", keys[0].as_str()),
+    ];
+    let (s1, h1, _) = app.form(&book, Some(Role::School), &fields, true).await;
+    let (s2, h2, body) = app.form(&book, Some(Role::School), &fields, true).await;
+    assert_eq!(s1, StatusCode::SEE_OTHER);
+    assert_eq!(s2, StatusCode::SEE_OTHER, "not 'already booked': {body}");
+    assert_eq!(location(&h1), location(&h2));
+    assert!(location(&h2).contains("booking_confirmed"));
+    assert_eq!(app.count("bookings").await, 1);
+}
+
+/// Every form of every page that changes something carries its sent-once key: the
+/// templates put `ctx.form_fields()` in each, except signing in and out.
+#[test]
+fn every_page_form_carries_a_key() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for form in text.split("<form").skip(1) {
+            let form = form.split("</form>").next().unwrap();
+            let head = form.split('>').next().unwrap();
+            let post = head.contains("method=\"post\"");
+            let sign = head.contains("action=\"/login") || head.contains("action=\"/logout");
+            if post && !sign && !form.contains("ctx.form_fields()") {
+                missing.push(format!("{name}: <form{head}>"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "forms without a key: {missing:#?}");
+}
