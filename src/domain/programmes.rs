@@ -208,6 +208,40 @@ pub fn get(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Progra
     }
 }
 
+/// Programmes' titles with their year ("Ruby (2018)"), by id: how lists name the
+/// production a booking or event belongs to.
+pub fn titles(
+    conn: &mut AnyConnection,
+    ids: &[i32],
+) -> AppResult<std::collections::HashMap<i32, String>> {
+    let rows: Vec<(i32, String, i32)> = programmes::table
+        .filter(programmes::id.eq_any(ids))
+        .select((programmes::id, programmes::title, programmes::year))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, title, year)| (id, format!("{title} ({year})")))
+        .collect())
+}
+
+/// Every programme that is not archived, newest year first, as `(id, "Title (year)")`:
+/// the choices of a staff filter.
+pub fn choices(conn: &mut AnyConnection) -> AppResult<Vec<(i32, String)>> {
+    let rows: Vec<(i32, String, i32)> = programmes::table
+        .filter(programmes::archived.eq(false))
+        .order((
+            programmes::year.desc(),
+            programmes::title.asc(),
+            programmes::id.asc(),
+        ))
+        .select((programmes::id, programmes::title, programmes::year))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, title, year)| (id, format!("{title} ({year})")))
+        .collect())
+}
+
 pub fn list(
     conn: &mut AnyConnection,
     actor: &Actor,

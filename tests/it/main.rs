@@ -9,6 +9,7 @@ mod api_errors;
 mod auth;
 mod booking_calendars;
 mod booking_changes;
+mod booking_lists;
 mod booking_places;
 mod booking_visits;
 mod cli;

@@ -234,6 +234,12 @@ pub fn get(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Bookin
 pub struct BookingFilter {
     pub event_id: Option<i32>,
     pub status: Option<BookingStatus>,
+    /// Bookings of the programme's events and tour dates.
+    pub programme_id: Option<i32>,
+    pub school_id: Option<i32>,
+    /// In the order of their dates, coming ones first (soonest first), then past ones
+    /// (latest first); otherwise in the order they were made.
+    pub by_date: bool,
 }
 
 pub fn list(
@@ -242,8 +248,13 @@ pub fn list(
     params: &ListParams,
     filter: &BookingFilter,
 ) -> AppResult<Page<Booking>> {
+    use crate::db::schema::{events, tour_slots};
     let query = || {
-        let mut q = bookings::table.inner_join(schools::table).into_boxed();
+        let mut q = bookings::table
+            .inner_join(schools::table)
+            .left_join(events::table.on(bookings::event_id.eq(events::id.nullable())))
+            .left_join(tour_slots::table.on(bookings::slot_id.eq(tour_slots::id.nullable())))
+            .into_boxed();
         match actor.role {
             Role::School => q = q.filter(bookings::school_id.eq(actor.school_id.unwrap_or(-1))),
             Role::Funder => q = q.filter(bookings::id.eq(-1)),
@@ -255,11 +266,40 @@ pub fn list(
         if let Some(s) = filter.status {
             q = q.filter(bookings::status.eq(s.as_str()));
         }
+        if let Some(p) = filter.programme_id {
+            q = q.filter(
+                events::programme_id
+                    .eq(p)
+                    .or(tour_slots::programme_id.eq(p)),
+            );
+        }
+        if let Some(s) = filter.school_id {
+            q = q.filter(bookings::school_id.eq(s));
+        }
         q
     };
     let total: i64 = query().count().get_result(conn)?;
-    let rows = query()
-        .order((bookings::created_at.asc(), bookings::id.asc()))
+    let ordered = if filter.by_date {
+        use diesel::dsl::sql;
+        use diesel::sql_types::{Integer, Nullable, Timestamp};
+        const WHEN: &str = "COALESCE(events.starts_at, tour_slots.starts_at)";
+        let at = now();
+        query().order((
+            sql::<Integer>(&format!("CASE WHEN {WHEN} >= "))
+                .bind::<Timestamp, _>(at)
+                .sql(" THEN 0 ELSE 1 END")
+                .asc(),
+            sql::<Nullable<Timestamp>>(&format!("CASE WHEN {WHEN} >= "))
+                .bind::<Timestamp, _>(at)
+                .sql(&format!(" THEN {WHEN} END"))
+                .asc(),
+            sql::<Nullable<Timestamp>>(WHEN).desc(),
+            bookings::id.asc(),
+        ))
+    } else {
+        query().order((bookings::created_at.asc(), bookings::id.asc()))
+    };
+    let rows = ordered
         .limit(params.per_page)
         .offset(params.offset())
         .select((Row::as_select(), schools::name))

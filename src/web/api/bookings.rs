@@ -37,18 +37,25 @@ pub struct BookingQuery {
     list: ListQuery,
     event_id: Option<String>,
     status: Option<String>,
+    programme_id: Option<String>,
+    school_id: Option<String>,
 }
 
-/// `?event_id=&status=` of a bookings list.
+/// An optional id of the query (`?event_id=3`); empty is none.
+fn id_of(value: Option<&str>, name: &str, what: &str) -> AppResult<Option<i32>> {
+    match value {
+        None | Some("") => Ok(None),
+        Some(v) => match v.parse::<i32>() {
+            Ok(id) if id > 0 => Ok(Some(id)),
+            _ => Err(AppError::field(name, format!("must be {what} id"))),
+        },
+    }
+}
+
+/// `?event_id=&status=&programme_id=&school_id=` of a bookings list.
 fn filter_of(q: &BookingQuery) -> AppResult<BookingFilter> {
     Ok(BookingFilter {
-        event_id: match q.event_id.as_deref() {
-            None | Some("") => None,
-            Some(v) => Some(
-                v.parse()
-                    .map_err(|_| AppError::field("event_id", "must be an event id"))?,
-            ),
-        },
+        event_id: id_of(q.event_id.as_deref(), "event_id", "an event")?,
         status: match q.status.as_deref() {
             None | Some("") => None,
             Some(v) => Some(BookingStatus::parse(v).ok_or_else(|| {
@@ -58,6 +65,9 @@ fn filter_of(q: &BookingQuery) -> AppResult<BookingFilter> {
                 )
             })?),
         },
+        programme_id: id_of(q.programme_id.as_deref(), "programme_id", "a programme")?,
+        school_id: id_of(q.school_id.as_deref(), "school_id", "a school")?,
+        by_date: false,
     })
 }
 
@@ -73,7 +83,7 @@ pub async fn list(
         .await?))
 }
 
-/// `GET /api/v1/bookings.csv?event_id=&status=`: every booking the caller may see (a
+/// `GET /api/v1/bookings.csv?event_id=&status=&programme_id=&school_id=`: every booking the caller may see (a
 /// school its own), as CSV, oldest first; text cells cannot run as formulas.
 pub async fn csv(
     State(app): State<AppState>,

@@ -69,8 +69,21 @@ pub const QUERY_PARAMS: &[(&str, &[&str])] = &[
             "moderation",
         ],
     ),
-    ("/bookings", &["page", "per_page", "event_id", "status"]),
-    ("/bookings.csv", &["event_id", "status"]),
+    (
+        "/bookings",
+        &[
+            "page",
+            "per_page",
+            "event_id",
+            "status",
+            "programme_id",
+            "school_id",
+        ],
+    ),
+    (
+        "/bookings.csv",
+        &["event_id", "status", "programme_id", "school_id"],
+    ),
     ("/whats-on", PAGE),
     ("/import/schools", &["include_closed"]),
 ];

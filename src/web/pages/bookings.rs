@@ -24,6 +24,8 @@ use crate::web::view::{Ctx, PageCtx, RenderPage};
 
 pub struct BookingLine {
     pub id: i32,
+    /// The production (programme) and its year.
+    pub production: String,
     pub what: String,
     pub when: String,
     pub school: String,
@@ -44,6 +46,7 @@ impl BookingLine {
         b: &bookings::Booking,
         e: Option<&events::Event>,
         slot: Option<&crate::domain::slots::Slot>,
+        production: String,
         tz: chrono_tz::Tz,
         staff: bool,
         (at, cutoff): (chrono::NaiveDateTime, chrono::Duration),
@@ -59,6 +62,7 @@ impl BookingLine {
             .join(" · ");
         BookingLine {
             id: b.id,
+            production,
             what: match e {
                 Some(e) if e.school_id.is_some() || e.venue_id.is_some() => {
                     format!("{} at {}", e.kind, e.place())
@@ -88,6 +92,26 @@ impl BookingLine {
     }
 }
 
+/// A choice of a filter's list.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The staff's filters of the bookings list, as chosen.
+#[derive(Default)]
+pub struct Filters {
+    pub programmes: Vec<Choice>,
+    pub states: Vec<Choice>,
+    /// The school picker's text, and why it names no school.
+    pub school: String,
+    pub school_error: Option<String>,
+    /// Kept when the list came from an event's page.
+    pub event_id: Option<i32>,
+    pub any: bool,
+}
+
 #[derive(Template)]
 #[template(path = "bookings.html")]
 struct BookingsPage {
@@ -95,7 +119,9 @@ struct BookingsPage {
     staff: bool,
     /// The user's own link to the school's calendar feed, and the school.
     calendar: Option<(crate::web::calendar::LinkView, i32)>,
+    filters: Option<Filters>,
     rows: Vec<BookingLine>,
+    total: i64,
     empty: String,
     page: i64,
     pages: i64,
@@ -108,16 +134,12 @@ async fn bookings_page(
     ctx: PageCtx,
     user: &User,
     q: ListQuery,
-    filter: BookingFilter,
+    (filter, filters, keep): (BookingFilter, Option<Filters>, String),
     empty: &str,
 ) -> AppResult<Response> {
     let (actor, params) = (user.actor(), q.params());
-    let keep = filter
-        .event_id
-        .map(|id| format!("event_id={id}&"))
-        .unwrap_or_default();
     let tz = app.config.time_zone;
-    let (page, events, visits) = app
+    let (page, events, visits, titles, labels) = app
         .db(move |c| {
             let page = bookings::list(c, &actor, &params, &filter)?;
             // The page's events and tour dates, one query each.
@@ -133,7 +155,20 @@ async fn bookings_page(
                     .into_iter()
                     .map(|s| (s.id, s))
                     .collect();
-            Ok((page, evs, visits))
+            let programme_ids: Vec<i32> = evs
+                .values()
+                .map(|e| e.programme_id)
+                .chain(visits.values().map(|s| s.programme_id))
+                .collect();
+            let titles = crate::domain::programmes::titles(c, &programme_ids)?;
+            // Staff tell same-named schools apart by URN and town.
+            let labels = if actor.role.is_staff() {
+                let ids: Vec<i32> = page.items.iter().map(|b| b.school_id).collect();
+                crate::domain::schools::labels(c, &ids)?
+            } else {
+                Default::default()
+            };
+            Ok((page, evs, visits, titles, labels))
         })
         .await?;
     let staff = user.role.is_staff();
@@ -144,7 +179,15 @@ async fn bookings_page(
         .map(|b| {
             let e = b.event_id().and_then(|id| events.get(&id));
             let slot = b.slot_id().and_then(|s| visits.get(&s));
-            BookingLine::of(b, e, slot, tz, staff, (at, cutoff))
+            let programme = e.map(|e| e.programme_id).or(slot.map(|s| s.programme_id));
+            let production = programme
+                .and_then(|p| titles.get(&p).cloned())
+                .unwrap_or_default();
+            let mut line = BookingLine::of(b, e, slot, production, tz, staff, (at, cutoff));
+            if let Some(label) = labels.get(&b.school_id) {
+                line.school = label.clone();
+            }
+            line
         })
         .collect();
     let calendar = match (user.role, user.school_id) {
@@ -163,7 +206,9 @@ async fn bookings_page(
         ctx,
         staff,
         calendar,
+        filters,
         rows,
+        total: page.total,
         empty: empty.to_string(),
         page: page.page,
         pages: page.pages(),
@@ -172,7 +217,26 @@ async fn bookings_page(
     .page()
 }
 
-/// A school's own bookings; for staff, every booking.
+/// A positive id from the query, if it is one (a page ignores one that is not, as it
+/// does with paging).
+fn query_id(pairs: &[(String, String)], name: &str) -> Option<i32> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .and_then(|(_, v)| v.trim().parse::<i32>().ok())
+        .filter(|id| *id > 0)
+}
+
+fn query_text<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())
+        .unwrap_or("")
+}
+
+/// A school's own bookings, by date; for staff, every booking, by date, narrowed by
+/// programme, event, state and school (`?programme_id=&event_id=&status=&school=`).
 pub async fn list(
     State(app): State<AppState>,
     ctx: Ctx,
@@ -180,34 +244,106 @@ pub async fn list(
     Query(q): Query<ListQuery>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    // `?event_id=` narrows the list to one event (the event page links here); a value
-    // that is not an id is ignored, as a page does with paging.
-    let event_id = pairs
-        .iter()
-        .find(|(k, _)| k == "event_id")
-        .and_then(|(_, v)| v.trim().parse::<i32>().ok())
-        .filter(|id| *id > 0);
+    let event_id = query_id(&pairs, "event_id");
+    let status = BookingStatus::parse(query_text(&pairs, "status"));
     let title = match (user.role, event_id) {
         (_, Some(_)) => "Bookings of one event",
         (Role::School, None) => "Our bookings",
         _ => "All bookings",
     };
-    let filter = BookingFilter {
+    let mut filter = BookingFilter {
         event_id,
+        status,
+        by_date: true,
         ..BookingFilter::default()
+    };
+    // The filter as chosen, kept in the paging links.
+    let mut kept: Vec<(&str, String)> = Vec::new();
+    if let Some(e) = event_id {
+        kept.push(("event_id", e.to_string()));
+    }
+    if let Some(s) = status {
+        kept.push(("status", s.as_str().to_string()));
+    }
+    let filters = if user.role.is_staff() {
+        let programme_id = query_id(&pairs, "programme_id");
+        let school = query_text(&pairs, "school").to_string();
+        let typed = school.clone();
+        let (choices, picked) = app
+            .db(move |c| {
+                Ok((
+                    crate::domain::programmes::choices(c)?,
+                    crate::domain::schools::resolve(c, &typed)?,
+                ))
+            })
+            .await?;
+        filter.programme_id = programme_id;
+        let school_error = match picked {
+            Ok(found) => {
+                filter.school_id = found;
+                None
+            }
+            Err(why) => {
+                // Nothing matches a school the list cannot name.
+                filter.school_id = Some(-1);
+                Some(crate::web::forms::sentence(&format!("That {why}")))
+            }
+        };
+        if let Some(p) = programme_id {
+            kept.push(("programme_id", p.to_string()));
+        }
+        if !school.is_empty() {
+            kept.push(("school", school.clone()));
+        }
+        let any =
+            event_id.is_some() || status.is_some() || programme_id.is_some() || !school.is_empty();
+        Some(Filters {
+            programmes: choices
+                .into_iter()
+                .map(|(id, label)| Choice {
+                    value: id.to_string(),
+                    label,
+                    selected: programme_id == Some(id),
+                })
+                .collect(),
+            states: BookingStatus::ALL
+                .iter()
+                .map(|s| Choice {
+                    value: s.as_str().to_string(),
+                    label: s.to_string(),
+                    selected: status == Some(*s),
+                })
+                .collect(),
+            school,
+            school_error,
+            event_id,
+            any,
+        })
+    } else {
+        None
+    };
+    let mut keep = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(kept)
+        .finish();
+    if !keep.is_empty() {
+        keep.push('&');
+    }
+    let empty = match &filters {
+        Some(f) if f.any => "No bookings match these filters.",
+        _ => "No bookings yet. See What's on to book places.",
     };
     bookings_page(
         &app,
         ctx.titled(title),
         &user,
         q,
-        filter,
-        "No bookings yet. See What's on to book places.",
+        (filter, filters, keep),
+        empty,
     )
     .await
 }
 
-/// Requests waiting for the lead, across programmes.
+/// Requests waiting for the lead, across programmes, soonest first.
 pub async fn requests(
     State(app): State<AppState>,
     ctx: Ctx,
@@ -216,6 +352,7 @@ pub async fn requests(
 ) -> AppResult<Response> {
     let filter = BookingFilter {
         status: Some(BookingStatus::Requested),
+        by_date: true,
         ..Default::default()
     };
     bookings_page(
@@ -223,7 +360,7 @@ pub async fn requests(
         ctx.titled("Requests waiting"),
         &user,
         q,
-        filter,
+        (filter, None, String::new()),
         "No requests are waiting. New requests for events that need approval appear here.",
     )
     .await

@@ -206,7 +206,7 @@ async fn event_page(
                 };
                 let only_this = crate::domain::bookings::BookingFilter {
                     event_id: Some(id),
-                    status: None,
+                    ..Default::default()
                 };
                 crate::domain::bookings::list(c, &actor, &every, &only_this)?.items
             } else {
