@@ -6,6 +6,7 @@ mod harness;
 mod access;
 mod api_directory;
 mod api_errors;
+mod audit_page;
 mod auth;
 mod booking_calendars;
 mod booking_changes;

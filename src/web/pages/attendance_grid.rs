@@ -3,7 +3,7 @@
 //! and the history of changes as short lines.
 
 use crate::domain::attendance::AttendanceRow;
-use crate::domain::audit::AuditEntry;
+use crate::domain::audit::{actor_name as audit_who, describe as audit_change, AuditEntry};
 use crate::domain::input::Input;
 use crate::error::FieldErrors;
 use crate::web::view::local;
@@ -119,36 +119,9 @@ pub fn history(entries: Vec<AuditEntry>, tz: chrono_tz::Tz) -> Vec<(String, Stri
         .into_iter()
         .map(|h| {
             let when = local(h.at.and_utc(), tz);
-            let who = h.user_name.unwrap_or_else(|| "command line".into());
-            let change = format!(
-                "{} → {}",
-                summarise(h.before_value.as_deref()),
-                summarise(h.after_value.as_deref())
-            );
-            (when, who, change)
+            (when, audit_who(&h), audit_change(&h))
         })
         .collect()
-}
-
-/// An attendance snapshot as a short line: "School A 120/8/0; public 0/0/40".
-fn summarise(json: Option<&str>) -> String {
-    let Some(rows) = json.and_then(|j| serde_json::from_str::<Vec<serde_json::Value>>(j).ok())
-    else {
-        return "nothing".into();
-    };
-    if rows.is_empty() {
-        return "nothing".into();
-    }
-    rows.iter()
-        .map(|r| {
-            let who = r["school_name"]
-                .as_str()
-                .or(r["group"].as_str())
-                .unwrap_or("?");
-            format!("{who} {}/{}/{}", r["pupils"], r["staff"], r["other"])
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// The grid's rows from its form fields (`school_id_0`, `pupils_0`, …).

@@ -18,11 +18,15 @@ pub struct Item {
     pub time: String,
     pub label: String,
     pub status: String,
+    /// The state in words: a colour alone tells nobody who cannot see it.
+    pub state: String,
     pub href: String,
 }
 
 pub struct Day {
     pub number: u32,
+    /// Its weekday, shown where a phone lists the days instead of a grid.
+    pub weekday: String,
     pub in_month: bool,
     pub today: bool,
     pub items: Vec<Item>,
@@ -36,6 +40,8 @@ struct MonthPage {
     programme_name: String,
     weekdays: [&'static str; 7],
     weeks: Vec<Vec<Day>>,
+    /// Nothing falls in the month.
+    empty: bool,
     prev: String,
     prev_label: String,
     next: String,
@@ -101,6 +107,10 @@ pub async fn show(
         programme_id: id,
         programme_name: format!("{} {}", p.title, p.year),
         weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+        empty: !weeks
+            .iter()
+            .flatten()
+            .any(|d| d.in_month && !d.items.is_empty()),
         weeks,
         prev: prev.format("%Y-%m").to_string(),
         prev_label: prev.format("%B").to_string(),
@@ -145,6 +155,7 @@ fn weeks_of(
         for _ in 0..7 {
             week.push(Day {
                 number: day.day(),
+                weekday: day.format("%a").to_string(),
                 in_month: day.month() == month.month(),
                 today: day == today,
                 items: items_of(day),
@@ -175,6 +186,7 @@ fn day_items(
                 .to_string(),
             label: format!("Tour date ({})", s.session.label().to_lowercase()),
             status: s.status.as_str().to_string(),
+            state: s.status.to_string(),
             href: format!("/programmes/{programme_id}/slots"),
         });
     }
@@ -186,6 +198,7 @@ fn day_items(
             time: e.starts_at.with_timezone(&tz).format("%H:%M").to_string(),
             label: format!("{} · {}", e.kind, e.place()),
             status: e.status.as_str().to_string(),
+            state: e.status.to_string(),
             href: format!("/events/{}", e.id),
         });
     }
