@@ -283,6 +283,7 @@ pub fn describe(e: &AuditEntry) -> String {
                 .filter(|(k, v)| {
                     !QUIET.contains(&k.as_str())
                         && !v.is_null()
+                        && v.as_bool() != Some(false)
                         && v.as_str() != Some("")
                         && !v.is_array()
                         && !v.is_object()

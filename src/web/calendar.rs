@@ -114,6 +114,8 @@ pub async fn api_regenerate(
 struct NewLinkPage {
     ctx: PageCtx,
     url: String,
+    /// The same address for calendar apps (`webcal://`), which subscribe when it is opened.
+    webcal: String,
     back: String,
     back_label: &'static str,
 }
@@ -142,6 +144,7 @@ pub async fn page_regenerate(
     let (back, back_label) = back_of(feed);
     NewLinkPage {
         ctx: ctx.titled("Your calendar link"),
+        webcal: webcal_of(&url),
         url,
         back,
         back_label,
@@ -154,4 +157,12 @@ pub async fn page_regenerate(
 pub async fn page_regenerate_visit(Path((kind, id)): Path<(String, i32)>) -> AppResult<Response> {
     let feed = parse_feed(&kind, id)?;
     Ok(axum::response::Redirect::to(&back_of(feed).0).into_response())
+}
+
+/// `https://host/…` as `webcal://host/…` (and `http` likewise).
+fn webcal_of(url: &str) -> String {
+    match url.split_once("://") {
+        Some((_, rest)) => format!("webcal://{rest}"),
+        None => url.to_string(),
+    }
 }

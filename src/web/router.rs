@@ -28,6 +28,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/static/app.css", get(stylesheet))
         .route("/static/school-picker.js", get(picker_script))
+        .route("/static/forms.js", get(forms_script))
         .route("/calendar/{kind}/{file}", get(crate::web::calendar::feed))
         .layer(guard());
     Router::new()
@@ -90,6 +91,17 @@ async fn picker_script() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/school-picker.js"),
+    )
+        .into_response()
+}
+
+async fn forms_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/forms.js"),
     )
         .into_response()
 }

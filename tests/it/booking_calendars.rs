@@ -260,3 +260,39 @@ async fn a_school_feed_follows_its_own_bookings(app: TestApp) {
         "the school cancelled it; the event goes on"
     );
 }
+
+both!(a_new_calendar_link_is_a_link_to_open_and_an_address_to_copy);
+async fn a_new_calendar_link_is_a_link_to_open_and_an_address_to_copy(app: TestApp) {
+    let (s, _, page) = app
+        .form(
+            &format!("/schools/{}/calendar/regenerate", app.school_id),
+            Some(Role::School),
+            &[],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let url = page
+        .split("id=\"feed-url\" class=\"secret\" type=\"text\" readonly value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the address, to select and copy without script")
+        .to_string();
+    assert!(
+        url.starts_with("http://localhost/calendar/school/"),
+        "{url}"
+    );
+    let webcal = url.replacen("http://", "webcal://", 1);
+    assert!(
+        page.contains(&format!("href=\"{webcal}\"")),
+        "a link that opens a calendar app"
+    );
+    assert!(
+        page.contains("data-copy=\"feed-url\" hidden"),
+        "a copy button for script"
+    );
+    let path = url.trim_start_matches("http://localhost");
+    let (s, _, body) = app.page(path, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(body.starts_with("BEGIN:VCALENDAR"));
+}

@@ -45,6 +45,13 @@ async fn impact_page_shows_the_case_study(app: TestApp) {
     assert_eq!(s, StatusCode::OK);
     assert!(group.contains("Year on year"));
     assert!(group.contains(">1,945<"));
+    let report = format!("/programmes/{}/report", setup.programme);
+    assert!(
+        group.contains(&format!("href=\"{report}\"")),
+        "the funder's landing page links each programme's printable report"
+    );
+    let (s, _, _) = app.page(&report, Some(Role::Funder)).await;
+    assert_eq!(s, StatusCode::OK);
     let (s, headers, _) = app.page("/impact", Some(Role::Funder)).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(
@@ -178,8 +185,8 @@ async fn attendance_grid_saves_and_rejects(app: TestApp) {
     assert_eq!(rows["items"].as_array().unwrap().len(), 2);
     let (_, _, page) = app.page(&format!("/events/{e}"), Some(Role::Lead)).await;
     assert!(
-        page.contains("Seed School 120/8/0"),
-        "the history shows the change"
+        page.contains("Seed School added: 120 pupils, 8 staff, 0 other adults"),
+        "the history shows the change in words"
     );
 }
 

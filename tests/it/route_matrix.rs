@@ -243,6 +243,7 @@ GET  /healthz : P
 GET  /readyz : P
 GET  /static/app.css : P
 GET  /static/school-picker.js : P
+GET  /static/forms.js : P
 POST /logout : P
 "#;
 
