@@ -103,16 +103,18 @@ pub fn for_entity(conn: &mut AnyConnection, entity: &str, id: i32) -> AppResult<
         .collect())
 }
 
-/// What narrows the audit log: a kind of record (and one of them), who, and a span of days
-/// (inclusive, in UTC).
+/// What narrows the audit log: a kind of record (and one of them), who, and a span of time
+/// (UTC; the page turns local days into it).
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub entity: Option<String>,
     pub entity_id: Option<i32>,
     /// Part of a user's e-mail address or name.
     pub who: Option<String>,
-    pub from: Option<chrono::NaiveDate>,
-    pub to: Option<chrono::NaiveDate>,
+    /// From this moment on.
+    pub from: Option<chrono::NaiveDateTime>,
+    /// Before this moment.
+    pub before: Option<chrono::NaiveDateTime>,
 }
 
 /// The log under a filter, newest first.
@@ -153,10 +155,10 @@ pub fn filtered(
             q = q.filter(audit_entries::user_id.eq_any(ids.clone()));
         }
         if let Some(from) = filter.from {
-            q = q.filter(audit_entries::at.ge(from.and_time(chrono::NaiveTime::MIN)));
+            q = q.filter(audit_entries::at.ge(from));
         }
-        if let Some(to) = filter.to.and_then(|d| d.succ_opt()) {
-            q = q.filter(audit_entries::at.lt(to.and_time(chrono::NaiveTime::MIN)));
+        if let Some(before) = filter.before {
+            q = q.filter(audit_entries::at.lt(before));
         }
         q
     };
@@ -213,14 +215,10 @@ fn plain(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => "nothing".into(),
         serde_json::Value::String(s) if s.is_empty() => "nothing".into(),
-        serde_json::Value::String(s) => {
-            let s: String = s.chars().take(80).collect();
-            if s.chars().count() == 80 {
-                format!("“{s}…”")
-            } else {
-                format!("“{s}”")
-            }
+        serde_json::Value::String(s) if s.chars().count() > 80 => {
+            format!("“{}…”", s.chars().take(80).collect::<String>())
         }
+        serde_json::Value::String(s) => format!("“{s}”"),
         serde_json::Value::Bool(true) => "yes".into(),
         serde_json::Value::Bool(false) => "no".into(),
         serde_json::Value::Array(items) => format!("{} items", items.len()),

@@ -31,15 +31,27 @@ pub fn well_formed(key: &str) -> bool {
     key.len() == 32 && key.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// The stored name of a key sent to an address (the key alone is never stored).
-pub fn key_hash(key: &str, method: &str, path: &str) -> String {
+/// The stored name of a key sent to an address with these fields (the key alone is never
+/// stored). The fields count: a form changed after Back is a new request, never a second
+/// send that would be answered "saved" without saving the change.
+pub fn key_hash<'a>(
+    key: &str,
+    method: &str,
+    path: &str,
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> String {
     let mut h = Sha256::new();
-    h.update(b"outreach form v1:");
-    h.update(key.as_bytes());
-    h.update(b" ");
-    h.update(method.as_bytes());
-    h.update(b" ");
-    h.update(path.as_bytes());
+    h.update(b"outreach form v2:");
+    for part in [key, method, path] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    for (k, v) in fields {
+        h.update(k.as_bytes());
+        h.update([1u8]);
+        h.update(v.as_bytes());
+        h.update([0u8]);
+    }
     hex::encode(h.finalize())
 }
 

@@ -1,10 +1,13 @@
 //! Every page form is sent once. A form carries `form_key`, random per rendering
-//! ([`crate::web::view::PageCtx::form_fields`]); the first request with it does the work and
-//! the place its answer sent the browser is kept, so a second request with the same key (a
-//! double click, Back and send again) is sent there and changes nothing. A request whose
-//! form came back with errors gives its key back. Across processes: the claim is a row.
+//! ([`crate::web::view::PageCtx::form_fields`]); the first request with it (and with the same
+//! fields) does the work and the place its answer sent the browser is kept, so a second
+//! request (a double click, Back and send again) is sent there and changes nothing. A
+//! request whose form came back with errors, or that was cut off, gives its key back. An
+//! address holding a secret is never kept. Across processes: the claim is a row.
 //!
-//! Runs after the CSRF check, which has already read the (small, capped) form body.
+//! Runs after the CSRF check, which has already read the (small, capped) form body. Uploads
+//! (multipart) are not covered: the one upload, the register import, changes nothing when
+//! sent twice (schools are matched by URN).
 
 use std::time::Duration;
 
@@ -47,9 +50,13 @@ pub async fn layer(State(app): State<AppState>, request: Request, next: Next) ->
         Ok(b) => b,
         Err(_) => return AppError::BadRequest("the form could not be read".into()).into_response(),
     };
-    let key = url::form_urlencoded::parse(&bytes)
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&bytes)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let key = pairs
+        .iter()
         .find(|(k, _)| k == "form_key")
-        .map(|(_, v)| v.into_owned());
+        .map(|(_, v)| v.clone());
     let path = parts.uri.path().to_string();
     let request = Request::from_parts(parts, Body::from(bytes));
     let Some(key) = key else {
@@ -61,7 +68,11 @@ pub async fn layer(State(app): State<AppState>, request: Request, next: Next) ->
         )
         .into_response();
     }
-    let hash = submissions::key_hash(&key, "POST", &path);
+    let fields = pairs
+        .iter()
+        .filter(|(k, _)| k != "csrf_token" && k != "form_key")
+        .map(|(k, v)| (k.as_str(), v.as_str()));
+    let hash = submissions::key_hash(&key, "POST", &path, fields);
     let waited = tokio::time::Instant::now();
     loop {
         let h = hash.clone();
@@ -90,7 +101,13 @@ pub async fn layer(State(app): State<AppState>, request: Request, next: Next) ->
             }
         }
     }
+    // Cut off before it is answered (a time limit, a closed connection): the key goes back.
+    let mut claimed = Claimed {
+        app: app.clone(),
+        hash: Some(hash.clone()),
+    };
     let response = next.run(request).await;
+    claimed.hash = None;
     let status = response.status();
     let outcome = if status.is_redirection() {
         response
@@ -105,6 +122,16 @@ pub async fn layer(State(app): State<AppState>, request: Request, next: Next) ->
     } else {
         None
     };
+    let outcome = response
+        .extensions()
+        .get::<KeepInstead>()
+        .map(|k| k.0.clone())
+        .or(outcome)
+        // Never an address with a secret in it (a new feedback link's page).
+        .filter(|l| {
+            let p = l.split(['?', '#']).next().unwrap_or_default();
+            crate::web::layers::redacted_path(p) == p
+        });
     let kept = match outcome {
         Some(location) => {
             app.db(move |c| submissions::answered(c, &hash, &location))
@@ -116,4 +143,31 @@ pub async fn layer(State(app): State<AppState>, request: Request, next: Next) ->
         tracing::warn!(error = %e, "a form's sent-once key was not updated");
     }
     response
+}
+
+/// Where a second send should go instead of the answer's own address (set by a handler
+/// whose answer's address holds a secret).
+#[derive(Debug, Clone)]
+pub struct KeepInstead(pub String);
+
+/// A claim in hand; dropped before it is answered, it gives the key back.
+struct Claimed {
+    app: AppState,
+    hash: Option<String>,
+}
+
+impl Drop for Claimed {
+    fn drop(&mut self) {
+        let Some(hash) = self.hash.take() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let app = self.app.clone();
+            runtime.spawn(async move {
+                if let Err(e) = app.db(move |c| submissions::give_back(c, &hash)).await {
+                    tracing::warn!(error = %e, "a cut-off form's key was not given back");
+                }
+            });
+        }
+    }
 }

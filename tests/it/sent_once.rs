@@ -73,6 +73,18 @@ async fn a_double_clicked_add_programme_makes_one_across_processes(app: TestApp)
     assert_eq!(location(&headers), to_a);
     assert_eq!(programmes_titled(&app, "Double Click").await, 1);
 
+    // Back, change a field and send again: a changed form is a new request, not a
+    // "saved" that saved nothing.
+    let changed = [
+        ("title", "Double Click Two"),
+        ("year", "2027"),
+        ("form_key", keys[0].as_str()),
+    ];
+    let (s, headers, _) = app.form("/programmes", lead, &changed, true).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_ne!(location(&headers), to_a);
+    assert_eq!(programmes_titled(&app, "Double Click Two").await, 1);
+
     // A new rendering of the form is a new programme.
     let (_, _, page) = app.page("/programmes/new", lead).await;
     let fresh = form_keys(&page);
@@ -164,6 +176,39 @@ async fn a_school_double_clicking_book_books_once_and_sees_its_booking(app: Test
     assert_eq!(location(&h1), location(&h2));
     assert!(location(&h2).contains("booking_confirmed"));
     assert_eq!(app.count("bookings").await, 1);
+}
+
+both!(an_address_holding_a_secret_is_never_kept);
+async fn an_address_holding_a_secret_is_never_kept(app: TestApp) {
+    let event = venue_event(&app, 40, false).await;
+    let (s, booking) =
+        crate::fixtures::book(&app, event, Role::School, serde_json::json!({"pupils": 20})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let b = booking["id"].as_i64().unwrap();
+    let key = "0123456789abcdef0123456789abcdef";
+    let path = format!("/bookings/{b}/feedback-links");
+    let (s, headers, _) = app
+        .form(&path, Some(Role::School), &[("form_key", key)], true)
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(
+        location(&headers).starts_with("/feedback/"),
+        "the new link opens"
+    );
+    let kept: Vec<Option<String>> = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            use outreach::db::schema::form_submissions as f;
+            f::table.select(f::location).load(c).unwrap()
+        })
+        .await;
+    assert_eq!(kept, vec![Some(format!("/bookings/{b}/feedback"))]);
+    let (s, headers, _) = app
+        .form(&path, Some(Role::School), &[("form_key", key)], true)
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(location(&headers), format!("/bookings/{b}/feedback"));
+    assert_eq!(app.count("feedback_links").await, 1, "one link");
 }
 
 /// Every form of every page that changes something carries its sent-once key: the

@@ -70,12 +70,21 @@ pub async fn list(
     let date = |name: &str| chrono::NaiveDate::parse_from_str(&text(name), "%Y-%m-%d").ok();
     let (entity, who) = (text("entity"), text("who"));
     let entity_id = text("entity_id").parse::<i32>().ok().filter(|id| *id > 0);
+    let (from, to) = (date("from"), date("to"));
+    let tz = app.config.time_zone;
+    // A local day's start, as the log's UTC time.
+    let start_of = |d: chrono::NaiveDate| {
+        use chrono::TimeZone;
+        tz.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
+            .earliest()
+            .map(|t| t.naive_utc())
+    };
     let filter = AuditFilter {
         entity: Some(entity.clone()).filter(|e| !e.is_empty()),
         entity_id,
         who: Some(who.clone()).filter(|w| !w.is_empty()),
-        from: date("from"),
-        to: date("to"),
+        from: from.and_then(start_of),
+        before: to.and_then(|d| d.succ_opt()).and_then(start_of),
     };
     let mut kept: Vec<(&str, String)> = Vec::new();
     if let Some(e) = &filter.entity {
@@ -87,7 +96,7 @@ pub async fn list(
     if let Some(w) = &filter.who {
         kept.push(("who", w.clone()));
     }
-    for (name, d) in [("from", filter.from), ("to", filter.to)] {
+    for (name, d) in [("from", from), ("to", to)] {
         if let Some(d) = d {
             kept.push((name, d.to_string()));
         }
@@ -100,7 +109,6 @@ pub async fn list(
         keep.push('&');
     }
     let (params, f) = (q.params(), filter.clone());
-    let tz = app.config.time_zone;
     let (page, entities) = app
         .db(move |c| Ok((audit::filtered(c, &params, &f)?, audit::entities(c)?)))
         .await?;
@@ -122,8 +130,8 @@ pub async fn list(
         entity,
         entity_id: entity_id.map(|i| i.to_string()).unwrap_or_default(),
         who,
-        from: filter.from.map(|d| d.to_string()).unwrap_or_default(),
-        to: filter.to.map(|d| d.to_string()).unwrap_or_default(),
+        from: from.map(|d| d.to_string()).unwrap_or_default(),
+        to: to.map(|d| d.to_string()).unwrap_or_default(),
         any,
         rows,
         total: page.total,

@@ -81,7 +81,14 @@ pub async fn make_booking_link(
     let (_, token) = app
         .db(move |c| feedback_links::make_link(c, &actor, id))
         .await?;
-    Ok(Redirect::to(&format!("/feedback/{token}?new=1")).into_response())
+    let mut response = Redirect::to(&format!("/feedback/{token}?new=1")).into_response();
+    // A second send of the button goes to the booking's links, never to this secret.
+    response
+        .extensions_mut()
+        .insert(crate::web::once::KeepInstead(format!(
+            "/bookings/{id}/feedback"
+        )));
+    Ok(response)
 }
 
 #[derive(Template)]
