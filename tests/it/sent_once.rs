@@ -233,3 +233,67 @@ fn every_page_form_carries_a_key() {
     }
     assert!(missing.is_empty(), "forms without a key: {missing:#?}");
 }
+
+/// A reload of (or Back to) a page shown in answer to a form visits the form's action
+/// address: every page action without a page of its own leads, by `back_to`, to a page
+/// that exists, and the router says so with a redirect, never a bare 405.
+#[test]
+fn every_form_address_visited_leads_to_a_page() {
+    let routes = crate::harness::router_routes();
+    let concrete = |route: &str| {
+        route
+            .split('/')
+            .map(|s| if s.starts_with('{') { "7" } else { s })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let pages: std::collections::BTreeSet<String> = routes
+        .iter()
+        .filter(|(m, r)| m == "GET" && !r.starts_with("/{kind}") && !r.contains("api"))
+        .map(|(_, r)| concrete(r))
+        .collect();
+    let mut lost = Vec::new();
+    for (method, route) in &routes {
+        let with_get = routes.contains(&("GET".to_string(), route.clone()));
+        if method != "POST"
+            || with_get
+            || route.starts_with("/api/")
+            || route.starts_with("/{kind}")
+        {
+            continue;
+        }
+        let to = outreach::web::pages::back_to(&concrete(route));
+        if !pages.contains(&to) {
+            lost.push(format!("{route} → {to}"));
+        }
+    }
+    assert!(lost.is_empty(), "actions leading nowhere: {lost:#?}");
+}
+
+both!(a_visit_to_a_form_address_goes_to_its_page);
+async fn a_visit_to_a_form_address_goes_to_its_page(app: TestApp) {
+    let lead = Some(Role::Lead);
+    for (action, page) in [
+        ("/events/3/attendance", "/events/3"),
+        ("/programmes/2/events", "/programmes/2"),
+        ("/events/3/book", "/whats-on"),
+        ("/bookings/4/confirm", "/bookings"),
+    ] {
+        let (s, headers, _) = app.page(action, lead).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{action}");
+        assert_eq!(location(&headers), page, "{action}");
+    }
+    let (s, _, _) = app
+        .send(
+            axum::http::Request::builder()
+                .method(axum::http::Method::DELETE)
+                .uri("/events/3/attendance")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(
+        s.is_client_error(),
+        "only a visit is led back; another method is refused: {s}"
+    );
+}

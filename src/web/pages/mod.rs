@@ -190,4 +190,38 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit::list))
         .route("/outbox", get(outbox::list))
         .route("/outbox/send-kept", post(outbox::send_kept))
+        .method_not_allowed_fallback(back_from_action)
+}
+
+/// A visit (GET) to the address of a form's action: a reload of a page shown in answer to
+/// a form, or Back to one, goes to the page the form belongs to, never to a bare 405.
+async fn back_from_action(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        axum::response::Redirect::to(&back_to(uri.path())).into_response()
+    } else {
+        axum::http::StatusCode::METHOD_NOT_ALLOWED.into_response()
+    }
+}
+
+/// The page a form's action belongs to (`/events/5/attendance` → `/events/5`).
+pub fn back_to(path: &str) -> String {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let id = |s: &str| s.parse::<u32>().is_ok();
+    match parts.as_slice() {
+        ["events", _, "book"] | ["slots", _, "request"] => "/whats-on".into(),
+        ["bookings", b, "feedback-links"] if id(b) => format!("/bookings/{b}/feedback"),
+        ["bookings", ..] => "/bookings".into(),
+        ["feedback", f, "moderate"] if id(f) => "/programmes".into(),
+        ["priorities", ..] => "/organisations".into(),
+        ["programmes", p, "outcomes"] if id(p) => format!("/programmes/{p}/feedback"),
+        ["programmes", p, "slots", "bulk"] if id(p) => format!("/programmes/{p}/slots"),
+        ["users", u, "tokens", ..] if id(u) => format!("/users/{u}/tokens"),
+        [kind, x, _] if id(x) => format!("/{kind}/{x}"),
+        [kind, _] => format!("/{kind}"),
+        _ => "/".into(),
+    }
 }
