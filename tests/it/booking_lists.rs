@@ -196,3 +196,97 @@ async fn the_api_filters_bookings_by_programme_and_school(app: TestApp) {
         "a header and Abbey's booking: {text}"
     );
 }
+
+both!(whats_on_is_grouped_and_each_form_has_a_page);
+async fn whats_on_is_grouped_and_each_form_has_a_page(app: TestApp) {
+    let school = Some(Role::School);
+    let ruby = a_programme(&app)
+        .titled("Ruby")
+        .year(2031)
+        .funded()
+        .create()
+        .await;
+    let lines = a_programme(&app)
+        .titled("County Lines")
+        .year(2031)
+        .funded()
+        .create()
+        .await;
+    let may = live_stream(&app, ruby, 20, Some(100)).await;
+    let june = crate::fixtures::event(&app, ruby, json!({"kind": "live_stream", "starts_at": "2031-06-03T10:00:00Z", "ends_at": "2031-06-03T11:00:00Z", "capacity": 50})).await;
+    live_stream(&app, lines, 5, Some(100)).await;
+    let (s, slot) = app
+        .post(
+            &format!("/programmes/{ruby}/slots"),
+            Some(Role::Lead),
+            json!({"day": "2031-06-09", "session": "morning"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{slot}");
+
+    let (s, _, page) = app.page("/whats-on", school).await;
+    assert_eq!(s, StatusCode::OK);
+    let at = |needle: &str| {
+        page.find(needle)
+            .unwrap_or_else(|| panic!("{needle}: {page}"))
+    };
+    let offers = at("Performances and live streams");
+    // Productions in the order of their first date; months within them.
+    let lines_at = page[offers..].find(">County Lines</h3>").unwrap() + offers;
+    let ruby_at = page[offers..].find(">Ruby</h3>").unwrap() + offers;
+    assert!(
+        lines_at < ruby_at,
+        "County Lines (5 May) before Ruby (20 May)"
+    );
+    let may_at = page[ruby_at..].find("May 2031").unwrap();
+    let june_at = page[ruby_at..].find("June 2031").unwrap();
+    assert!(may_at < june_at);
+    assert!(
+        at("June 2031") < offers,
+        "the tour date's month, under visits"
+    );
+    // No form on the list: each has a page of its own, so ids are never shared.
+    assert!(!page.contains("id=\"f-pupils\""));
+    assert!(page.contains(&format!("href=\"/events/{may}/book\"")));
+    assert!(page.contains(&format!("href=\"/events/{june}/book\"")));
+    assert!(page.contains(&format!("href=\"/slots/{}/request\"", slot["id"])));
+
+    let (s, _, form) = app.page(&format!("/events/{june}/book"), school).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(form.matches("id=\"f-pupils\"").count(), 1);
+    assert!(form.contains("50 left"), "{form}");
+    let (s, _, bad) = app
+        .form(
+            &format!("/events/{june}/book"),
+            school,
+            &[("pupils", "many")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.contains("aria-invalid=\"true\"") && bad.contains("value=\"many\""));
+    assert!(
+        bad.contains("50 left"),
+        "the error is shown on the form's own page"
+    );
+    let (s, _, _) = app
+        .form(
+            &format!("/events/{june}/book"),
+            school,
+            &[("pupils", "20")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, again) = app.page(&format!("/events/{june}/book"), school).await;
+    assert!(again.contains("You have booked 20 places"), "{again}");
+    assert!(!again.contains("id=\"f-pupils\""), "not offered twice");
+
+    let (s, _, visit) = app
+        .page(&format!("/slots/{}/request", slot["id"]), school)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(visit.contains("Request visit") && visit.contains("Monday 9 June 2031"));
+    let (s, _, _) = app.page("/events/999999/book", school).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}

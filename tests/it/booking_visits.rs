@@ -317,8 +317,13 @@ both!(a_school_asks_for_a_tour_date_on_the_pages);
 async fn a_school_asks_for_a_tour_date_on_the_pages(app: TestApp) {
     let (_, slot) = five_afternoons_by_form(&app).await;
     let (_, _, whats_on) = app.page("/whats-on", Some(Role::School)).await;
-    assert!(whats_on.contains("County Lines: Monday 4 February 2030"));
+    assert!(whats_on.contains(">County Lines</h3>") && whats_on.contains("February 2030"));
+    assert!(whats_on.contains("Monday 4 February 2030"));
     let request = format!("/slots/{slot}/request");
+    assert!(whats_on.contains(&format!("href=\"{request}\"")));
+    let (s, _, form) = app.page(&request, Some(Role::School)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(form.contains("County Lines: Monday 4 February 2030"));
     let (s, _, body) = app
         .form(&request, Some(Role::School), &[("pupils", "")], true)
         .await;
@@ -331,8 +336,13 @@ async fn a_school_asks_for_a_tour_date_on_the_pages(app: TestApp) {
     assert!(mine.contains("Visit to the school") && mine.contains("Mon 4 Feb 2030"));
     let (_, _, whats_on) = app.page("/whats-on", Some(Role::School)).await;
     assert!(
-        !whats_on.contains("County Lines: Monday 4 February 2030"),
+        !whats_on.contains("Monday 4 February 2030"),
         "a date already asked for is not offered again"
     );
-    assert!(whats_on.contains("County Lines: Tuesday 5 February 2030"));
+    assert!(whats_on.contains("Tuesday 5 February 2030"));
+    let (_, _, asked) = app.page(&request, Some(Role::School)).await;
+    assert!(
+        asked.contains("You have asked for this date") && !asked.contains("id=\"f-pupils\""),
+        "the form is not offered again: {asked}"
+    );
 }

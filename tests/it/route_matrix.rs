@@ -222,6 +222,7 @@ POST /programmes/{id}/slots => /programmes/{programme}/slots : LA
 GET  /programmes/{id}/calendar => /programmes/{programme}/calendar : LFA
 GET  /programmes/{id}/calendar => /programmes/{other_programme}/calendar : LA
 POST /programmes/{id}/slots/bulk => /programmes/{programme}/slots/bulk : LA
+GET  /slots/{id}/request => /slots/{slot}/request : SLA
 POST /slots/{id}/request => /slots/{slot}/request : SLA
 GET  /whats-on : SLA
 GET  /{kind}/{id}/calendar/regenerate => /schools/{school}/calendar/regenerate : P
@@ -229,6 +230,7 @@ GET  /{kind}/{id}/calendar/regenerate => /programmes/{programme}/calendar/regene
 POST /{kind}/{id}/calendar/regenerate => /schools/{school}/calendar/regenerate : SLA
 POST /{kind}/{id}/calendar/regenerate => /schools/{other_school}/calendar/regenerate : LA
 POST /{kind}/{id}/calendar/regenerate => /programmes/{programme}/calendar/regenerate : LA
+GET  /events/{id}/book => /events/{event}/book : SLA
 POST /events/{id}/book => /events/{event}/book : SLA
 GET  /bookings : SLA
 GET  /requests : LA

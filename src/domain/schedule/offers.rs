@@ -14,7 +14,7 @@ use crate::domain::schedule::events::{joined, view, Event, Row};
 use crate::domain::schedule::visits::{self, Slot};
 use crate::domain::types::{BookingStatus, EventStatus, Role};
 use crate::domain::Actor;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// An event a school can book: its programme and the places left (None: no limit), and
 /// the school's own booking of it, if it has one (then it is not offered again).
@@ -81,15 +81,68 @@ pub fn whats_on(
 
 /// Venue performances and live streams open for booking, soonest first.
 pub fn offers(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Offer>> {
+    offers_where(conn, params, None)
+}
+
+/// One event open for booking, as What's on offers it (with the school's own booking, if
+/// the actor is a school); not found when it is not open for booking.
+pub fn offer(conn: &mut AnyConnection, actor: &Actor, event_id: i32) -> AppResult<Offer> {
+    let params = ListParams {
+        page: 1,
+        per_page: 1,
+        q: None,
+        include_archived: false,
+    };
+    let mut found = offers_where(conn, &params, Some(event_id))?.items;
+    let mut o = found.pop().ok_or(AppError::NotFound)?;
+    if let (Role::School, Some(school)) = (actor.role, actor.school_id) {
+        o.yours = bookings::live_by_event(conn, school)?
+            .into_iter()
+            .find(|(e, _, _)| *e == event_id)
+            .map(|(_, status, places)| Yours { status, places });
+    }
+    Ok(o)
+}
+
+/// One free tour date, as What's on offers it, and whether the actor's school has already
+/// asked for it; not found when it is not free.
+pub fn tour_date(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    slot_id: i32,
+) -> AppResult<(TourDate, bool)> {
+    let (slot, programme_title) = visits::open_slot(conn, slot_id)?;
+    let asked = match (actor.role, actor.school_id) {
+        (Role::School, Some(school)) => bookings::requested_slots(conn, school)?.contains(&slot_id),
+        _ => false,
+    };
+    Ok((
+        TourDate {
+            slot,
+            programme_title,
+        },
+        asked,
+    ))
+}
+
+fn offers_where(
+    conn: &mut AnyConnection,
+    params: &ListParams,
+    only: Option<i32>,
+) -> AppResult<Page<Offer>> {
     let open = [EventStatus::Open.as_str(), EventStatus::Confirmed.as_str()];
     let query = || {
-        joined()
+        let mut q = joined()
             .inner_join(programmes::table)
             .filter(events::status.eq_any(open))
             .filter(events::school_id.is_null())
             .filter(events::starts_at.gt(now()))
             .filter(programmes::archived.eq(false))
-            .into_boxed()
+            .into_boxed();
+        if let Some(id) = only {
+            q = q.filter(events::id.eq(id));
+        }
+        q
     };
     let total: i64 = query().count().get_result(conn)?;
     // One query for the page: the events with their place and programme.

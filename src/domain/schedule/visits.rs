@@ -331,6 +331,19 @@ pub fn list(conn: &mut AnyConnection, actor: &Actor, programme_id: i32) -> AppRe
 }
 
 /// Open future slots of live programmes, for schools to request, with their programme.
+/// One free tour date with its programme's title; not found unless it is free and coming.
+pub fn open_slot(conn: &mut AnyConnection, id: i32) -> AppResult<(Slot, String)> {
+    let (row, title): (SlotRow, String) = tour_slots::table
+        .inner_join(programmes::table)
+        .filter(tour_slots::id.eq(id))
+        .filter(tour_slots::status.eq(SlotStatus::Open.as_str()))
+        .filter(tour_slots::starts_at.gt(now()))
+        .filter(programmes::archived.eq(false))
+        .select((COLUMNS, programmes::title))
+        .first(conn)?;
+    Ok((view(row)?, title))
+}
+
 pub fn open_slots(conn: &mut AnyConnection, limit: i64) -> AppResult<Vec<(Slot, String)>> {
     let rows: Vec<(SlotRow, String)> = tour_slots::table
         .inner_join(programmes::table)

@@ -174,14 +174,20 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/programmes/{id}/calendar", get(month::show))
         .route("/programmes/{id}/slots/bulk", post(slots::bulk))
-        .route("/slots/{id}/request", post(whats_on::request_visit))
+        .route(
+            "/slots/{id}/request",
+            get(whats_on::request_form).post(whats_on::request_visit),
+        )
         .route("/whats-on", get(whats_on::whats_on))
         .route(
             "/{kind}/{id}/calendar/regenerate",
             get(crate::web::calendar::page_regenerate_visit)
                 .post(crate::web::calendar::page_regenerate),
         )
-        .route("/events/{id}/book", post(whats_on::book))
+        .route(
+            "/events/{id}/book",
+            get(whats_on::book_form).post(whats_on::book),
+        )
         .route("/bookings", get(bookings::list))
         .route("/requests", get(bookings::requests))
         .route("/bookings/{id}/confirm", post(bookings::confirm))
@@ -212,7 +218,6 @@ pub fn back_to(path: &str) -> String {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let id = |s: &str| s.parse::<u32>().is_ok();
     match parts.as_slice() {
-        ["events", _, "book"] | ["slots", _, "request"] => "/whats-on".into(),
         ["bookings", b, "feedback-links"] if id(b) => format!("/bookings/{b}/feedback"),
         ["bookings", ..] => "/bookings".into(),
         ["feedback", f, "moderate"] if id(f) => "/programmes".into(),

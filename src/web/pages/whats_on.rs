@@ -15,7 +15,7 @@ use crate::domain::schedule;
 use crate::domain::types::BookingStatus;
 use crate::domain::types::{EventId, SlotId};
 use crate::domain::users::User;
-use crate::error::{AppResult, FieldErrors};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::auth::Booker;
 use crate::web::forms::{form_input, form_outcome};
 use crate::web::picker;
@@ -70,18 +70,58 @@ fn date_line(
     )
 }
 
+/// Offers of one month.
+pub struct Month<T> {
+    pub name: String,
+    pub items: Vec<T>,
+}
+
+/// Offers of one production, by month.
+pub struct Production<T> {
+    pub title: String,
+    pub months: Vec<Month<T>>,
+}
+
+/// Groups items (already in date order) by production, in order of each production's
+/// first date, then by month.
+fn grouped<T>(items: Vec<(String, String, T)>) -> Vec<Production<T>> {
+    let mut out: Vec<Production<T>> = Vec::new();
+    for (title, month, item) in items {
+        let at = match out.iter().position(|p| p.title == title) {
+            Some(i) => i,
+            None => {
+                out.push(Production {
+                    title,
+                    months: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        let months = &mut out[at].months;
+        match months.last_mut() {
+            Some(m) if m.name == month => m.items.push(item),
+            _ => months.push(Month {
+                name: month,
+                items: vec![item],
+            }),
+        }
+    }
+    out
+}
+
+/// A free tour date in the list: its id, day, and session with times.
+pub struct DateLine {
+    pub id: i32,
+    pub day: String,
+    pub session: String,
+}
+
 #[derive(Template)]
 #[template(path = "whats_on.html")]
 struct WhatsOnPage {
     ctx: PageCtx,
-    offers: Vec<OfferLine>,
-    message: Option<String>,
-    open_form: i32,
-    /// Free tour dates: id, programme and day, session and times.
-    dates: Vec<(i32, String, String)>,
-    open_slot: i32,
-    form_fields: Vec<FormField>,
-    blank_fields: Vec<FormField>,
+    dates: Vec<Production<DateLine>>,
+    offers: Vec<Production<OfferLine>>,
 }
 
 fn booking_fields(input: &Input, errors: &FieldErrors, staff: bool) -> Vec<FormField> {
@@ -105,58 +145,13 @@ enum Target {
     Slot(i32),
 }
 
-async fn whats_on_page(
-    app: &AppState,
-    ctx: Ctx,
-    user: &User,
-    submitted: Option<(Target, Input, FieldErrors, String)>,
-) -> AppResult<WhatsOnPage> {
-    let params = ListQuery {
-        per_page: Some("100".into()),
-        ..Default::default()
+impl Target {
+    fn action(self) -> String {
+        match self {
+            Target::Event(id) => format!("/events/{id}/book"),
+            Target::Slot(id) => format!("/slots/{id}/request"),
+        }
     }
-    .params();
-    let (staff, actor) = (user.role.is_staff(), user.actor());
-    let on = app
-        .db(move |c| crate::domain::schedule::offers::whats_on(c, &actor, &params))
-        .await?;
-    let tz = app.config.time_zone;
-    let blank = Input::default();
-    let (open_form, open_slot, form_fields, message) = match &submitted {
-        Some((Target::Event(id), input, errors, message)) => (
-            *id,
-            0,
-            booking_fields(input, errors, staff),
-            Some(message.clone()),
-        ),
-        Some((Target::Slot(id), input, errors, message)) => (
-            0,
-            *id,
-            booking_fields(input, errors, staff),
-            Some(message.clone()),
-        ),
-        None => (0, 0, Vec::new(), None),
-    };
-    let dates = on
-        .tour_dates
-        .iter()
-        .map(|d| date_line(&d.slot, &d.programme_title, tz))
-        .collect();
-    Ok(WhatsOnPage {
-        ctx: ctx.titled("What's on"),
-        offers: on
-            .events
-            .items
-            .iter()
-            .map(|o| OfferLine::of(o, tz))
-            .collect(),
-        message,
-        open_form,
-        dates,
-        open_slot,
-        form_fields,
-        blank_fields: booking_fields(&blank, &FieldErrors::new(), staff),
-    })
 }
 
 pub async fn whats_on(
@@ -164,7 +159,178 @@ pub async fn whats_on(
     ctx: Ctx,
     Booker(user): Booker,
 ) -> AppResult<Response> {
-    whats_on_page(&app, ctx, &user, None).await?.page()
+    let params = ListQuery {
+        per_page: Some("100".into()),
+        ..Default::default()
+    }
+    .params();
+    let actor = user.actor();
+    let on = app
+        .db(move |c| crate::domain::schedule::offers::whats_on(c, &actor, &params))
+        .await?;
+    let tz = app.config.time_zone;
+    let month_of = |t: chrono::DateTime<chrono_tz::Tz>| t.format("%B %Y").to_string();
+    let dates = grouped(
+        on.tour_dates
+            .iter()
+            .map(|d| {
+                let starts = d.slot.starts_at.and_utc().with_timezone(&tz);
+                let (_, day, session) = date_line(&d.slot, &d.programme_title, tz);
+                (
+                    d.programme_title.clone(),
+                    month_of(starts),
+                    DateLine {
+                        id: d.slot.id,
+                        day: day
+                            .split_once(": ")
+                            .map(|(_, d)| d.to_string())
+                            .unwrap_or(day),
+                        session,
+                    },
+                )
+            })
+            .collect(),
+    );
+    let offers = grouped(
+        on.events
+            .items
+            .iter()
+            .map(|o| {
+                (
+                    o.programme_title.clone(),
+                    month_of(o.event.starts_at.with_timezone(&tz)),
+                    OfferLine::of(o, tz),
+                )
+            })
+            .collect(),
+    );
+    WhatsOnPage {
+        ctx: ctx.titled("What's on"),
+        dates,
+        offers,
+    }
+    .page()
+}
+
+#[derive(Template)]
+#[template(path = "book.html")]
+struct BookPage {
+    ctx: PageCtx,
+    action: String,
+    /// What is booked: its facts.
+    facts: Vec<(&'static str, String)>,
+    /// Why it cannot be booked again (the school's own booking or request), if so.
+    taken: Option<String>,
+    submit: &'static str,
+    message: Option<String>,
+    fields: Vec<FormField>,
+}
+
+/// The form page of a target, with what was typed and its errors.
+async fn book_page(
+    app: &AppState,
+    ctx: Ctx,
+    user: &User,
+    target: Target,
+    input: &Input,
+    errors: &FieldErrors,
+) -> AppResult<BookPage> {
+    let actor = user.actor();
+    let tz = app.config.time_zone;
+    let fields = booking_fields(input, errors, user.role.is_staff());
+    Ok(match target {
+        Target::Event(id) => {
+            let o = app
+                .db(move |c| crate::domain::schedule::offers::offer(c, &actor, id))
+                .await?;
+            let line = OfferLine::of(&o, tz);
+            let places = match line.places_left {
+                Some(0) => "Full: requests go on the waiting list".to_string(),
+                Some(n) => format!("{n} left"),
+                None => "Available".into(),
+            };
+            let mut facts = vec![
+                ("When", line.when.clone()),
+                ("Where", line.place.clone()),
+                ("Places", places),
+            ];
+            if line.needs_approval {
+                facts.push(("Confirmation", "The company confirms each request".into()));
+            }
+            BookPage {
+                ctx: ctx.titled(format!("Book places: {}", line.title)),
+                action: target.action(),
+                facts,
+                taken: line.yours,
+                submit: "Request places",
+                message: None,
+                fields,
+            }
+        }
+        Target::Slot(id) => {
+            let (d, asked) = app
+                .db(move |c| crate::domain::schedule::offers::tour_date(c, &actor, id))
+                .await?;
+            let (_, day, session) = date_line(&d.slot, &d.programme_title, tz);
+            BookPage {
+                ctx: ctx.titled(format!("Request a visit: {day}")),
+                action: target.action(),
+                facts: vec![
+                    ("Session", session),
+                    (
+                        "What comes",
+                        "A performance and a workshop at your school".into(),
+                    ),
+                ],
+                taken: asked.then(|| {
+                    "You have asked for this date; the company will answer by email.".into()
+                }),
+                submit: "Request visit",
+                message: None,
+                fields,
+            }
+        }
+    })
+}
+
+/// `GET /events/{id}/book`: the form that books places at an event.
+pub async fn book_form(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Booker(user): Booker,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let input = Input::default();
+    book_page(
+        &app,
+        ctx,
+        &user,
+        Target::Event(id),
+        &input,
+        &FieldErrors::new(),
+    )
+    .await?
+    .page()
+}
+
+/// `GET /slots/{id}/request`: the form that asks for a visit on a tour date.
+pub async fn request_form(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Booker(user): Booker,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let input = Input::default();
+    book_page(
+        &app,
+        ctx,
+        &user,
+        Target::Slot(id),
+        &input,
+        &FieldErrors::new(),
+    )
+    .await?
+    .page()
 }
 
 pub async fn book(
@@ -188,7 +354,7 @@ pub async fn request_visit(
 }
 
 /// Books places at an event or asks for a visit on a tour date; on to Our bookings, or
-/// back to What's on with the form open and its errors.
+/// back to the form with its errors (or, when the offer is gone, to What's on's message).
 async fn submit(
     app: AppState,
     ctx: Ctx,
@@ -218,9 +384,15 @@ async fn submit(
         )),
         Err((errors, message)) => {
             let errors = picker::onto_picker(errors, "school_id", "school");
-            whats_on_page(&app, ctx, &user, Some((target, input, errors, message)))
-                .await?
-                .page_with(StatusCode::UNPROCESSABLE_ENTITY)
+            match book_page(&app, ctx, &user, target, &input, &errors).await {
+                Ok(mut page) => {
+                    page.message = Some(message);
+                    page.page_with(StatusCode::UNPROCESSABLE_ENTITY)
+                }
+                // The offer is gone (full, past, archived): the reason, on its own page.
+                Err(AppError::NotFound) => Err(AppError::Conflict(message)),
+                Err(e) => Err(e),
+            }
         }
     }
 }
