@@ -657,6 +657,11 @@ async fn walk(width: u32, driver_url: &str, axe: Option<String>, findings: &mut 
     let report = b.text().await;
     assert!(report.contains("Import report"), "{report}");
     b.step(findings, "admin", "imported", "#report-h").await;
+    b.go("/audit?entity=attendance").await;
+    let text = b.text().await;
+    assert!(text.contains("pupils") && text.contains("added"), "{text}");
+    b.step(findings, "admin", "audit", "main form button[type=submit]")
+        .await;
 
     b.driver.quit().await.expect("quit");
 }
