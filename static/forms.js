@@ -4,7 +4,7 @@
   // A form sent back with errors is shown at the address it was sent to: make that history
   // entry an ordinary one, so Back or a reload never asks to send the form again (a visit
   // to a form's address leads to the form's page).
-  if (document.querySelector('form [aria-invalid="true"], main > .alert[role="alert"]') && window.history.replaceState) {
+  if (document.querySelector('form [aria-invalid="true"], main .alert[role="alert"]') && window.history.replaceState) {
     window.history.replaceState(null, "", window.location.href);
   }
   // "Copy" buttons: copy the named field's text. Without script the field is there to select.

@@ -279,7 +279,7 @@ impl Browser {
         let sizes = self
             .driver
             .execute(
-                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
                 vec![],
             )
             .await
@@ -533,14 +533,16 @@ async fn walk(width: u32, driver_url: &str, axe: Option<String>, findings: &mut 
     b.step(findings, "school", "booked", "main .notice").await;
     // Back to the page that showed the error: an ordinary visit, never "resubmit?".
     b.driver.back().await.expect("back");
-    tokio::time::sleep(Duration::from_millis(500)).await;
     let url = b.driver.current_url().await.expect("url");
     let text = b.driver.source().await.unwrap_or_default();
     assert!(
-        url.as_str().starts_with(&b.base) && !text.contains("ERR_CACHE_MISS"),
+        url.path() == format!("/events/{}/book", o.performance) && !text.contains("ERR_CACHE_MISS"),
         "Back at {width} px asks to resend a form: {url}"
     );
-    b.find("main").await;
+    assert!(
+        b.text().await.contains("You have booked 30 places"),
+        "Back shows the form's page afresh"
+    );
     b.go("/whats-on").await;
     let request = format!("a[href=\"/slots/{}/request\"]", o.slot);
     b.click(&request).await;

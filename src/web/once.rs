@@ -2,7 +2,8 @@
 //! ([`crate::web::view::PageCtx::form_fields`]); the first request with it (and with the same
 //! fields) does the work and the place its answer sent the browser is kept, so a second
 //! request (a double click, Back and send again) is sent there and changes nothing. A
-//! request whose form came back with errors, or that was cut off, gives its key back. An
+//! request whose form came back with errors gives its key back; one cut off by the client still
+//! finishes and is recorded. An
 //! address holding a secret is never kept. Across processes: the claim is a row.
 //!
 //! Runs after the CSRF check, which has already read the (small, capped) form body. Uploads
@@ -101,13 +102,24 @@ pub async fn layer(State(app): State<AppState>, request: Request, next: Next) ->
             }
         }
     }
-    // Cut off before it is answered (a time limit, a closed connection): the key goes back.
-    let mut claimed = Claimed {
-        app: app.clone(),
-        hash: Some(hash.clone()),
-    };
-    let response = next.run(request).await;
-    claimed.hash = None;
+    // The work and its record run to the end in a task of their own, even when this request
+    // is cut off (a time limit, a closed connection, a browser that dropped the first of two
+    // clicks): the database work would finish anyway, so its claim must be answered.
+    let task = tokio::spawn(async move {
+        let response = next.run(request).await;
+        let outcome = outcome(&path, &response);
+        record(&app, hash, outcome).await;
+        response
+    });
+    match task.await {
+        Ok(response) => response,
+        // A panic: the claim stays in hand (whether the work was done is unknown).
+        Err(e) => AppError::internal(format!("a form's request failed: {e}")).into_response(),
+    }
+}
+
+/// Where a second send should go after this answer: None when the request failed.
+fn outcome(path: &str, response: &Response) -> Option<String> {
     let status = response.status();
     let outcome = if status.is_redirection() {
         response
@@ -118,11 +130,11 @@ pub async fn layer(State(app): State<AppState>, request: Request, next: Next) ->
     } else if status.is_success() {
         // A page shown in answer (a new token, an import's result): a second request
         // goes to the form's own address.
-        Some(path)
+        Some(path.to_string())
     } else {
         None
     };
-    let outcome = response
+    response
         .extensions()
         .get::<KeepInstead>()
         .map(|k| k.0.clone())
@@ -131,7 +143,11 @@ pub async fn layer(State(app): State<AppState>, request: Request, next: Next) ->
         .filter(|l| {
             let p = l.split(['?', '#']).next().unwrap_or_default();
             crate::web::layers::redacted_path(p) == p
-        });
+        })
+}
+
+/// Keeps where the first request's answer led, or gives the key back when it failed.
+async fn record(app: &AppState, hash: String, outcome: Option<String>) {
     let kept = match outcome {
         Some(location) => {
             app.db(move |c| submissions::answered(c, &hash, &location))
@@ -142,32 +158,9 @@ pub async fn layer(State(app): State<AppState>, request: Request, next: Next) ->
     if let Err(e) = kept {
         tracing::warn!(error = %e, "a form's sent-once key was not updated");
     }
-    response
 }
 
 /// Where a second send should go instead of the answer's own address (set by a handler
 /// whose answer's address holds a secret).
 #[derive(Debug, Clone)]
 pub struct KeepInstead(pub String);
-
-/// A claim in hand; dropped before it is answered, it gives the key back.
-struct Claimed {
-    app: AppState,
-    hash: Option<String>,
-}
-
-impl Drop for Claimed {
-    fn drop(&mut self) {
-        let Some(hash) = self.hash.take() else {
-            return;
-        };
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let app = self.app.clone();
-            runtime.spawn(async move {
-                if let Err(e) = app.db(move |c| submissions::give_back(c, &hash)).await {
-                    tracing::warn!(error = %e, "a cut-off form's key was not given back");
-                }
-            });
-        }
-    }
-}

@@ -275,17 +275,62 @@ async fn a_visit_to_a_form_address_goes_to_its_page(app: TestApp) {
         assert_eq!(s, StatusCode::SEE_OTHER, "{action}");
         assert_eq!(location(&headers), page, "{action}");
     }
+    // Another method, past the CSRF check, is still refused.
     let (s, _, _) = app
         .send(
             axum::http::Request::builder()
                 .method(axum::http::Method::DELETE)
                 .uri("/events/3/attendance")
+                .header(
+                    header::COOKIE,
+                    format!("outreach_csrf={}", crate::harness::CSRF),
+                )
+                .header("x-csrf-token", crate::harness::CSRF)
                 .body(axum::body::Body::empty())
                 .unwrap(),
         )
         .await;
-    assert!(
-        s.is_client_error(),
-        "only a visit is led back; another method is refused: {s}"
+    assert_eq!(
+        s,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "only a visit is led back"
+    );
+}
+
+#[test]
+fn back_to_leads_only_to_this_site() {
+    use outreach::web::pages::back_to;
+    assert_eq!(back_to("/events/5/attendance"), "/events/5");
+    assert_eq!(back_to("/outbox/send-kept"), "/outbox");
+    assert_eq!(back_to("/\\evil.com/x"), "/");
+    assert_eq!(back_to("//evil.com/x"), "/");
+    assert_eq!(back_to("/%2F%2Fevil.com/7/x"), "/");
+}
+
+both!(a_first_click_cut_off_still_counts_once);
+async fn a_first_click_cut_off_still_counts_once(app: TestApp) {
+    let lead = Some(Role::Lead);
+    let (_, _, page) = app.page("/programmes/new", lead).await;
+    let key = form_keys(&page).remove(0);
+    let fields = [
+        ("title", "Cut Off"),
+        ("year", "2027"),
+        ("form_key", key.as_str()),
+    ];
+    // The browser drops the first request (a double click) while it is in hand.
+    let first = tokio::spawn(
+        app.router
+            .clone()
+            .oneshot(app.form_request("/programmes", lead, &fields, true)),
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    first.abort();
+    let (s, headers, _) = app.form("/programmes", lead, &fields, true).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(location(&headers).starts_with("/programmes/"));
+    assert_eq!(
+        programmes_titled(&app, "Cut Off").await,
+        1,
+        "the dropped request's work is recorded, and not done twice"
     );
 }

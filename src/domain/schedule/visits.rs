@@ -330,7 +330,6 @@ pub fn list(conn: &mut AnyConnection, actor: &Actor, programme_id: i32) -> AppRe
     )
 }
 
-/// Open future slots of live programmes, for schools to request, with their programme.
 /// One free tour date with its programme's title; not found unless it is free and coming.
 pub fn open_slot(conn: &mut AnyConnection, id: i32) -> AppResult<(Slot, String)> {
     let (row, title): (SlotRow, String) = tour_slots::table
@@ -344,6 +343,7 @@ pub fn open_slot(conn: &mut AnyConnection, id: i32) -> AppResult<(Slot, String)>
     Ok((view(row)?, title))
 }
 
+/// Open future slots of live programmes, for schools to request, with their programme.
 pub fn open_slots(conn: &mut AnyConnection, limit: i64) -> AppResult<Vec<(Slot, String)>> {
     let rows: Vec<(SlotRow, String)> = tour_slots::table
         .inner_join(programmes::table)

@@ -217,6 +217,8 @@ async fn back_from_action(
 pub fn back_to(path: &str) -> String {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let id = |s: &str| s.parse::<u32>().is_ok();
+    // Only a plain word is led back to, never anything a browser could read as another site.
+    let word = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-');
     match parts.as_slice() {
         ["bookings", b, "feedback-links"] if id(b) => format!("/bookings/{b}/feedback"),
         ["bookings", ..] => "/bookings".into(),
@@ -225,8 +227,8 @@ pub fn back_to(path: &str) -> String {
         ["programmes", p, "outcomes"] if id(p) => format!("/programmes/{p}/feedback"),
         ["programmes", p, "slots", "bulk"] if id(p) => format!("/programmes/{p}/slots"),
         ["users", u, "tokens", ..] if id(u) => format!("/users/{u}/tokens"),
-        [kind, x, _] if id(x) => format!("/{kind}/{x}"),
-        [kind, _] => format!("/{kind}"),
+        [kind, x, _] if word(kind) && id(x) => format!("/{kind}/{x}"),
+        [kind, _] if word(kind) => format!("/{kind}"),
         _ => "/".into(),
     }
 }

@@ -82,14 +82,16 @@ pub struct Production<T> {
     pub months: Vec<Month<T>>,
 }
 
-/// Groups items (already in date order) by production, in order of each production's
-/// first date, then by month.
-fn grouped<T>(items: Vec<(String, String, T)>) -> Vec<Production<T>> {
+/// Groups items (already in date order) by production (programme id and title), in order
+/// of each production's first date, then by month.
+fn grouped<T>(items: Vec<((i32, String), String, T)>) -> Vec<Production<T>> {
     let mut out: Vec<Production<T>> = Vec::new();
-    for (title, month, item) in items {
-        let at = match out.iter().position(|p| p.title == title) {
+    let mut ids: Vec<i32> = Vec::new();
+    for ((id, title), month, item) in items {
+        let at = match ids.iter().position(|p| *p == id) {
             Some(i) => i,
             None => {
+                ids.push(id);
                 out.push(Production {
                     title,
                     months: Vec::new(),
@@ -175,16 +177,13 @@ pub async fn whats_on(
             .iter()
             .map(|d| {
                 let starts = d.slot.starts_at.and_utc().with_timezone(&tz);
-                let (_, day, session) = date_line(&d.slot, &d.programme_title, tz);
+                let (_, _, session) = date_line(&d.slot, &d.programme_title, tz);
                 (
-                    d.programme_title.clone(),
+                    (d.slot.programme_id, d.programme_title.clone()),
                     month_of(starts),
                     DateLine {
                         id: d.slot.id,
-                        day: day
-                            .split_once(": ")
-                            .map(|(_, d)| d.to_string())
-                            .unwrap_or(day),
+                        day: d.slot.day.format("%A %-d %B %Y").to_string(),
                         session,
                     },
                 )
@@ -197,7 +196,7 @@ pub async fn whats_on(
             .iter()
             .map(|o| {
                 (
-                    o.programme_title.clone(),
+                    (o.event.programme_id, o.programme_title.clone()),
                     month_of(o.event.starts_at.with_timezone(&tz)),
                     OfferLine::of(o, tz),
                 )
