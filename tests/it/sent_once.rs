@@ -318,11 +318,12 @@ async fn a_first_click_cut_off_still_counts_once(app: TestApp) {
         ("form_key", key.as_str()),
     ];
     // The browser drops the first request (a double click) while it is in hand.
-    let first = tokio::spawn(
-        app.router
-            .clone()
-            .oneshot(app.form_request("/programmes", lead, &fields, true)),
-    );
+    let first = tokio::spawn(app.router.clone().oneshot(app.form_request(
+        "/programmes",
+        lead,
+        &fields,
+        true,
+    )));
     tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     first.abort();
     let (s, headers, _) = app.form("/programmes", lead, &fields, true).await;
