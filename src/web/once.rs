@@ -74,38 +74,38 @@ pub async fn layer(State(app): State<AppState>, request: Request, next: Next) ->
         .filter(|(k, _)| k != "csrf_token" && k != "form_key")
         .map(|(k, v)| (k.as_str(), v.as_str()));
     let hash = submissions::key_hash(&key, "POST", &path, fields);
-    let waited = tokio::time::Instant::now();
-    loop {
-        let h = hash.clone();
-        let claim = match app
-            .db(move |c| submissions::claim(c, &h, crate::app::now()))
-            .await
-        {
-            Ok(c) => c,
-            Err(e) => return e.into_response(),
-        };
-        match claim {
-            Claim::Mine => break,
-            Claim::Done(location) => return Redirect::to(&location).into_response(),
-            Claim::InHand(since) => {
-                let stale = crate::app::now() - since > chrono::Duration::seconds(60);
-                if stale || waited.elapsed() > WAIT {
-                    return AppError::Conflict(
-                        "this form was sent before, and that request was not answered: \
-                         look for what it made before sending it again (reload the page to \
-                         send it anew)"
-                            .into(),
-                    )
-                    .into_response();
+    // The claim, the work and its record run to the end in a task of their own, even when
+    // this request is cut off (a time limit, a closed connection, a browser that dropped the
+    // first of two clicks): database work would finish anyway, so its claim must be answered.
+    let task = tokio::spawn(async move {
+        let waited = tokio::time::Instant::now();
+        loop {
+            let h = hash.clone();
+            let claim = match app
+                .db(move |c| submissions::claim(c, &h, crate::app::now()))
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => return e.into_response(),
+            };
+            match claim {
+                Claim::Mine => break,
+                Claim::Done(location) => return Redirect::to(&location).into_response(),
+                Claim::InHand(since) => {
+                    let stale = crate::app::now() - since > chrono::Duration::seconds(60);
+                    if stale || waited.elapsed() > WAIT {
+                        return AppError::Conflict(
+                            "this form was sent before, and that request was not answered: \
+                             look for what it made before sending it again (reload the page \
+                             to send it anew)"
+                                .into(),
+                        )
+                        .into_response();
+                    }
+                    tokio::time::sleep(POLL).await;
                 }
-                tokio::time::sleep(POLL).await;
             }
         }
-    }
-    // The work and its record run to the end in a task of their own, even when this request
-    // is cut off (a time limit, a closed connection, a browser that dropped the first of two
-    // clicks): the database work would finish anyway, so its claim must be answered.
-    let task = tokio::spawn(async move {
         let response = next.run(request).await;
         let outcome = outcome(&path, &response);
         record(&app, hash, outcome).await;
