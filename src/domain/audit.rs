@@ -74,22 +74,6 @@ fn entry((r, user_name): (Row, Option<String>)) -> AuditEntry {
     }
 }
 
-pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<AuditEntry>> {
-    let total: i64 = audit_entries::table.count().get_result(conn)?;
-    let items = audit_entries::table
-        .left_join(users::table)
-        .order(audit_entries::id.desc())
-        .limit(params.per_page)
-        .offset(params.offset())
-        .select((Row::as_select(), users::email.nullable()))
-        .load(conn)?;
-    Ok(Page::new(
-        items.into_iter().map(entry).collect(),
-        params,
-        total,
-    ))
-}
-
 pub fn for_entity(conn: &mut AnyConnection, entity: &str, id: i32) -> AppResult<Vec<AuditEntry>> {
     Ok(audit_entries::table
         .left_join(users::table)

@@ -218,10 +218,12 @@ pub fn titles(
         .filter(programmes::id.eq_any(ids))
         .select((programmes::id, programmes::title, programmes::year))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, title, year)| (id, format!("{title} ({year})")))
-        .collect())
+    Ok(rows.into_iter().map(titled).collect())
+}
+
+/// `(id, "Title (year)")`, as lists name a programme.
+fn titled((id, title, year): (i32, String, i32)) -> (i32, String) {
+    (id, format!("{title} ({year})"))
 }
 
 /// Every programme that is not archived, newest year first, as `(id, "Title (year)")`:
@@ -236,10 +238,7 @@ pub fn choices(conn: &mut AnyConnection) -> AppResult<Vec<(i32, String)>> {
         ))
         .select((programmes::id, programmes::title, programmes::year))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, title, year)| (id, format!("{title} ({year})")))
-        .collect())
+    Ok(rows.into_iter().map(titled).collect())
 }
 
 pub fn list(
