@@ -2,8 +2,10 @@
 //! against the app's binary on a fresh SQLite database with the demo data, at a phone's
 //! width (390 px) and a desktop's (1280 px):
 //!
-//! - the school books places and asks for a visit;
-//! - the lead confirms the visit, enters attendance and completes an event;
+//! - the school books places at the performance its demo line points to, and asks for a
+//!   visit on a free tour date;
+//! - the lead confirms a request, then enters the attendance of the visit held on the last
+//!   weekday and completes it;
 //! - the school makes a feedback link and a pupil answers it without logging in;
 //! - the funder downloads the workbook, whose total audience is the page's;
 //! - the admin imports the register file.
@@ -23,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use thirtyfour::prelude::*;
 
 const PASSWORD: &str = "outreach-demo";
@@ -79,7 +81,6 @@ impl Drop for Process {
 struct App {
     _process: Process,
     base: String,
-    database_url: String,
 }
 
 fn start_app(dir: &Path) -> App {
@@ -105,27 +106,7 @@ fn start_app(dir: &Path) -> App {
     App {
         _process: process,
         base,
-        database_url,
     }
-}
-
-/// An API token of a demo user, from the command line.
-fn token(app: &App, email: &str) -> String {
-    let binary = std::env::var("OUTREACH_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_BIN_EXE_outreach")));
-    let out = Command::new(binary)
-        .args(["token", "create", "--email", email, "--label", "journeys"])
-        .env("DATABASE_URL", &app.database_url)
-        .output()
-        .expect("outreach token create");
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .expect("a token")
-        .trim()
-        .to_string()
 }
 
 /// What the journeys find, across steps.
@@ -382,30 +363,6 @@ impl Browser {
         }
     }
 
-    /// An API call from the page, as the given token.
-    async fn api(&self, method: &str, path: &str, token: &str, body: Value) -> Value {
-        let r = self
-            .driver
-            .execute_async(
-                "var done = arguments[arguments.length - 1]; \
-                 fetch('/api/v1' + arguments[1], {method: arguments[0], \
-                   headers: {'Authorization': 'Bearer ' + arguments[2], 'Content-Type': 'application/json'}, \
-                   body: arguments[0] === 'GET' ? undefined : JSON.stringify(arguments[3])}) \
-                 .then(function (r) { return r.json().then(function (j) { done({status: r.status, body: j}); }); }) \
-                 .catch(function (e) { done({status: 0, body: String(e)}); });",
-                vec![json!(method), json!(path), json!(token), body.clone()],
-            )
-            .await
-            .expect("fetch");
-        let status = r.json()["status"].as_u64().unwrap_or(0);
-        assert!(
-            (200..300).contains(&status),
-            "{method} {path} {body}: {}",
-            r.json()
-        );
-        r.json()["body"].clone()
-    }
-
     /// A download of the signed-in user, as bytes.
     async fn download(&self, href: &str) -> Vec<u8> {
         let r = self
@@ -431,84 +388,26 @@ impl Browser {
     }
 }
 
-/// What the journeys book: made by the lead through the API, dated from today.
-struct Offers {
-    performance: i64,
-    slot: i64,
-    held: i64,
-}
-
-async fn offers(browser: &Browser, lead: &str) -> Offers {
-    let today = chrono::Utc::now().date_naive();
-    let year = chrono::Datelike::year(&today);
-    let p = browser
-        .api(
-            "POST",
-            "/programmes",
-            lead,
-            json!({"title": "Journey Tour", "year": year}),
-        )
-        .await["id"]
-        .as_i64()
-        .expect("a programme");
-    let at = |days: i64, time: &str| format!("{}T{time}Z", today + chrono::Duration::days(days));
-    let performance = browser
-        .api(
-            "POST",
-            &format!("/programmes/{p}/events"),
-            lead,
-            json!({"kind": "performance", "venue_id": 1, "starts_at": at(30, "18:00:00"), "ends_at": at(30, "19:30:00"), "capacity": 200}),
-        )
-        .await["id"]
-        .as_i64()
-        .expect("an event");
-    // A weekday three weeks or so ahead.
-    let mut day = today + chrono::Duration::days(21);
-    while chrono::Datelike::weekday(&day).number_from_monday() > 5 {
-        day += chrono::Duration::days(1);
-    }
-    let slot = browser
-        .api(
-            "POST",
-            &format!("/programmes/{p}/slots"),
-            lead,
-            json!({"day": day.to_string(), "session": "morning"}),
-        )
-        .await["id"]
-        .as_i64()
-        .expect("a tour date");
-    let held = browser
-        .api(
-            "POST",
-            &format!("/programmes/{p}/events"),
-            lead,
-            json!({"kind": "performance", "venue_id": 1, "starts_at": at(-1, "18:00:00"), "ends_at": at(-1, "19:30:00"), "capacity": 200}),
-        )
-        .await["id"]
-        .as_i64()
-        .expect("an event held yesterday");
-    Offers {
-        performance,
-        slot,
-        held,
-    }
-}
-
 async fn walk(width: u32, driver_url: &str, axe: Option<String>, findings: &mut Findings) {
     let dir = root().join("target/journeys");
     std::fs::create_dir_all(&dir).expect("target/journeys");
     let app = start_app(&dir);
     let b = Browser::open(driver_url, width, &app.base, axe).await;
     b.go("/login").await;
-    let lead = token(&app, "lead@demo.example");
-    let o = offers(&b, &lead).await;
 
-    // The school books places and asks for a visit.
+    // The school books places and asks for a visit, as the demo's line suggests.
     b.login("school@demo.example").await;
-    b.go("/whats-on").await;
-    let book = format!("a[href=\"/events/{}/book\"]", o.performance);
-    b.step(findings, "school", "whats-on", &book).await;
-    b.click(&book).await;
+    b.expect("/whats-on").await;
+    let book = ".demo-hint a[href$=\"/book\"]";
+    b.step(findings, "school", "whats-on", book).await;
+    let performance = b
+        .find(book)
+        .await
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("the hint's link");
+    b.click(book).await;
     b.step(
         findings,
         "school",
@@ -536,14 +435,13 @@ async fn walk(width: u32, driver_url: &str, axe: Option<String>, findings: &mut 
     let url = b.driver.current_url().await.expect("url");
     let text = b.driver.source().await.unwrap_or_default();
     assert!(
-        url.path() == format!("/events/{}/book", o.performance) && !text.contains("ERR_CACHE_MISS"),
+        url.path() == performance && !text.contains("ERR_CACHE_MISS"),
         "Back at {width} px asks to resend a form: {url}"
     );
     // The form's page, as the browser kept it or afresh: an ordinary page either way.
     b.find("main h1").await;
     b.go("/whats-on").await;
-    let request = format!("a[href=\"/slots/{}/request\"]", o.slot);
-    b.click(&request).await;
+    b.click("a.date-link").await;
     b.step(
         findings,
         "school",
@@ -565,11 +463,12 @@ async fn walk(width: u32, driver_url: &str, axe: Option<String>, findings: &mut 
     b.click(confirm).await;
     b.expect("notice=request_confirmed").await;
     b.step(findings, "lead", "confirmed", "main .notice").await;
-    b.go(&format!("/events/{}", o.held)).await;
+    // The visit held on the last weekday, from the lead's first page.
+    b.go("/").await;
+    b.click(".demo-hint a[href^=\"/events/\"]").await;
     let save = "form[action$=\"/attendance\"] button[type=submit]";
     b.step(findings, "lead", "event", save).await;
-    b.fill("#school_0", "912001").await;
-    b.fill("#pupils_0", "55").await;
+    b.fill("#pupils_0", "148").await;
     b.fill("#staff_0", "4").await;
     b.click(save).await;
     b.expect("notice=attendance_saved").await;

@@ -6,23 +6,50 @@ use super::{conn_of, describe, open, system_actor};
 use crate::db;
 use crate::domain::import::{self, ImportOptions};
 
-pub fn demo(database_url: &str) -> Result<(), String> {
+pub fn demo(database_url: &str, reset: bool) -> Result<(), String> {
     let pool = open(database_url, 1)?;
-    load_demo(&mut *conn_of(&pool)?)
+    let mut conn = conn_of(&pool)?;
+    if reset {
+        let started = std::time::Instant::now();
+        let summary = crate::domain::demo::reset(&mut conn).map_err(describe)?;
+        say_loaded(
+            &summary,
+            started.elapsed(),
+            "put the demo back to its first state",
+        );
+        Ok(())
+    } else {
+        load_demo(&mut conn)
+    }
 }
 
 pub fn load_demo(conn: &mut db::AnyConnection) -> Result<(), String> {
+    let started = std::time::Instant::now();
     let summary = crate::domain::demo::load(conn).map_err(describe)?;
+    say_loaded(&summary, started.elapsed(), "loaded the demo");
+    Ok(())
+}
+
+fn say_loaded(summary: &crate::domain::demo::DemoSummary, took: std::time::Duration, what: &str) {
     println!(
-        "loaded the case study: Ruby 2018 (programme {}) and County Lines 2019 (programme {})",
-        summary.ruby_id, summary.county_lines_id
+        "{what} in {:.2} s: the case study, Ruby 2018 (programme {}) and County Lines 2019 (programme {}); \
+         the current round, {} (programme {}), dated from today; {} schools",
+        took.as_secs_f64(),
+        summary.ruby_id,
+        summary.county_lines_id,
+        crate::domain::demo::current::TITLE,
+        summary.current_id,
+        summary.schools,
     );
     println!(
         "log in as {} with the password '{}'",
         crate::domain::demo::describe(&summary.accounts),
         crate::domain::demo::DEMO_PASSWORD
     );
-    Ok(())
+    println!(
+        "a pupil's feedback form for the demo school's visit: {}",
+        summary.feedback_path
+    );
 }
 
 /// A large programme for benchmarks.

@@ -32,8 +32,13 @@ pub struct Cli {
 pub enum Command {
     /// Migrate the database, then serve the web app and API.
     Serve(ServeArgs),
-    /// Load the case study (the partnership, Ruby 2018, County Lines 2019) into an empty database.
+    /// Load the demo into an empty database: the case study (the partnership, Ruby 2018,
+    /// County Lines 2019), register-like schools, and a current round dated from today.
     Demo {
+        /// Put a demo install back to its first state, dated from today (deletes
+        /// everything in it; refused on a database the demo was not loaded into).
+        #[arg(long, conflicts_with = "synthetic")]
+        reset: bool,
         /// Instead, generate a large programme for benchmarks.
         #[arg(long)]
         synthetic: bool,
@@ -210,12 +215,15 @@ pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(args) => serve::run(&url, args),
         Command::Demo {
-            synthetic: false, ..
-        } => data::demo(&url),
+            synthetic: false,
+            reset,
+            ..
+        } => data::demo(&url, reset),
         Command::Demo {
             synthetic: true,
             events,
             rows_per_event,
+            ..
         } => data::synthetic(&url, events, rows_per_event),
         Command::Export {
             command:

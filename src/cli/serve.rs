@@ -14,7 +14,10 @@ pub fn run(database_url: &str, args: ServeArgs) -> Result<(), String> {
         if crate::domain::demo::is_empty(&mut conn).map_err(describe)? {
             super::data::load_demo(&mut conn)?;
         } else {
-            println!("the database already holds data; the demo was not loaded again");
+            println!(
+                "the database already holds data; the demo was not loaded again \
+                 (`outreach demo --reset` puts a demo install back to its first state)"
+            );
         }
     }
     serve(App::new(pool, config))

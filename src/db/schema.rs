@@ -309,6 +309,13 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+diesel::table! {
+    install_settings (name) {
+        name -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     priorities,
@@ -332,4 +339,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_entries,
     outbox,
     form_submissions,
+    install_settings,
 );

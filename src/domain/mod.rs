@@ -18,6 +18,7 @@ pub mod reports;
 pub mod schedule;
 pub mod schools;
 pub mod sessions;
+pub mod settings;
 pub mod submissions;
 pub mod synthetic;
 pub mod throttle;

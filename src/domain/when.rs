@@ -20,7 +20,8 @@ pub fn set_zone(tz: chrono_tz::Tz) {
     }
 }
 
-fn zone() -> chrono_tz::Tz {
+/// The install's zone (Europe/London until it is set).
+pub fn zone() -> chrono_tz::Tz {
     ZONE.get().copied().unwrap_or(chrono_tz::Europe::London)
 }
 

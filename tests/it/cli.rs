@@ -168,3 +168,59 @@ async fn mail_send_kept_queues_the_kept_mail_once(app: TestApp) {
         .await;
     assert_eq!(queued, 2);
 }
+
+#[test]
+fn demo_and_demo_reset_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    // A reset of a database the demo was not loaded into deletes nothing.
+    assert!(outreach(&url, &["migrate"], None).status.success());
+    let mut add = outreach(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "real@example.org",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert!(add.status.success(), "{add:?}");
+    assert!(outreach(
+        &url,
+        &["import", "schools", "tests/fixtures/register-sample.csv"],
+        None
+    )
+    .status
+    .success());
+    let out = outreach(&url, &["demo", "--reset"], None);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a demo install"), "{stderr}");
+
+    // On a fresh file: load, then reset, each saying what it did and how long it took.
+    let url = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    add = outreach(&url, &["demo"], None);
+    let stdout = String::from_utf8_lossy(&add.stdout);
+    assert!(add.status.success(), "{add:?}");
+    assert!(
+        stdout.contains("loaded the demo in") && stdout.contains("140 schools"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("school@demo.example (School)"), "{stdout}");
+    let again = outreach(&url, &["demo"], None);
+    assert!(
+        !again.status.success(),
+        "the demo loads only into an empty database"
+    );
+    let reset = outreach(&url, &["demo", "--reset"], None);
+    let stdout = String::from_utf8_lossy(&reset.stdout);
+    assert!(reset.status.success(), "{reset:?}");
+    assert!(
+        stdout.contains("put the demo back to its first state in"),
+        "{stdout}"
+    );
+}

@@ -16,6 +16,7 @@ mod booking_visits;
 mod cli;
 mod contention;
 mod delivery_pages;
+mod demo;
 mod event_list;
 mod event_rules;
 mod export_safety;

@@ -317,10 +317,25 @@ pub fn expected_by_school(
     conn: &mut AnyConnection,
     event_id: i32,
 ) -> AppResult<Vec<(i32, i32, i32)>> {
-    Ok(bookings::table
-        .filter(bookings::event_id.eq(event_id))
+    // A visit's performance and workshop are booked through their tour date.
+    let slot: Option<i32> = crate::db::schema::events::table
+        .find(event_id)
+        .select(crate::db::schema::events::slot_id)
+        .first(conn)
+        .optional()?
+        .flatten();
+    let mut q = bookings::table
         .filter(bookings::status.eq(BookingStatus::Confirmed.as_str()))
-        .order(bookings::id.asc())
+        .into_boxed();
+    q = match slot {
+        Some(slot) => q.filter(
+            bookings::event_id
+                .eq(event_id)
+                .or(bookings::slot_id.eq(slot)),
+        ),
+        None => q.filter(bookings::event_id.eq(event_id)),
+    };
+    Ok(q.order(bookings::id.asc())
         .select((bookings::school_id, bookings::pupils, bookings::staff))
         .load(conn)?)
 }
@@ -491,4 +506,18 @@ pub(super) fn insert(
         ))
         .returning(bookings::id)
         .get_result(conn)?)
+}
+
+/// How many requests wait for a lead's answer, and how many bookings wait for places.
+pub fn waiting_counts(conn: &mut AnyConnection) -> AppResult<(i64, i64)> {
+    let count = |conn: &mut AnyConnection, status: BookingStatus| -> AppResult<i64> {
+        Ok(bookings::table
+            .filter(bookings::status.eq(status.as_str()))
+            .count()
+            .get_result(conn)?)
+    };
+    Ok((
+        count(conn, BookingStatus::Requested)?,
+        count(conn, BookingStatus::Waitlisted)?,
+    ))
 }

@@ -455,3 +455,34 @@ pub fn get_many(conn: &mut AnyConnection, ids: &[i32]) -> AppResult<Vec<Event>> 
     out.sort_by_key(|e| (e.starts_at, e.id));
     Ok(out)
 }
+
+/// Events held (started) between `since` and `at` but not yet completed or cancelled,
+/// most recent first, with how many there are: their attendance is still to be entered
+/// and confirmed by a lead.
+pub fn held_not_completed(
+    conn: &mut AnyConnection,
+    since: NaiveDateTime,
+    at: NaiveDateTime,
+    limit: i64,
+) -> AppResult<(i64, Vec<Event>)> {
+    let open = [EventStatus::Open.as_str(), EventStatus::Confirmed.as_str()];
+    let total: i64 = events::table
+        .filter(events::status.eq_any(open))
+        .filter(events::starts_at.le(at))
+        .filter(events::starts_at.ge(since))
+        .count()
+        .get_result(conn)?;
+    let rows: Vec<Joined> = joined()
+        .filter(events::status.eq_any(open))
+        .filter(events::starts_at.le(at))
+        .filter(events::starts_at.ge(since))
+        .order((events::starts_at.desc(), events::id.asc()))
+        .limit(limit)
+        .select((
+            Row::as_select(),
+            schools::name.nullable(),
+            venues::name.nullable(),
+        ))
+        .load(conn)?;
+    Ok((total, rows.into_iter().map(view).collect::<AppResult<_>>()?))
+}

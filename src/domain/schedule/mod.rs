@@ -88,6 +88,31 @@ pub fn cancel(
     )
 }
 
+/// A visit that took place before it was recorded (the demo's history); see
+/// [`requests::record_held_visit`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_held_visit(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    rules: &Rules,
+    programme_id: i32,
+    school_id: i32,
+    day: chrono::NaiveDate,
+    session: visits::Session,
+    input: &BookingInput,
+) -> AppResult<(Booking, Vec<i32>)> {
+    requests::record_held_visit(
+        conn,
+        actor,
+        rules.time_zone,
+        programme_id,
+        school_id,
+        day,
+        session,
+        input,
+    )
+}
+
 /// Queues the reminders now due (`Rules::reminder_days` ahead).
 pub fn queue_reminders(conn: &mut AnyConnection, rules: &Rules) -> AppResult<usize> {
     consequences::queue_reminders(conn, rules.reminder_days, &teller(rules))

@@ -7,7 +7,7 @@ use chrono::Duration;
 use diesel::prelude::*;
 
 use crate::app::now;
-use crate::db::schema::{bookings, schools};
+use crate::db::schema::{bookings, events, schools};
 use crate::db::AnyConnection;
 use crate::domain::input::TextEnum;
 use crate::domain::schedule::bookings::{
@@ -379,5 +379,53 @@ pub(crate) fn cancel(
         }
         tell(conn, &told)?;
         Ok(done)
+    })
+}
+
+/// A visit that took place before it was recorded here (the demo's history): its tour
+/// date booked by the school, the confirmed booking, and the performance and workshop at
+/// the school, as confirming a request would have left them. Returns the booking and the
+/// ids of its events, the performance first. Nobody is told: it is history.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_held_visit(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    tz: chrono_tz::Tz,
+    programme_id: i32,
+    school_id: i32,
+    day: chrono::NaiveDate,
+    session: visits::Session,
+    input: &BookingInput,
+) -> AppResult<(Booking, Vec<i32>)> {
+    crate::db::write(conn, |conn| {
+        occupancy::hold(conn, programme_id)?;
+        check_school(conn, school_id)?;
+        let slot = visits::insert(conn, actor, programme_id, day, session, tz)?;
+        visits::book(conn, actor, slot.id, school_id, input.pupils + input.staff)?;
+        let id = insert(
+            conn,
+            actor,
+            Target::Visit(slot.id),
+            school_id,
+            BookingStatus::Confirmed,
+            input,
+        )?;
+        audit::record(
+            conn,
+            Some(actor.user_id),
+            "booking",
+            id,
+            "create",
+            None,
+            Some(
+                &serde_json::json!({"status": "confirmed", "slot_id": slot.id, "school_id": school_id}),
+            ),
+        )?;
+        let held: Vec<i32> = events::table
+            .filter(events::slot_id.eq(slot.id))
+            .order(events::starts_at.asc())
+            .select(events::id)
+            .load(conn)?;
+        Ok((load(conn, id)?, held))
     })
 }

@@ -173,7 +173,7 @@ fn to_utc(day: NaiveDate, time: NaiveTime, tz: chrono_tz::Tz) -> NaiveDateTime {
         .unwrap_or_else(|| day.and_time(time))
 }
 
-fn insert(
+pub(super) fn insert(
     conn: &mut AnyConnection,
     actor: &Actor,
     programme_id: i32,

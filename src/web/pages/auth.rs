@@ -10,6 +10,7 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use crate::app::AppState;
+use crate::domain::input::TextEnum;
 use crate::domain::sessions;
 use crate::domain::types::Role;
 use crate::error::{AppError, AppResult};
@@ -162,11 +163,22 @@ pub struct Card {
 #[template(path = "home.html")]
 struct HomePage {
     ctx: PageCtx,
+    hint: Option<crate::domain::demo::Hint>,
     intro: String,
+    waiting: Vec<(String, String, &'static str)>,
     cards: Vec<Card>,
 }
 
-pub async fn home(ctx: Ctx, CurrentUser(user): CurrentUser) -> AppResult<Response> {
+/// How many held events the home page names one by one.
+const HELD_SHOWN: i64 = 5;
+/// How far back the home page looks for events held and not completed.
+const HELD_WITHIN_DAYS: i64 = 60;
+
+pub async fn home(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Response> {
     // A funder lands on its figures, a school on what it can book (SPEC §5).
     match user.role {
         Role::Funder => return Ok(Redirect::to("/impact").into_response()),
@@ -174,10 +186,67 @@ pub async fn home(ctx: Ctx, CurrentUser(user): CurrentUser) -> AppResult<Respons
         Role::Lead | Role::Admin => {}
     }
     let name = user.display_name().to_string();
+    let hint = super::demo_hint(&app, &user).await?;
+    let ((requests, waitlisted), (held_total, held)) = app
+        .db(|c| {
+            Ok((crate::domain::bookings::waiting_counts(c)?, {
+                let now = crate::app::now();
+                let since = now - chrono::Duration::days(HELD_WITHIN_DAYS);
+                crate::domain::events::held_not_completed(c, since, now, HELD_SHOWN)?
+            }))
+        })
+        .await?;
+    let tz = app.config.time_zone;
+    let plural = |n: i64, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let mut waiting = Vec::new();
+    if requests > 0 {
+        waiting.push((
+            "/requests".to_string(),
+            plural(requests, "request is", "requests are") + " waiting for your answer",
+            "",
+        ));
+    }
+    if waitlisted > 0 {
+        waiting.push((
+            "/bookings?status=waitlisted".to_string(),
+            plural(waitlisted, "booking is", "bookings are") + " on a waiting list",
+            "places go to them in order as they free up",
+        ));
+    }
+    for e in &held {
+        waiting.push((
+            format!("/events/{}", e.id),
+            format!(
+                "{} at {}, {}",
+                e.kind.label(),
+                e.place(),
+                e.starts_at.with_timezone(&tz).format("%A %-d %B")
+            ),
+            "held: enter its attendance and mark it completed",
+        ));
+    }
+    if held_total > HELD_SHOWN {
+        waiting.push((
+            "/programmes".to_string(),
+            format!(
+                "{} more events held in the last {HELD_WITHIN_DAYS} days",
+                held_total - HELD_SHOWN
+            ),
+            "each on its programme's page",
+        ));
+    }
     HomePage {
         ctx: ctx.titled(format!("Welcome, {name}")),
+        hint,
         intro: "Set up programmes, the schools and venues they reach, and who may use Outreach."
             .into(),
+        waiting,
         cards: staff_cards(user.role == Role::Admin),
     }
     .page_with(StatusCode::OK)

@@ -208,6 +208,7 @@ async fn programme_page(
 #[template(path = "impact_group.html")]
 struct GroupPage {
     ctx: PageCtx,
+    hint: Option<crate::domain::demo::Hint>,
     download_base: String,
     report_href: Option<String>,
     links: Vec<(String, String)>,
@@ -248,6 +249,7 @@ fn group_page(
 ) -> GroupPage {
     GroupPage {
         ctx,
+        hint: None,
         download_base,
         report_href: None,
         links,
@@ -311,14 +313,18 @@ pub async fn organisation(
         .iter()
         .map(|(y, _, _)| (format!("/impact/years/{y}"), format!("{y}")))
         .collect();
-    group_page(
+    let mut page = group_page(
         ctx.titled(format!("Impact: {name}")),
         format!("/organisations/{id}"),
         links,
         g,
         years,
-    )
-    .page()
+    );
+    // The funder's own organisation is its first page.
+    if user.organisation_id == Some(id) {
+        page.hint = super::demo_hint(&app, &user).await?;
+    }
+    page.page()
 }
 
 pub async fn year(

@@ -25,6 +25,9 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::app::AppState;
+use crate::domain::demo::Hint;
+use crate::domain::users::User;
+use crate::error::AppResult;
 use schools::Schools;
 use venues::Venues;
 
@@ -231,4 +234,18 @@ pub fn back_to(path: &str) -> String {
         [kind, _] if word(kind) => format!("/{kind}"),
         _ => "/".into(),
     }
+}
+
+/// The demo's line for this user's first page (None outside a demo install, and for
+/// anyone but the demo's own accounts).
+pub async fn demo_hint(app: &AppState, user: &User) -> AppResult<Option<Hint>> {
+    if !crate::domain::demo::ACCOUNTS
+        .iter()
+        .any(|(email, ..)| *email == user.email)
+    {
+        return Ok(None);
+    }
+    let (user, tz) = (user.clone(), app.config.time_zone);
+    app.db(move |c| crate::domain::demo::hint(c, &user, crate::app::now(), tz))
+        .await
 }

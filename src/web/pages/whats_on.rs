@@ -122,6 +122,7 @@ pub struct DateLine {
 #[template(path = "whats_on.html")]
 struct WhatsOnPage {
     ctx: PageCtx,
+    hint: Option<crate::domain::demo::Hint>,
     dates: Vec<Production<DateLine>>,
     offers: Vec<Production<OfferLine>>,
 }
@@ -205,6 +206,7 @@ pub async fn whats_on(
     );
     WhatsOnPage {
         ctx: ctx.titled("What's on"),
+        hint: super::demo_hint(&app, &user).await?,
         dates,
         offers,
     }
