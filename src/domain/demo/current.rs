@@ -40,19 +40,81 @@ pub struct Current {
     pub feedback_token: String,
 }
 
-/// The day of `weekday` in the week `weeks` after this one (0: this week).
-fn in_week(today: NaiveDate, weeks: i64, weekday: Weekday) -> NaiveDate {
-    let monday = today - Duration::days(today.weekday().num_days_from_monday().into());
-    monday + Duration::weeks(weeks) + Duration::days(weekday.num_days_from_monday().into())
+/// A day schools are open: a weekday outside the Christmas and summer holidays (roughly
+/// England's; the demo never tours when schools are closed).
+fn school_day(day: NaiveDate) -> bool {
+    let (month, date) = (day.month(), day.day());
+    let christmas = (month == 12 && date >= 20) || (month == 1 && date <= 4);
+    let summer = (month == 7 && date >= 22) || month == 8 || (month == 9 && date <= 2);
+    !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) && !christmas && !summer
 }
 
-/// The last weekday before today.
-fn last_weekday_before(today: NaiveDate) -> NaiveDate {
-    let mut day = today - Duration::days(1);
-    while matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+/// The Mondays of the first `n` weeks after this one whose five weekdays are all school
+/// days.
+fn school_weeks(today: NaiveDate, n: usize) -> Vec<NaiveDate> {
+    let monday = today - Duration::days(today.weekday().num_days_from_monday().into());
+    (1..)
+        .map(|k| monday + Duration::weeks(k))
+        .filter(|m| (0..5).all(|d| school_day(*m + Duration::days(d))))
+        .take(n)
+        .collect()
+}
+
+/// The day of `weekday` in the week beginning on `monday`.
+fn on(monday: NaiveDate, weekday: Weekday) -> NaiveDate {
+    monday + Duration::days(weekday.num_days_from_monday().into())
+}
+
+/// The last school day before `day` that `also` accepts.
+fn last_school_day_before(day: NaiveDate, also: impl Fn(NaiveDate) -> bool) -> NaiveDate {
+    let mut day = day - Duration::days(1);
+    while !(school_day(day) && also(day)) {
         day -= Duration::days(1);
     }
     day
+}
+
+/// The round's days, from the day the demo is loaded: all school days, the past ones
+/// before today and the coming ones after it.
+#[derive(Debug)]
+struct Dates {
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    walney_visit: NaiveDate,
+    demo_school_visit: NaiveDate,
+    kent_visit: NaiveDate,
+    /// Tuesday and Thursday mornings of the coming six school weeks.
+    tour_dates: Vec<NaiveDate>,
+    brewery: NaiveDate,
+    hall: NaiveDate,
+    stream: NaiveDate,
+}
+
+impl Dates {
+    fn from(today: NaiveDate) -> Dates {
+        // Touring weeks ahead; visits held on the last school days before today.
+        let ahead = school_weeks(today, 6);
+        let kent_visit = last_school_day_before(today, |_| true);
+        let touring = |d: NaiveDate| matches!(d.weekday(), Weekday::Tue | Weekday::Thu);
+        let demo_school_visit =
+            last_school_day_before(kent_visit.min(today - Duration::days(4)), touring);
+        let walney_visit =
+            last_school_day_before(demo_school_visit - Duration::days(10), touring);
+        Dates {
+            starts_on: walney_visit - Duration::weeks(1),
+            ends_on: on(ahead[5], Weekday::Fri),
+            walney_visit,
+            demo_school_visit,
+            kent_visit,
+            tour_dates: ahead
+                .iter()
+                .flat_map(|m| [on(*m, Weekday::Tue), on(*m, Weekday::Thu)])
+                .collect(),
+            brewery: on(ahead[0], Weekday::Wed),
+            hall: on(ahead[2], Weekday::Wed),
+            stream: on(ahead[3], Weekday::Fri),
+        }
+    }
 }
 
 fn places(school: i32, pupils: i32, staff: i32, years: &str) -> BookingInput {
@@ -95,6 +157,7 @@ pub fn load(
             .unwrap_or(local)
     };
     let s = &case.school_ids;
+    let d = Dates::from(today);
     let demo_school = school.school_id.ok_or(AppError::Forbidden)?;
 
     let programme = programmes::create(
@@ -106,8 +169,8 @@ pub fn load(
             theme: "County Lines retold for a new year group: how exploitation starts, and how young people get out".into(),
             organisation_id: Some(case.organisation_id),
             priority_id: Some(case.priority_ids[1]),
-            starts_on: Some(in_week(today, -5, Weekday::Mon)),
-            ends_on: Some(in_week(today, 7, Weekday::Fri)),
+            starts_on: Some(d.starts_on),
+            ends_on: Some(d.ends_on),
             target_schools: Some(10),
             target_audience: Some(1500),
             target_events: Some(20),
@@ -152,23 +215,17 @@ pub fn load(
         }
         AppResult::Ok(())
     };
-    let (_, walney) = held(
-        conn,
-        s[3],
-        in_week(today, -3, Weekday::Tue),
-        (150, 12),
-        "Year 9",
-    )?;
+    let (_, walney) = held(conn, s[3], d.walney_visit, (150, 12), "Year 9")?;
     record(conn, &walney, s[3], (146, 12))?;
     let (demo_booking, demo_events) = held(
         conn,
         demo_school,
-        in_week(today, -1, Weekday::Tue),
+        d.demo_school_visit,
         (120, 8),
         "Years 9 and 10",
     )?;
     record(conn, &demo_events, demo_school, (118, 8))?;
-    let (_, kent) = held(conn, s[0], last_weekday_before(today), (150, 10), "Year 10")?;
+    let (_, kent) = held(conn, s[0], d.kent_visit, (150, 10), "Year 10")?;
     let awaiting_attendance_id = kent.first().copied().ok_or(AppError::NotFound)?;
 
     // The demo school's teacher made a feedback link; three pupils have answered.
@@ -210,11 +267,11 @@ pub fn load(
         )?;
     }
 
-    // Tour dates: Tuesday and Thursday mornings of the coming six weeks.
+    // Tour dates: Tuesday and Thursday mornings of the coming six school weeks.
     let mut slots = Vec::new();
-    for week in 1..=6 {
-        for weekday in [Weekday::Tue, Weekday::Thu] {
-            let day = in_week(today, week, weekday).to_string();
+    for day in &d.tour_dates {
+        {
+            let day = day.to_string();
             let slot = visits::create(
                 conn,
                 lead,
@@ -257,7 +314,7 @@ pub fn load(
 
     // At the Brewery Arts Centre: a performance with places left, and a workshop after
     // it, already full (35 of 35), with a school on its waiting list.
-    let brewery_day = in_week(today, 1, Weekday::Wed);
+    let brewery_day = d.brewery;
     let show = schedule::create_event(
         conn,
         lead,
@@ -318,7 +375,7 @@ pub fn load(
             capacity: Some(300),
         },
     )?;
-    let hall_day = in_week(today, 3, Weekday::Wed);
+    let hall_day = d.hall;
     let approval = schedule::create_event(
         conn,
         lead,
@@ -345,7 +402,7 @@ pub fn load(
     )?;
 
     // A live stream for schools too far to travel, two booked already.
-    let stream_day = in_week(today, 4, Weekday::Fri);
+    let stream_day = d.stream;
     let stream = schedule::create_event(
         conn,
         lead,
@@ -380,4 +437,45 @@ pub fn load(
         demo_school_booking_id: demo_booking,
         feedback_token: token,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whatever_the_day_it_loads_the_round_keeps_to_school_days() {
+        let first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+        for n in 0..(366 * 2) {
+            let today = first + Duration::days(n);
+            let d = Dates::from(today);
+            let past = [d.walney_visit, d.demo_school_visit, d.kent_visit];
+            let mut coming = d.tour_dates.clone();
+            coming.extend([d.brewery, d.hall, d.stream]);
+            for day in past.iter().chain(&coming) {
+                assert!(school_day(*day), "{today}: {day} is not a school day");
+                assert!(
+                    (d.starts_on..=d.ends_on).contains(day),
+                    "{today}: {day} outside the round"
+                );
+            }
+            assert!(past.iter().all(|p| *p < today), "{today}: {d:?}");
+            assert!(coming.iter().all(|c| *c > today), "{today}: {d:?}");
+            // The three visits held are on three different days, oldest first.
+            assert!(d.walney_visit < d.demo_school_visit, "{today}: {d:?}");
+            assert!(d.demo_school_visit < d.kent_visit, "{today}: {d:?}");
+            assert_eq!(d.tour_dates.len(), 12);
+            // The demo school's visit is recent: within eight weeks, a summer holiday and all.
+            assert!(
+                (today - d.demo_school_visit).num_days() <= 56,
+                "{today}: {d:?}"
+            );
+        }
+        // Over Christmas nothing is offered.
+        let d = Dates::from(NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default());
+        assert!(d
+            .tour_dates
+            .iter()
+            .all(|t| !(t.month() == 12 && t.day() >= 20)));
+    }
 }
