@@ -9,6 +9,7 @@ use crate::domain::import::{self, ImportOptions};
 pub fn demo(database_url: &str, reset: bool) -> Result<(), String> {
     let pool = open(database_url, 1)?;
     let mut conn = conn_of(&pool)?;
+    let base = std::env::var("BASE_URL").ok();
     if reset {
         let started = std::time::Instant::now();
         let summary = crate::domain::demo::reset(&mut conn).map_err(describe)?;
@@ -16,21 +17,29 @@ pub fn demo(database_url: &str, reset: bool) -> Result<(), String> {
             &summary,
             started.elapsed(),
             "put the demo back to its first state",
+            base.as_deref(),
         );
         Ok(())
     } else {
-        load_demo(&mut conn)
+        load_demo(&mut conn, base.as_deref())
     }
 }
 
-pub fn load_demo(conn: &mut db::AnyConnection) -> Result<(), String> {
+/// Loads the demo and says what it made; `base` is the app's address, for the feedback
+/// form's link.
+pub fn load_demo(conn: &mut db::AnyConnection, base: Option<&str>) -> Result<(), String> {
     let started = std::time::Instant::now();
     let summary = crate::domain::demo::load(conn).map_err(describe)?;
-    say_loaded(&summary, started.elapsed(), "loaded the demo");
+    say_loaded(&summary, started.elapsed(), "loaded the demo", base);
     Ok(())
 }
 
-fn say_loaded(summary: &crate::domain::demo::DemoSummary, took: std::time::Duration, what: &str) {
+fn say_loaded(
+    summary: &crate::domain::demo::DemoSummary,
+    took: std::time::Duration,
+    what: &str,
+    base: Option<&str>,
+) {
     println!(
         "{what} in {:.2} s: the case study, Ruby 2018 (programme {}) and County Lines 2019 (programme {}); \
          the current round, {} (programme {}), dated from today; {} schools",
@@ -47,7 +56,8 @@ fn say_loaded(summary: &crate::domain::demo::DemoSummary, took: std::time::Durat
         crate::domain::demo::DEMO_PASSWORD
     );
     println!(
-        "a pupil's feedback form for the demo school's visit: {}",
+        "a pupil's feedback form for the demo school's visit: {}{}",
+        base.unwrap_or("").trim_end_matches('/'),
         summary.feedback_path
     );
 }

@@ -12,11 +12,16 @@ pub fn run(database_url: &str, args: ServeArgs) -> Result<(), String> {
     if args.demo {
         let mut conn = conn_of(&pool)?;
         if crate::domain::demo::is_empty(&mut conn).map_err(describe)? {
-            super::data::load_demo(&mut conn)?;
+            super::data::load_demo(&mut conn, Some(&config.base_url))?;
+        } else if crate::domain::demo::is_demo(&mut conn).map_err(describe)? {
+            println!(
+                "the demo is already loaded; `outreach demo --reset` puts it back to its \
+                 first state, dated from today"
+            );
         } else {
             println!(
-                "the database already holds data; the demo was not loaded again \
-                 (`outreach demo --reset` puts a demo install back to its first state)"
+                "the database already holds data, so the demo was not loaded (it loads only \
+                 into an empty database)"
             );
         }
     }

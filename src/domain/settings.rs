@@ -7,7 +7,8 @@ use crate::db::schema::install_settings;
 use crate::db::AnyConnection;
 use crate::error::AppResult;
 
-/// The install was loaded with the demo (the value is the day it was loaded).
+/// The install was loaded with the demo: the value is the demo's marks as JSON (the day
+/// it was loaded and the records its hints point at; see `demo::Marks`).
 pub const DEMO: &str = "demo";
 
 /// A setting's value, if it is set.

@@ -200,6 +200,23 @@ fn demo_and_demo_reset_from_the_command_line() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not a demo install"), "{stderr}");
+    // Nor does the demo load over it (a reset would then delete the real data).
+    let out = outreach(&url, &["demo"], None);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("loads only into an empty database"),
+        "{stderr}"
+    );
+    let out = outreach(
+        &url,
+        &["token", "create", "--email", "real@example.org"],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "the real admin is still there: {out:?}"
+    );
 
     // On a fresh file: load, then reset, each saying what it did and how long it took.
     let url = format!("sqlite://{}", dir.path().join("fresh.db").display());

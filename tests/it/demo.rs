@@ -12,15 +12,16 @@ use serde_json::json;
 use crate::both;
 use crate::harness::{csrf_for, TestApp, CSRF};
 
-/// Loads the demo (it loads only into an empty directory: the harness's organisation
-/// and funder are taken away first).
+/// Loads the demo (it loads only into an empty database: the harness's users, school
+/// and organisation are taken away first).
 pub async fn load_demo(app: &TestApp) -> DemoSummary {
     app.state
         .db(|c| {
             for sql in [
-                "DELETE FROM api_tokens WHERE user_id IN (SELECT id FROM users WHERE role = 'funder')",
-                "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE role = 'funder')",
-                "DELETE FROM users WHERE role = 'funder'",
+                "DELETE FROM api_tokens",
+                "DELETE FROM sessions",
+                "DELETE FROM users",
+                "DELETE FROM schools",
                 "DELETE FROM organisations",
             ] {
                 diesel::sql_query(sql).execute(c)?;
@@ -166,12 +167,42 @@ async fn count(app: &TestApp, sql: impl Into<String>) -> i64 {
 
 both!(every_demo_account_has_something_to_do);
 async fn every_demo_account_has_something_to_do(app: TestApp) {
-    // Outside a demo install nobody is told what to try.
+    // Outside a demo install nobody is told what to try, even with a demo's address.
     let (_, _, home) = app.page("/", Some(Role::Lead)).await;
     assert!(
         home.contains("Waiting for you") && !home.contains("demo-hint"),
         "{home}"
     );
+    app.with_db(|c| {
+        outreach::domain::users::create(
+            c,
+            None,
+            outreach::domain::users::UserInput {
+                email: "lead@demo.example".into(),
+                name: "Not the demo".into(),
+                role: Role::Lead,
+                school_id: None,
+                organisation_id: None,
+                password: Some("a long enough password".into()),
+            },
+        )
+    })
+    .await
+    .expect("a user");
+    let (_, page) = Browser::sign_in(&app, "lead@demo.example")
+        .await
+        .follow("/")
+        .await;
+    assert!(!page.contains("demo-hint"), "{page}");
+    // The demo loads only into an empty database.
+    assert!(
+        matches!(
+            app.state.db(demo::load).await,
+            Err(outreach::error::AppError::Conflict(_))
+        ),
+        "the demo loaded over a database with users and schools"
+    );
+
     let summary = load_demo(&app).await;
     let marks = marks(&app).await;
     assert!(
@@ -181,34 +212,45 @@ async fn every_demo_account_has_something_to_do(app: TestApp) {
         ),
         "the demo loads only into an empty database"
     );
-    // In a demo install, an account of its own (not the demo's) is not told either.
-    let (_, _, home) = app.page("/", Some(Role::Lead)).await;
-    assert!(!home.contains("demo-hint"), "{home}");
 
     // The case study is exactly SPEC §3's, and County Lines 2019 is still only planned.
-    let (s, ruby) = app
-        .get(
-            &format!("/programmes/{}/impact", summary.ruby_id),
-            Some(Role::Admin),
-        )
-        .await;
+    let token = app
+        .state
+        .db(|c| {
+            let admin = outreach::domain::users::find_by_email(c, "admin@demo.example")?
+                .ok_or(outreach::error::AppError::NotFound)?;
+            Ok(outreach::domain::tokens::create(c, None, admin.id, "test")?.1)
+        })
+        .await
+        .expect("a token");
+    let impact = |id: i32| {
+        let token = token.clone();
+        let app = &app;
+        async move {
+            let req = Request::builder()
+                .uri(format!("/api/v1/programmes/{id}/impact"))
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .expect("request");
+            let (s, _, body) = app.send(req).await;
+            (
+                s,
+                serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default(),
+            )
+        }
+    };
+    let (s, ruby) = impact(summary.ruby_id).await;
     assert_eq!(s, StatusCode::OK, "{ruby}");
     crate::impact::assert_case_study(&ruby);
-    let (_, county) = app
-        .get(
-            &format!("/programmes/{}/impact", summary.county_lines_id),
-            Some(Role::Admin),
-        )
-        .await;
+    let (_, county) = impact(summary.county_lines_id).await;
     assert_eq!(county["total"]["schools"], 0);
+    assert_eq!(
+        county["targets"][0],
+        json!({"measure": "schools", "target": 10, "achieved": 0, "percent": 0})
+    );
     // The current round serves the same priority and its ten-schools target: two
     // visits held and counted so far.
-    let (_, current) = app
-        .get(
-            &format!("/programmes/{}/impact", summary.current_id),
-            Some(Role::Admin),
-        )
-        .await;
+    let (_, current) = impact(summary.current_id).await;
     assert_eq!(
         current["targets"][0],
         json!({"measure": "schools", "target": 10, "achieved": 2, "percent": 20}),

@@ -98,8 +98,7 @@ impl Dates {
         let touring = |d: NaiveDate| matches!(d.weekday(), Weekday::Tue | Weekday::Thu);
         let demo_school_visit =
             last_school_day_before(kent_visit.min(today - Duration::days(4)), touring);
-        let walney_visit =
-            last_school_day_before(demo_school_visit - Duration::days(10), touring);
+        let walney_visit = last_school_day_before(demo_school_visit - Duration::days(10), touring);
         Dates {
             starts_on: walney_visit - Duration::weeks(1),
             ends_on: on(ahead[5], Weekday::Fri),
@@ -165,7 +164,8 @@ pub fn load(
         lead,
         ProgrammeInput {
             title: TITLE.into(),
-            year: today.year(),
+            // The round is the school year's: named by the year it began.
+            year: d.starts_on.year(),
             theme: "County Lines retold for a new year group: how exploitation starts, and how young people get out".into(),
             organisation_id: Some(case.organisation_id),
             priority_id: Some(case.priority_ids[1]),

@@ -152,7 +152,7 @@ pub fn hint(
                 ),
                 say(", or how "),
                 link(
-                    format!("{} is doing this year", super::current::TITLE),
+                    format!("{} is doing now", super::current::TITLE),
                     format!("/programmes/{}/impact", marks.current_id),
                 ),
                 say("."),

@@ -50,22 +50,24 @@ pub struct Marks {
     pub demo_school_booking_id: i32,
 }
 
-/// Whether the database holds no directory yet (the demo loads only into an empty one).
+/// Whether the database holds nothing anyone made: no users, schools, venues,
+/// organisations or programmes. The demo loads only into such a database, so a demo
+/// install never holds anything made before it (and a reset loses only demo work).
 pub fn is_empty(conn: &mut AnyConnection) -> AppResult<bool> {
     let orgs: i64 = organisations::table.count().get_result(conn)?;
     let progs: i64 = programme_rows::table.count().get_result(conn)?;
-    Ok(orgs == 0 && progs == 0)
-}
-
-/// Whether the database holds nothing anyone made: no users, schools, organisations or
-/// programmes (a reset may then run, as nothing would be lost).
-fn is_blank(conn: &mut AnyConnection) -> AppResult<bool> {
     let users: i64 = crate::db::schema::users::table.count().get_result(conn)?;
     let schools: i64 = crate::db::schema::schools::table.count().get_result(conn)?;
-    Ok(users == 0 && schools == 0 && is_empty(conn)?)
+    let venues: i64 = crate::db::schema::venues::table.count().get_result(conn)?;
+    Ok(orgs + progs + users + schools + venues == 0)
 }
 
-/// The demo's marks, if this is a demo install.
+/// Whether the demo was loaded into this database.
+pub fn is_demo(conn: &mut AnyConnection) -> AppResult<bool> {
+    Ok(settings::get(conn, settings::DEMO)?.is_some())
+}
+
+/// The demo's marks, if this is a demo install (none if they cannot be read).
 pub fn marks(conn: &mut AnyConnection) -> AppResult<Option<Marks>> {
     Ok(settings::get(conn, settings::DEMO)?.and_then(|v| serde_json::from_str(&v).ok()))
 }
@@ -84,7 +86,7 @@ pub struct DemoSummary {
 /// install's zone.
 pub fn load(conn: &mut AnyConnection) -> AppResult<DemoSummary> {
     if !is_empty(conn)? {
-        return Err(AppError::Conflict("the database already has organisations or programmes; the demo loads only into an empty database".into()));
+        return Err(AppError::Conflict("the database already holds users, schools or programmes; the demo loads only into an empty database (give it a new SQLite file or PostgreSQL database)".into()));
     }
     crate::db::write(conn, load_here)
 }
@@ -93,9 +95,9 @@ pub fn load(conn: &mut AnyConnection) -> AppResult<DemoSummary> {
 /// database is deleted and the demo loaded again, in one transaction. Refused on a
 /// database that is not a demo install (its data would be lost).
 pub fn reset(conn: &mut AnyConnection) -> AppResult<DemoSummary> {
-    if marks(conn)?.is_none() && !is_blank(conn)? {
+    if !is_demo(conn)? && !is_empty(conn)? {
         return Err(AppError::Conflict(
-            "this database is not a demo install; --reset deletes everything in it, so it runs only on a database the demo was loaded into".into(),
+            "this database is not a demo install; --reset deletes everything in it, so it runs only on a database `outreach demo` (or `serve --demo`) loaded".into(),
         ));
     }
     crate::db::write(conn, |conn| {
@@ -119,9 +121,6 @@ fn load_here(conn: &mut AnyConnection) -> AppResult<DemoSummary> {
                        organisation_id: Option<i32>,
                        by: Option<&Actor>|
      -> AppResult<User> {
-        if let Some(u) = users::find_by_email(conn, email)? {
-            return Ok(u);
-        }
         let u = users::create(
             conn,
             by,

@@ -246,6 +246,15 @@ pub async fn demo_hint(app: &AppState, user: &User) -> AppResult<Option<Hint>> {
         return Ok(None);
     }
     let (user, tz) = (user.clone(), app.config.time_zone);
-    app.db(move |c| crate::domain::demo::hint(c, &user, crate::app::now(), tz))
+    // The line is a courtesy: if it cannot be worked out, the page shows without it.
+    match app
+        .db(move |c| crate::domain::demo::hint(c, &user, crate::app::now(), tz))
         .await
+    {
+        Ok(hint) => Ok(hint),
+        Err(e) => {
+            tracing::warn!(error = %e, "the demo's line could not be worked out");
+            Ok(None)
+        }
+    }
 }

@@ -206,7 +206,12 @@ pub async fn whats_on(
     );
     WhatsOnPage {
         ctx: ctx.titled("What's on"),
-        hint: super::demo_hint(&app, &user).await?,
+        // What's on is the first page of a school only.
+        hint: if user.role == crate::domain::types::Role::School {
+            super::demo_hint(&app, &user).await?
+        } else {
+            None
+        },
         dates,
         offers,
     }
