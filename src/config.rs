@@ -28,6 +28,8 @@ pub struct Config {
     pub session_times: crate::domain::schedule::visits::SessionTimes,
     /// Schools are reminded this many days before a confirmed event or visit.
     pub reminder_days: i64,
+    /// Minutes before a live stream that its booked schools are told how to join.
+    pub starting_soon_minutes: i64,
     /// The sender of outgoing mail.
     pub mail_from: String,
     /// Body sizes and time limits of requests.
@@ -78,6 +80,7 @@ impl Config {
             cancel_cutoff_days: 2,
             session_times: Default::default(),
             reminder_days: 3,
+            starting_soon_minutes: 30,
             mail_from: "Outreach <outreach@localhost>".into(),
             limits: RequestLimits::default(),
             connections: ConnectionLimits::default(),

@@ -30,7 +30,20 @@ pub async fn run(app: AppState) {
         None => None,
     };
     let mut last_reminders = std::time::Instant::now() - Duration::from_secs(3600);
+    let mut last_starting_soon = last_reminders;
     loop {
+        if last_starting_soon.elapsed() > Duration::from_secs(60) {
+            last_starting_soon = std::time::Instant::now();
+            let rules = app.rules();
+            match app
+                .db(move |c| crate::domain::schedule::queue_starting_soon(c, &rules))
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(letters = n, "queued starting-soon letters"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "queueing starting-soon letters"),
+            }
+        }
         if last_reminders.elapsed() > Duration::from_secs(300) {
             last_reminders = std::time::Instant::now();
             let rules = app.rules();

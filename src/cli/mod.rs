@@ -193,6 +193,9 @@ pub struct ServeArgs {
     /// Remind schools this many days before a confirmed event or visit.
     #[arg(long, env = "REMINDER_DAYS", default_value_t = 3)]
     pub reminder_days: i64,
+    /// Booked schools are told how to join a live stream this many minutes before it.
+    #[arg(long, env = "STARTING_SOON_MINUTES", default_value_t = 30)]
+    pub starting_soon_minutes: i64,
     /// Schools may cancel online until this many days before the event.
     #[arg(long, env = "CANCEL_CUTOFF_DAYS", default_value_t = 2)]
     pub cancel_cutoff_days: i64,

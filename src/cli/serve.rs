@@ -41,6 +41,10 @@ fn config_of(database_url: &str, args: &ServeArgs) -> Result<Config, String> {
         return Err("REMINDER_DAYS and CANCEL_CUTOFF_DAYS must be 0 to 60".into());
     }
     config.reminder_days = args.reminder_days;
+    if !(1..=1440).contains(&args.starting_soon_minutes) {
+        return Err("STARTING_SOON_MINUTES must be 1 to 1440".into());
+    }
+    config.starting_soon_minutes = args.starting_soon_minutes;
     config.cancel_cutoff_days = args.cancel_cutoff_days;
     config.session_times = crate::domain::schedule::visits::SessionTimes::from_env()?;
     if args.mail_from.parse::<lettre::message::Mailbox>().is_err() {

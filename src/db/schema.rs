@@ -107,6 +107,8 @@ diesel::table! {
         notes -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        joining_url -> Nullable<Text>,
+        joining_notes -> Text,
     }
 }
 diesel::table! {
@@ -141,6 +143,7 @@ diesel::table! {
         updated_at -> Timestamp,
         reminded_at -> Nullable<Timestamp>,
         feedback_answers -> Integer,
+        starting_soon_at -> Nullable<Timestamp>,
     }
 }
 diesel::table! {

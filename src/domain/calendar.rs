@@ -285,7 +285,7 @@ pub fn feed(
             (_, Some(said)) => *said,
             _ => IcsStatus::Confirmed,
         };
-        cal.push(ics_event(
+        let mut entry = ics_event(
             e,
             titles
                 .get(&e.programme_id)
@@ -293,7 +293,26 @@ pub fn feed(
                 .unwrap_or(""),
             &host,
             status,
-        ));
+        );
+        // A live stream's joining link goes only into the feed of a school whose booking
+        // of it is confirmed (never a programme's feed).
+        if matches!(booked.get(&e.id), Some(IcsStatus::Confirmed))
+            && e.status != EventStatus::Cancelled
+        {
+            let joining = event_domain::joining_of(conn, e.id)?;
+            if joining.is_set() {
+                let mut how = String::from("How to join:");
+                if let Some(url) = &joining.url {
+                    entry.url(url);
+                    how.push_str(&format!("\n{url}"));
+                }
+                if !joining.notes.is_empty() {
+                    how.push_str(&format!("\n{}", joining.notes));
+                }
+                entry.description(&how);
+            }
+        }
+        cal.push(entry);
     }
     Ok((name, cal.done().to_string()))
 }

@@ -42,11 +42,14 @@ pub struct Rules {
     pub time_zone: chrono_tz::Tz,
     pub cancel_cutoff: chrono::Duration,
     pub reminder_days: i64,
+    /// How long before a live stream its booked schools get a "starting soon" letter.
+    pub starting_soon: chrono::Duration,
 }
 
 impl Rules {
     pub fn of(config: &crate::config::Config) -> Rules {
         Rules {
+            starting_soon: chrono::Duration::minutes(config.starting_soon_minutes),
             time_zone: config.time_zone,
             cancel_cutoff: chrono::Duration::days(config.cancel_cutoff_days),
             reminder_days: config.reminder_days,

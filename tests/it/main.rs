@@ -25,6 +25,7 @@ mod feedback;
 mod impact;
 mod import;
 mod inputs;
+mod joining;
 mod letters;
 mod limits;
 mod login;

@@ -236,6 +236,7 @@ fn event(
         needs_approval: false,
         status,
         title: String::new(),
+        joining: Default::default(),
     }
 }
 

@@ -15,6 +15,7 @@ use crate::domain::feedback;
 use crate::domain::feedback_links;
 use crate::domain::input::Input;
 use crate::domain::programmes::{self, ProgrammeInput};
+use crate::domain::schedule::event_input::Joining;
 use crate::domain::schedule::{self, bookings::BookingInput, visits};
 use crate::domain::types::{
     BookingId, EventId, EventKind, EventStatus, ProgrammeStatus, SlotId, VenueKind,
@@ -330,6 +331,7 @@ pub fn load(
             needs_approval: false,
             status: EventStatus::Open,
             title: String::new(),
+            joining: Default::default(),
         },
     )?;
     let workshop = schedule::create_event(
@@ -347,6 +349,7 @@ pub fn load(
             needs_approval: false,
             status: EventStatus::Open,
             title: "Workshop: making the right choices".into(),
+            joining: Default::default(),
         },
     )?;
     for (event, school_id, pupils, staff) in [
@@ -391,6 +394,7 @@ pub fn load(
             needs_approval: true,
             status: EventStatus::Open,
             title: String::new(),
+            joining: Default::default(),
         },
     )?;
     schedule::book_event(
@@ -418,6 +422,10 @@ pub fn load(
             needs_approval: false,
             status: EventStatus::Open,
             title: "Streamed performance, with questions to the cast".into(),
+            joining: Joining {
+                url: Some("https://stream.example.org/crossing-the-line".into()),
+                notes: "Join ten minutes early. Access code: CTL-4821. Put questions for the cast in the chat.".into(),
+            },
         },
     )?;
     for (school_id, pupils, staff) in [(s[8], 60, 3), (s[19], 45, 2)] {

@@ -113,6 +113,7 @@ fn load_here(conn: &mut AnyConnection) -> AppResult<DemoSummary> {
         time_zone: zone,
         cancel_cutoff: chrono::Duration::days(2),
         reminder_days: 3,
+        starting_soon: chrono::Duration::minutes(30),
     };
     let mut accounts = Vec::new();
     let mut account = |conn: &mut AnyConnection,

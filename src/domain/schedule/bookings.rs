@@ -110,6 +110,12 @@ pub struct Booking {
     pub message: String,
     #[serde(serialize_with = "crate::domain::when::naive")]
     pub created_at: NaiveDateTime,
+    /// A confirmed booking of a live stream: how to join (seen by staff and by the booking's
+    /// own school, the only ones who see a booking).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joining_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joining_notes: Option<String>,
 }
 
 impl Booking {
@@ -153,7 +159,39 @@ fn view((r, school_name): (Row, String)) -> AppResult<Booking> {
         access_needs: r.access_needs,
         message: r.message,
         created_at: r.created_at,
+        joining_url: None,
+        joining_notes: None,
     })
+}
+
+/// Fills in the joining details of the confirmed bookings of live streams among these.
+fn with_joining(conn: &mut AnyConnection, mut list: Vec<Booking>) -> AppResult<Vec<Booking>> {
+    use crate::db::schema::events;
+    let ids: Vec<i32> = list
+        .iter()
+        .filter(|b| b.status == BookingStatus::Confirmed)
+        .filter_map(Booking::event_id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(list);
+    }
+    let found: Vec<(i32, Option<String>, String)> = events::table
+        .filter(events::id.eq_any(&ids))
+        .filter(events::kind.eq(crate::domain::types::EventKind::LiveStream.as_str()))
+        .select((events::id, events::joining_url, events::joining_notes))
+        .load(conn)?;
+    for b in &mut list {
+        if b.status != BookingStatus::Confirmed {
+            continue;
+        }
+        if let Some((_, url, notes)) = found.iter().find(|(id, ..)| Some(*id) == b.event_id()) {
+            if url.is_some() || !notes.is_empty() {
+                b.joining_url = url.clone();
+                b.joining_notes = Some(notes.clone());
+            }
+        }
+    }
+    Ok(list)
 }
 
 pub struct BookingInput {
@@ -217,7 +255,7 @@ pub(crate) fn load(conn: &mut AnyConnection, id: i32) -> AppResult<Booking> {
         .filter(bookings::id.eq(id))
         .select((Row::as_select(), schools::name))
         .first(conn)?;
-    view(row)
+    Ok(with_joining(conn, vec![view(row)?])?.remove(0))
 }
 
 /// A booking as the actor may see it: a school only its own.
@@ -304,11 +342,8 @@ pub fn list(
         .offset(params.offset())
         .select((Row::as_select(), schools::name))
         .load(conn)?;
-    Ok(Page::new(
-        rows.into_iter().map(view).collect::<AppResult<_>>()?,
-        params,
-        total,
-    ))
+    let list = rows.into_iter().map(view).collect::<AppResult<Vec<_>>>()?;
+    Ok(Page::new(with_joining(conn, list)?, params, total))
 }
 
 /// Expected pupils and staff of an event's confirmed bookings, by school in booking order:

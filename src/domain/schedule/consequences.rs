@@ -84,6 +84,65 @@ pub(crate) fn moved(
     Ok(told)
 }
 
+/// A live stream's joining link changed: each school with a confirmed booking is told
+/// (once per change), if the stream is still to come.
+pub(crate) fn joining_changed(
+    conn: &mut AnyConnection,
+    event: &event_domain::Event,
+) -> AppResult<Vec<Notice>> {
+    if event.ends_at.naive_utc() <= now() {
+        return Ok(Vec::new());
+    }
+    Ok(bookings::table
+        .filter(bookings::event_id.eq(event.id))
+        .filter(bookings::status.eq(BookingStatus::Confirmed.as_str()))
+        .order(bookings::id.asc())
+        .select(bookings::id)
+        .load::<i32>(conn)?
+        .into_iter()
+        .map(|id| notices::booking(id, Step::Joining))
+        .collect())
+}
+
+/// Queues one "starting soon" letter, with how to join, for each confirmed booking of a
+/// live stream that starts within `within`; each booking is told once, whichever process
+/// gets there first.
+pub(crate) fn queue_starting_soon(
+    conn: &mut AnyConnection,
+    within: Duration,
+    tell: Tell<'_>,
+) -> AppResult<usize> {
+    let (from, until) = (now(), now() + within);
+    let due: Vec<i32> = bookings::table
+        .inner_join(events::table)
+        .filter(bookings::status.eq(BookingStatus::Confirmed.as_str()))
+        .filter(bookings::starting_soon_at.is_null())
+        .filter(events::kind.eq(crate::domain::types::EventKind::LiveStream.as_str()))
+        .filter(events::status.ne(EventStatus::Cancelled.as_str()))
+        .filter(events::starts_at.gt(from))
+        .filter(events::starts_at.le(until))
+        .select(bookings::id)
+        .load(conn)?;
+    let mut queued = 0;
+    for id in due {
+        let sent = crate::db::write(conn, |conn| {
+            let claimed = diesel::update(
+                bookings::table
+                    .find(id)
+                    .filter(bookings::starting_soon_at.is_null()),
+            )
+            .set(bookings::starting_soon_at.eq(now()))
+            .execute(conn)?;
+            if claimed == 1 {
+                tell(conn, &[notices::booking(id, Step::StartingSoon)])?;
+            }
+            Ok::<_, AppError>(claimed == 1)
+        })?;
+        queued += usize::from(sent);
+    }
+    Ok(queued)
+}
+
 /// Queues one reminder for each confirmed booking whose event or visit starts within
 /// `days`; each booking is reminded once, whichever process gets there first.
 pub(crate) fn queue_reminders(

@@ -8,9 +8,10 @@ use diesel::prelude::*;
 use crate::db::schema::events;
 use crate::db::AnyConnection;
 use crate::domain::input::{Input, TextEnum};
-use crate::domain::schedule::event_input::within_venue;
+use crate::domain::schedule::event_input::{joining_fields, within_venue, Joining};
 use crate::domain::schedule::events::{get, Event};
 use crate::domain::schedule::occupancy::{self, Except};
+use crate::domain::types::EventKind;
 use crate::domain::{audit, to_json, Actor};
 use crate::error::{AppError, AppResult};
 
@@ -19,6 +20,8 @@ pub struct Changed {
     pub event: Event,
     /// The time moved (a new SEQUENCE; booked schools must be told).
     pub moved: bool,
+    /// A live stream's joining link or instructions changed (booked schools are told).
+    pub joining_changed: bool,
 }
 
 /// Moves an event and/or changes its capacity (never below the places confirmed), unless
@@ -40,7 +43,37 @@ pub(crate) fn change_row(
             before.status.as_str()
         )));
     }
-    let (starts_at, ends_at, capacity) = parse_change(input, local)?;
+    let (starts_at, ends_at, capacity, joining) = parse_change(input, local)?;
+    let (starts_at, ends_at) = match (starts_at, ends_at) {
+        (Some(s), Some(e)) => (s, e),
+        _ => (before.starts_at.naive_utc(), before.ends_at.naive_utc()),
+    };
+    let joining_before = super::events::joining_of(conn, id)?;
+    let joining_after = match joining {
+        None => joining_before.clone(),
+        Some(_) if before.kind != EventKind::LiveStream => {
+            return Err(AppError::field(
+                if input.has("joining_url") {
+                    "joining_url"
+                } else {
+                    "joining_notes"
+                },
+                "only a live stream has a joining link",
+            ))
+        }
+        Some(given) => Joining {
+            url: if input.has("joining_url") {
+                given.url
+            } else {
+                joining_before.url.clone()
+            },
+            notes: if input.has("joining_notes") {
+                given.notes
+            } else {
+                joining_before.notes.clone()
+            },
+        },
+    };
     let capacity = if input.has("capacity") {
         capacity
     } else {
@@ -80,8 +113,11 @@ pub(crate) fn change_row(
             events::ends_at.eq(ends_at),
             events::capacity.eq(capacity),
             events::sequence.eq(before.sequence + i32::from(moved)),
+            events::joining_url.eq(&joining_after.url),
+            events::joining_notes.eq(&joining_after.notes),
         ))
         .execute(conn)?;
+    let joining_changed = joining_after != joining_before;
     let after = get(conn, id)?;
     audit::record(
         conn,
@@ -89,33 +125,70 @@ pub(crate) fn change_row(
         "event",
         id,
         "change",
-        Some(&to_json(&before)),
-        Some(&to_json(&after)),
+        Some(&with_joining(
+            to_json(&before),
+            &joining_before,
+            joining_changed,
+        )),
+        Some(&with_joining(
+            to_json(&after),
+            &joining_after,
+            joining_changed,
+        )),
     )?;
     Ok(Changed {
         event: after,
         moved,
+        joining_changed,
     })
 }
 
-/// The new times and capacity of a change, read: the end after the start.
+/// The audit's record of an event, with its joining link when that changed (the link is
+/// staff's to read, and the audit log is an admin's).
+fn with_joining(
+    mut record: serde_json::Value,
+    joining: &Joining,
+    changed: bool,
+) -> serde_json::Value {
+    if changed {
+        if let Some(map) = record.as_object_mut() {
+            map.insert("joining_url".into(), serde_json::json!(joining.url));
+            map.insert("joining_notes".into(), serde_json::json!(joining.notes));
+        }
+    }
+    record
+}
+
+/// What a change asks for, read: new times (both, or neither to keep them; the end after
+/// the start), a capacity, and a joining link or instructions if given.
+#[allow(clippy::type_complexity)]
 fn parse_change(
     input: &Input,
     local: Option<chrono_tz::Tz>,
-) -> AppResult<(NaiveDateTime, NaiveDateTime, Option<i32>)> {
+) -> AppResult<(
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<i32>,
+    Option<Joining>,
+)> {
+    let moving = input.has("starts_at") || input.has("ends_at");
     let mut v = input.validator();
-    let starts_at = v.datetime("starts_at", local);
-    let ends_at = v.datetime("ends_at", local);
+    let (starts_at, ends_at) = if moving {
+        (v.datetime("starts_at", local), v.datetime("ends_at", local))
+    } else {
+        (None, None)
+    };
     let capacity = v.int_opt("capacity", 0, 100_000);
+    let joining = if input.has("joining_url") || input.has("joining_notes") {
+        Some(joining_fields(&mut v))
+    } else {
+        None
+    };
     if let (Some(s), Some(e)) = (starts_at, ends_at) {
         if e <= s {
             v.error("ends_at", "must be after the start");
         }
     }
     v.finish()?;
-    Ok((
-        starts_at.unwrap_or_default(),
-        ends_at.unwrap_or_default(),
-        capacity,
-    ))
+    Ok((starts_at, ends_at, capacity, joining))
 }

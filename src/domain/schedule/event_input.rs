@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{schools, venues};
 use crate::db::AnyConnection;
-use crate::domain::input::Input;
+use crate::domain::input::{Input, Validator};
 use crate::domain::must_exist;
 use crate::domain::types::{EventKind, EventStatus};
 use crate::error::{AppError, AppResult};
@@ -22,6 +22,53 @@ pub struct EventInput {
     pub needs_approval: bool,
     pub status: EventStatus,
     pub title: String,
+    /// A live stream's joining link (https) and instructions, seen only by staff and by
+    /// schools with a confirmed booking of it.
+    pub joining: Joining,
+}
+
+/// Where and how to join a live stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Joining {
+    pub url: Option<String>,
+    pub notes: String,
+}
+
+impl Joining {
+    pub fn is_set(&self) -> bool {
+        self.url.is_some() || !self.notes.is_empty()
+    }
+}
+
+/// The longest joining link and instructions.
+pub const MAX_JOINING_URL: usize = 500;
+pub const MAX_JOINING_NOTES: usize = 1000;
+
+/// Reads `joining_url` (a full https address) and `joining_notes`.
+pub(crate) fn joining_fields(v: &mut Validator<'_>) -> Joining {
+    let url = v.text_or_empty("joining_url", MAX_JOINING_URL);
+    let notes = v.text_or_empty("joining_notes", MAX_JOINING_NOTES);
+    let url = url.trim().to_string();
+    let url = if url.is_empty() {
+        None
+    } else {
+        match url::Url::parse(&url) {
+            Ok(u) if u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty()) => {
+                Some(url)
+            }
+            _ => {
+                v.error(
+                    "joining_url",
+                    "must be a full https:// address, like https://meet.example.org/stream",
+                );
+                None
+            }
+        }
+    };
+    Joining {
+        url,
+        notes: notes.trim().to_string(),
+    }
 }
 
 /// Checks the fields and the place: a live stream is online, anything else is at a school
@@ -43,6 +90,15 @@ pub fn parse(
         .choice_opt::<EventStatus>("status")
         .unwrap_or(EventStatus::Open);
     let title = v.text_or_empty("title", 200);
+    let joining = joining_fields(&mut v);
+    if joining.is_set() && kind.is_some_and(|k| k != EventKind::LiveStream) {
+        let field = if joining.url.is_some() {
+            "joining_url"
+        } else {
+            "joining_notes"
+        };
+        v.error(field, "only a live stream has a joining link");
+    }
     if matches!(status, EventStatus::Completed | EventStatus::Cancelled) {
         v.error(
             "status",
@@ -104,6 +160,7 @@ pub fn parse(
         needs_approval,
         status,
         title,
+        joining,
     })
 }
 

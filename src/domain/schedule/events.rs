@@ -11,7 +11,7 @@ use crate::db::schema::{events, programmes, schools, venues};
 use crate::db::AnyConnection;
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::{ListParams, Page};
-pub use crate::domain::schedule::event_input::{parse, EventInput};
+pub use crate::domain::schedule::event_input::{parse, EventInput, Joining};
 use crate::domain::schedule::occupancy::{self, Except};
 use crate::domain::types::{DeliveryMode, EventKind, EventStatus, Role};
 use crate::domain::{audit, to_json, Actor};
@@ -55,6 +55,12 @@ pub struct Event {
     pub places_confirmed: i32,
     pub needs_approval: bool,
     pub sequence: i32,
+    /// A live stream's joining link and instructions: only in answers to staff (lists
+    /// never carry them; see [`reveal`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joining_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joining_notes: Option<String>,
 }
 
 impl Event {
@@ -101,6 +107,8 @@ pub(super) fn view(
         places_confirmed: r.places_confirmed,
         needs_approval: r.needs_approval,
         sequence: r.sequence,
+        joining_url: None,
+        joining_notes: None,
     })
 }
 
@@ -315,6 +323,8 @@ pub(crate) fn create_unchecked(
             events::school_id.eq(e.school_id),
             events::venue_id.eq(e.venue_id),
             events::title.eq(&e.title),
+            events::joining_url.eq(&e.joining.url),
+            events::joining_notes.eq(&e.joining.notes),
             events::starts_at.eq(e.starts_at),
             events::ends_at.eq(e.ends_at),
             events::capacity.eq(e.capacity),
@@ -485,4 +495,56 @@ pub fn held_not_completed(
         ))
         .load(conn)?;
     Ok((total, rows.into_iter().map(view).collect::<AppResult<_>>()?))
+}
+
+/// A live stream's joining link and instructions, whoever asks (the schedule's own use:
+/// letters, feeds, pages that have already checked who is looking).
+pub(crate) fn joining_of(conn: &mut AnyConnection, id: i32) -> AppResult<Joining> {
+    let (kind, url, notes): (String, Option<String>, String) = events::table
+        .find(id)
+        .select((events::kind, events::joining_url, events::joining_notes))
+        .first(conn)?;
+    if kind != EventKind::LiveStream.as_str() {
+        return Ok(Joining::default());
+    }
+    Ok(Joining { url, notes })
+}
+
+/// The joining link of a live stream as this actor may see it: staff always, a school only
+/// with a confirmed booking of that stream, nobody else (None: not theirs to see, or not
+/// set).
+pub fn joining_for(conn: &mut AnyConnection, actor: &Actor, id: i32) -> AppResult<Option<Joining>> {
+    use crate::db::schema::bookings;
+    let allowed = match (actor.role, actor.school_id) {
+        (Role::Lead | Role::Admin, _) => true,
+        (Role::School, Some(school)) => {
+            bookings::table
+                .filter(bookings::event_id.eq(id))
+                .filter(bookings::school_id.eq(school))
+                .filter(
+                    bookings::status.eq(crate::domain::types::BookingStatus::Confirmed.as_str()),
+                )
+                .count()
+                .get_result::<i64>(conn)?
+                > 0
+        }
+        _ => false,
+    };
+    if !allowed {
+        return Ok(None);
+    }
+    let joining = joining_of(conn, id)?;
+    Ok(joining.is_set().then_some(joining))
+}
+
+/// The event with its joining link and instructions, if the actor may see them (see
+/// [`joining_for`]): the answer to staff about one live stream.
+pub fn reveal(conn: &mut AnyConnection, actor: &Actor, mut event: Event) -> AppResult<Event> {
+    if event.kind == EventKind::LiveStream {
+        if let Some(j) = joining_for(conn, actor, event.id)? {
+            event.joining_url = j.url;
+            event.joining_notes = Some(j.notes);
+        }
+    }
+    Ok(event)
 }

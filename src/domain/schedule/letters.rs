@@ -88,6 +88,8 @@ fn about_booking(
         (Step::EventCancelled, _) => ("Event cancelled", "We are sorry: this event has been cancelled, so your booking is cancelled too.".to_string()),
         (Step::EventMoved, _) => ("Event moved", "Please note: this event has moved to a new time (below). Your booking stands.".to_string()),
         (Step::Reminder, _) => ("Reminder", format!("A reminder: this is coming up on {}.", local_time(starts_at(conn, b)?, tz, "%A %-d %B %Y at %H:%M"))),
+        (Step::Joining, _) => ("How to join the live stream", "Here is how to join the live stream (it replaces any details we sent before).".to_string()),
+        (Step::StartingSoon, _) => ("Starting soon: the live stream", format!("The live stream starts at {}. Here is how to join.", local_time(starts_at(conn, b)?, tz, "%H:%M"))),
     };
     let what = describe(conn, tz, b)?;
     let mut text = format!(
@@ -96,6 +98,32 @@ fn about_booking(
     );
     if !b.message.is_empty() {
         text.push_str(&format!("\nMessage: {}", b.message));
+    }
+    // A live stream's joining details go only to a school whose booking is confirmed.
+    let confirmed = matches!(
+        step,
+        Step::Confirmed
+            | Step::MovedUp
+            | Step::Reminder
+            | Step::Joining
+            | Step::StartingSoon
+            | Step::EventMoved
+    );
+    if let (Target::Event(id), true) = (b.target, confirmed) {
+        if b.status == crate::domain::types::BookingStatus::Confirmed {
+            let joining = events::joining_of(conn, id)?;
+            if joining.is_set() {
+                text.push_str("\n\nHow to join:");
+                if let Some(url) = &joining.url {
+                    text.push_str(&format!("\n{url}"));
+                }
+                if !joining.notes.is_empty() {
+                    text.push_str(&format!("\n{}", joining.notes));
+                }
+            } else if events::get(conn, id)?.kind == crate::domain::types::EventKind::LiveStream {
+                text.push_str("\n\nWe will send the joining link before the stream.");
+            }
+        }
     }
     Ok(Letter::plain(subject, text))
 }

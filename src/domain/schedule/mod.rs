@@ -113,6 +113,12 @@ pub(crate) fn record_held_visit(
     )
 }
 
+/// Queues the "starting soon" letters of live streams now due (`Rules::starting_soon`
+/// ahead).
+pub fn queue_starting_soon(conn: &mut AnyConnection, rules: &Rules) -> AppResult<usize> {
+    consequences::queue_starting_soon(conn, rules.starting_soon, &teller(rules))
+}
+
 /// Queues the reminders now due (`Rules::reminder_days` ahead).
 pub fn queue_reminders(conn: &mut AnyConnection, rules: &Rules) -> AppResult<usize> {
     consequences::queue_reminders(conn, rules.reminder_days, &teller(rules))
@@ -172,6 +178,9 @@ pub fn change_event(
         } else {
             Vec::new()
         };
+        if changed.joining_changed {
+            told.extend(consequences::joining_changed(conn, &changed.event)?);
+        }
         told.extend(consequences::promote(conn, id)?);
         teller(rules)(conn, &told)?;
         // The answer is the event after the waiting list moved up.

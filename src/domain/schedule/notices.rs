@@ -20,6 +20,10 @@ pub enum Step {
     EventMoved,
     /// What it is for starts soon.
     Reminder,
+    /// A live stream's joining link or instructions were set or changed.
+    Joining,
+    /// A live stream starts within the hour (`Rules::starting_soon`): how to join.
+    StartingSoon,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -403,6 +403,7 @@ pub(crate) fn book(
                 needs_approval: false,
                 status: EventStatus::Confirmed,
                 title: String::new(),
+                joining: Default::default(),
             },
         )?;
         diesel::update(events::table.find(e.id))

@@ -103,6 +103,11 @@ pub struct EventBody {
     needs_approval: Option<bool>,
     status: Option<EventStatus>,
     title: Option<String>,
+    /// A live stream's joining link (https); seen only by staff and by schools with a
+    /// confirmed booking of it.
+    joining_url: Option<String>,
+    /// How to join: instructions or an access code.
+    joining_notes: Option<String>,
 }
 
 #[derive(ToSchema)]
@@ -116,13 +121,18 @@ pub struct FeedbackBody {
     consent: bool,
 }
 
-/// A change to an event: its time, or its capacity (a move is told to booked schools).
+/// A change to an event: its time, its capacity, or a live stream's joining link (a move
+/// and a new link are told to booked schools).
 #[derive(ToSchema)]
 pub struct ChangeEventBody {
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
+    /// With `ends_at`; both left out: the time stays as it is.
+    starts_at: Option<DateTime<Utc>>,
+    ends_at: Option<DateTime<Utc>>,
     /// Left out: the capacity stays as it is.
     capacity: Option<i64>,
+    /// A live stream's joining link (https); empty to remove it.
+    joining_url: Option<String>,
+    joining_notes: Option<String>,
 }
 
 /// At least one of the two.

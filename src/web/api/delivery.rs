@@ -51,7 +51,8 @@ pub async fn create_event(
     let event = app
         .db(move |c| {
             let parsed = events::parse(c, &input, None)?;
-            crate::domain::schedule::create_event(c, &actor, &rules, id, parsed)
+            let made = crate::domain::schedule::create_event(c, &actor, &rules, id, parsed)?;
+            events::reveal(c, &actor, made)
         })
         .await?;
     Ok(created(event))
@@ -64,7 +65,12 @@ pub async fn get_event(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let actor = user.actor();
-    let event = app.db(move |c| events::get_for(c, &actor, id)).await?;
+    let event = app
+        .db(move |c| {
+            let e = events::get_for(c, &actor, id)?;
+            events::reveal(c, &actor, e)
+        })
+        .await?;
     Ok(ok(event))
 }
 
@@ -74,7 +80,12 @@ pub async fn reopen_event(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let actor = user.actor();
-    Ok(ok(app.db(move |c| events::reopen(c, &actor, id)).await?))
+    Ok(ok(app
+        .db(move |c| {
+            let e = events::reopen(c, &actor, id)?;
+            events::reveal(c, &actor, e)
+        })
+        .await?))
 }
 
 pub async fn complete_event(
@@ -83,7 +94,12 @@ pub async fn complete_event(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let actor = user.actor();
-    Ok(ok(app.db(move |c| events::complete(c, &actor, id)).await?))
+    Ok(ok(app
+        .db(move |c| {
+            let e = events::complete(c, &actor, id)?;
+            events::reveal(c, &actor, e)
+        })
+        .await?))
 }
 
 pub async fn cancel_event(
@@ -94,7 +110,10 @@ pub async fn cancel_event(
     let actor = user.actor();
     let rules = app.rules();
     Ok(ok(app
-        .db(move |c| crate::domain::schedule::cancel_event(c, &actor, &rules, EventId(id)))
+        .db(move |c| {
+            let e = crate::domain::schedule::cancel_event(c, &actor, &rules, EventId(id))?;
+            events::reveal(c, &actor, e)
+        })
         .await?))
 }
 
@@ -172,7 +191,9 @@ pub async fn organisation_impact(
         .1))
 }
 
-/// `{"starts_at", "ends_at", "capacity"}`: moves the event and/or changes its capacity.
+/// `{"starts_at", "ends_at", "capacity", "joining_url", "joining_notes"}`: moves the event,
+/// changes its capacity, and/or sets a live stream's joining link (each optional; the
+/// times go together).
 pub async fn change_event(
     State(app): State<AppState>,
     Staff(user): Staff,
@@ -182,7 +203,15 @@ pub async fn change_event(
     let (actor, rules) = (user.actor(), app.rules());
     Ok(ok(app
         .db(move |c| {
-            crate::domain::schedule::change_event(c, &actor, &rules, EventId(id), &input, None)
+            let e = crate::domain::schedule::change_event(
+                c,
+                &actor,
+                &rules,
+                EventId(id),
+                &input,
+                None,
+            )?;
+            events::reveal(c, &actor, e)
         })
         .await?))
 }

@@ -37,6 +37,8 @@ pub struct BookingLine {
     pub can_decide: bool,
     pub can_cancel: bool,
     pub feedback: bool,
+    /// A confirmed live stream: its joining link, if set, and instructions.
+    pub joining: Option<(Option<String>, String)>,
 }
 
 impl BookingLine {
@@ -88,6 +90,10 @@ impl BookingLine {
             can_decide: b.status.can_confirm(),
             can_cancel: starts.is_some_and(|t| b.status.can_cancel(staff, t, at, cutoff)),
             feedback: b.status == BookingStatus::Confirmed,
+            joining: b
+                .joining_notes
+                .clone()
+                .map(|notes| (b.joining_url.clone(), notes)),
         }
     }
 }

@@ -65,6 +65,14 @@ async fn event_form(
     f.add("capacity", "Capacity (places)", "number");
     f.add("title", "Title", "text")
         .hint("Optional, e.g. “Special performance”.");
+    f.add("joining_url", "Joining link (live streams)", "url")
+        .hint("https:// address; only schools with a confirmed booking see it.");
+    f.add(
+        "joining_notes",
+        "Joining instructions (live streams)",
+        "textarea",
+    )
+    .hint("Optional: an access code, or what to do first.");
     f.add(
         "needs_approval",
         "Requests need the lead's approval",
@@ -197,6 +205,8 @@ async fn event_page(
         .db(move |c| {
             let e = events::get(c, id)?;
             let p = programmes::get(c, &actor, e.programme_id)?;
+            // The joining link: staff only (a funder reads this page too).
+            let e = events::reveal(c, &actor, e)?;
             let booked = if staff {
                 let every = crate::domain::list::ListParams {
                     page: 1,
