@@ -30,6 +30,8 @@ pub struct Config {
     pub reminder_days: i64,
     /// Minutes before a live stream that its booked schools are told how to join.
     pub starting_soon_minutes: i64,
+    /// Days after asking that a school which has not answered is reminded, once.
+    pub answer_reminder_days: i64,
     /// The sender of outgoing mail.
     pub mail_from: String,
     /// Body sizes and time limits of requests.
@@ -81,6 +83,7 @@ impl Config {
             session_times: Default::default(),
             reminder_days: 3,
             starting_soon_minutes: 30,
+            answer_reminder_days: 7,
             mail_from: "Outreach <outreach@localhost>".into(),
             limits: RequestLimits::default(),
             connections: ConnectionLimits::default(),

@@ -55,6 +55,19 @@ pub async fn run(app: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "queueing reminders"),
             }
+            let (tz, base, days) = (
+                app.config.time_zone,
+                app.config.base_url.clone(),
+                app.config.answer_reminder_days,
+            );
+            match app
+                .db(move |c| crate::domain::answers::remind(c, tz, &base, days))
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(reminders = n, "reminded schools to answer"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "reminding schools to answer"),
+            }
         }
         match send_one(&app, &worker, transport.clone()).await {
             Ok(true) => continue,

@@ -196,6 +196,9 @@ pub struct ServeArgs {
     /// Booked schools are told how to join a live stream this many minutes before it.
     #[arg(long, env = "STARTING_SOON_MINUTES", default_value_t = 30)]
     pub starting_soon_minutes: i64,
+    /// A school asked after an event and silent this many days is reminded, once.
+    #[arg(long, env = "ANSWER_REMINDER_DAYS", default_value_t = 7)]
+    pub answer_reminder_days: i64,
     /// Schools may cancel online until this many days before the event.
     #[arg(long, env = "CANCEL_CUTOFF_DAYS", default_value_t = 2)]
     pub cancel_cutoff_days: i64,

@@ -45,6 +45,10 @@ fn config_of(database_url: &str, args: &ServeArgs) -> Result<Config, String> {
         return Err("STARTING_SOON_MINUTES must be 1 to 1440".into());
     }
     config.starting_soon_minutes = args.starting_soon_minutes;
+    if !(1..=60).contains(&args.answer_reminder_days) {
+        return Err("ANSWER_REMINDER_DAYS must be 1 to 60".into());
+    }
+    config.answer_reminder_days = args.answer_reminder_days;
     config.cancel_cutoff_days = args.cancel_cutoff_days;
     config.session_times = crate::domain::schedule::visits::SessionTimes::from_env()?;
     if args.mail_from.parse::<lettre::message::Mailbox>().is_err() {

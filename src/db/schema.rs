@@ -319,6 +319,29 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+diesel::table! {
+    event_answers (id) {
+        id -> Integer,
+        event_id -> Integer,
+        booking_id -> Integer,
+        school_id -> Integer,
+        token_hash -> Text,
+        reminder_token_hash -> Nullable<Text>,
+        expires_at -> Timestamp,
+        status -> Text,
+        pupils -> Nullable<Integer>,
+        staff -> Nullable<Integer>,
+        other_adults -> Nullable<Integer>,
+        feedback_id -> Nullable<Integer>,
+        asked_at -> Timestamp,
+        answered_at -> Nullable<Timestamp>,
+        reminded_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Integer>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+diesel::joinable!(event_answers -> events (event_id));
+diesel::joinable!(event_answers -> schools (school_id));
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     priorities,
@@ -343,4 +366,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     form_submissions,
     install_settings,
+    event_answers,
 );

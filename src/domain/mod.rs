@@ -1,5 +1,6 @@
 //! The domain: one module per concept. Rules live here, not in handlers.
 
+pub mod answers;
 pub mod attendance;
 pub mod audit;
 pub mod calendar;

@@ -4,6 +4,7 @@ mod fixtures;
 mod harness;
 
 mod access;
+mod answers;
 mod api_directory;
 mod api_errors;
 mod audit_page;

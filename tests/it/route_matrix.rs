@@ -68,6 +68,9 @@ PUT  /api/v1/events/{id} => /api/v1/events/{event} : LA
 POST /api/v1/events/{id}/complete => /api/v1/events/{event}/complete : LA
 POST /api/v1/events/{id}/reopen => /api/v1/events/{event}/reopen : LA
 POST /api/v1/events/{id}/cancel => /api/v1/events/{spare_event}/cancel : LA
+GET  /api/v1/events/{id}/answers => /api/v1/events/{event}/answers : LA
+POST /api/v1/answers/{id}/accept => /api/v1/answers/{answer}/accept : LA
+POST /api/v1/answers/{id}/keep => /api/v1/answers/{answer}/keep : LA
 GET  /api/v1/events/{id}/attendance => /api/v1/events/{event}/attendance : LA
 PUT  /api/v1/events/{id}/attendance => /api/v1/events/{event}/attendance : LA
 GET  /api/v1/programmes/{id}/feedback => /api/v1/programmes/{programme}/feedback : SLFA
@@ -193,6 +196,10 @@ GET  /bookings/{id}/feedback => /bookings/{booking}/feedback : SLA
 GET  /bookings/{id}/feedback => /bookings/{other_booking}/feedback : LA
 POST /bookings/{id}/feedback-links => /bookings/{booking}/feedback-links : SLA
 POST /bookings/{id}/feedback-links => /bookings/{other_booking}/feedback-links : LA
+GET  /answers/{token} => /answers/{answer_token} : P
+POST /answers/{token} => /answers/{answer_token} : P
+POST /answers/{id}/accept => /answers/{answer}/accept : LA
+POST /answers/{id}/keep => /answers/{answer}/keep : LA
 GET  /feedback/{token} => /feedback/{link_token} : P
 POST /feedback/{token} => /feedback/{link_token} : P
 GET  /programmes/{id}/impact.xlsx => /programmes/{programme}/impact.xlsx : LFA
@@ -408,6 +415,41 @@ async fn world(app: &TestApp) -> BTreeMap<&'static str, String> {
         link_path.rsplit('/').next().expect("a token").to_string(),
     );
     w.insert("school_feed", local(&feed["url"]));
+    // A school's answer after the event, waiting for a lead (made here: the world's events
+    // are still to come, so none can be completed).
+    let answer_token = "a".repeat(64);
+    let (event_id, booking_id, school_id) = (
+        e as i32,
+        booking["id"].as_i64().expect("a booking") as i32,
+        app.school_id,
+    );
+    let hash = outreach::domain::tokens::hash_secret(&answer_token);
+    let answer: i32 = app
+        .with_db(move |c| {
+            use diesel::prelude::*;
+            use outreach::db::schema::event_answers as a;
+            let at = outreach::app::now();
+            diesel::insert_into(a::table)
+                .values((
+                    a::event_id.eq(event_id),
+                    a::booking_id.eq(booking_id),
+                    a::school_id.eq(school_id),
+                    a::token_hash.eq(hash),
+                    a::expires_at.eq(at + chrono::Duration::days(90)),
+                    a::status.eq("pending"),
+                    a::pupils.eq(20),
+                    a::staff.eq(2),
+                    a::other_adults.eq(0),
+                    a::asked_at.eq(at),
+                    a::answered_at.eq(at),
+                ))
+                .returning(a::id)
+                .get_result(c)
+                .expect("an answer")
+        })
+        .await;
+    w.insert("answer", answer.to_string());
+    w.insert("answer_token", answer_token);
     for (k, v) in [
         ("other_school", &other_school),
         ("spare_school", &spare_school),

@@ -143,13 +143,7 @@ fn describe(conn: &mut AnyConnection, tz: chrono_tz::Tz, b: &Booking) -> AppResu
     match b.target {
         Target::Event(id) => {
             let e = events::get(conn, id)?;
-            let title = programme_title(conn, e.programme_id)?;
-            Ok(format!(
-                "{title}: {} on {} at {}",
-                e.kind.label().to_lowercase(),
-                local_time(e.starts_at.naive_utc(), tz, "%a %-d %b %Y, %H:%M"),
-                e.place()
-            ))
+            event_words(conn, tz, &e)
         }
         Target::Visit(id) => {
             let s = visits::get(conn, id)?;
@@ -170,4 +164,54 @@ fn programme_title(conn: &mut AnyConnection, id: i32) -> AppResult<String> {
         .find(id)
         .select(programmes::title)
         .first(conn)?)
+}
+
+/// An event in words: "Ruby: performance on Thu 15 Mar 2018, 19:00 at Brewery Arts Centre".
+pub(crate) fn event_words(
+    conn: &mut AnyConnection,
+    tz: chrono_tz::Tz,
+    e: &events::Event,
+) -> AppResult<String> {
+    let title = programme_title(conn, e.programme_id)?;
+    Ok(format!(
+        "{title}: {} on {} at {}",
+        e.kind.label().to_lowercase(),
+        local_time(e.starts_at.naive_utc(), tz, "%a %-d %b %Y, %H:%M"),
+        e.place()
+    ))
+}
+
+/// After a completed event: thanks, and the link to say how many came and what they
+/// thought (a reminder says it again, once).
+pub(crate) fn ask_for_answers(
+    conn: &mut AnyConnection,
+    tz: chrono_tz::Tz,
+    event_id: i32,
+    school_id: i32,
+    link: &str,
+    reminder: bool,
+) -> AppResult<usize> {
+    let e = events::get(conn, event_id)?;
+    let what = event_words(conn, tz, &e)?;
+    let watched = if e.kind == crate::domain::types::EventKind::LiveStream {
+        "watched"
+    } else {
+        "came"
+    };
+    let (subject, opening) = if reminder {
+        (
+            "A reminder: how did it go?",
+            format!("We have not yet heard how many {watched}, and we would still like to know. It takes a minute, with no login."),
+        )
+    } else {
+        (
+            "Thank you: how did it go?",
+            format!("Thank you for joining us. Please tell us how many pupils, staff and other adults {watched}, and what you thought. It takes a minute, with no login."),
+        )
+    };
+    let letter = Letter::plain(
+        subject,
+        format!("{opening}\n\n{what}\n\n{link}\n\nThe link works for 90 days; please do not share it outside your school."),
+    );
+    mail::letter_to_school(conn, school_id, &letter)
 }

@@ -135,6 +135,22 @@ pub fn create_event(
     events::create(conn, actor, rules.time_zone, programme_id, input)
 }
 
+/// Marks an event completed and asks each school with a confirmed booking of it, once
+/// ever, how many came and what they thought (`base_url` makes the letters' links).
+pub fn complete_event(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    rules: &Rules,
+    base_url: &str,
+    id: EventId,
+) -> AppResult<Event> {
+    crate::db::write(conn, |conn| {
+        let done = events::complete(conn, actor, id.0)?;
+        crate::domain::answers::ask(conn, rules.time_zone, base_url, id.0)?;
+        Ok(done)
+    })
+}
+
 /// Cancels an event and, with it, its bookings (the schools are told).
 pub fn cancel_event(
     conn: &mut AnyConnection,

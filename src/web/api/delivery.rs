@@ -94,9 +94,10 @@ pub async fn complete_event(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let actor = user.actor();
+    let (rules, base) = (app.rules(), app.config.base_url.clone());
     Ok(ok(app
         .db(move |c| {
-            let e = events::complete(c, &actor, id)?;
+            let e = crate::domain::schedule::complete_event(c, &actor, &rules, &base, EventId(id))?;
             events::reveal(c, &actor, e)
         })
         .await?))
@@ -213,5 +214,39 @@ pub async fn change_event(
             )?;
             events::reveal(c, &actor, e)
         })
+        .await?))
+}
+
+/// The answers of schools asked after the event (staff): `{"items": [...]}`.
+pub async fn list_answers(
+    State(app): State<AppState>,
+    Staff(_): Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let items = app.db(move |c| crate::domain::answers::list(c, id)).await?;
+    Ok(ok(serde_json::json!({ "items": items })))
+}
+
+/// A lead writes a school's answer into the event's attendance.
+pub async fn accept_answer(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    Ok(ok(app
+        .db(move |c| crate::domain::answers::decide(c, &actor, id, true))
+        .await?))
+}
+
+/// A lead keeps their own figure against a school's answer.
+pub async fn keep_answer(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let actor = user.actor();
+    Ok(ok(app
+        .db(move |c| crate::domain::answers::decide(c, &actor, id, false))
         .await?))
 }

@@ -353,6 +353,30 @@ fn table() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             op::<Event>("cancel_event", "Cancel an event and its bookings"),
         )
         .get(
+            "/events/{id}/answers",
+            v::list_answers,
+            items::<crate::domain::answers::SchoolAnswer>(
+                "list_answers",
+                "What the schools asked after the event answered",
+            ),
+        )
+        .post(
+            "/answers/{id}/accept",
+            v::accept_answer,
+            op::<crate::domain::answers::SchoolAnswer>(
+                "accept_answer",
+                "Write a school's answer as its attendance row",
+            ),
+        )
+        .post(
+            "/answers/{id}/keep",
+            v::keep_answer,
+            op::<crate::domain::answers::SchoolAnswer>(
+                "keep_answer",
+                "Keep the lead's own figure against a school's answer",
+            ),
+        )
+        .get(
             "/events/{id}/attendance",
             v::get_attendance,
             op::<res::Attendance>("get_attendance", "An event's attendance"),

@@ -187,13 +187,15 @@ pub async fn home(
     }
     let name = user.display_name().to_string();
     let hint = super::demo_hint(&app, &user).await?;
-    let ((requests, waitlisted), (held_total, held)) = app
+    let ((requests, waitlisted), (held_total, held), (answers, answers_at)) = app
         .db(|c| {
-            Ok((crate::domain::bookings::waiting_counts(c)?, {
-                let now = crate::app::now();
-                let since = now - chrono::Duration::days(HELD_WITHIN_DAYS);
-                crate::domain::events::held_not_completed(c, since, now, HELD_SHOWN)?
-            }))
+            let now = crate::app::now();
+            let since = now - chrono::Duration::days(HELD_WITHIN_DAYS);
+            Ok((
+                crate::domain::bookings::waiting_counts(c)?,
+                crate::domain::events::held_not_completed(c, since, now, HELD_SHOWN)?,
+                crate::domain::answers::waiting(c)?,
+            ))
         })
         .await?;
     let tz = app.config.time_zone;
@@ -210,6 +212,14 @@ pub async fn home(
             "/requests".to_string(),
             plural(requests, "request is", "requests are") + " waiting for your answer",
             "",
+        ));
+    }
+    if let (true, Some(event)) = (answers > 0, answers_at) {
+        waiting.push((
+            format!("/events/{event}#answers"),
+            plural(answers, "school's answer is", "schools' answers are")
+                + " waiting for you to accept or set aside",
+            "how many came or watched, from the schools themselves",
         ));
     }
     if waitlisted > 0 {

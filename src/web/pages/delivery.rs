@@ -185,6 +185,11 @@ struct EventPage {
     booked: Vec<(String, i32, &'static str, String)>,
     /// Staff only: how many bookings wait for places.
     waiting: usize,
+    /// Staff only: how many schools were asked after the event, and their answers
+    /// (id, school, "58 pupils, 4 staff, 0 other adults", state key, state, waiting for a
+    /// decision).
+    asked: i64,
+    answers: Vec<(i32, String, String, &'static str, String, bool)>,
 }
 
 async fn event_page(
@@ -201,7 +206,7 @@ async fn event_page(
         .filter_map(|i| i.get("school_id").and_then(|v| v.parse().ok()))
         .collect();
     let staff = user.role.is_staff();
-    let (e, p, saved, expected, labels, history, booked) = app
+    let (e, p, saved, expected, labels, history, booked, (asked, answers)) = app
         .db(move |c| {
             let e = events::get(c, id)?;
             let p = programmes::get(c, &actor, e.programme_id)?;
@@ -237,6 +242,11 @@ async fn event_page(
                 labels,
                 audit::for_entity(c, "attendance", id)?,
                 booked,
+                if staff {
+                    crate::domain::answers::for_event(c, id)?
+                } else {
+                    (0, Vec::new())
+                },
             ))
         })
         .await?;
@@ -244,7 +254,18 @@ async fn event_page(
     let tz = app.config.time_zone;
     let rows = grid::rows(submitted.as_ref(), &saved, &expected, label_of);
     let history = grid::history(history, tz);
-    let title = format!("{} · {}", e.kind, e.place());
+    // "Performance · Brewery Arts Centre", "Workshop: making choices · Kent Valley
+    // Academy", "Live stream: Streamed performance" (a live stream's place is its kind).
+    let what = if e.title.is_empty() {
+        e.kind.to_string()
+    } else {
+        format!("{}: {}", e.kind, e.title)
+    };
+    let title = if e.school_id.is_some() || e.venue_id.is_some() {
+        format!("{what} · {}", e.place())
+    } else {
+        what
+    };
     Ok(EventPage {
         ctx: ctx.titled(title),
         programme_title: format!("{} {}", p.title, p.year),
@@ -285,6 +306,23 @@ async fn event_page(
             .collect(),
         message: submitted
             .map(|_| "Please correct the rows marked below; nothing was saved.".to_string()),
+        asked,
+        answers: answers
+            .into_iter()
+            .map(|a| {
+                (
+                    a.id,
+                    a.school_name,
+                    format!(
+                        "{} pupils, {} staff, {} other adults",
+                        a.pupils, a.staff, a.other
+                    ),
+                    a.status.as_str(),
+                    a.status.label().to_string(),
+                    a.status == crate::domain::answers::AnswerStatus::Pending,
+                )
+            })
+            .collect(),
         history,
         waiting: booked
             .iter()
@@ -356,6 +394,7 @@ pub async fn complete(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let actor = user.actor();
+    let (rules, base) = (app.rules(), app.config.base_url.clone());
     // Completing counts the event's attendance in the figures: with none recorded, the
     // page asks first, on the event's own page (the API completes as asked).
     let ticked = confirmed(&pairs).is_ok();
@@ -365,7 +404,8 @@ pub async fn complete(
                 events::get(c, id)?;
                 return Ok(false);
             }
-            events::complete(c, &actor, id).map(|_| true)
+            crate::domain::schedule::complete_event(c, &actor, &rules, &base, EventId(id))
+                .map(|_| true)
         })
         .await?;
     if done_it {

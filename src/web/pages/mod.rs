@@ -1,6 +1,7 @@
 //! Server-rendered pages. Handlers are thin: parse, authorise (extractors), call the
 //! domain, render.
 
+mod answers;
 mod attendance_grid;
 pub mod audit;
 pub mod auth;
@@ -127,6 +128,12 @@ pub fn routes() -> Router<AppState> {
             "/bookings/{id}/feedback-links",
             post(feedback_links::make_booking_link),
         )
+        .route(
+            "/answers/{token}",
+            get(answers::public_get).post(answers::public_post),
+        )
+        .route("/answers/{id}/accept", post(answers::accept))
+        .route("/answers/{id}/keep", post(answers::keep))
         .route(
             "/feedback/{token}",
             get(feedback_links::public_get).post(feedback_links::public_post),
