@@ -7,6 +7,17 @@
   if (document.querySelector('form [aria-invalid="true"], main .alert[role="alert"]') && window.history.replaceState) {
     window.history.replaceState(null, "", window.location.href);
   }
+  // A file chosen for a text area (an attendance CSV): its text goes into the area.
+  document.querySelectorAll("input[type=file][data-read-into]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var area = document.getElementById(input.getAttribute("data-read-into"));
+      var file = input.files && input.files[0];
+      if (!area || !file || !window.FileReader) { return; }
+      var reader = new FileReader();
+      reader.onload = function () { area.value = String(reader.result || ""); };
+      reader.readAsText(file);
+    });
+  });
   // "Copy" buttons: copy the named field's text. Without script the field is there to select.
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
     var field = document.getElementById(button.getAttribute("data-copy"));

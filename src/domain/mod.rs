@@ -24,6 +24,7 @@ pub mod submissions;
 pub mod synthetic;
 pub mod throttle;
 pub mod tokens;
+pub mod tour_attendance;
 pub mod types;
 pub mod users;
 pub mod venues;

@@ -37,3 +37,4 @@ mod properties;
 mod roles;
 mod route_matrix;
 mod sent_once;
+mod tour_attendance;

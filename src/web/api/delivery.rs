@@ -250,3 +250,40 @@ pub async fn keep_answer(
         .db(move |c| crate::domain::answers::decide(c, &actor, id, false))
         .await?))
 }
+
+#[derive(serde::Deserialize)]
+pub struct DryRun {
+    dry_run: Option<bool>,
+}
+
+/// `POST /programmes/{id}/attendance.csv` (text/csv): a tour's attendance at once. With
+/// `?dry_run=true` it answers `{"changes", "errors"}` and writes nothing; without it, 200
+/// with the changes when every line is written, 422 naming each refused line and nothing
+/// written.
+pub async fn attendance_csv(
+    State(app): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i32>,
+    Query(q): Query<DryRun>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    use crate::domain::tour_attendance as tour;
+    let actor = user.actor();
+    let dry = q.dry_run.unwrap_or(false);
+    let answer = app
+        .db(move |c| {
+            crate::domain::programmes::get(c, &actor, id)?;
+            let (lines, errors) = tour::parse_csv(c, &body)?;
+            if dry {
+                let (changes, mut refused) = tour::plan(c, id, &lines)?;
+                refused.extend(errors);
+                refused.sort_by_key(|e| e.line);
+                Ok(serde_json::json!({"changes": changes, "errors": refused}))
+            } else {
+                let changes = tour::apply(c, &actor, id, &lines, errors)?;
+                Ok(serde_json::json!({"changes": changes, "errors": []}))
+            }
+        })
+        .await?;
+    Ok(ok(answer))
+}

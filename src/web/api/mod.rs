@@ -41,6 +41,7 @@ pub const QUERY_PARAMS: &[(&str, &[&str])] = &[
     ("/programmes", LIST),
     ("/users", LIST),
     ("/programmes/{id}/events", PAGE),
+    ("/programmes/{id}/attendance.csv", &["dry_run"]),
     (
         "/events",
         &[
@@ -351,6 +352,15 @@ fn table() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             "/events/{id}/cancel",
             v::cancel_event,
             op::<Event>("cancel_event", "Cancel an event and its bookings"),
+        )
+        .post(
+            "/programmes/{id}/attendance.csv",
+            v::attendance_csv,
+            op::<crate::web::api::responses::AttendanceUpload>(
+                "upload_attendance",
+                "A tour's attendance from CSV (event_id, urn or group, pupils, staff, other); ?dry_run=true previews",
+            )
+            .csv_body(),
         )
         .get(
             "/events/{id}/answers",

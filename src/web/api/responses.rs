@@ -48,3 +48,10 @@ pub struct NewFeedbackLink {
 pub struct FeedUrl {
     url: String,
 }
+
+/// What an attendance upload changes (or would, with `dry_run`), and the lines refused.
+#[derive(ToSchema)]
+pub struct AttendanceUpload {
+    changes: Vec<crate::domain::tour_attendance::Change>,
+    errors: Vec<crate::domain::tour_attendance::LineError>,
+}

@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod programmes;
 pub mod schools;
 pub mod slots;
+pub mod tour_attendance;
 pub mod users;
 pub mod venues;
 pub mod whats_on;
@@ -103,6 +104,18 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/programmes/{id}/events", post(delivery::create_event))
         .route("/programmes/{id}/events/new", get(delivery::new_event))
+        .route(
+            "/programmes/{id}/attendance",
+            get(tour_attendance::show).post(tour_attendance::save),
+        )
+        .route(
+            "/programmes/{id}/attendance/upload",
+            post(tour_attendance::upload),
+        )
+        .route(
+            "/programmes/{id}/attendance.csv",
+            get(tour_attendance::template),
+        )
         .route("/events/{id}", get(delivery::show_event))
         .route("/events/{id}/attendance", post(delivery::save_attendance))
         .route("/events/{id}/complete", post(delivery::complete))
