@@ -121,6 +121,11 @@ pub(crate) fn ask(
 ) -> AppResult<usize> {
     let mut asked = 0;
     for (booking_id, school_id) in confirmed_bookings(conn, event_id)? {
+        // A school with no contact in Outreach cannot be asked (its figures come from
+        // the lead); it is not counted among those asked.
+        if !crate::domain::mail::has_contact(conn, school_id)? {
+            continue;
+        }
         let already: i64 = event_answers::table
             .filter(event_answers::event_id.eq(event_id))
             .filter(event_answers::booking_id.eq(booking_id))
@@ -419,21 +424,35 @@ pub fn decide(
     id: i32,
     accept: bool,
 ) -> AppResult<SchoolAnswer> {
+    let to = if accept {
+        AnswerStatus::Accepted
+    } else {
+        AnswerStatus::Kept
+    };
     crate::db::write(conn, |conn| {
+        // The decision is claimed first, by one conditional UPDATE: of two leads deciding
+        // at once, one decides and the other is told.
+        let claimed = diesel::update(
+            event_answers::table
+                .find(id)
+                .filter(event_answers::status.eq(AnswerStatus::Pending.as_str())),
+        )
+        .set((
+            event_answers::status.eq(to.as_str()),
+            event_answers::decided_by.eq(actor.user_id),
+            event_answers::decided_at.eq(now()),
+        ))
+        .execute(conn)?;
         let a = get(conn, id)?;
-        let to = if accept {
-            AnswerStatus::Accepted
-        } else {
-            AnswerStatus::Kept
-        };
-        if a.status == to {
-            return Ok(a);
-        }
-        if a.status != AnswerStatus::Pending {
-            return Err(AppError::Conflict(format!(
-                "this answer was already {}",
-                a.status.as_str()
-            )));
+        if claimed == 0 {
+            return if a.status == to {
+                Ok(a)
+            } else {
+                Err(AppError::Conflict(format!(
+                    "this answer was already {}",
+                    a.status.as_str()
+                )))
+            };
         }
         if accept {
             let mut rows: Vec<RowInput> = attendance::for_event(conn, a.event_id)?
@@ -456,23 +475,16 @@ pub fn decide(
             });
             attendance::replace(conn, actor, a.event_id, rows)?;
         }
-        diesel::update(event_answers::table.find(id))
-            .set((
-                event_answers::status.eq(to.as_str()),
-                event_answers::decided_by.eq(actor.user_id),
-                event_answers::decided_at.eq(now()),
-            ))
-            .execute(conn)?;
         audit::record(
             conn,
             Some(actor.user_id),
             "event_answer",
             id,
             to.as_str(),
-            Some(&serde_json::json!({"status": a.status})),
+            Some(&serde_json::json!({"status": AnswerStatus::Pending})),
             Some(&serde_json::json!({"status": to})),
         )?;
-        get(conn, id)
+        Ok(a)
     })
 }
 
@@ -491,25 +503,30 @@ pub fn waiting(conn: &mut AnyConnection) -> AppResult<(i64, Option<i32>)> {
     Ok((n, first))
 }
 
-/// The demo's history: a school asked after an event has answered these numbers.
+/// The demo's history: a school asked after an event has answered these numbers (a row
+/// of its own: the demo's schools have no contacts to mail).
 pub(crate) fn record_for_demo(
     conn: &mut AnyConnection,
     event_id: i32,
+    booking_id: i32,
     school_id: i32,
     (pupils, staff, other): (i32, i32, i32),
 ) -> AppResult<()> {
-    diesel::update(
-        event_answers::table
-            .filter(event_answers::event_id.eq(event_id))
-            .filter(event_answers::school_id.eq(school_id)),
-    )
-    .set((
-        event_answers::status.eq(AnswerStatus::Pending.as_str()),
-        event_answers::pupils.eq(pupils),
-        event_answers::staff.eq(staff),
-        event_answers::other_adults.eq(other),
-        event_answers::answered_at.eq(now()),
-    ))
-    .execute(conn)?;
+    let at = now();
+    diesel::insert_into(event_answers::table)
+        .values((
+            event_answers::event_id.eq(event_id),
+            event_answers::booking_id.eq(booking_id),
+            event_answers::school_id.eq(school_id),
+            event_answers::token_hash.eq(hash_secret(&random_secret()?)),
+            event_answers::expires_at.eq(at + Duration::days(LINK_DAYS)),
+            event_answers::status.eq(AnswerStatus::Pending.as_str()),
+            event_answers::pupils.eq(pupils),
+            event_answers::staff.eq(staff),
+            event_answers::other_adults.eq(other),
+            event_answers::asked_at.eq(at),
+            event_answers::answered_at.eq(at),
+        ))
+        .execute(conn)?;
     Ok(())
 }

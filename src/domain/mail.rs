@@ -64,6 +64,11 @@ pub fn letter_to_staff(conn: &mut AnyConnection, l: &Letter) -> AppResult<usize>
     Ok(addresses.len())
 }
 
+/// Whether the school has a live contact to write to.
+pub fn has_contact(conn: &mut AnyConnection, school_id: i32) -> AppResult<bool> {
+    Ok(!school_contacts(conn, school_id)?.is_empty())
+}
+
 fn school_contacts(conn: &mut AnyConnection, school_id: i32) -> AppResult<Vec<String>> {
     Ok(users::table
         .filter(users::school_id.eq(school_id))

@@ -63,10 +63,17 @@ fn refused(line: usize, reason: impl Into<String>) -> LineError {
     }
 }
 
-/// Reads the CSV: a header naming `event_id`, `urn` and/or `group`, `pupils`, and
-/// optionally `staff` and `other` (other columns, such as the template's descriptions, are
-/// ignored). Schools are found by URN.
-pub fn parse_csv(conn: &mut AnyConnection, bytes: &[u8]) -> AppResult<(Vec<Line>, Vec<LineError>)> {
+/// Reads the CSV: a header naming `event_id` (or `date` and `kind`), `urn` and/or
+/// `group`, `pupils`, and optionally `staff` and `other` (other columns, such as the
+/// template's descriptions, are ignored). Schools are found by URN; an event without its
+/// id by its day (`YYYY-MM-DD`, a time after it optional) and kind in this programme, in
+/// the install's zone.
+pub fn parse_csv(
+    conn: &mut AnyConnection,
+    programme_id: i32,
+    tz: chrono_tz::Tz,
+    bytes: &[u8],
+) -> AppResult<(Vec<Line>, Vec<LineError>)> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -84,6 +91,7 @@ pub fn parse_csv(conn: &mut AnyConnection, bytes: &[u8]) -> AppResult<(Vec<Line>
         }
     };
     let col = |name: &str| header.iter().position(|h| h == name);
+    let (date, kind) = (col("date"), col("kind"));
     let (event, urn, group, pupils, staff, other) = (
         col("event_id"),
         col("urn"),
@@ -92,12 +100,15 @@ pub fn parse_csv(conn: &mut AnyConnection, bytes: &[u8]) -> AppResult<(Vec<Line>
         col("staff"),
         col("other"),
     );
-    let Some(event) = event else {
+    if event.is_none() && (date.is_none() || kind.is_none()) {
         return Ok((
             Vec::new(),
-            vec![refused(1, "the header must name an event_id column")],
+            vec![refused(
+                1,
+                "the header must name an event_id column, or date and kind columns",
+            )],
         ));
-    };
+    }
     let Some(pupils) = pupils else {
         return Ok((
             Vec::new(),
@@ -113,15 +124,27 @@ pub fn parse_csv(conn: &mut AnyConnection, bytes: &[u8]) -> AppResult<(Vec<Line>
     let mut lines = Vec::new();
     let mut errors = Vec::new();
     let mut urns: HashMap<i32, Option<i32>> = HashMap::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
+    let school_col = col("school");
+    let mut last_line = 1;
+    for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
+                let line = e
+                    .position()
+                    .map(|p| p.line() as usize)
+                    .unwrap_or(last_line + 1);
                 errors.push(refused(line, format!("cannot read this line: {e}")));
+                last_line = line;
                 continue;
             }
         };
+        // The file's own line (blank lines are skipped; a quoted cell may span lines).
+        let line = record
+            .position()
+            .map(|p| p.line() as usize)
+            .unwrap_or(last_line + 1);
+        last_line = line;
         let cell = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").trim();
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
@@ -142,15 +165,69 @@ pub fn parse_csv(conn: &mut AnyConnection, bytes: &[u8]) -> AppResult<(Vec<Line>
                 )),
             }
         };
-        let event_id = match cell(Some(event)).parse::<i32>() {
-            Ok(id) if id > 0 => id,
-            _ => {
-                errors.push(refused(line, "event_id must be an event's number"));
-                continue;
+        let event_id = match (cell(event), cell(date), cell(kind)) {
+            ("", day, kind) if !day.is_empty() && !kind.is_empty() => {
+                match event_on(conn, programme_id, tz, day, kind)? {
+                    Ok(id) => id,
+                    Err(why) => {
+                        errors.push(refused(line, why));
+                        continue;
+                    }
+                }
             }
+            (id, _, _) => match id.parse::<i32>() {
+                Ok(id) if id > 0 => id,
+                _ => {
+                    errors.push(refused(
+                        line,
+                        "event_id must be an event's number (or give its date and kind)",
+                    ));
+                    continue;
+                }
+            },
         };
         let (urn_text, group_text) = (cell(urn), cell(group));
+        let school_text = cell(school_col);
+        let no_numbers = [Some(pupils), staff, other]
+            .iter()
+            .all(|c| cell(*c).is_empty());
+        if no_numbers {
+            // A template line left without numbers (a school booked, not yet counted):
+            // nothing to write.
+            continue;
+        }
+        // A school without a URN is found by its exact name.
+        let by_name = if urn_text.is_empty() && group_text.is_empty() && !school_text.is_empty() {
+            let found: Vec<i32> = schools::table
+                .filter(schools::name.eq(school_text))
+                .filter(schools::archived.eq(false))
+                .select(schools::id)
+                .limit(2)
+                .load(conn)?;
+            match found.as_slice() {
+                [one] => Some(*one),
+                [] => {
+                    errors.push(refused(
+                        line,
+                        format!(
+                            "no school in the directory is named \"{school_text}\"; give its URN"
+                        ),
+                    ));
+                    continue;
+                }
+                _ => {
+                    errors.push(refused(
+                        line,
+                        format!("more than one school is named \"{school_text}\"; give its URN"),
+                    ));
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
         let (school_id, group_name) = match (urn_text.is_empty(), group_text.is_empty()) {
+            (true, true) if by_name.is_some() => (by_name, None),
             (false, false) => {
                 errors.push(refused(line, "give a school's URN or a group, not both"));
                 continue;
@@ -219,6 +296,56 @@ pub fn parse_csv(conn: &mut AnyConnection, bytes: &[u8]) -> AppResult<(Vec<Line>
         }
     }
     Ok((lines, errors))
+}
+
+/// The programme's one event of `kind` on `day` (a time after the day narrows it).
+fn event_on(
+    conn: &mut AnyConnection,
+    programme_id: i32,
+    tz: chrono_tz::Tz,
+    day: &str,
+    kind: &str,
+) -> AppResult<Result<i32, String>> {
+    let Some(k) = crate::domain::types::EventKind::parse(&kind.to_lowercase().replace(' ', "_"))
+    else {
+        return Ok(Err(format!(
+            "kind \"{kind}\" is not performance, workshop or live_stream"
+        )));
+    };
+    let (date_part, time_part) = day.split_once(' ').unwrap_or((day, ""));
+    let Ok(date) = chrono::NaiveDate::parse_from_str(date_part.trim(), "%Y-%m-%d") else {
+        return Ok(Err(format!("date \"{day}\" is not a day like 2026-03-05")));
+    };
+    let time = chrono::NaiveTime::parse_from_str(time_part.trim(), "%H:%M").ok();
+    let found: Vec<(i32, chrono::NaiveDateTime)> = events::table
+        .filter(events::programme_id.eq(programme_id))
+        .filter(events::kind.eq(k.as_str()))
+        .filter(events::status.ne(EventStatus::Cancelled.as_str()))
+        .select((events::id, events::starts_at))
+        .load(conn)?;
+    let matching: Vec<i32> = found
+        .into_iter()
+        .filter(|(_, starts)| {
+            let local = starts.and_utc().with_timezone(&tz).naive_local();
+            local.date() == date
+                && time.is_none_or(|t| {
+                    local.time().format("%H:%M").to_string() == t.format("%H:%M").to_string()
+                })
+        })
+        .map(|(id, _)| id)
+        .collect();
+    Ok(match matching.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(format!(
+            "this programme has no {} on {date_part}",
+            k.label().to_lowercase()
+        )),
+        _ => Err(format!(
+            "this programme has {} {}s on {date_part}: give the time, or the event_id",
+            matching.len(),
+            k.label().to_lowercase()
+        )),
+    })
 }
 
 /// What the lines would change, and the lines refused (an event not of this programme,
@@ -296,6 +423,17 @@ pub fn plan(
             (None, Some(g)) => g.clone(),
             _ => String::new(),
         };
+        let after = Counts {
+            pupils: l.pupils,
+            staff: l.staff,
+            other: l.other,
+        };
+        if before.is_some_and(|b| {
+            (b.pupils, b.staff, b.other) == (after.pupils, after.staff, after.other)
+        }) {
+            // As recorded already: nothing to change.
+            continue;
+        }
         changes.push(Change {
             line: l.line,
             event_id: l.event_id,
@@ -374,6 +512,78 @@ pub fn apply(
     })
 }
 
+/// The tour page's save: each event sent is given exactly the rows sent for it (a row
+/// whose numbers were cleared is gone), all events in one transaction, each audited. Rows
+/// are (the form's row number, event, row); refusals are named `line N` by that number.
+pub fn replace_events(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    programme_id: i32,
+    sent_events: &[(usize, i32)],
+    rows: Vec<(usize, i32, RowInput)>,
+    errors: FieldErrors,
+) -> AppResult<()> {
+    crate::db::write(conn, |conn| {
+        let mut errors = errors.clone();
+        crate::domain::schedule::occupancy::hold(conn, programme_id)?;
+        let now = crate::app::now();
+        let mut events_ok: BTreeMap<i32, Vec<RowInput>> = BTreeMap::new();
+        for &(first_row, event_id) in sent_events {
+            let found: Option<(i32, String, chrono::NaiveDateTime)> = events::table
+                .find(event_id)
+                .select((events::programme_id, events::status, events::starts_at))
+                .first(conn)
+                .optional()?;
+            let why = match found {
+                None => Some("this event is not there any more".to_string()),
+                Some((p, _, _)) if p != programme_id => {
+                    Some("this event is not in this programme".into())
+                }
+                Some((_, s, _)) if s == EventStatus::Cancelled.as_str() => {
+                    Some("this event was cancelled".into())
+                }
+                Some((_, _, starts)) if starts > now => {
+                    Some("this event has not started yet".into())
+                }
+                _ => None,
+            };
+            match why {
+                Some(why) => {
+                    errors.entry(format!("line {first_row}")).or_insert(why);
+                }
+                None => {
+                    events_ok.entry(event_id).or_default();
+                }
+            }
+        }
+        let mut seen: HashMap<(i32, Option<i32>, Option<String>), usize> = HashMap::new();
+        for (row, event_id, r) in rows.iter().cloned() {
+            let key = (
+                event_id,
+                r.school_id,
+                r.group.as_ref().map(|g| g.to_lowercase()),
+            );
+            if let Some(first) = seen.insert(key, row) {
+                errors.entry(format!("line {row}")).or_insert(format!(
+                    "this school or group already has a row for this event (row {})",
+                    first + 1
+                ));
+                continue;
+            }
+            if let Some(list) = events_ok.get_mut(&event_id) {
+                list.push(r);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::invalid(errors));
+        }
+        for (event_id, list) in std::mem::take(&mut events_ok) {
+            attendance::replace(conn, actor, event_id, list)?;
+        }
+        Ok(())
+    })
+}
+
 /// The template: a line per held event of the programme and school booked (or the school
 /// visited), numbers from the bookings, with the event's date, kind and place and the
 /// school's name to read by (ignored when read back).
@@ -432,35 +642,68 @@ pub fn template(
         let when = local_time(e.starts_at.naive_utc(), tz, "%Y-%m-%d %H:%M");
         let kind = e.kind.as_str().to_string();
         let place = text_cell(&e.place());
-        if booked.is_empty() {
-            out.write_record([
+        let line = |urn: String, school: String, group: String, n: Option<(i32, i32, i32)>| {
+            let (p, s, o) = n
+                .map(|(p, s, o)| (p.to_string(), s.to_string(), o.to_string()))
+                .unwrap_or_default();
+            [
                 e.id.to_string(),
                 when.clone(),
                 kind.clone(),
                 place.clone(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-            ])
-            .map_err(AppError::internal)?;
+                urn,
+                school,
+                group,
+                p,
+                s,
+                o,
+            ]
+        };
+        // What is recorded, as recorded; then each school booked and not yet counted, its
+        // numbers left to fill in (what it booked is no count of who came).
+        let recorded = attendance::for_event(conn, e.id)?;
+        let mut urns: HashMap<i32, Option<i32>> = HashMap::new();
+        for r in &recorded {
+            if let Some(id) = r.school_id {
+                let urn: Option<i32> = schools::table.find(id).select(schools::urn).first(conn)?;
+                urns.insert(id, urn);
+            }
         }
-        for (urn, name, pupils, staff) in booked {
-            out.write_record([
-                e.id.to_string(),
-                when.clone(),
-                kind.clone(),
-                place.clone(),
+        let mut written = 0;
+        for r in &recorded {
+            let urn = r
+                .school_id
+                .and_then(|id| urns.get(&id).copied().flatten())
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            out.write_record(line(
+                urn,
+                text_cell(r.school_name.as_deref().unwrap_or("")),
+                text_cell(r.group.as_deref().unwrap_or("")),
+                Some((r.pupils, r.staff, r.other)),
+            ))
+            .map_err(AppError::internal)?;
+            written += 1;
+        }
+        for (urn, name, _, _) in booked {
+            if recorded
+                .iter()
+                .any(|r| r.school_name.as_deref() == Some(name.as_str()))
+            {
+                continue;
+            }
+            out.write_record(line(
                 urn.map(|u| u.to_string()).unwrap_or_default(),
                 text_cell(&name),
                 String::new(),
-                pupils.to_string(),
-                staff.to_string(),
-                "0".into(),
-            ])
+                None,
+            ))
             .map_err(AppError::internal)?;
+            written += 1;
+        }
+        if written == 0 {
+            out.write_record(line(String::new(), String::new(), String::new(), None))
+                .map_err(AppError::internal)?;
         }
     }
     out.into_inner().map_err(AppError::internal)

@@ -61,6 +61,23 @@ async fn held_stream(app: &TestApp) -> (i64, i64) {
         )
         .await;
     let other = other["id"].as_i64().expect("a school");
+    // Its office has a contact in Outreach (a school without one cannot be asked).
+    app.with_db(move |c| {
+        outreach::domain::users::create(
+            c,
+            None,
+            outreach::domain::users::UserInput {
+                email: "beck@example.org".into(),
+                name: "Beck Side office".into(),
+                role: Role::School,
+                school_id: Some(other as i32),
+                organisation_id: None,
+                password: Some("a long enough password".into()),
+            },
+        )
+    })
+    .await
+    .expect("a contact");
     let (s, b) = app
         .post(
             &format!("/events/{e}/bookings"),

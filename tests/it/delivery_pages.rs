@@ -178,7 +178,7 @@ async fn attendance_grid_saves_and_rejects(app: TestApp) {
     );
     let (_, _, shown) = app.page(&location, Some(Role::Lead)).await;
     assert!(
-        shown.contains("Attendance saved: the impact figures count it now."),
+        shown.contains("Attendance saved. A completed event"),
         "it says what was saved"
     );
     let (_, rows) = app.get(&path, Some(Role::Lead)).await;

@@ -321,7 +321,7 @@ async fn the_schools_booked_are_told_how_to_join_once_each_time(app: TestApp) {
             changed["joining_notes"].as_str(),
             changed["sequence"].as_i64()
         ),
-        (Some(NEW_LINK), Some(NOTES), Some(0))
+        (Some(NEW_LINK), Some(NOTES), Some(1))
     );
     let ours = letters_to(&app, "school@example.org").await;
     assert_eq!(ours.len(), 2);
@@ -357,6 +357,22 @@ async fn the_schools_booked_are_told_how_to_join_once_each_time(app: TestApp) {
     }
     let (_, seen) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
     assert_eq!(seen["joining_url"], NEW_LINK);
+    // On the event page, the form comes back open, with what was typed and why.
+    let (s, _, page) = app
+        .form(
+            &format!("/events/{e}/change"),
+            Some(Role::Lead),
+            &[("joining_url", "http://stream.example.org/typed")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("Joining link: must be a full https:// address")
+            && page.contains("http://stream.example.org/typed")
+            && page.contains("id=\"change\" open"),
+        "{page}"
+    );
     let p = a_programme(&app).create().await;
     let (s, v) = app
         .post(

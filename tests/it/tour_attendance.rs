@@ -173,6 +173,25 @@ async fn a_csv_is_previewed_then_written_all_or_nothing(app: TestApp) {
         preview["changes"][0]["after"],
         json!({"pupils": 58, "staff": 0, "other": 0})
     );
+    // An event named by its day and kind instead of its number (as the template reads).
+    let day = (chrono::Utc::now() - chrono::Duration::days(1))
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive();
+    let by_day = format!(
+        "event_id,date,kind,urn,pupils
+,{day} 23:59,performance,900001,1
+,{day},performance,900001,57
+,{day},workshop,900001,5
+"
+    );
+    let (_, preview) = upload(&app, p, true, &by_day).await;
+    assert_eq!(preview["changes"][0]["event_id"], show, "{preview}");
+    assert_eq!(preview["changes"][0]["after"]["pupils"], 57);
+    let refused = preview["errors"].to_string();
+    assert!(
+        refused.contains("no performance on") && refused.contains("no workshop on"),
+        "{refused}"
+    );
     // A file with no event_id column is refused with its header named.
     let (s, v) = upload(&app, p, false, "urn,pupils\n900001,5\n").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -273,6 +292,35 @@ async fn the_tour_page_saves_every_event_at_once(app: TestApp) {
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(rows(&app).await[0].3, 31);
 
+    // Clearing a row's numbers removes it; the other event is left as it was.
+    let (_, _, page) = app
+        .page(&format!("/programmes/{p}/attendance"), Some(Role::Lead))
+        .await;
+    assert!(page.contains("value=\"public\""), "{page}");
+    let sent = [
+        ("rows", "2"),
+        ("event_0", event0.as_str()),
+        ("school_0", "900001"),
+        ("pupils_0", "31"),
+        ("staff_0", "3"),
+        ("other_0", "0"),
+        ("event_1", event1.as_str()),
+        ("group_1", "public"),
+    ];
+    let (s, _, _) = app
+        .form(
+            &format!("/programmes/{p}/attendance"),
+            Some(Role::Lead),
+            &sent,
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(
+        rows(&app).await,
+        vec![(show as i32, Some(school), None, 31, 3, 0)]
+    );
+
     // The template: each held event, with the school booked and what it booked.
     let (s, headers, csv) = app
         .page(&format!("/programmes/{p}/attendance.csv"), Some(Role::Lead))
@@ -289,5 +337,13 @@ async fn the_tour_page_saves_every_event_at_once(app: TestApp) {
     assert!(
         csv.contains(&format!("\n{show},")) && !csv.contains(&format!("\n{coming},")),
         "{csv}"
+    );
+    // Sent back as it came, the template changes nothing and refuses nothing.
+    let (s, back) = upload(&app, p, true, &csv).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (back["changes"].clone(), back["errors"].clone()),
+        (json!([]), json!([])),
+        "{back}"
     );
 }

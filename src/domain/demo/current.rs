@@ -216,13 +216,12 @@ pub fn load(
         }
         AppResult::Ok(())
     };
-    let (_, walney) = held(conn, s[3], d.walney_visit, (150, 12), "Year 9")?;
+    let (walney_booking, walney) = held(conn, s[3], d.walney_visit, (150, 12), "Year 9")?;
     record(conn, &walney, s[3], (146, 12))?;
     // Walney Academy was asked afterwards and says a few more came than the lead counted:
     // an answer for the lead to accept or set aside.
     let walney_show = walney.first().copied().ok_or(AppError::NotFound)?;
-    crate::domain::answers::ask(conn, tz, "", walney_show)?;
-    crate::domain::answers::record_for_demo(conn, walney_show, s[3], (150, 12, 0))?;
+    crate::domain::answers::record_for_demo(conn, walney_show, walney_booking, s[3], (150, 12, 0))?;
     let (demo_booking, demo_events) = held(
         conn,
         demo_school,

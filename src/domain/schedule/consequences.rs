@@ -118,6 +118,7 @@ pub(crate) fn queue_starting_soon(
         .filter(bookings::status.eq(BookingStatus::Confirmed.as_str()))
         .filter(bookings::starting_soon_at.is_null())
         .filter(events::kind.eq(crate::domain::types::EventKind::LiveStream.as_str()))
+        .filter(events::joining_url.is_not_null())
         .filter(events::status.ne(EventStatus::Cancelled.as_str()))
         .filter(events::starts_at.gt(from))
         .filter(events::starts_at.le(until))

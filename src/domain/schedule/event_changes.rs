@@ -107,17 +107,26 @@ pub(crate) fn change_row(
         tz,
     )?;
     let moved = starts_at != before.starts_at.naive_utc() || ends_at != before.ends_at.naive_utc();
+    let joining_changed = joining_after != joining_before;
     diesel::update(events::table.find(id))
         .set((
             events::starts_at.eq(starts_at),
             events::ends_at.eq(ends_at),
             events::capacity.eq(capacity),
-            events::sequence.eq(before.sequence + i32::from(moved)),
+            // A calendar entry that changed (its time, or a stream's link) says so.
+            events::sequence.eq(before.sequence + i32::from(moved || joining_changed)),
             events::joining_url.eq(&joining_after.url),
             events::joining_notes.eq(&joining_after.notes),
         ))
         .execute(conn)?;
-    let joining_changed = joining_after != joining_before;
+    if moved {
+        // A stream moved later is told "starting soon" again before its new time.
+        diesel::update(
+            crate::db::schema::bookings::table.filter(crate::db::schema::bookings::event_id.eq(id)),
+        )
+        .set(crate::db::schema::bookings::starting_soon_at.eq(None::<NaiveDateTime>))
+        .execute(conn)?;
+    }
     let after = get(conn, id)?;
     audit::record(
         conn,

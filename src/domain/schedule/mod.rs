@@ -194,7 +194,8 @@ pub fn change_event(
         } else {
             Vec::new()
         };
-        if changed.joining_changed {
+        // A move's letter already says how to join: one letter for one change.
+        if changed.joining_changed && !changed.moved {
             told.extend(consequences::joining_changed(conn, &changed.event)?);
         }
         told.extend(consequences::promote(conn, id)?);

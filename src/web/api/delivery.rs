@@ -268,12 +268,12 @@ pub async fn attendance_csv(
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
     use crate::domain::tour_attendance as tour;
-    let actor = user.actor();
+    let (actor, tz) = (user.actor(), app.config.time_zone);
     let dry = q.dry_run.unwrap_or(false);
     let answer = app
         .db(move |c| {
             crate::domain::programmes::get(c, &actor, id)?;
-            let (lines, errors) = tour::parse_csv(c, &body)?;
+            let (lines, errors) = tour::parse_csv(c, id, tz, &body)?;
             if dry {
                 let (changes, mut refused) = tour::plan(c, id, &lines)?;
                 refused.extend(errors);

@@ -27,7 +27,8 @@ struct AnswerPage {
     pupils: String,
     staff: String,
     other: String,
-    statements: Vec<(i32, String)>,
+    /// Each outcome statement: its id, words, and the answer typed (kept on an error).
+    statements: Vec<(i32, String, String)>,
     roles: Vec<(&'static str, &'static str)>,
     agree: Vec<(i32, &'static str)>,
     role: String,
@@ -68,7 +69,10 @@ fn page(
         statements: form
             .statements
             .into_iter()
-            .map(|s| (s.id, s.text))
+            .map(|s| {
+                let chosen = typed(&format!("outcome_{}", s.id), String::new());
+                (s.id, s.text, chosen)
+            })
             .collect(),
         roles: crate::domain::feedback_links::roles(),
         agree: AGREE.to_vec(),

@@ -190,6 +190,10 @@ struct EventPage {
     /// decision).
     asked: i64,
     answers: Vec<(i32, String, String, &'static str, String, bool)>,
+    /// Days after asking that a silent school is reminded.
+    reminder_days: i64,
+    /// Why a change was refused (its form is then open, with what was typed).
+    change_errors: Vec<String>,
 }
 
 async fn event_page(
@@ -307,14 +311,26 @@ async fn event_page(
         message: submitted
             .map(|_| "Please correct the rows marked below; nothing was saved.".to_string()),
         asked,
+        reminder_days: app.config.answer_reminder_days,
+        change_errors: Vec::new(),
         answers: answers
             .into_iter()
             .map(|a| {
+                let ours = saved
+                    .iter()
+                    .find(|r| r.school_id == Some(a.school_id))
+                    .map(|r| {
+                        format!(
+                            "{} pupils, {} staff, {} other adults",
+                            r.pupils, r.staff, r.other
+                        )
+                    })
+                    .unwrap_or_else(|| "none yet".into());
                 (
                     a.id,
                     a.school_name,
                     format!(
-                        "{} pupils, {} staff, {} other adults",
+                        "{} pupils, {} staff, {} other adults (our figures: {ours})",
                         a.pupils, a.staff, a.other
                     ),
                     a.status.as_str(),
@@ -447,6 +463,7 @@ pub async fn cancel(
 /// The event page's "Move or change capacity" form.
 pub async fn change(
     State(app): State<AppState>,
+    ctx: Ctx,
     Staff(user): Staff,
     Path(id): Path<i32>,
     Form(pairs): Form<Vec<(String, String)>>,
@@ -454,9 +471,52 @@ pub async fn change(
     let input = form_input(pairs);
     let (actor, tz) = (user.actor(), app.config.time_zone);
     let rules = app.rules();
-    app.db(move |c| {
-        crate::domain::schedule::change_event(c, &actor, &rules, EventId(id), &input, Some(tz))
-    })
-    .await?;
-    Ok(done(&format!("/events/{id}"), "event_changed"))
+    let sent = input.clone();
+    let result = app
+        .db(move |c| {
+            crate::domain::schedule::change_event(c, &actor, &rules, EventId(id), &sent, Some(tz))
+        })
+        .await;
+    match result {
+        Ok(_) => Ok(done(&format!("/events/{id}"), "event_changed")),
+        // The page again, its change form open with what was typed and why it was refused.
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict(_))) => {
+            let status = e.status();
+            let why: Vec<String> = match &e {
+                AppError::Invalid { fields, .. } => fields
+                    .iter()
+                    .map(|(k, v)| {
+                        let name = match k.as_str() {
+                            "starts_at" => "Starts",
+                            "ends_at" => "Ends",
+                            "capacity" => "Capacity",
+                            "joining_url" => "Joining link",
+                            "joining_notes" => "Joining instructions",
+                            other => other,
+                        };
+                        format!("{name}: {v}")
+                    })
+                    .collect(),
+                other => vec![crate::web::forms::sentence(&other.to_string())],
+            };
+            let mut page = event_page(&app, ctx, &user, id, None).await?;
+            page.change_errors = why;
+            for (field, slot) in [
+                ("starts_at", &mut page.starts_local),
+                ("ends_at", &mut page.ends_local),
+            ] {
+                if let Some(v) = input.get(field) {
+                    *slot = v.to_string();
+                }
+            }
+            if let Some(v) = input.get("joining_url") {
+                page.e.joining_url = Some(v.to_string());
+            }
+            if let Some(v) = input.get("joining_notes") {
+                page.e.joining_notes = Some(v.to_string());
+            }
+            page.page_with(status)
+        }
+        Err(e) => Err(e),
+    }
 }

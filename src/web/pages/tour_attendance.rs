@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 
 use crate::app::AppState;
+use crate::domain::attendance::RowInput;
 use crate::domain::input::Input;
-use crate::domain::tour_attendance::{self as tour, Change, Line, LineError};
+use crate::domain::tour_attendance::{self as tour, Change, LineError};
 use crate::domain::types::EventStatus;
 use crate::domain::{attendance, bookings, events, programmes, schools};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -177,18 +178,26 @@ pub async fn show(
     .page()
 }
 
-/// The rows as sent, with the lines they make (blank rows make none).
-fn lines_of(
-    c: &mut crate::db::AnyConnection,
-    input: &Input,
-) -> AppResult<(Vec<Input>, Vec<Line>, FieldErrors)> {
+/// What the form sent: its rows as typed, the events it holds (with each one's first
+/// row), the rows to keep per event, and the rows refused (`line N`).
+type Sent = (
+    Vec<Input>,
+    Vec<(usize, i32)>,
+    Vec<(usize, i32, RowInput)>,
+    FieldErrors,
+);
+
+/// Reads the grid: a row with a school or group and a number is kept; a row whose numbers
+/// are all empty is not (so clearing a row removes it).
+fn rows_of(c: &mut crate::db::AnyConnection, input: &Input) -> AppResult<Sent> {
     let n: usize = input
         .get("rows")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
         .min(MAX_ROWS);
-    let mut rows = Vec::new();
-    let mut lines = Vec::new();
+    let mut typed = Vec::new();
+    let mut events: Vec<(usize, i32)> = Vec::new();
+    let mut kept = Vec::new();
     let mut errors = FieldErrors::new();
     for i in 0..n {
         let row = Input::from_pairs(
@@ -206,12 +215,16 @@ fn lines_of(
                 }),
         );
         let text = |k: &str| row.get(k).unwrap_or("").to_string();
+        let event_id = text("event").parse::<i32>().unwrap_or(0);
+        if !events.iter().any(|(_, e)| *e == event_id) {
+            events.push((i, event_id));
+        }
         let numbers: Vec<String> = ["pupils", "staff", "other"]
             .iter()
             .map(|k| text(k))
             .collect();
         if numbers.iter().all(|n| n.is_empty()) {
-            rows.push(row);
+            typed.push(row);
             continue;
         }
         let mut counts = [0i32; 3];
@@ -230,7 +243,6 @@ fn lines_of(
                 }
             }
         }
-        let event_id = text("event").parse::<i32>().unwrap_or(0);
         let (school, group) = (text("school"), text("group"));
         let school_id = if school.is_empty() {
             None
@@ -249,22 +261,28 @@ fn lines_of(
         if school_id.is_some() && !group.is_empty() {
             bad.get_or_insert("a row is a school or a named group, not both".into());
         }
-        if let Some(why) = bad {
-            errors.insert(format!("line {i}"), why);
-        } else {
-            lines.push(Line {
-                line: i,
-                event_id,
-                school_id,
-                group: school_id.is_none().then_some(group),
-                pupils: counts[0],
-                staff: counts[1],
-                other: counts[2],
-            });
+        if group.chars().count() > 100 {
+            bad.get_or_insert("a group's name is at most 100 characters".into());
         }
-        rows.push(row);
+        match bad {
+            Some(why) => {
+                errors.insert(format!("line {i}"), why);
+            }
+            None => kept.push((
+                i,
+                event_id,
+                RowInput {
+                    school_id,
+                    group: school_id.is_none().then_some(group),
+                    pupils: counts[0],
+                    staff: counts[1],
+                    other: counts[2],
+                },
+            )),
+        }
+        typed.push(row);
     }
-    Ok((rows, lines, errors))
+    Ok((typed, events, kept, errors))
 }
 
 pub async fn save(
@@ -280,17 +298,8 @@ pub async fn save(
     let result = app
         .db(move |c| {
             programmes::get(c, &actor, id)?;
-            let (rows, lines, errors) = lines_of(c, &sent)?;
-            let parse_errors = errors
-                .into_iter()
-                .filter_map(|(k, why)| {
-                    k.trim_start_matches("line ")
-                        .parse()
-                        .ok()
-                        .map(|line| LineError { line, reason: why })
-                })
-                .collect();
-            match tour::apply(c, &actor, id, &lines, parse_errors) {
+            let (rows, events, kept, errors) = rows_of(c, &sent)?;
+            match tour::replace_events(c, &actor, id, &events, kept, errors) {
                 Ok(_) => Ok(Ok(())),
                 Err(AppError::Invalid { fields, .. }) => Ok(Err((rows, fields))),
                 Err(e) => Err(e),
@@ -362,19 +371,19 @@ pub async fn upload(
     let input = form_input(pairs);
     let text = input.get("csv").unwrap_or("").to_string();
     let apply = input.get("apply") == Some("true");
-    let actor = user.actor();
+    let (actor, tz) = (user.actor(), app.config.time_zone);
     let sent = text.clone();
     let outcome = app
         .db(move |c| {
             programmes::get(c, &actor, id)?;
-            let (lines, errors) = tour::parse_csv(c, sent.as_bytes())?;
+            let (lines, errors) = tour::parse_csv(c, id, tz, sent.as_bytes())?;
             if apply {
                 match tour::apply(c, &actor, id, &lines, errors) {
                     Ok(_) => return Ok(None),
                     Err(AppError::Invalid { .. }) => {}
                     Err(e) => return Err(e),
                 }
-                let (lines, errors) = tour::parse_csv(c, sent.as_bytes())?;
+                let (lines, errors) = tour::parse_csv(c, id, tz, sent.as_bytes())?;
                 let (changes, mut refused) = tour::plan(c, id, &lines)?;
                 refused.extend(errors);
                 refused.sort_by_key(|e| e.line);
