@@ -137,3 +137,19 @@ pub(crate) fn end_all_for(conn: &mut AnyConnection, user_id: i32) -> AppResult<(
     diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?;
     Ok(())
 }
+
+/// Ends every session of the user but `keep` (a session secret), if given.
+pub(crate) fn end_all_but(
+    conn: &mut AnyConnection,
+    user_id: i32,
+    keep: Option<&str>,
+) -> AppResult<()> {
+    let mut q = diesel::delete(sessions::table)
+        .filter(sessions::user_id.eq(user_id))
+        .into_boxed();
+    if let Some(secret) = keep {
+        q = q.filter(sessions::id.ne(hash_secret(secret)));
+    }
+    q.execute(conn)?;
+    Ok(())
+}

@@ -17,6 +17,36 @@ use crate::domain::{audit, like_pattern, must_exist, to_json as json, Actor};
 use crate::error::{AppError, AppResult};
 
 pub const MIN_PASSWORD: usize = 10;
+/// The longest password taken (argon2 reads it whole).
+pub const MAX_PASSWORD: usize = 1000;
+
+/// What is wrong with a new password, in words, if anything: too short, too long, or one
+/// of the most common passwords (a short list shipped with the binary).
+pub fn password_problem(p: &str) -> Option<String> {
+    static COMMON: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    let common = COMMON.get_or_init(|| {
+        include_str!("common_passwords.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_lowercase)
+            .collect()
+    });
+    if p.chars().count() < MIN_PASSWORD {
+        Some(format!(
+            "must be at least {MIN_PASSWORD} characters (a few words together are easy to remember)"
+        ))
+    } else if p.len() > MAX_PASSWORD {
+        Some(format!("must be at most {MAX_PASSWORD} characters"))
+    } else if common.contains(&p.to_lowercase()) {
+        Some("is one of the most common passwords, which are tried first; choose another".into())
+    } else if p.chars().all(|c| p.starts_with(c)) {
+        Some("is one character repeated; choose another".into())
+    } else {
+        None
+    }
+}
 
 #[derive(Queryable, Selectable, Clone)]
 #[diesel(table_name = users)]
@@ -144,11 +174,11 @@ pub fn parse(conn: &mut AnyConnection, input: &Input, creating: bool) -> AppResu
         .map(str::to_string);
     match &password {
         None if creating => v.error("password", "is required"),
-        Some(p) if p.chars().count() < MIN_PASSWORD => v.error(
-            "password",
-            format!("must be at least {MIN_PASSWORD} characters"),
-        ),
-        Some(p) if p.len() > 1000 => v.error("password", "is too long"),
+        Some(p) => {
+            if let Some(why) = password_problem(p) {
+                v.error("password", why);
+            }
+        }
         _ => {}
     }
     match role {
@@ -345,6 +375,73 @@ pub fn set_archived(
             crate::domain::sessions::end_all_for(conn, id)?;
             crate::domain::tokens::revoke_all_for(conn, id)?;
         }
+        Ok(())
+    })
+}
+
+/// Changes the user's own password: the current one must be given, the new one must pass
+/// [`password_problem`] and differ from it. Every other session of the user ends (the one
+/// asking, `keep`, stays); the change is audited (never the password).
+pub fn change_password(
+    conn: &mut AnyConnection,
+    user_id: i32,
+    input: &crate::domain::input::Input,
+    keep: Option<&str>,
+) -> AppResult<()> {
+    let mut v = input.validator();
+    v.of_type("current_password", crate::domain::input::Json::Text);
+    v.of_type("new_password", crate::domain::input::Json::Text);
+    let current = input.get("current_password").unwrap_or("").to_string();
+    let new = input.get("new_password").unwrap_or("").to_string();
+    if current.is_empty() {
+        v.error("current_password", "is required");
+    }
+    if new.is_empty() {
+        v.error("new_password", "is required");
+    } else if let Some(why) = password_problem(&new) {
+        v.error("new_password", why);
+    } else if new == current {
+        v.error("new_password", "must differ from the current password");
+    }
+    v.finish()?;
+    let key = crate::domain::throttle::key("password-change", &user_id.to_string());
+    crate::domain::throttle::reserve(
+        conn,
+        &[crate::domain::throttle::Limit {
+            key: &key,
+            limit: 10,
+            window: chrono::Duration::hours(1),
+        }],
+        "too many tries to change the password; please wait an hour",
+    )?;
+    let hash: String = users::table
+        .find(user_id)
+        .select(users::password_hash)
+        .first(conn)?;
+    if !verify_password(&hash, &current) {
+        return Err(AppError::field(
+            "current_password",
+            "is not your current password",
+        ));
+    }
+    let new_hash = hash_password(&new)?;
+    crate::db::write(conn, |conn| {
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::password_hash.eq(&new_hash),
+                users::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        crate::domain::sessions::end_all_but(conn, user_id, keep)?;
+        audit::record(
+            conn,
+            Some(user_id),
+            "user",
+            user_id,
+            "password",
+            None,
+            Some(&serde_json::json!({"password": "changed", "other_sessions": "ended"})),
+        )?;
         Ok(())
     })
 }

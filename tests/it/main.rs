@@ -32,6 +32,7 @@ mod limits;
 mod login;
 mod mail;
 mod pages;
+mod password;
 mod picker;
 mod properties;
 mod roles;

@@ -26,6 +26,7 @@ use crate::harness::{router_routes, TestApp};
 const EXPECTED: &str = r#"
 GET  /calendar/{kind}/{file} => {school_feed} : P
 GET  /api/v1/me : SLFA
+POST /api/v1/me/password : SLFA
 GET  /api/v1/organisations : LFA
 POST /api/v1/organisations : A
 GET  /api/v1/organisations/{id} => /api/v1/organisations/{org} : LFA
@@ -201,6 +202,8 @@ GET  /programmes/{id}/attendance => /programmes/{programme}/attendance : LA
 POST /programmes/{id}/attendance => /programmes/{programme}/attendance : LA
 POST /programmes/{id}/attendance/upload => /programmes/{programme}/attendance/upload : LA
 GET  /programmes/{id}/attendance.csv => /programmes/{programme}/attendance.csv : LA
+GET  /account/password : SLFA
+POST /account/password : SLFA
 GET  /answers/{token} => /answers/{answer_token} : P
 POST /answers/{token} => /answers/{answer_token} : P
 POST /answers/{id}/accept => /answers/{answer}/accept : LA

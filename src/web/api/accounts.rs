@@ -1,7 +1,7 @@
 //! API of accounts: the caller, users, tokens, and the school register import.
 
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::app::AppState;
@@ -100,4 +100,20 @@ pub async fn import_schools(
         })
         .await?;
     Ok(ok(report))
+}
+
+/// `POST /me/password` `{current_password, new_password}`: 204; every session of the
+/// caller ends (API tokens stay).
+pub async fn change_password(
+    State(app): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    JsonInput(input): JsonInput,
+) -> AppResult<Response> {
+    let turn = app.hash_permit().await?;
+    app.db(move |c| {
+        let _turn = turn;
+        users::change_password(c, user.id, &input, None)
+    })
+    .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }

@@ -192,3 +192,11 @@ pub struct AttendanceRowBody {
 /// No fields.
 #[derive(ToSchema)]
 pub struct Empty {}
+
+/// The caller's current password and a new one (at least 10 characters, not one of the
+/// most common).
+#[derive(ToSchema)]
+pub struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}

@@ -30,6 +30,8 @@ enum Answer {
     Xlsx,
     /// A workbook or a CSV table, by the file asked for.
     File,
+    /// 204, no body.
+    Empty,
 }
 
 /// What an operation takes as its body.
@@ -144,6 +146,12 @@ impl Op {
     /// Answers the file named in the path: a workbook or a CSV table.
     pub fn file(mut self) -> Op {
         self.answer = Answer::File;
+        self
+    }
+
+    /// Answers 204 with no body.
+    pub fn empty(mut self) -> Op {
+        self.answer = Answer::Empty;
         self
     }
 
@@ -364,6 +372,7 @@ fn operation(path: &str, op: Op, query: &[&str]) -> (utoipa::openapi::path::Oper
         Answer::Csv => ("200", file_response(&["text/csv"])),
         Answer::Xlsx => ("200", file_response(&[XLSX])),
         Answer::File => ("200", file_response(&[XLSX, "text/csv"])),
+        Answer::Empty => ("204", ResponseBuilder::new().description("done; no body")),
     };
     b = b.response(status, answer.build());
     let error = || {

@@ -152,6 +152,13 @@ fn table() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use responses as res;
     doc::Api::new(QUERY_PARAMS)
         .get("/me", a::me, op::<User>("me", "The caller"))
+        .post(
+            "/me/password",
+            a::change_password,
+            op::<()>("change_password", "Change the caller's password (every session ends)")
+                .empty()
+                .body::<body::PasswordBody>(),
+        )
         // Organisations, their priorities and targets.
         .get(
             "/organisations",

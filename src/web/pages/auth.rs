@@ -306,3 +306,65 @@ fn staff_cards(admin: bool) -> Vec<Card> {
     }
     cards
 }
+
+fn password_form(
+    ctx: PageCtx,
+    input: &crate::domain::input::Input,
+    errors: &crate::error::FieldErrors,
+) -> crate::web::view::FormView {
+    let mut f = crate::web::view::FieldsBuilder::new(input, errors);
+    f.required("current_password", "Current password", "password");
+    f.required("new_password", "New password", "password").hint(
+        "At least 10 characters; a few words together are easy to remember and hard to guess. Your other sign-ins end.",
+    );
+    crate::web::view::FormView {
+        ctx,
+        more: None,
+        action: "/account/password".into(),
+        fields: f.finish(),
+        submit: "Change password",
+        cancel: "/".into(),
+        message: None,
+        archive: None,
+    }
+}
+
+/// The signed-in person's own password: the form.
+pub async fn password_page(ctx: Ctx, CurrentUser(_): CurrentUser) -> AppResult<Response> {
+    password_form(
+        ctx.titled("Change your password"),
+        &crate::domain::input::Input::default(),
+        &crate::error::FieldErrors::new(),
+    )
+    .page()
+}
+
+/// Changes the password; this browser stays signed in, every other session ends.
+pub async fn change_password(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(user): CurrentUser,
+    jar: CookieJar,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let input = crate::web::forms::form_input(pairs);
+    let keep = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
+    let turn = app.hash_permit().await?;
+    let sent = input.clone();
+    let result = app
+        .db(move |c| {
+            let _turn = turn;
+            crate::domain::users::change_password(c, user.id, &sent, keep.as_deref())
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(crate::web::respond::done("/", "password_changed")),
+        Err(AppError::Invalid { fields, .. }) => password_form(
+            ctx.titled("Change your password"),
+            &crate::domain::input::Input::default(),
+            &fields,
+        )
+        .rejected("Your password was not changed; see below."),
+        Err(e) => Err(e),
+    }
+}

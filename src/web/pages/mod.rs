@@ -39,6 +39,10 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route(
+            "/account/password",
+            get(auth::password_page).post(auth::change_password),
+        )
+        .route(
             "/organisations",
             get(organisations::list).post(organisations::create),
         )

@@ -1,0 +1,199 @@
+//! A person changes their own password: the current one is asked for, the new one must be
+//! long enough and not one of the most common, and every other sign-in ends.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, Method, Request, StatusCode};
+use outreach::domain::types::Role;
+use serde_json::json;
+
+use crate::both;
+use crate::harness::{TestApp, CSRF, PASSWORD};
+
+const NEW: &str = "three blue lanterns";
+
+/// Signs in through the login form; whether it worked.
+async fn signs_in(app: &TestApp, email: &str, password: &str) -> bool {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("csrf_token", CSRF)
+        .append_pair("email", email)
+        .append_pair("password", password);
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/login")
+        .header(header::COOKIE, format!("outreach_csrf={CSRF}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form.finish()))
+        .expect("request");
+    let addr: SocketAddr = "10.9.8.7:40000".parse().expect("an address");
+    req.extensions_mut().insert(ConnectInfo(addr));
+    let (s, h, _) = app.send(req).await;
+    s == StatusCode::SEE_OTHER
+        && h.get(header::SET_COOKIE)
+            .and_then(|c| c.to_str().ok())
+            .is_some_and(|c| c.starts_with("outreach_session=") && !c.contains("Max-Age=0"))
+}
+
+/// A page as someone holding this session.
+async fn page_with(app: &TestApp, session: &str, path: &str) -> (StatusCode, String) {
+    let req = Request::builder()
+        .uri(path)
+        .header(
+            header::COOKIE,
+            format!("outreach_csrf={CSRF}; outreach_session={session}"),
+        )
+        .body(Body::empty())
+        .expect("request");
+    let (s, h, body) = app.send(req).await;
+    let at = h
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (s, format!("{at}{}", String::from_utf8_lossy(&body)))
+}
+
+both!(a_person_changes_their_password_and_other_sign_ins_end);
+async fn a_person_changes_their_password_and_other_sign_ins_end(app: TestApp) {
+    // The same lead signed in elsewhere too.
+    let config = app.state.config.clone();
+    let lead = app.lead.user_id;
+    let elsewhere = app
+        .state
+        .db(move |c| outreach::domain::sessions::start(c, &config, lead))
+        .await
+        .expect("a second session");
+    let (s, form) = page_with(&app, &app.lead.session, "/account/password").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(form.contains("name=\"current_password\"") && form.contains("name=\"new_password\""));
+
+    // Refused, each with its reason by its field, and nothing changes.
+    for (current, new, field, why) in [
+        (
+            "not my password",
+            NEW,
+            "current_password",
+            "is not your current password",
+        ),
+        (
+            PASSWORD,
+            "short one",
+            "new_password",
+            "at least 10 characters",
+        ),
+        (
+            PASSWORD,
+            "Password123",
+            "new_password",
+            "most common passwords",
+        ),
+        (
+            PASSWORD,
+            "aaaaaaaaaaaa",
+            "new_password",
+            "one character repeated",
+        ),
+        (PASSWORD, PASSWORD, "new_password", "must differ"),
+        ("", NEW, "current_password", "is required"),
+    ] {
+        let (s, _, page) = app
+            .form(
+                "/account/password",
+                Some(Role::Lead),
+                &[("current_password", current), ("new_password", new)],
+                true,
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{new}: {page}");
+        assert!(
+            page.contains(&format!("id=\"e-{field}\"")) && page.contains(why),
+            "{why}: {page}"
+        );
+        assert!(
+            !page.contains(&format!("value=\"{current}\"")) || current.is_empty(),
+            "a password is never sent back"
+        );
+    }
+    assert!(signs_in(&app, "lead@example.org", PASSWORD).await);
+
+    let (s, headers, _) = app
+        .form(
+            "/account/password",
+            Some(Role::Lead),
+            &[("current_password", PASSWORD), ("new_password", NEW)],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(headers[header::LOCATION]
+        .to_str()
+        .unwrap_or("")
+        .contains("notice=password_changed"));
+    // This browser stays signed in; the other is signed out.
+    let (s, _) = page_with(&app, &app.lead.session, "/").await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, at) = page_with(&app, &elsewhere, "/").await;
+    assert!(s.is_redirection() && at.starts_with("/login"), "{s} {at}");
+    // The old password no longer works; the new one does.
+    assert!(!signs_in(&app, "lead@example.org", PASSWORD).await);
+    assert!(signs_in(&app, "lead@example.org", NEW).await);
+    // The audit log says it was changed, never what to.
+    let (_, _, audit) = app.page("/audit?entity=user", Some(Role::Admin)).await;
+    assert!(!audit.contains(NEW));
+}
+
+both!(the_api_changes_the_callers_password);
+async fn the_api_changes_the_callers_password(app: TestApp) {
+    let (s, v) = app
+        .post(
+            "/me/password",
+            Some(Role::School),
+            json!({"current_password": "wrong one here", "new_password": NEW}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        v["error"]["fields"]["current_password"],
+        "is not your current password"
+    );
+    let (s, v) = app
+        .post(
+            "/me/password",
+            Some(Role::School),
+            json!({"current_password": PASSWORD, "new_password": NEW, "extra": 1}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (s, v) = app
+        .post(
+            "/me/password",
+            Some(Role::School),
+            json!({"current_password": PASSWORD, "new_password": NEW}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    // Every session of the school's contact ends; its API token still works.
+    let (s, _) = page_with(&app, &app.school.session, "/bookings").await;
+    assert!(s.is_redirection());
+    let (s, _) = app.get("/me", Some(Role::School)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(signs_in(&app, "school@example.org", NEW).await);
+    // A new account with a common password is refused the same way.
+    let (s, v) = app
+        .post(
+            "/users",
+            Some(Role::Admin),
+            json!({"email": "new@example.org", "role": "lead", "password": "qwertyuiop"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        v["error"]["fields"]["password"]
+            .as_str()
+            .unwrap_or("")
+            .contains("most common"),
+        "{v}"
+    );
+}
