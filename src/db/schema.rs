@@ -342,6 +342,18 @@ diesel::table! {
 }
 diesel::joinable!(event_answers -> events (event_id));
 diesel::joinable!(event_answers -> schools (school_id));
+diesel::table! {
+    login_links (id) {
+        id -> Integer,
+        user_id -> Integer,
+        purpose -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+diesel::joinable!(login_links -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     priorities,
@@ -367,4 +379,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     form_submissions,
     install_settings,
     event_answers,
+    login_links,
 );

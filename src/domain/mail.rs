@@ -86,7 +86,7 @@ fn staff_addresses(conn: &mut AnyConnection) -> AppResult<Vec<String>> {
         .load(conn)?)
 }
 
-fn queue_letter(conn: &mut AnyConnection, to: &str, l: &Letter) -> AppResult<()> {
+pub(crate) fn queue_letter(conn: &mut AnyConnection, to: &str, l: &Letter) -> AppResult<()> {
     let at = now();
     diesel::insert_into(outbox::table)
         .values((

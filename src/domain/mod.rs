@@ -11,6 +11,7 @@ pub mod feedback_links;
 pub mod import;
 pub mod input;
 pub mod list;
+pub mod login_links;
 pub mod mail;
 pub mod maintenance;
 pub mod organisations;

@@ -147,6 +147,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "booking_waitlisted" => "The event is full, so your request is on the waiting list. We will email you if places free up.",
         "booking_requested" => "Your request is with the company, who will confirm it by email.",
         "booking_cancelled" => "The booking is cancelled.",
+        "password_reset" => "Your new password is set. Log in with it.",
         "password_changed" => "Your password is changed. Any other place you were signed in has been signed out.",
         "attendance_saved" => "Attendance saved. A completed event's figures count it at once; others once they are marked completed.",
         "request_confirmed" => "Confirmed. The school has been emailed.",

@@ -328,6 +328,16 @@ async fn the_schools_booked_are_told_how_to_join_once_each_time(app: TestApp) {
     assert_eq!(ours[1].0, "How to join the live stream");
     assert!(ours[1].1.contains(NEW_LINK) && ours[1].1.contains(NOTES));
     assert_eq!(letters_to(&app, "other@example.org").await.len(), 1);
+    // A change that names nothing to change is refused.
+    let (s, v) = app
+        .api(
+            Method::PUT,
+            &format!("/events/{e}"),
+            Some(Role::Lead),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     // The same link again changes nothing and tells nobody.
     app.api(
         Method::PUT,

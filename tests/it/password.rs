@@ -197,3 +197,142 @@ async fn the_api_changes_the_callers_password(app: TestApp) {
         "{v}"
     );
 }
+
+/// Asks for a reset link for `email` from `client`: the status and the page.
+async fn ask_reset(app: &TestApp, email: &str, client: &str) -> (StatusCode, String) {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("csrf_token", CSRF)
+        .append_pair("email", email);
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/password/forgot")
+        .header(header::COOKIE, format!("outreach_csrf={CSRF}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form.finish()))
+        .expect("request");
+    let addr: SocketAddr = format!("{client}:40000").parse().expect("an address");
+    req.extensions_mut().insert(ConnectInfo(addr));
+    let (s, _, body) = app.send(req).await;
+    (s, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// The reset links mailed to `to`, oldest first.
+async fn reset_links(app: &TestApp, to: &'static str) -> Vec<String> {
+    use diesel::prelude::*;
+    use outreach::db::schema::outbox;
+    let bodies: Vec<String> = app
+        .with_db(move |c| {
+            outbox::table
+                .filter(outbox::to_address.eq(to))
+                .filter(outbox::subject.eq("Reset your Outreach password"))
+                .order(outbox::id.asc())
+                .select(outbox::body)
+                .load(c)
+                .unwrap_or_default()
+        })
+        .await;
+    bodies
+        .iter()
+        .filter_map(|b| {
+            let at = b.find("/password/reset/")?;
+            Some(b[at..at + 16 + 64].to_string())
+        })
+        .collect()
+}
+
+both!(a_forgotten_password_is_reset_by_a_mailed_link_once);
+async fn a_forgotten_password_is_reset_by_a_mailed_link_once(app: TestApp) {
+    // Known and unknown addresses get the same answer; only the known one gets mail.
+    let (s, known) = ask_reset(&app, "Lead@Example.org", "10.1.1.1").await;
+    let (s2, unknown) = ask_reset(&app, "nobody@example.org", "10.1.1.1").await;
+    assert_eq!((s, s2), (StatusCode::OK, StatusCode::OK));
+    let same = |p: &str| {
+        p.replace("Lead@Example.org", "X")
+            .replace("nobody@example.org", "X")
+    };
+    assert_eq!(same(&known), same(&unknown));
+    let links = reset_links(&app, "lead@example.org").await;
+    assert_eq!(links.len(), 1);
+    assert_eq!(
+        app.count("outbox").await,
+        1,
+        "nothing to the unknown address"
+    );
+    let link = links[0].clone();
+
+    // The link opens the form; a weak password is refused by its field.
+    let (s, _, page) = app.page(&link, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("name=\"new_password\""));
+    let (s, _, page) = app
+        .form(&link, None, &[("new_password", "password1234")], true)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("id=\"e-new_password\"") && page.contains("most common"),
+        "{page}"
+    );
+    // Set: every session of the lead ends; the old password fails, the new one works.
+    let (s, headers, _) = app.form(&link, None, &[("new_password", NEW)], true).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(headers[header::LOCATION]
+        .to_str()
+        .unwrap_or("")
+        .contains("notice=password_reset"));
+    let (s, _) = page_with(&app, &app.lead.session, "/").await;
+    assert!(s.is_redirection(), "the lead's session ended");
+    assert!(!signs_in(&app, "lead@example.org", PASSWORD).await);
+    assert!(signs_in(&app, "lead@example.org", NEW).await);
+    // Once: the link is spent.
+    let (s, _, page) = app.page(&link, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(page.contains("does not work"));
+    let (s, _, _) = app
+        .form(
+            &link,
+            None,
+            &[("new_password", "another long phrase")],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // An hour old: it opens nothing.
+    ask_reset(&app, "school@example.org", "10.1.1.2").await;
+    let link = reset_links(&app, "school@example.org").await.remove(0);
+    app.with_db(|c| {
+        use diesel::prelude::*;
+        use outreach::db::schema::login_links;
+        diesel::update(login_links::table)
+            .set(login_links::expires_at.eq(outreach::app::now() - chrono::Duration::minutes(1)))
+            .execute(c)
+    })
+    .await
+    .expect("an hour later");
+    let (s, _, _) = app.page(&link, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = app
+        .page(&format!("/password/reset/{}", "f".repeat(64)), None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+both!(reset_links_are_limited_per_address_and_per_client);
+async fn reset_links_are_limited_per_address_and_per_client(app: TestApp) {
+    // Per address: three links an hour, then the same answer and no more mail.
+    for i in 0..5 {
+        let (s, page) = ask_reset(&app, "admin@example.org", &format!("10.2.0.{i}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("we have sent it a link"));
+    }
+    assert_eq!(reset_links(&app, "admin@example.org").await.len(), 3);
+    // Per client: ten asks an hour, whatever the addresses, then 429.
+    for i in 0..10 {
+        let (s, _) = ask_reset(&app, &format!("someone{i}@example.org"), "10.3.0.1").await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (s, page) = ask_reset(&app, "funder@example.org", "10.3.0.1").await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.contains("try again later"), "{page}");
+    assert!(reset_links(&app, "funder@example.org").await.is_empty());
+}

@@ -202,6 +202,10 @@ GET  /programmes/{id}/attendance => /programmes/{programme}/attendance : LA
 POST /programmes/{id}/attendance => /programmes/{programme}/attendance : LA
 POST /programmes/{id}/attendance/upload => /programmes/{programme}/attendance/upload : LA
 GET  /programmes/{id}/attendance.csv => /programmes/{programme}/attendance.csv : LA
+GET  /password/forgot : P
+POST /password/forgot : P
+GET  /password/reset/{token} => /password/reset/{reset_token} : P
+POST /password/reset/{token} => /password/reset/{reset_token} : P
 GET  /account/password : SLFA
 POST /account/password : SLFA
 GET  /answers/{token} => /answers/{answer_token} : P
@@ -457,6 +461,29 @@ async fn world(app: &TestApp) -> BTreeMap<&'static str, String> {
         })
         .await;
     w.insert("answer", answer.to_string());
+    // A live password-reset link of the spare user's.
+    let reset_token = "c".repeat(64);
+    let (reset_hash, spare_id) = (
+        outreach::domain::tokens::hash_secret(&reset_token),
+        spare_user["id"].as_i64().expect("a user") as i32,
+    );
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use outreach::db::schema::login_links as l;
+        let at = outreach::app::now();
+        diesel::insert_into(l::table)
+            .values((
+                l::user_id.eq(spare_id),
+                l::purpose.eq("reset"),
+                l::token_hash.eq(reset_hash),
+                l::expires_at.eq(at + chrono::Duration::hours(1)),
+                l::created_at.eq(at),
+            ))
+            .execute(c)
+            .expect("a reset link")
+    })
+    .await;
+    w.insert("reset_token", reset_token);
     w.insert("answer_token", answer_token);
     for (k, v) in [
         ("other_school", &other_school),

@@ -182,6 +182,21 @@ fn parse_change(
 )> {
     let moving = input.has("starts_at") || input.has("ends_at");
     let mut v = input.validator();
+    if ![
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "joining_url",
+        "joining_notes",
+    ]
+    .iter()
+    .any(|k| input.has(k))
+    {
+        v.error(
+            "starts_at",
+            "give what changes: starts_at and ends_at, capacity, joining_url or joining_notes",
+        );
+    }
     let (starts_at, ends_at) = if moving {
         (v.datetime("starts_at", local), v.datetime("ends_at", local))
     } else {

@@ -122,8 +122,9 @@ pub struct FeedbackBody {
 }
 
 /// A change to an event: its time, its capacity, or a live stream's joining link (a move
-/// and a new link are told to booked schools).
+/// and a new link are told to booked schools). At least one of them.
 #[derive(ToSchema)]
+#[schema(min_properties = 1)]
 pub struct ChangeEventBody {
     /// With `ends_at`; both left out: the time stays as it is.
     starts_at: Option<DateTime<Utc>>,

@@ -270,6 +270,12 @@ pub async fn attendance_csv(
     use crate::domain::tour_attendance as tour;
     let (actor, tz) = (user.actor(), app.config.time_zone);
     let dry = q.dry_run.unwrap_or(false);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(AppError::field(
+            "body",
+            "send the CSV file (a header and a line per row) as the request body",
+        ));
+    }
     let answer = app
         .db(move |c| {
             crate::domain::programmes::get(c, &actor, id)?;

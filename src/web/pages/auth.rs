@@ -368,3 +368,132 @@ pub async fn change_password(
         Err(e) => Err(e),
     }
 }
+
+#[derive(Template)]
+#[template(path = "password_forgot.html")]
+struct ForgotPage {
+    ctx: PageCtx,
+    email: String,
+    sent: bool,
+    message: Option<String>,
+}
+
+/// "Forgotten password": the form asking for the address.
+pub async fn forgot_page(ctx: Ctx) -> AppResult<Response> {
+    ForgotPage {
+        ctx: ctx.titled("Forgotten your password?"),
+        email: String::new(),
+        sent: false,
+        message: None,
+    }
+    .page()
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Sends a reset link if the address has an account; the answer is the same either way.
+pub async fn forgot(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    ClientAddr(client): ClientAddr,
+    Form(form): Form<ForgotForm>,
+) -> AppResult<Response> {
+    let email: String = form.email.trim().chars().take(254).collect();
+    let (asked, base) = (email.clone(), app.config.base_url.clone());
+    match app
+        .db(move |c| crate::domain::login_links::ask_reset(c, &asked, &client, &base))
+        .await
+    {
+        Ok(()) => ForgotPage {
+            ctx: ctx.titled("Check your e-mail"),
+            email,
+            sent: true,
+            message: None,
+        }
+        .page(),
+        Err(e @ AppError::TooManyRequests(_)) => ForgotPage {
+            ctx: ctx.titled("Forgotten your password?"),
+            email,
+            sent: false,
+            message: Some(crate::web::forms::sentence(&e.to_string())),
+        }
+        .page_with(StatusCode::TOO_MANY_REQUESTS),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "password_reset.html")]
+struct ResetPage {
+    ctx: PageCtx,
+    token: String,
+    gone: bool,
+    error: Option<String>,
+}
+
+fn reset_gone(ctx: Ctx) -> AppResult<Response> {
+    ResetPage {
+        ctx: ctx.titled("This link does not work"),
+        token: String::new(),
+        gone: true,
+        error: None,
+    }
+    .page_with(StatusCode::NOT_FOUND)
+}
+
+/// The page behind a reset link.
+pub async fn reset_page(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> AppResult<Response> {
+    let t = token.clone();
+    match app
+        .db(move |c| crate::domain::login_links::check(c, &t))
+        .await
+    {
+        Ok(()) => ResetPage {
+            ctx: ctx.titled("Choose a new password"),
+            token,
+            gone: false,
+            error: None,
+        }
+        .page(),
+        Err(AppError::NotFound) => reset_gone(ctx),
+        Err(e) => Err(e),
+    }
+}
+
+/// Sets the new password through the link, then sends the person to log in.
+pub async fn reset(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let input = crate::web::forms::form_input(pairs);
+    let turn = app.hash_permit().await?;
+    let t = token.clone();
+    match app
+        .db(move |c| {
+            let _turn = turn;
+            crate::domain::login_links::reset(c, &t, &input)
+        })
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/login?notice=password_reset").into_response()),
+        Err(AppError::Invalid { fields, .. }) => ResetPage {
+            ctx: ctx.titled("Choose a new password"),
+            token,
+            gone: false,
+            error: fields.get("new_password").cloned(),
+        }
+        .page_with(StatusCode::UNPROCESSABLE_ENTITY),
+        Err(AppError::NotFound) => reset_gone(ctx),
+        Err(e) => Err(e),
+    }
+}

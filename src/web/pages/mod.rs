@@ -39,6 +39,14 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route(
+            "/password/forgot",
+            get(auth::forgot_page).post(auth::forgot),
+        )
+        .route(
+            "/password/reset/{token}",
+            get(auth::reset_page).post(auth::reset),
+        )
+        .route(
             "/account/password",
             get(auth::password_page).post(auth::change_password),
         )
