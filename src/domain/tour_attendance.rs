@@ -360,12 +360,21 @@ pub fn plan(
     let mut seen: HashMap<(i32, Option<i32>, Option<String>), usize> = HashMap::new();
     let mut current: HashMap<i32, Vec<attendance::AttendanceRow>> = HashMap::new();
     let now = crate::app::now();
+    // Each event is read once, however many lines name it.
+    let mut known: HashMap<i32, Option<(i32, String, chrono::NaiveDateTime)>> = HashMap::new();
     for l in lines {
-        let found: Option<(i32, String, chrono::NaiveDateTime)> = events::table
-            .find(l.event_id)
-            .select((events::programme_id, events::status, events::starts_at))
-            .first(conn)
-            .optional()?;
+        let found = match known.get(&l.event_id) {
+            Some(found) => found.clone(),
+            None => {
+                let found: Option<(i32, String, chrono::NaiveDateTime)> = events::table
+                    .find(l.event_id)
+                    .select((events::programme_id, events::status, events::starts_at))
+                    .first(conn)
+                    .optional()?;
+                known.insert(l.event_id, found.clone());
+                found
+            }
+        };
         match found {
             Some((p, _, _)) if p != programme_id => {
                 errors.push(refused(
@@ -584,6 +593,24 @@ pub fn replace_events(
     })
 }
 
+/// The programme's events held so far (started, not cancelled), in date order: the ones
+/// whose attendance can be entered.
+pub fn held_events(
+    conn: &mut AnyConnection,
+    programme_id: i32,
+) -> AppResult<Vec<crate::domain::events::Event>> {
+    let ids: Vec<i32> = events::table
+        .filter(events::programme_id.eq(programme_id))
+        .filter(events::status.ne(EventStatus::Cancelled.as_str()))
+        .filter(events::starts_at.le(crate::app::now()))
+        .order((events::starts_at.asc(), events::id.asc()))
+        .select(events::id)
+        .load(conn)?;
+    let mut held = crate::domain::events::get_many(conn, &ids)?;
+    held.sort_by_key(|e| (e.starts_at, e.id));
+    Ok(held)
+}
+
 /// The template: a line per held event of the programme and school booked (or the school
 /// visited), numbers from the bookings, with the event's date, kind and place and the
 /// school's name to read by (ignored when read back).
@@ -593,16 +620,8 @@ pub fn template(
     programme_id: i32,
     tz: chrono_tz::Tz,
 ) -> AppResult<Vec<u8>> {
-    let now = crate::app::now();
     crate::domain::programmes::get(conn, actor, programme_id)?;
-    let ids: Vec<i32> = events::table
-        .filter(events::programme_id.eq(programme_id))
-        .filter(events::status.ne(EventStatus::Cancelled.as_str()))
-        .filter(events::starts_at.le(now))
-        .order((events::starts_at.asc(), events::id.asc()))
-        .select(events::id)
-        .load(conn)?;
-    let held = crate::domain::events::get_many(conn, &ids)?;
+    let held = held_events(conn, programme_id)?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let text_cell = |s: &str| crate::export::csv::text(s);
     out.write_record([

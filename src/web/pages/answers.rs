@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 
+use super::feedback_links::AGREE;
 use crate::app::AppState;
 use crate::domain::answers;
 use crate::domain::input::Input;
@@ -38,14 +39,6 @@ struct AnswerPage {
     errors: FieldErrors,
     message: Option<String>,
 }
-
-const AGREE: [(i32, &str); 5] = [
-    (1, "Strongly disagree"),
-    (2, "Disagree"),
-    (3, "Neither"),
-    (4, "Agree"),
-    (5, "Strongly agree"),
-];
 
 fn page(
     ctx: Ctx,

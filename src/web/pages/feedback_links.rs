@@ -99,7 +99,8 @@ struct PublicForm {
     thanks: bool,
     school_name: String,
     programme_title: String,
-    statements: Vec<(i32, String)>,
+    /// Each outcome statement: its id, words, and the answer typed (kept on an error).
+    statements: Vec<(i32, String, String)>,
     roles: Vec<(&'static str, &'static str)>,
     agree: Vec<(i32, &'static str)>,
     role: String,
@@ -113,7 +114,8 @@ struct PublicForm {
     answers_left: i32,
 }
 
-const AGREE: [(i32, &str); 5] = [
+/// The agree scale of an outcome statement (the feedback form and a school's answers).
+pub(crate) const AGREE: [(i32, &str); 5] = [
     (1, "Strongly disagree"),
     (2, "Disagree"),
     (3, "Neither"),
@@ -138,7 +140,13 @@ fn public_form(
         statements: form
             .statements
             .into_iter()
-            .map(|s| (s.id, s.text))
+            .map(|s| {
+                let chosen = input
+                    .get(&format!("outcome_{}", s.id))
+                    .unwrap_or("")
+                    .to_string();
+                (s.id, s.text, chosen)
+            })
             .collect(),
         roles: feedback_links::roles(),
         agree: AGREE.to_vec(),

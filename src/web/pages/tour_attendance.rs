@@ -11,7 +11,6 @@ use crate::app::AppState;
 use crate::domain::attendance::RowInput;
 use crate::domain::input::Input;
 use crate::domain::tour_attendance::{self as tour, Change, LineError};
-use crate::domain::types::EventStatus;
 use crate::domain::{attendance, bookings, events, programmes, schools};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::auth::Staff;
@@ -61,99 +60,76 @@ async fn grid(
     let tz = app.config.time_zone;
     app.db(move |c| {
         let p = programmes::get(c, &actor, id)?;
-        let now = crate::app::now();
-        let every = crate::domain::list::ListParams {
-            page: 1,
-            per_page: crate::domain::list::MAX_PER_PAGE,
-            q: None,
-            include_archived: false,
-        };
         let mut rows = Vec::new();
-        let mut page = 1;
-        loop {
-            let list = events::list_for_programme(
-                c,
-                &actor,
-                id,
-                &crate::domain::list::ListParams {
-                    page,
-                    ..every.clone()
-                },
-            )?;
-            let done = list.items.len() < every.per_page as usize;
-            for e in list.items {
-                if e.status == EventStatus::Cancelled || e.starts_at.naive_utc() > now {
+        for e in tour::held_events(c, id)? {
+            let label = format!("{} · {} · {}", local(e.starts_at, tz), e.kind, e.place());
+            let saved = attendance::for_event(c, e.id)?;
+            let expected = bookings::expected_by_school(c, e.id)?;
+            let mut ids: Vec<i32> = saved.iter().filter_map(|r| r.school_id).collect();
+            ids.extend(expected.iter().map(|x| x.0));
+            let labels = schools::labels(c, &ids)?;
+            let label_of =
+                |s: Option<i32>| s.and_then(|i| labels.get(&i).cloned()).unwrap_or_default();
+            let mut first = Some(label);
+            let mut push = |rows: &mut Vec<Row>, row: Row| {
+                rows.push(Row {
+                    event_label: first.take(),
+                    ..row
+                })
+            };
+            for r in &saved {
+                push(
+                    &mut rows,
+                    Row {
+                        event_label: None,
+                        event_id: e.id,
+                        school: label_of(r.school_id),
+                        group: r.group.clone().unwrap_or_default(),
+                        pupils: r.pupils.to_string(),
+                        staff: r.staff.to_string(),
+                        other: r.other.to_string(),
+                        hint: String::new(),
+                        error: None,
+                    },
+                );
+            }
+            for &(school, pupils, staff) in &expected {
+                if saved.iter().any(|r| r.school_id == Some(school)) {
                     continue;
-                }
-                let label = format!("{} · {} · {}", local(e.starts_at, tz), e.kind, e.place());
-                let saved = attendance::for_event(c, e.id)?;
-                let expected = bookings::expected_by_school(c, e.id)?;
-                let mut ids: Vec<i32> = saved.iter().filter_map(|r| r.school_id).collect();
-                ids.extend(expected.iter().map(|x| x.0));
-                let labels = schools::labels(c, &ids)?;
-                let label_of =
-                    |s: Option<i32>| s.and_then(|i| labels.get(&i).cloned()).unwrap_or_default();
-                let mut first = Some(label);
-                let mut push = |rows: &mut Vec<Row>, row: Row| {
-                    rows.push(Row {
-                        event_label: first.take(),
-                        ..row
-                    })
-                };
-                for r in &saved {
-                    push(
-                        &mut rows,
-                        Row {
-                            event_label: None,
-                            event_id: e.id,
-                            school: label_of(r.school_id),
-                            group: r.group.clone().unwrap_or_default(),
-                            pupils: r.pupils.to_string(),
-                            staff: r.staff.to_string(),
-                            other: r.other.to_string(),
-                            hint: String::new(),
-                            error: None,
-                        },
-                    );
-                }
-                for &(school, pupils, staff) in &expected {
-                    if saved.iter().any(|r| r.school_id == Some(school)) {
-                        continue;
-                    }
-                    push(
-                        &mut rows,
-                        Row {
-                            event_label: None,
-                            event_id: e.id,
-                            school: label_of(Some(school)),
-                            group: String::new(),
-                            pupils: String::new(),
-                            staff: String::new(),
-                            other: String::new(),
-                            hint: format!("Booked for {pupils} pupils and {staff} staff"),
-                            error: None,
-                        },
-                    );
                 }
                 push(
                     &mut rows,
                     Row {
                         event_label: None,
                         event_id: e.id,
-                        school: String::new(),
+                        school: label_of(Some(school)),
                         group: String::new(),
                         pupils: String::new(),
                         staff: String::new(),
                         other: String::new(),
-                        hint: String::new(),
+                        hint: format!("Booked for {pupils} pupils and {staff} staff"),
                         error: None,
                     },
                 );
             }
-            if done || rows.len() > MAX_ROWS {
+            push(
+                &mut rows,
+                Row {
+                    event_label: None,
+                    event_id: e.id,
+                    school: String::new(),
+                    group: String::new(),
+                    pupils: String::new(),
+                    staff: String::new(),
+                    other: String::new(),
+                    hint: String::new(),
+                    error: None,
+                },
+            );
+
+            if rows.len() > MAX_ROWS {
                 break;
             }
-            page += 1;
         }
         Ok((format!("{} {}", p.title, p.year), rows))
     })
@@ -312,9 +288,8 @@ pub async fn save(
             "attendance_saved",
         )),
         Err((rows, fields)) => {
-            let (title, _) = grid(&app, &user, id).await?;
+            let (title, fresh) = grid(&app, &user, id).await?;
             let labels: Vec<Option<String>> = {
-                let (_, fresh) = grid(&app, &user, id).await?;
                 let mut seen = std::collections::HashSet::new();
                 rows.iter()
                     .map(|r| {
