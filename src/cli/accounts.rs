@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use super::{conn_of, describe, open, AddUser};
+use super::{conn_of, describe, open, AddUser, InviteUser};
 use crate::domain::input::Input;
 use crate::domain::{schools, tokens, users};
 
@@ -40,6 +40,36 @@ pub fn add_user(database_url: &str, add: AddUser) -> Result<(), String> {
         .and_then(|parsed| users::create(&mut conn, None, parsed))
         .map_err(describe)?;
     println!("added {} ({}) with id {}", user.email, user.role, user.id);
+    Ok(())
+}
+
+/// Invites a person: the mail is queued (sent by `serve`), and the link printed for an
+/// install that does not send mail yet.
+pub fn invite_user(database_url: &str, invite: InviteUser) -> Result<(), String> {
+    let pool = open(database_url, 1)?;
+    let mut conn = conn_of(&pool)?;
+    let mut input = Input::from_pairs([("email", invite.email), ("role", invite.role)]);
+    if let Some(urn) = invite.school {
+        let school = schools::find_by_urn(&mut conn, urn)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no school has URN {urn}"))?;
+        input.set("school_id", school.id.to_string());
+    }
+    if let Some(id) = invite.organisation {
+        input.set("organisation_id", id.to_string());
+    }
+    let (made, link) = crate::domain::invitations::parse(&mut conn, &input)
+        .and_then(|parsed| {
+            crate::domain::invitations::invite_with_link(&mut conn, None, &parsed, &invite.base_url)
+        })
+        .map_err(describe)?;
+    println!(
+        "invited {} ({}); the link works once, until {} UTC. The mail is queued; if this install sends no mail yet, give them this link yourself:",
+        made.email,
+        made.role,
+        made.expires_at.format("%Y-%m-%d %H:%M")
+    );
+    println!("{link}");
     Ok(())
 }
 

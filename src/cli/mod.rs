@@ -93,6 +93,27 @@ pub enum MailCommand {
 pub enum UserCommand {
     /// Add a user; the password is read from standard input.
     Add(AddUser),
+    /// Invite a person by e-mail: they set their own name and password behind the link.
+    Invite(InviteUser),
+}
+
+/// A person to invite from the command line.
+#[derive(Args)]
+pub struct InviteUser {
+    #[arg(long)]
+    pub email: String,
+    /// school, lead, funder or admin
+    #[arg(long)]
+    pub role: String,
+    /// For a school contact: the URN of its school.
+    #[arg(long)]
+    pub school: Option<i32>,
+    /// For a funder: the id of its organisation.
+    #[arg(long)]
+    pub organisation: Option<i32>,
+    /// The address people use to reach the app, for the link in the mail.
+    #[arg(long, env = "BASE_URL", default_value = "http://127.0.0.1:3000")]
+    pub base_url: String,
 }
 
 #[derive(Subcommand)]
@@ -246,6 +267,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::User {
             command: UserCommand::Add(add),
         } => accounts::add_user(&url, add),
+        Command::User {
+            command: UserCommand::Invite(invite),
+        } => accounts::invite_user(&url, invite),
         Command::Token {
             command:
                 TokenCommand::Create {

@@ -43,6 +43,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         town -> Text,
+        contact_email -> Text,
     }
 }
 diesel::table! {
@@ -354,6 +355,39 @@ diesel::table! {
     }
 }
 diesel::joinable!(login_links -> users (user_id));
+diesel::table! {
+    invitations (id) {
+        id -> Integer,
+        email -> Text,
+        role -> Text,
+        school_id -> Nullable<Integer>,
+        organisation_id -> Nullable<Integer>,
+        token_hash -> Text,
+        invited_by -> Nullable<Integer>,
+        sent_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        user_id -> Nullable<Integer>,
+        withdrawn_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+diesel::table! {
+    school_requests (id) {
+        id -> Integer,
+        school_id -> Integer,
+        name -> Text,
+        email -> Text,
+        status -> Text,
+        invitation_id -> Nullable<Integer>,
+        decided_by -> Nullable<Integer>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+diesel::joinable!(invitations -> schools (school_id));
+diesel::joinable!(invitations -> organisations (organisation_id));
+diesel::joinable!(school_requests -> schools (school_id));
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     priorities,
@@ -380,4 +414,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     install_settings,
     event_answers,
     login_links,
+    invitations,
+    school_requests,
 );

@@ -229,6 +229,7 @@ fn parse_row(cols: &Columns, record: &csv::StringRecord, options: ImportOptions)
         pupils,
         fsm_percent,
         town: short(cols.get(record, COL_TOWN), 100),
+        contact_email: None,
     }))
 }
 
@@ -347,6 +348,7 @@ fn upsert(
                 pupils: existing.pupils,
                 fsm_percent: existing.fsm_percent,
                 town: existing.town.clone(),
+                contact_email: None,
             };
             if &current == school {
                 report.unchanged += 1;

@@ -1,7 +1,11 @@
-//! "Forgotten password": a single-use link mailed to the person, valid one hour, stored
-//! only as a hash. Asking answers the same whether or not the address is known, under
-//! limits per address and per client; using the link sets a new password and ends every
-//! session of the person.
+//! Links mailed to a person, single use, stored only as a hash:
+//! - "Forgotten password": valid one hour; using it sets a new password and ends every
+//!   session of the person.
+//! - "E-mail me a sign-in link" (school contacts, who use Outreach a few times a year):
+//!   valid fifteen minutes; using it signs the person in.
+//!
+//! Asking answers the same whether or not the address is known, under limits per address
+//! and per client.
 
 use chrono::Duration;
 use diesel::prelude::*;
@@ -19,6 +23,148 @@ use crate::error::{AppError, AppResult};
 
 /// How long a reset link works.
 pub const RESET_MINUTES: i64 = 60;
+/// How long a sign-in link works.
+pub const SIGN_IN_MINUTES: i64 = 15;
+
+/// What a link does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Reset,
+    SignIn,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Reset => "reset",
+            Purpose::SignIn => "sign_in",
+        }
+    }
+}
+
+/// The limits every asking passes: a client asking too often is told so (429); a fourth
+/// link for one address within the hour is quietly not sent. Answers whether to go on.
+fn within_limits(
+    conn: &mut AnyConnection,
+    purpose: Purpose,
+    email: &str,
+    client: &str,
+) -> AppResult<bool> {
+    let client_key = throttle::key(&format!("{}-client", purpose.as_str()), client);
+    throttle::reserve(
+        conn,
+        &[throttle::Limit {
+            key: &client_key,
+            limit: 10,
+            window: Duration::hours(1),
+        }],
+        "many links were asked for from here; please try again later",
+    )?;
+    if email.is_empty() || email.len() > 254 {
+        return Ok(false);
+    }
+    let address_key = throttle::key(&format!("{}-address", purpose.as_str()), email);
+    Ok(throttle::reserve(
+        conn,
+        &[throttle::Limit {
+            key: &address_key,
+            limit: 3,
+            window: Duration::hours(1),
+        }],
+        "",
+    )
+    .is_ok())
+}
+
+/// Asks for a sign-in link for `email`: if it is a live school contact's account, under
+/// the limits, a link is mailed. The answer is the same either way.
+pub fn ask_sign_in(
+    conn: &mut AnyConnection,
+    email: &str,
+    client: &str,
+    base_url: &str,
+) -> AppResult<()> {
+    let email = normalise_email(email);
+    if !within_limits(conn, Purpose::SignIn, &email, client)? {
+        return Ok(());
+    }
+    let user: Option<(i32, String)> = users::table
+        .filter(users::email.eq(&email))
+        .filter(users::archived.eq(false))
+        .filter(users::role.eq("school"))
+        .select((users::id, users::email))
+        .first(conn)
+        .optional()?;
+    let Some((user_id, to)) = user else {
+        return Ok(());
+    };
+    let token = random_secret()?;
+    crate::db::write(conn, |conn| {
+        insert(conn, user_id, Purpose::SignIn, &token, SIGN_IN_MINUTES)?;
+        let link = format!("{}/login/link/{token}", base_url.trim_end_matches('/'));
+        mail::queue_letter(
+            conn,
+            &to,
+            &Letter::plain(
+                "Your link to sign in to Outreach",
+                format!(
+                    "Use this link to sign in to Outreach. It works once, for {SIGN_IN_MINUTES} minutes:\n\n{link}\n\nIf you did not ask for it, ignore this message: nobody can sign in without the link."
+                ),
+            ),
+        )?;
+        Ok(())
+    })
+}
+
+fn insert(
+    conn: &mut AnyConnection,
+    user_id: i32,
+    purpose: Purpose,
+    token: &str,
+    minutes: i64,
+) -> AppResult<()> {
+    let at = now();
+    diesel::insert_into(login_links::table)
+        .values((
+            login_links::user_id.eq(user_id),
+            login_links::purpose.eq(purpose.as_str()),
+            login_links::token_hash.eq(hash_secret(token)),
+            login_links::expires_at.eq(at + Duration::minutes(minutes)),
+            login_links::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Whether a sign-in link is live.
+pub fn check_sign_in(conn: &mut AnyConnection, token: &str) -> AppResult<()> {
+    live(conn, token, Purpose::SignIn).map(|_| ())
+}
+
+/// Signs the person in through a live link, once: the link is spent and a session
+/// starts; answers the user and the session's cookie secret.
+pub fn sign_in(
+    conn: &mut AnyConnection,
+    config: &crate::config::Config,
+    token: &str,
+) -> AppResult<(crate::domain::users::User, String)> {
+    let (link_id, user_id) = live(conn, token, Purpose::SignIn)?;
+    crate::db::write(conn, |conn| {
+        let spent = diesel::update(
+            login_links::table
+                .find(link_id)
+                .filter(login_links::used_at.is_null()),
+        )
+        .set(login_links::used_at.eq(now()))
+        .execute(conn)?;
+        if spent == 0 {
+            return Err(AppError::NotFound);
+        }
+        let secret = crate::domain::sessions::start(conn, config, user_id)?;
+        let user = crate::domain::users::get(conn, user_id)?;
+        Ok((user, secret))
+    })
+}
 
 /// Asks for a reset link for `email`: if it is a live account, under the limits, a link
 /// is mailed. The answer is the same either way (nothing tells whether the address is
@@ -30,32 +176,7 @@ pub fn ask_reset(
     base_url: &str,
 ) -> AppResult<()> {
     let email = normalise_email(email);
-    let client_key = throttle::key("reset-client", client);
-    throttle::reserve(
-        conn,
-        &[throttle::Limit {
-            key: &client_key,
-            limit: 10,
-            window: Duration::hours(1),
-        }],
-        "many reset links were asked for from here; please try again later",
-    )?;
-    if email.is_empty() || email.len() > 254 {
-        return Ok(());
-    }
-    // Per address: a fourth link within the hour is quietly not sent.
-    let address_key = throttle::key("reset-address", &email);
-    if throttle::reserve(
-        conn,
-        &[throttle::Limit {
-            key: &address_key,
-            limit: 3,
-            window: Duration::hours(1),
-        }],
-        "",
-    )
-    .is_err()
-    {
+    if !within_limits(conn, Purpose::Reset, &email, client)? {
         return Ok(());
     }
     let user: Option<(i32, String)> = users::table
@@ -69,16 +190,7 @@ pub fn ask_reset(
     };
     let token = random_secret()?;
     crate::db::write(conn, |conn| {
-        let at = now();
-        diesel::insert_into(login_links::table)
-            .values((
-                login_links::user_id.eq(user_id),
-                login_links::purpose.eq("reset"),
-                login_links::token_hash.eq(hash_secret(&token)),
-                login_links::expires_at.eq(at + Duration::minutes(RESET_MINUTES)),
-                login_links::created_at.eq(at),
-            ))
-            .execute(conn)?;
+        insert(conn, user_id, Purpose::Reset, &token, RESET_MINUTES)?;
         let link = format!("{}/password/reset/{token}", base_url.trim_end_matches('/'));
         mail::queue_letter(
             conn,
@@ -94,16 +206,16 @@ pub fn ask_reset(
     })
 }
 
-/// The account a reset link opens, if the link is live (a wrong, used or expired link
-/// opens nothing).
-fn live(conn: &mut AnyConnection, token: &str) -> AppResult<(i32, i32)> {
+/// The account a link opens, if the link is live and of this purpose (a wrong, used or
+/// expired link opens nothing).
+fn live(conn: &mut AnyConnection, token: &str, purpose: Purpose) -> AppResult<(i32, i32)> {
     if token.len() != 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
     }
     login_links::table
         .inner_join(users::table)
         .filter(login_links::token_hash.eq(hash_secret(token)))
-        .filter(login_links::purpose.eq("reset"))
+        .filter(login_links::purpose.eq(purpose.as_str()))
         .filter(login_links::used_at.is_null())
         .filter(login_links::expires_at.gt(now()))
         .filter(users::archived.eq(false))
@@ -115,13 +227,13 @@ fn live(conn: &mut AnyConnection, token: &str) -> AppResult<(i32, i32)> {
 
 /// Whether a reset link is live.
 pub fn check(conn: &mut AnyConnection, token: &str) -> AppResult<()> {
-    live(conn, token).map(|_| ())
+    live(conn, token, Purpose::Reset).map(|_| ())
 }
 
 /// Sets a new password through a live link, once: the link is spent, every session of the
 /// person ends, the change is audited (never the password).
 pub fn reset(conn: &mut AnyConnection, token: &str, input: &Input) -> AppResult<()> {
-    let (link_id, user_id) = live(conn, token)?;
+    let (link_id, user_id) = live(conn, token, Purpose::Reset)?;
     let mut v = input.validator();
     v.of_type("new_password", crate::domain::input::Json::Text);
     let new = input.get("new_password").unwrap_or("").to_string();

@@ -27,6 +27,7 @@ struct Row {
     fsm_percent: Option<f64>,
     archived: bool,
     town: String,
+    contact_email: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
@@ -42,6 +43,9 @@ pub struct School {
     pub fsm_percent: Option<f64>,
     pub archived: bool,
     pub town: String,
+    /// Where the school is written to before anyone there has an account (staff and
+    /// the school itself see it); invitations to a programme's schools go here.
+    pub contact_email: String,
 }
 
 impl School {
@@ -82,6 +86,7 @@ impl TryFrom<Row> for School {
             fsm_percent: r.fsm_percent,
             archived: r.archived,
             town: r.town,
+            contact_email: r.contact_email,
         })
     }
 }
@@ -98,6 +103,8 @@ pub struct SchoolInput {
     pub pupils: Option<i32>,
     pub fsm_percent: Option<f64>,
     pub town: String,
+    /// None keeps what is stored (the register has no addresses).
+    pub contact_email: Option<String>,
 }
 
 pub fn parse(input: &Input) -> AppResult<SchoolInput> {
@@ -112,7 +119,18 @@ pub fn parse(input: &Input) -> AppResult<SchoolInput> {
         pupils: v.int_opt("pupils", 0, 100_000),
         fsm_percent: v.decimal_opt("fsm_percent", 0.0, 100.0),
         town: v.text_or_empty("town", 100),
+        contact_email: Some(crate::domain::users::normalise_email(
+            &v.text_or_empty("contact_email", 254),
+        )),
     };
+    if let Some(e) = school.contact_email.as_deref() {
+        if !e.is_empty() && !v.has_error("contact_email") && !crate::domain::users::valid_email(e) {
+            v.error(
+                "contact_email",
+                "must be an email address like office@school.example.org",
+            );
+        }
+    }
     v.finish()?;
     Ok(school)
 }
@@ -167,6 +185,43 @@ pub fn labels(
             Ok((s.id, s.label()))
         })
         .collect()
+}
+
+/// Open schools matching a search (name, town or postcode, or the URN), as (id, label),
+/// at most `limit`: the public "Book for your school" page finds a school with it.
+pub fn search_open(
+    conn: &mut AnyConnection,
+    term: &str,
+    limit: i64,
+) -> AppResult<Vec<(i32, String)>> {
+    let urn = term.trim().parse::<i32>().unwrap_or(-1);
+    let words = any_column_like!(like_pattern(term);
+        schools::name, schools::postcode, schools::town);
+    let rows: Vec<Row> = schools::table
+        .filter(schools::archived.eq(false))
+        .filter(words.or(schools::urn.eq(urn)))
+        .order((schools::name.asc(), schools::id.asc()))
+        .limit(limit)
+        .select(Row::as_select())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|r| {
+            let s = School::try_from(r)?;
+            Ok((s.id, s.label()))
+        })
+        .collect()
+}
+
+/// The label of an open school, if it is one.
+pub fn open_label(conn: &mut AnyConnection, id: i32) -> AppResult<Option<String>> {
+    let row: Option<Row> = schools::table
+        .find(id)
+        .filter(schools::archived.eq(false))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(|r| School::try_from(r).map(|s| s.label()))
+        .transpose()
 }
 
 /// What a picker's text names: the URN or id inside a label chosen from the list.
@@ -280,6 +335,7 @@ pub(crate) fn insert(conn: &mut AnyConnection, s: &SchoolInput) -> AppResult<i32
             schools::pupils.eq(s.pupils),
             schools::fsm_percent.eq(s.fsm_percent),
             schools::town.eq(&s.town),
+            schools::contact_email.eq(s.contact_email.as_deref().unwrap_or("")),
             schools::created_at.eq(at),
             schools::updated_at.eq(at),
         ))
@@ -302,6 +358,11 @@ pub(crate) fn overwrite(conn: &mut AnyConnection, id: i32, s: &SchoolInput) -> A
             schools::updated_at.eq(now()),
         ))
         .execute(conn)?;
+    if let Some(email) = &s.contact_email {
+        diesel::update(schools::table.find(id))
+            .set(schools::contact_email.eq(email))
+            .execute(conn)?;
+    }
     Ok(())
 }
 

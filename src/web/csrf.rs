@@ -83,7 +83,14 @@ pub async fn protect(State(app): State<AppState>, request: Request, next: Next) 
     let token = form_token(session.as_deref(), Some(&cookie)).unwrap_or(cookie.clone());
     request.extensions_mut().insert(CsrfToken(token));
     let mut response = next.run(request).await;
-    if fresh {
+    // A page a shared cache may keep (the public listing, which has no form) never sets
+    // the cookie: one visitor's token must not be handed to the next.
+    let shared = response
+        .headers()
+        .get(axum::http::header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("public"));
+    if fresh && !shared {
         let secure = if app.config.secure_cookies {
             "; Secure"
         } else {

@@ -163,6 +163,13 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "statement_added" => "The outcome statement is added; new answers can rate it.",
         "tour_dates_added" => "Tour dates added.",
         "calendar_regenerated" => "The calendar link was renewed; the old one no longer works.",
+        "welcome" => "Welcome to Outreach: your account is ready, and you are signed in.",
+        "invitation_sent" => "The invitation is sent. It works for 7 days; you can resend or withdraw it below.",
+        "invitation_resent" => "The invitation is sent again with a new link; the old link no longer works.",
+        "invitation_withdrawn" => "The invitation is withdrawn; its link no longer works.",
+        "invitations_sent" => "The invitations are sent. Each school's link works for 7 days.",
+        "account_request_approved" => "Approved. The teacher has been sent an invitation to set up their account.",
+        "account_request_declined" => "Declined. The teacher has been told by e-mail.",
         _ => return None,
     })
 }

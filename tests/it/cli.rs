@@ -92,6 +92,88 @@ async fn user_add_and_token_create_give_a_working_token(app: TestApp) {
     assert!(String::from_utf8_lossy(&body).contains("newadmin@example.org"));
 }
 
+both!(user_invite_mails_a_link_that_sets_up_the_account);
+async fn user_invite_mails_a_link_that_sets_up_the_account(app: TestApp) {
+    let url = app.database_url.clone();
+    let (ok, bad) = tokio::task::spawn_blocking(move || {
+        let ok = outreach(
+            &url,
+            &[
+                "user",
+                "invite",
+                "--email",
+                "Contact@Example.org",
+                "--role",
+                "school",
+                "--school",
+                "900001",
+                "--base-url",
+                "https://outreach.example.org",
+            ],
+            None,
+        );
+        let bad = outreach(
+            &url,
+            &[
+                "user",
+                "invite",
+                "--email",
+                "x@example.org",
+                "--role",
+                "school",
+            ],
+            None,
+        );
+        (ok, bad)
+    })
+    .await
+    .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let out = String::from_utf8_lossy(&ok.stdout).to_string();
+    let link = out.lines().last().unwrap().trim().to_string();
+    assert!(
+        link.starts_with("https://outreach.example.org/invitations/"),
+        "{out}"
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("school_id"));
+    // The mail holds the same link; following it makes the school's contact.
+    let path = link
+        .trim_start_matches("https://outreach.example.org")
+        .to_string();
+    assert_eq!(app.count("outbox").await, 1);
+    let (s, _, page) = app.page(&path, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("contact@example.org") && page.contains("Seed School"));
+    let (s, _, _) = app
+        .form(
+            &path,
+            None,
+            &[
+                ("name", "Carol Contact"),
+                ("password", "a fine long phrase"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, v) = app
+        .get(
+            "/invitations?status=accepted",
+            Some(outreach::domain::types::Role::Admin),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        v["items"][0]["school_id"].as_i64(),
+        Some(app.school_id as i64)
+    );
+}
+
 #[test]
 fn bad_database_urls_give_one_clear_line() {
     let cases = [

@@ -33,6 +33,7 @@ mod login;
 mod mail;
 mod pages;
 mod password;
+mod people;
 mod picker;
 mod properties;
 mod roles;

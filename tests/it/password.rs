@@ -134,7 +134,7 @@ async fn a_person_changes_their_password_and_other_sign_ins_end(app: TestApp) {
     // This browser stays signed in; the other is signed out.
     let (s, _) = page_with(&app, &app.lead.session, "/").await;
     assert_eq!(s, StatusCode::OK);
-    let (s, at) = page_with(&app, &elsewhere, "/").await;
+    let (s, at) = page_with(&app, &elsewhere, "/programmes").await;
     assert!(s.is_redirection() && at.starts_with("/login"), "{s} {at}");
     // The old password no longer works; the new one does.
     assert!(!signs_in(&app, "lead@example.org", PASSWORD).await);
@@ -279,7 +279,7 @@ async fn a_forgotten_password_is_reset_by_a_mailed_link_once(app: TestApp) {
         .to_str()
         .unwrap_or("")
         .contains("notice=password_reset"));
-    let (s, _) = page_with(&app, &app.lead.session, "/").await;
+    let (s, _) = page_with(&app, &app.lead.session, "/programmes").await;
     assert!(s.is_redirection(), "the lead's session ended");
     assert!(!signs_in(&app, "lead@example.org", PASSWORD).await);
     assert!(signs_in(&app, "lead@example.org", NEW).await);

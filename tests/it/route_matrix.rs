@@ -27,6 +27,16 @@ const EXPECTED: &str = r#"
 GET  /calendar/{kind}/{file} => {school_feed} : P
 GET  /api/v1/me : SLFA
 POST /api/v1/me/password : SLFA
+GET  /api/v1/invitations : LA
+POST /api/v1/invitations : LA
+POST /api/v1/invitations/{id}/resend => /api/v1/invitations/{spare_invitation}/resend : LA
+POST /api/v1/invitations/{id}/withdraw => /api/v1/invitations/{spare_invitation}/withdraw : LA
+GET  /api/v1/programmes/{id}/invitations => /api/v1/programmes/{programme}/invitations : LA
+POST /api/v1/programmes/{id}/invitations => /api/v1/programmes/{programme}/invitations : LA
+GET  /api/v1/school-requests : LA
+POST /api/v1/school-requests/{id}/approve => /api/v1/school-requests/{school_request}/approve : LA
+POST /api/v1/school-requests/{id}/decline => /api/v1/school-requests/{spare_school_request}/decline : LA
+GET  /api/v1/public/whats-on : P
 GET  /api/v1/organisations : LFA
 POST /api/v1/organisations : A
 GET  /api/v1/organisations/{id} => /api/v1/organisations/{org} : LFA
@@ -135,7 +145,7 @@ POST /api/v1/users/{id}/tokens => /api/v1/users/{spare_user}/tokens : A
 POST /api/v1/users/{id}/tokens/{token_id}/revoke => /api/v1/users/{spare_user}/tokens/{spare_token}/revoke : A
 POST /api/v1/import/schools : A
 GET  /api/v1/openapi.json : P
-GET  / : SLFA
+GET  / : P
 GET  /login : P
 POST /login : P
 GET  /organisations : A
@@ -207,6 +217,24 @@ POST /password/forgot : P
 GET  /password/reset/{token} => /password/reset/{reset_token} : P
 POST /password/reset/{token} => /password/reset/{reset_token} : P
 GET  /account/password : SLFA
+GET  /login/link : P
+POST /login/link : P
+GET  /login/link/{token} => /login/link/{sign_in_token} : P
+POST /login/link/{token} => /login/link/{sign_in_token} : P
+GET  /join : P
+POST /join : P
+POST /school-requests/{id}/approve => /school-requests/{school_request}/approve : LA
+POST /school-requests/{id}/decline => /school-requests/{spare_school_request}/decline : LA
+GET  /invitations : LA
+POST /invitations : LA
+GET  /invitations/new : LA
+GET  /invitations/{token} => /invitations/{invitation_token} : P
+POST /invitations/{token} => /invitations/{invitation_token} : P
+POST /invitations/{id}/resend => /invitations/{spare_invitation}/resend : LA
+POST /invitations/{id}/withdraw => /invitations/{spare_invitation}/withdraw : LA
+GET  /programmes/{id}/invite => /programmes/{programme}/invite : LA
+GET  /programmes/{id}/invite => /programmes/{other_programme}/invite : LA
+POST /programmes/{id}/invite => /programmes/{programme}/invite : LA
 POST /account/password : SLFA
 GET  /answers/{token} => /answers/{answer_token} : P
 POST /answers/{token} => /answers/{answer_token} : P
@@ -484,6 +512,76 @@ async fn world(app: &TestApp) -> BTreeMap<&'static str, String> {
     })
     .await;
     w.insert("reset_token", reset_token);
+    // A live sign-in link of the school's contact, a live invitation (to a school contact,
+    // which a lead may resend and withdraw) and two waiting requests for an account.
+    let sign_in_token = "d".repeat(64);
+    let invitation_token = "e".repeat(64);
+    let (sign_in_hash, invitation_hash, school_user, seed_school) = (
+        outreach::domain::tokens::hash_secret(&sign_in_token),
+        outreach::domain::tokens::hash_secret(&invitation_token),
+        app.school.user_id,
+        app.school_id,
+    );
+    let (invitation, requests) = app
+        .with_db(move |c| {
+            use diesel::prelude::*;
+            use outreach::db::schema::{invitations as i, login_links as l, school_requests as r};
+            let at = outreach::app::now();
+            diesel::insert_into(l::table)
+                .values((
+                    l::user_id.eq(school_user),
+                    l::purpose.eq("sign_in"),
+                    l::token_hash.eq(sign_in_hash),
+                    l::expires_at.eq(at + chrono::Duration::minutes(15)),
+                    l::created_at.eq(at),
+                ))
+                .execute(c)
+                .expect("a sign-in link");
+            let invitation: Vec<i32> = [
+                ("invited@example.org", invitation_hash),
+                ("spare.invited@example.org", "f".repeat(64)),
+            ]
+            .into_iter()
+            .map(|(email, hash)| {
+                diesel::insert_into(i::table)
+                    .values((
+                        i::email.eq(email),
+                        i::role.eq("school"),
+                        i::school_id.eq(seed_school),
+                        i::token_hash.eq(hash),
+                        i::sent_at.eq(at),
+                        i::expires_at.eq(at + chrono::Duration::days(7)),
+                        i::created_at.eq(at),
+                    ))
+                    .returning(i::id)
+                    .get_result(c)
+                    .expect("an invitation")
+            })
+            .collect();
+            let requests: Vec<i32> = ["asker@example.org", "other.asker@example.org"]
+                .into_iter()
+                .map(|email| {
+                    diesel::insert_into(r::table)
+                        .values((
+                            r::school_id.eq(seed_school),
+                            r::name.eq("A Teacher"),
+                            r::email.eq(email),
+                            r::status.eq("waiting"),
+                            r::created_at.eq(at),
+                        ))
+                        .returning(r::id)
+                        .get_result(c)
+                        .expect("a request")
+                })
+                .collect();
+            (invitation, requests)
+        })
+        .await;
+    w.insert("sign_in_token", sign_in_token);
+    w.insert("invitation_token", invitation_token);
+    w.insert("spare_invitation", invitation[1].to_string());
+    w.insert("school_request", requests[0].to_string());
+    w.insert("spare_school_request", requests[1].to_string());
     w.insert("answer_token", answer_token);
     for (k, v) in [
         ("other_school", &other_school),

@@ -311,6 +311,7 @@ pub fn load(conn: &mut AnyConnection, actor: &Actor) -> AppResult<CaseStudy> {
                 pupils: Some(pupils),
                 fsm_percent: None,
                 town: String::new(),
+                contact_email: Some(super::register::office_address(name)),
             },
         )?;
         school_ids.push(s.id);

@@ -188,9 +188,22 @@ pub fn schools() -> Vec<SchoolInput> {
             pupils: Some(pupils),
             fsm_percent: Some((fsm * 10.0).round() / 10.0),
             town: town.into(),
+            contact_email: None,
         });
     }
     out
+}
+
+/// A made-up office address for a demo school ("office@walney-academy.example.org"): the
+/// `.example.org` addresses reach nobody.
+pub fn office_address(name: &str) -> String {
+    let slug: String = name
+        .to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    format!("office@{slug}.example.org")
 }
 
 /// Adds the generated schools to the directory (in the caller's transaction).

@@ -13,6 +13,7 @@ pub mod letters;
 pub mod notices;
 pub mod occupancy;
 pub mod offers;
+pub mod public;
 pub mod requests;
 pub mod visits;
 

@@ -34,6 +34,8 @@ pub struct SchoolBody {
     town: Option<String>,
     pupils: Option<i64>,
     fsm_percent: Option<f64>,
+    /// Where the school is written to before anyone there has an account.
+    contact_email: Option<String>,
 }
 
 #[derive(ToSchema)]
@@ -200,4 +202,14 @@ pub struct Empty {}
 pub struct PasswordBody {
     current_password: String,
     new_password: String,
+}
+
+#[derive(ToSchema)]
+pub struct InvitationBody {
+    email: String,
+    role: Role,
+    /// Required for a school contact.
+    school_id: Option<i64>,
+    /// Required for a funder.
+    organisation_id: Option<i64>,
 }

@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod directory;
 pub mod doc;
 pub mod feedback;
+pub mod people;
 pub mod records;
 pub mod responses;
 
@@ -86,6 +87,8 @@ pub const QUERY_PARAMS: &[(&str, &[&str])] = &[
         &["event_id", "status", "programme_id", "school_id"],
     ),
     ("/whats-on", PAGE),
+    ("/invitations", &["page", "per_page", "q", "status"]),
+    ("/school-requests", &["page", "per_page", "status"]),
     ("/import/schools", &["include_closed"]),
 ];
 
@@ -633,6 +636,90 @@ fn table() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             "/users/{id}/tokens/{token_id}/revoke",
             a::revoke_token,
             op::<res::Revoked>("revoke_token", "Revoke an API token"),
+        )
+        // How people arrive.
+        .get(
+            "/invitations",
+            people::list_invitations,
+            page::<crate::domain::invitations::Invitation>(
+                "list_invitations",
+                "Invitations, newest first (?status=pending|accepted|expired|withdrawn)",
+            ),
+        )
+        .post(
+            "/invitations",
+            people::invite,
+            op::<crate::domain::invitations::Invitation>(
+                "invite",
+                "Invite a person by e-mail to set up their account",
+            )
+            .created()
+            .body::<body::InvitationBody>(),
+        )
+        .post(
+            "/invitations/{id}/resend",
+            people::resend,
+            op::<crate::domain::invitations::Invitation>(
+                "resend_invitation",
+                "Send an invitation again with a new link and seven more days",
+            ),
+        )
+        .post(
+            "/invitations/{id}/withdraw",
+            people::withdraw,
+            op::<crate::domain::invitations::Invitation>(
+                "withdraw_invitation",
+                "Withdraw an invitation: its link stops working",
+            ),
+        )
+        .get(
+            "/programmes/{id}/invitations",
+            people::programme_schools,
+            items::<crate::domain::invitations::BookedSchool>(
+                "list_programme_schools",
+                "The schools that booked a programme and whether each can be invited",
+            ),
+        )
+        .post(
+            "/programmes/{id}/invitations",
+            people::invite_programme_schools,
+            op::<res::Invited>(
+                "invite_programme_schools",
+                "Invite every school of a programme with a contact address and no account",
+            ),
+        )
+        .get(
+            "/school-requests",
+            people::list_school_requests,
+            page::<crate::domain::school_requests::SchoolRequest>(
+                "list_school_requests",
+                "Teachers' requests for an account (?status=waiting|approved|declined)",
+            ),
+        )
+        .post(
+            "/school-requests/{id}/approve",
+            people::approve_school_request,
+            op::<crate::domain::school_requests::SchoolRequest>(
+                "approve_school_request",
+                "Approve a request: the teacher is sent an invitation",
+            ),
+        )
+        .post(
+            "/school-requests/{id}/decline",
+            people::decline_school_request,
+            op::<crate::domain::school_requests::SchoolRequest>(
+                "decline_school_request",
+                "Decline a request: the teacher is told by e-mail",
+            ),
+        )
+        .get(
+            "/public/whats-on",
+            people::public_whats_on,
+            op::<crate::domain::schedule::public::PublicWhatsOn>(
+                "public_whats_on",
+                "What's on, for anyone: programmes, events with places left, free tour-date months",
+            )
+            .public(),
         )
         .post(
             "/import/schools",

@@ -55,3 +55,9 @@ pub struct AttendanceUpload {
     changes: Vec<crate::domain::tour_attendance::Change>,
     errors: Vec<crate::domain::tour_attendance::LineError>,
 }
+
+/// How many schools a programme's invitation sent to.
+#[derive(ToSchema)]
+pub struct Invited {
+    invited: i64,
+}

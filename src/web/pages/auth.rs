@@ -174,11 +174,11 @@ const HELD_SHOWN: i64 = 5;
 /// How far back the home page looks for events held and not completed.
 const HELD_WITHIN_DAYS: i64 = 60;
 
-pub async fn home(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    CurrentUser(user): CurrentUser,
-) -> AppResult<Response> {
+pub async fn home(State(app): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    // Anyone not signed in sees the public listing (SPEC §1).
+    let Some(user) = ctx.0.user.clone() else {
+        return super::access::public_home(&app, ctx).await;
+    };
     // A funder lands on its figures, a school on what it can book (SPEC §5).
     match user.role {
         Role::Funder => return Ok(Redirect::to("/impact").into_response()),
@@ -187,7 +187,7 @@ pub async fn home(
     }
     let name = user.display_name().to_string();
     let hint = super::demo_hint(&app, &user).await?;
-    let ((requests, waitlisted), (held_total, held), (answers, answers_at)) = app
+    let ((requests, waitlisted), (held_total, held), (answers, answers_at), accounts) = app
         .db(|c| {
             let now = crate::app::now();
             let since = now - chrono::Duration::days(HELD_WITHIN_DAYS);
@@ -195,6 +195,7 @@ pub async fn home(
                 crate::domain::bookings::waiting_counts(c)?,
                 crate::domain::events::held_not_completed(c, since, now, HELD_SHOWN)?,
                 crate::domain::answers::waiting(c)?,
+                crate::domain::school_requests::waiting(c)?,
             ))
         })
         .await?;
@@ -212,6 +213,13 @@ pub async fn home(
             "/requests".to_string(),
             plural(requests, "request is", "requests are") + " waiting for your answer",
             "",
+        ));
+    }
+    if accounts > 0 {
+        waiting.push((
+            "/requests#accounts".to_string(),
+            plural(accounts, "school is", "schools are") + " asking for an account",
+            "approve to send an invitation",
         ));
     }
     if let (true, Some(event)) = (answers > 0, answers_at) {
@@ -278,6 +286,11 @@ fn staff_cards(admin: bool) -> Vec<Card> {
             title: "Venues",
             text: "Arts centres and halls for public performances.",
             href: "/venues",
+        },
+        Card {
+            title: "Invitations",
+            text: "Invite school contacts and funders to set up their own accounts.",
+            href: "/invitations",
         },
     ];
     if admin {

@@ -123,6 +123,8 @@ pub struct Filters {
 struct BookingsPage {
     ctx: PageCtx,
     staff: bool,
+    /// On Requests: teachers asking for an account for their school, oldest first.
+    accounts: Vec<AccountRequest>,
     /// The user's own link to the school's calendar feed, and the school.
     calendar: Option<(crate::web::calendar::LinkView, i32)>,
     filters: Option<Filters>,
@@ -135,8 +137,18 @@ struct BookingsPage {
     keep: String,
 }
 
+/// A teacher's request for an account, as the Requests page lists it.
+pub struct AccountRequest {
+    pub id: i32,
+    pub school: String,
+    pub name: String,
+    pub email: String,
+    pub asked: String,
+}
+
 async fn bookings_page(
     app: &AppState,
+    accounts: Vec<AccountRequest>,
     ctx: PageCtx,
     user: &User,
     q: ListQuery,
@@ -211,6 +223,7 @@ async fn bookings_page(
     BookingsPage {
         ctx,
         staff,
+        accounts,
         calendar,
         filters,
         rows,
@@ -340,6 +353,7 @@ pub async fn list(
     };
     bookings_page(
         &app,
+        Vec::new(),
         ctx.titled(title),
         &user,
         q,
@@ -361,8 +375,33 @@ pub async fn requests(
         by_date: true,
         ..Default::default()
     };
+    let params = crate::domain::list::ListQuery::default().params();
+    let tz = app.config.time_zone;
+    let accounts = app
+        .db(move |c| {
+            crate::domain::school_requests::list(
+                c,
+                &params,
+                Some(crate::domain::school_requests::RequestStatus::Waiting),
+            )
+        })
+        .await?
+        .items
+        .into_iter()
+        .map(|r| AccountRequest {
+            id: r.id,
+            school: match r.school_urn {
+                Some(urn) => format!("{} (URN {urn})", r.school_name),
+                None => r.school_name,
+            },
+            name: r.name,
+            email: r.email,
+            asked: crate::domain::local_time(r.created_at, tz, "%-d %b %Y, %H:%M"),
+        })
+        .collect();
     bookings_page(
         &app,
+        accounts,
         ctx.titled("Requests waiting"),
         &user,
         q,

@@ -1,6 +1,7 @@
 //! Server-rendered pages. Handlers are thin: parse, authorise (extractors), call the
 //! domain, render.
 
+mod access;
 mod answers;
 mod attendance_grid;
 pub mod audit;
@@ -45,6 +46,32 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/password/reset/{token}",
             get(auth::reset_page).post(auth::reset),
+        )
+        .route("/login/link", get(access::link_page).post(access::link_ask))
+        .route(
+            "/login/link/{token}",
+            get(access::link_open).post(access::link_use),
+        )
+        .route("/join", get(access::join_page).post(access::join))
+        .route(
+            "/school-requests/{id}/approve",
+            post(access::approve_request),
+        )
+        .route(
+            "/school-requests/{id}/decline",
+            post(access::decline_request),
+        )
+        .route("/invitations", get(access::list).post(access::create))
+        .route("/invitations/new", get(access::new_form))
+        .route(
+            "/invitations/{token}",
+            get(access::accept_page).post(access::accept),
+        )
+        .route("/invitations/{id}/resend", post(access::resend))
+        .route("/invitations/{id}/withdraw", post(access::withdraw))
+        .route(
+            "/programmes/{id}/invite",
+            get(access::programme_invite).post(access::programme_invite_send),
         )
         .route(
             "/account/password",
@@ -257,6 +284,8 @@ pub fn back_to(path: &str) -> String {
     match parts.as_slice() {
         ["bookings", b, "feedback-links"] if id(b) => format!("/bookings/{b}/feedback"),
         ["bookings", ..] => "/bookings".into(),
+        ["school-requests", ..] => "/requests".into(),
+        ["invitations", _, _] => "/invitations".into(),
         ["feedback", f, "moderate"] if id(f) => "/programmes".into(),
         ["priorities", ..] => "/organisations".into(),
         ["programmes", p, "outcomes"] if id(p) => format!("/programmes/{p}/feedback"),

@@ -60,6 +60,9 @@ impl Resource for Schools {
         f.add("postcode", "Postcode", "text");
         f.add("pupils", "Number of pupils", "number");
         f.add("fsm_percent", "Free school meals (%)", "number");
+        f.add("contact_email", "Contact e-mail", "email").hint(
+            "The school office or the teacher you deal with; invitations to the schools of a programme go here.",
+        );
         f.finish()
     }
     fn input_of(s: &School) -> Input {
@@ -74,6 +77,7 @@ impl Resource for Schools {
             ("postcode", s.postcode.clone()),
             ("pupils", opt(s.pupils.map(|v| v.to_string()))),
             ("fsm_percent", opt(s.fsm_percent.map(|v| v.to_string()))),
+            ("contact_email", s.contact_email.clone()),
         ])
     }
 }
