@@ -187,6 +187,14 @@ pub fn actor_name(e: &AuditEntry) -> String {
             _ => "feedback form".into(),
         },
         ("booking", "status") => "Outreach, on its own (a place came free)".into(),
+        ("school_request", "ask") => "a teacher, on the public page".into(),
+        ("school_request", "approve") => {
+            "Outreach, on its own (the school's own e-mail domain)".into()
+        }
+        ("invitation", "invite") if after["via"] == "school_domain" => {
+            "Outreach, on its own (the school's own e-mail domain)".into()
+        }
+        ("user", "password") => "the person, by a mailed reset link".into(),
         _ => "command line".into(),
     }
 }

@@ -338,9 +338,22 @@ pub fn invite_with_link(
         may_invite(a, input.role)?;
     }
     let token = random_secret()?;
+    let via = if actor.is_some() {
+        "staff"
+    } else {
+        "command line"
+    };
     crate::db::write(conn, |conn| {
-        let id = invite_in(conn, actor.map(|a| a.user_id), input, &token, base_url)?;
+        let id = invite_in(conn, actor.map(|a| a.user_id), input, &token, base_url, via)?;
         Ok((get(conn, id)?, invitation_link(base_url, &token)))
+    })
+    .map_err(|e| match e {
+        // Two invitations to one address at once: the other one stands.
+        AppError::Conflict(m) if m.contains("invitations_open_email") => AppError::field(
+            "email",
+            "was invited a moment ago by someone else; see the list of invitations",
+        ),
+        other => other,
     })
 }
 
@@ -351,14 +364,23 @@ pub(crate) fn invite_in(
     input: &InviteInput,
     token: &str,
     base_url: &str,
+    via: &'static str,
 ) -> AppResult<i32> {
     let at = now();
-    let has_account: i64 = users::table
+    let account: Option<bool> = users::table
         .filter(users::email.eq(&input.email))
-        .count()
-        .get_result(conn)?;
-    if has_account > 0 {
-        return Err(AppError::field("email", "already has an account"));
+        .select(users::archived)
+        .first(conn)
+        .optional()?;
+    match account {
+        Some(false) => return Err(AppError::field("email", "already has an account")),
+        Some(true) => {
+            return Err(AppError::field(
+                "email",
+                "has an archived account; restore it under Users instead",
+            ))
+        }
+        None => {}
     }
     let open: Option<(i32, NaiveDateTime, NaiveDateTime)> = invitations::table
         .filter(invitations::email.eq(&input.email))
@@ -419,6 +441,7 @@ pub(crate) fn invite_in(
             "role": input.role.as_str(),
             "school_id": input.school_id,
             "organisation_id": input.organisation_id,
+            "via": via,
         })),
     )?;
     Ok(id)
@@ -461,6 +484,15 @@ pub fn resend(
                 ))
             }
             _ => {}
+        }
+        let account: i64 = users::table
+            .filter(users::email.eq(&r.email))
+            .count()
+            .get_result(conn)?;
+        if account > 0 {
+            return Err(AppError::Conflict(
+                "this address has an account now; withdraw the invitation".into(),
+            ));
         }
         let at = now();
         let changed = diesel::update(
@@ -578,7 +610,12 @@ pub fn open(conn: &mut AnyConnection, token: &str) -> AppResult<Opened> {
 /// Accepts a live invitation: checks `name` and `password`, makes the account with the
 /// invitation's role and ties, spends the link, and answers the new user. Of two
 /// acceptances at once, one makes the account and the other finds the link spent.
-pub fn accept(conn: &mut AnyConnection, token: &str, input: &Input) -> AppResult<User> {
+pub fn accept(
+    conn: &mut AnyConnection,
+    config: &crate::config::Config,
+    token: &str,
+    input: &Input,
+) -> AppResult<(User, String)> {
     let opened = open(conn, token)?;
     let mut v = input.validator();
     let name = v.text("name", 200);
@@ -644,7 +681,8 @@ pub fn accept(conn: &mut AnyConnection, token: &str, input: &Input) -> AppResult
                 &serde_json::json!({"user": crate::domain::to_json(&user), "invitation": opened.id}),
             ),
         )?;
-        Ok(user)
+        let secret = crate::domain::sessions::start(conn, config, user_id)?;
+        Ok((user, secret))
     })
 }
 
@@ -654,8 +692,9 @@ pub struct BookedSchool {
     pub school_id: i32,
     pub label: String,
     pub contact_email: String,
-    /// `ready` (will be invited), `has_account`, `invited` (an invitation is waiting) or
-    /// `no_address`.
+    /// `ready` (will be invited), `has_account`, `invited` (an invitation is waiting),
+    /// `withdrawn` (staff withdrew its invitation), `shared_address` (another school of
+    /// the list has the same address) or `no_address`.
     pub state: &'static str,
 }
 
@@ -665,6 +704,8 @@ impl BookedSchool {
             "ready" => "Will be invited",
             "has_account" => "Already has a contact in Outreach",
             "invited" => "Invitation waiting",
+            "withdrawn" => "Invitation withdrawn: invite it one by one if you mean to",
+            "shared_address" => "Its address is another school's too: give each its own",
             _ => "No contact address: add one on the school's page",
         }
     }
@@ -727,6 +768,20 @@ pub fn booked_schools(conn: &mut AnyConnection, programme_id: i32) -> AppResult<
         .filter(invitations::expires_at.gt(now()))
         .select(invitations::email)
         .load(conn)?;
+    let withdrawn: Vec<String> = invitations::table
+        .filter(invitations::email.eq_any(&addresses))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::withdrawn_at.is_not_null())
+        .select(invitations::email)
+        .load(conn)?;
+    let counts: std::collections::HashMap<String, usize> =
+        addresses
+            .iter()
+            .fold(std::collections::HashMap::new(), |mut m, a| {
+                *m.entry(a.to_string()).or_insert(0) += 1;
+                m
+            });
+    let shared = |email: &str| counts.get(email).is_some_and(|n| *n > 1);
     Ok(found
         .into_iter()
         .map(|(id, name, email)| {
@@ -736,6 +791,10 @@ pub fn booked_schools(conn: &mut AnyConnection, programme_id: i32) -> AppResult<
                 "no_address"
             } else if waiting.contains(&email) {
                 "invited"
+            } else if withdrawn.contains(&email) {
+                "withdrawn"
+            } else if shared(&email) {
+                "shared_address"
             } else {
                 "ready"
             };
@@ -758,7 +817,7 @@ pub fn invite_booked_schools(
     base_url: &str,
 ) -> AppResult<usize> {
     may_invite(actor, Role::School)?;
-    crate::db::write(conn, |conn| {
+    let done = crate::db::write(conn, |conn| {
         let ready: Vec<BookedSchool> = booked_schools(conn, programme_id)?
             .into_iter()
             .filter(|s| s.state == "ready")
@@ -776,8 +835,15 @@ pub fn invite_booked_schools(
                 },
                 &token,
                 base_url,
+                "programme",
             )?;
         }
         Ok(ready.len())
+    });
+    done.map_err(|e| match e {
+        AppError::Conflict(m) if m.contains("invitations_open_email") => AppError::Conflict(
+            "these schools were being invited by someone else at the same moment; reload the page to see who was".into(),
+        ),
+        other => other,
     })
 }

@@ -136,6 +136,19 @@ fn insert(
     Ok(())
 }
 
+/// Spends every unused link of a person (their password changed or was reset: a link
+/// asked for before must not open a new session).
+pub(crate) fn spend_all(conn: &mut AnyConnection, user_id: i32) -> AppResult<()> {
+    diesel::update(
+        login_links::table
+            .filter(login_links::user_id.eq(user_id))
+            .filter(login_links::used_at.is_null()),
+    )
+    .set(login_links::used_at.eq(now()))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Whether a sign-in link is live.
 pub fn check_sign_in(conn: &mut AnyConnection, token: &str) -> AppResult<()> {
     live(conn, token, Purpose::SignIn).map(|_| ())
@@ -150,14 +163,23 @@ pub fn sign_in(
 ) -> AppResult<(crate::domain::users::User, String)> {
     let (link_id, user_id) = live(conn, token, Purpose::SignIn)?;
     crate::db::write(conn, |conn| {
+        let at = now();
         let spent = diesel::update(
             login_links::table
                 .find(link_id)
-                .filter(login_links::used_at.is_null()),
+                .filter(login_links::purpose.eq(Purpose::SignIn.as_str()))
+                .filter(login_links::used_at.is_null())
+                .filter(login_links::expires_at.gt(at)),
         )
-        .set(login_links::used_at.eq(now()))
+        .set(login_links::used_at.eq(at))
         .execute(conn)?;
-        if spent == 0 {
+        let live_school: i64 = users::table
+            .find(user_id)
+            .filter(users::archived.eq(false))
+            .filter(users::role.eq("school"))
+            .count()
+            .get_result(conn)?;
+        if spent == 0 || live_school == 0 {
             return Err(AppError::NotFound);
         }
         let secret = crate::domain::sessions::start(conn, config, user_id)?;
@@ -259,6 +281,7 @@ pub fn reset(conn: &mut AnyConnection, token: &str, input: &Input) -> AppResult<
             .set((users::password_hash.eq(&hash), users::updated_at.eq(now())))
             .execute(conn)?;
         crate::domain::sessions::end_all_but(conn, user_id, None)?;
+        spend_all(conn, user_id)?;
         audit::record(
             conn,
             None,

@@ -49,8 +49,28 @@ const PUBLIC_DOMAINS: &[&str] = &[
     "virginmedia.com",
     "protonmail.com",
     "proton.me",
+    "pm.me",
     "gmx.com",
+    "gmx.net",
+    "gmx.co.uk",
     "mail.com",
+    "ymail.com",
+    "rocketmail.com",
+    "hotmail.fr",
+    "outlook.fr",
+    "live.fr",
+    "yahoo.fr",
+    "web.de",
+    "yandex.com",
+    "zoho.com",
+    "tutanota.com",
+    "fastmail.com",
+    "btopenworld.com",
+    "ntlworld.com",
+    "blueyonder.co.uk",
+    "virginmedia.co.uk",
+    "plus.com",
+    "tiscali.co.uk",
 ];
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -170,8 +190,9 @@ fn domain_of(email: &str) -> &str {
     email.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
 }
 
-/// Whether the address's domain is on record for this school (its contact address or a
-/// contact's account) and for no other school.
+/// Whether the address's domain is that of the contact address staff gave this school,
+/// and of no other school's (accounts never vouch: an address a lead once approved by
+/// hand says nothing about who else has one at that domain).
 fn domain_vouches(conn: &mut AnyConnection, school_id: i32, email: &str) -> AppResult<bool> {
     let domain = domain_of(email);
     if domain.is_empty() || PUBLIC_DOMAINS.contains(&domain) {
@@ -185,16 +206,7 @@ fn domain_vouches(conn: &mut AnyConnection, school_id: i32, email: &str) -> AppR
         .filter(schools::archived.eq(false))
         .select(schools::id)
         .load(conn)?;
-    let by_user: Vec<Option<i32>> = users::table
-        .filter(users::email.like(&pattern).escape('\\'))
-        .filter(users::role.eq("school"))
-        .filter(users::archived.eq(false))
-        .select(users::school_id)
-        .load(conn)?;
-    let mut schools_of_domain: Vec<i32> = by_contact
-        .into_iter()
-        .chain(by_user.into_iter().flatten())
-        .collect();
+    let mut schools_of_domain = by_contact;
     schools_of_domain.sort_unstable();
     schools_of_domain.dedup();
     Ok(schools_of_domain == [school_id])
@@ -350,32 +362,52 @@ fn approve_in(
             "this request was answered already".into(),
         ));
     }
-    let invitation = invite_in(
-        conn,
-        by,
-        &InviteInput {
-            email,
-            role: Role::School,
-            school_id: Some(school_id),
-            organisation_id: None,
-        },
-        token,
-        base_url,
-    )
-    .map_err(|e| match e {
-        AppError::Invalid { fields, .. } => AppError::Conflict(format!(
-            "this address {}",
-            fields
-                .get("email")
-                .cloned()
-                .unwrap_or_else(|| "cannot be invited".into())
-        )),
-        other => other,
-    })?;
+    // The address may have been invited, or made an account, since it asked: the request
+    // is then answered by that, and nothing more is sent.
+    let account: i64 = users::table
+        .filter(users::email.eq(&email))
+        .count()
+        .get_result(conn)?;
+    let open: Option<i32> = invitations::table
+        .filter(invitations::email.eq(&email))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::withdrawn_at.is_null())
+        .filter(invitations::expires_at.gt(now()))
+        .select(invitations::id)
+        .first(conn)
+        .optional()?;
+    let invitation = match (account, open) {
+        (0, None) => Some(invite_in(
+            conn,
+            by,
+            &InviteInput {
+                email,
+                role: Role::School,
+                school_id: Some(school_id),
+                organisation_id: None,
+            },
+            token,
+            base_url,
+            if by.is_some() {
+                "staff"
+            } else {
+                "school_domain"
+            },
+        )?),
+        (_, open) => open,
+    };
     diesel::update(school_requests::table.find(id))
         .set(school_requests::invitation_id.eq(invitation))
         .execute(conn)?;
-    audit::record(conn, by, "school_request", id, "approve", None, None)?;
+    audit::record(
+        conn,
+        by,
+        "school_request",
+        id,
+        "approve",
+        None,
+        Some(&serde_json::json!({"invitation": invitation})),
+    )?;
     Ok(())
 }
 

@@ -149,6 +149,8 @@ pub(crate) fn valid_email(email: &str) -> bool {
     let mut parts = email.splitn(2, '@');
     let (local, domain) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     !local.is_empty()
+        && !domain.contains('@')
+        && !email.contains(['"', '%', '\\', '(', ')', ',', ';', ':', '<', '>', '[', ']'])
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
@@ -433,6 +435,7 @@ pub fn change_password(
             ))
             .execute(conn)?;
         crate::domain::sessions::end_all_but(conn, user_id, keep)?;
+        crate::domain::login_links::spend_all(conn, user_id)?;
         audit::record(
             conn,
             Some(user_id),

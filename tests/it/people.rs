@@ -729,11 +729,14 @@ both!(a_school_domain_on_record_approves_at_once_and_a_shared_one_never);
 async fn a_school_domain_on_record_approves_at_once_and_a_shared_one_never(app: TestApp) {
     let ids = schools(&app, 2).await;
     let (a, b) = (ids[0], ids[1]);
-    // School 00 is written to at beck.sch.example.org; the seeded school's contact is at
-    // example.org, as is School 01's office: a shared domain.
+    // School 00 is written to at beck.sch.example.org; the seeded school's office is at
+    // example.org, as is School 01's: a shared domain. (The seeded school's contact's own
+    // account is at example.org too: accounts never vouch.)
+    let seed = app.school_id as i64;
     for (id, email) in [
         (a, "office@beck.sch.example.org"),
         (b, "office@example.org"),
+        (seed, "head@example.org"),
     ] {
         let (s, v) = app
             .api(
@@ -952,13 +955,25 @@ async fn the_public_listing_shows_places_never_schools_or_drafts(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::OK);
 
-    let (s, h, page) = app.page("/", None).await;
+    // A first visit, with no cookie at all.
+    let req = Request::builder()
+        .uri("/")
+        .body(Body::empty())
+        .expect("request");
+    let (s, h, body) = app.send(req).await;
+    let page = String::from_utf8_lossy(&body).into_owned();
     assert_eq!(s, StatusCode::OK);
     assert_eq!(h[header::CACHE_CONTROL], "public, max-age=60");
+    assert_eq!(h[header::VARY], "Cookie");
     assert!(
         h.get(header::SET_COOKIE).is_none(),
         "a cacheable page sets no cookie"
     );
+    let (_, h, _) = app.page("/login", None).await;
+    assert!(h[header::CACHE_CONTROL]
+        .to_str()
+        .unwrap_or("")
+        .contains("no-store"));
     assert!(page.contains("Crossing the Line") && page.contains("Brewery Arts Centre"));
     assert!(page.contains("<strong>68</strong> places left"), "{page}");
     assert!(page.contains("June 2031 (3 dates)"), "{page}");
@@ -1000,4 +1015,166 @@ async fn the_public_listing_shows_places_never_schools_or_drafts(app: TestApp) {
     let (s, _, page) = app.page("/", Some(Role::Lead)).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("Welcome"));
+}
+
+both!(a_request_answered_meanwhile_and_shared_or_withdrawn_addresses_are_not_invited_twice);
+async fn a_request_answered_meanwhile_and_shared_or_withdrawn_addresses_are_not_invited_twice(
+    app: TestApp,
+) {
+    // Ann asks; meanwhile a lead invites her directly. Approving answers the request
+    // with that invitation, and sends nothing more.
+    let school = app.school_id.to_string();
+    anon_form(
+        &app,
+        "/join",
+        &[
+            ("school_id", &school),
+            ("name", "Ann"),
+            ("email", "ann@school.example.org"),
+        ],
+        "10.9.0.1",
+    )
+    .await;
+    let (s, _) = app
+        .post(
+            "/invitations",
+            Some(Role::Lead),
+            json!({"email": "ann@school.example.org", "role": "school", "school_id": app.school_id}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, v) = app
+        .get("/school-requests?status=waiting", Some(Role::Lead))
+        .await;
+    let id = v["items"][0]["id"].as_i64().unwrap();
+    let (s, v) = app
+        .post(
+            &format!("/school-requests/{id}/approve"),
+            Some(Role::Lead),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "approved");
+    assert!(v["invitation_id"].is_number());
+    assert_eq!(
+        links(&app, "ann@school.example.org", "/invitations/")
+            .await
+            .len(),
+        1
+    );
+
+    // A lead may not resend or withdraw an administrator's invitation.
+    let (_, admin_inv) = app
+        .post(
+            "/invitations",
+            Some(Role::Admin),
+            json!({"email": "boss@example.org", "role": "admin"}),
+        )
+        .await;
+    let admin_inv = admin_inv["id"].as_i64().unwrap();
+    for action in ["resend", "withdraw"] {
+        let (s, _) = app
+            .post(
+                &format!("/invitations/{admin_inv}/{action}"),
+                Some(Role::Lead),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{action}");
+    }
+
+    // A programme whose schools share an address, or whose invitation was withdrawn:
+    // none of them is invited by the one click.
+    let p = a_programme(&app).create().await;
+    let ids = schools(&app, 3).await;
+    let e = event(&app, p, json!({"kind": "live_stream", "starts_at": "2031-05-06T10:00:00Z", "ends_at": "2031-05-06T11:00:00Z"})).await;
+    for (id, email) in [
+        (ids[0], "office@trust.example.org"),
+        (ids[1], "office@trust.example.org"),
+        (ids[2], "office@gone.example.org"),
+    ] {
+        book(&app, e, Role::Lead, json!({"school_id": id, "pupils": 10})).await;
+        app.api(
+            Method::PUT,
+            &format!("/schools/{id}"),
+            Some(Role::Admin),
+            Some(json!({"name": format!("School {id}"), "contact_email": email})),
+        )
+        .await;
+    }
+    let (_, gone) = app
+        .post(
+            "/invitations",
+            Some(Role::Lead),
+            json!({"email": "office@gone.example.org", "role": "school", "school_id": ids[2]}),
+        )
+        .await;
+    let (s, _) = app
+        .post(
+            &format!("/invitations/{}/withdraw", gone["id"]),
+            Some(Role::Lead),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, v) = app
+        .get(&format!("/programmes/{p}/invitations"), Some(Role::Lead))
+        .await;
+    let states: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states.iter().filter(|s| **s == "shared_address").count(),
+        2,
+        "{v}"
+    );
+    assert!(states.contains(&"withdrawn"), "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/programmes/{p}/invitations"),
+            Some(Role::Lead),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["invited"], 0);
+}
+
+both!(a_sign_in_link_dies_when_the_password_is_reset);
+async fn a_sign_in_link_dies_when_the_password_is_reset(app: TestApp) {
+    let (s, _, _) = anon_form(
+        &app,
+        "/login/link",
+        &[("email", "school@example.org")],
+        "10.10.0.1",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let link = links(&app, "school@example.org", "/login/link/")
+        .await
+        .remove(0);
+    anon_form(
+        &app,
+        "/password/forgot",
+        &[("email", "school@example.org")],
+        "10.10.0.2",
+    )
+    .await;
+    let reset = links(&app, "school@example.org", "/password/reset/")
+        .await
+        .remove(0);
+    let (s, _, _) = app
+        .form(&reset, None, &[("new_password", NEW_PASSWORD)], true)
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, h, _) = app.form(&link, None, &[("confirm", "true")], true).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(session_of(&h).is_none());
+    // The audit log names who did it: the person, by the reset link.
+    let (_, _, audit) = app.page("/audit", Some(Role::Admin)).await;
+    assert!(audit.contains("by a mailed reset link"), "{audit}");
 }

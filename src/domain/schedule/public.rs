@@ -81,7 +81,9 @@ pub fn whats_on(conn: &mut AnyConnection, tz: chrono_tz::Tz) -> AppResult<Public
                 .is_null()
                 .or(programmes::ends_on.ge(today)),
         )
+        // Programmes without dates last, on both databases.
         .order((
+            programmes::starts_on.is_null().asc(),
             programmes::starts_on.asc(),
             programmes::title.asc(),
             programmes::id.asc(),

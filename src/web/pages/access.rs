@@ -254,13 +254,20 @@ pub async fn accept(
     let result = app
         .db(move |c| {
             let _turn = turn;
-            let user = invitations::accept(c, &t, &sent)?;
-            let secret = crate::domain::sessions::start(c, &config, user.id)?;
-            Ok(secret)
+            invitations::accept(c, &config, &t, &sent)
         })
         .await;
     match result {
-        Ok(secret) => signed_in(&app, &secret, "/?notice=welcome"),
+        // Each role's own first page, with the welcome.
+        Ok((user, secret)) => signed_in(
+            &app,
+            &secret,
+            match user.role {
+                Role::School => "/whats-on?notice=welcome",
+                Role::Funder => "/impact?notice=welcome",
+                Role::Lead | Role::Admin => "/?notice=welcome",
+            },
+        ),
         Err(AppError::Invalid { fields, .. }) => {
             let t = token.clone();
             let o = match app.db(move |c| invitations::open(c, &t)).await {
@@ -790,9 +797,12 @@ pub async fn public_home(app: &AppState, ctx: Ctx) -> AppResult<Response> {
         programmes,
     }
     .page()?;
-    response.headers_mut().insert(
+    let h = response.headers_mut();
+    h.insert(
         axum::http::header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=60"),
     );
+    // `/` is someone's own page once they sign in: no cache may hand this one to them.
+    h.insert(axum::http::header::VARY, HeaderValue::from_static("Cookie"));
     Ok(response)
 }
