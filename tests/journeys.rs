@@ -393,6 +393,30 @@ async fn walk(width: u32, driver_url: &str, axe: Option<String>, findings: &mut 
     std::fs::create_dir_all(&dir).expect("target/journeys");
     let app = start_app(&dir);
     let b = Browser::open(driver_url, width, &app.base, axe).await;
+
+    // A teacher with no account finds What's on and asks for one for their school.
+    b.go("/").await;
+    let join = "main a.button[href=\"/join\"]";
+    b.step(findings, "visitor", "whats-on", join).await;
+    b.click(join).await;
+    b.fill("#q", "Coniston").await;
+    b.click("main form.search button[type=submit]").await;
+    b.step(findings, "visitor", "find-school", "ul.choice-list a")
+        .await;
+    b.click("ul.choice-list a").await;
+    b.step(
+        findings,
+        "visitor",
+        "join-form",
+        "main form button[type=submit]",
+    )
+    .await;
+    b.fill("#name", "Sam Teacher").await;
+    b.fill("#email", "s.teacher@coniston-water-school.example.org")
+        .await;
+    b.click("main form button[type=submit]").await;
+    b.step(findings, "visitor", "join-sent", "main .notice")
+        .await;
     b.go("/login").await;
 
     // The school books places and asks for a visit, as the demo's line suggests.

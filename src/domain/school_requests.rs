@@ -335,6 +335,26 @@ pub fn ask(conn: &mut AnyConnection, asked: &Asked, client: &str, base_url: &str
     }
 }
 
+/// A teacher's request recorded as it stands, waiting (the demo's: the lead finds one on
+/// Requests).
+pub(crate) fn record_for_demo(
+    conn: &mut AnyConnection,
+    school_id: i32,
+    name: &str,
+    email: &str,
+) -> AppResult<i32> {
+    Ok(diesel::insert_into(school_requests::table)
+        .values((
+            school_requests::school_id.eq(school_id),
+            school_requests::name.eq(name),
+            school_requests::email.eq(email),
+            school_requests::status.eq(RequestStatus::Waiting.as_str()),
+            school_requests::created_at.eq(now()),
+        ))
+        .returning(school_requests::id)
+        .get_result(conn)?)
+}
+
 fn approve_in(
     conn: &mut AnyConnection,
     by: Option<i32>,

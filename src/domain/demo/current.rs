@@ -222,6 +222,13 @@ pub fn load(
     // an answer for the lead to accept or set aside.
     let walney_show = walney.first().copied().ok_or(AppError::NotFound)?;
     crate::domain::answers::record_for_demo(conn, walney_show, walney_booking, s[3], (150, 12, 0))?;
+    // A teacher at Heron Hill School asked for an account from the public page.
+    crate::domain::school_requests::record_for_demo(
+        conn,
+        s[9],
+        "Priya Shah",
+        "p.shah@heron-hill-school.example.org",
+    )?;
     let (demo_booking, demo_events) = held(
         conn,
         demo_school,
