@@ -616,7 +616,7 @@ fn workbook_total_audience(bytes: Vec<u8>) -> f64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn five_journeys_on_a_phone_and_a_desktop() {
+async fn six_journeys_on_a_phone_and_a_desktop() {
     let Some(chromedriver) = program("CHROMEDRIVER", &["chromedriver"]) else {
         assert!(
             !in_ci(),
