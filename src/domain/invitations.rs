@@ -703,7 +703,7 @@ impl BookedSchool {
         match self.state {
             "ready" => "Will be invited",
             "has_account" => "Already has a contact in Outreach",
-            "invited" => "Invitation waiting",
+            "invited" => "An invitation or a teacher's request is waiting",
             "withdrawn" => "Invitation withdrawn: invite it one by one if you mean to",
             "shared_address" => "Its address is another school's too: give each its own",
             _ => "No contact address: add one on the school's page",
@@ -782,6 +782,22 @@ pub fn booked_schools(conn: &mut AnyConnection, programme_id: i32) -> AppResult<
                 m
             });
     let shared = |email: &str| counts.get(email).is_some_and(|n| *n > 1);
+    // A school with an invitation waiting for anyone there, or a teacher's request
+    // waiting, is in hand already.
+    let mut in_hand: Vec<i32> = invitations::table
+        .filter(invitations::school_id.eq_any(&ids))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::withdrawn_at.is_null())
+        .filter(invitations::expires_at.gt(now()))
+        .select(invitations::school_id.assume_not_null())
+        .load(conn)?;
+    in_hand.extend(
+        crate::db::schema::school_requests::table
+            .filter(crate::db::schema::school_requests::school_id.eq_any(&ids))
+            .filter(crate::db::schema::school_requests::status.eq("waiting"))
+            .select(crate::db::schema::school_requests::school_id)
+            .load::<i32>(conn)?,
+    );
     Ok(found
         .into_iter()
         .map(|(id, name, email)| {
@@ -789,7 +805,7 @@ pub fn booked_schools(conn: &mut AnyConnection, programme_id: i32) -> AppResult<
                 "has_account"
             } else if email.is_empty() {
                 "no_address"
-            } else if waiting.contains(&email) {
+            } else if waiting.contains(&email) || in_hand.contains(&id) {
                 "invited"
             } else if withdrawn.contains(&email) {
                 "withdrawn"

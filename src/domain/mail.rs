@@ -28,7 +28,18 @@ impl Letter {
         let html = text
             .split("\n\n")
             .filter(|p| !p.trim().is_empty())
-            .map(|p| format!("<p>{}</p>", escape(p).replace('\n', "<br>\n")))
+            .map(|p| {
+                // A paragraph that is one address is a link.
+                let t = p.trim();
+                if (t.starts_with("https://") || t.starts_with("http://"))
+                    && !t.contains(char::is_whitespace)
+                {
+                    let a = escape(t);
+                    format!("<p><a href=\"{a}\">{a}</a></p>")
+                } else {
+                    format!("<p>{}</p>", escape(p).replace('\n', "<br>\n"))
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n");
         Letter {

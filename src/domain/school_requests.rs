@@ -325,6 +325,23 @@ pub fn ask(conn: &mut AnyConnection, asked: &Asked, client: &str, base_url: &str
         )?;
         if domain_vouches(conn, asked.school_id, &asked.email)? {
             approve_in(conn, None, id, &token, base_url)?;
+        } else {
+            let school: String = schools::table
+                .find(asked.school_id)
+                .select(schools::name)
+                .first(conn)?;
+            mail::letter_to_staff(
+                conn,
+                &Letter::plain(
+                    format!("A teacher asks for an account for {school}"),
+                    format!(
+                        "{} ({}) asks for an Outreach account for {school}. Approve it (they are sent an invitation) or decline it under Requests:\n\n{}/requests#accounts",
+                        asked.name,
+                        asked.email,
+                        base_url.trim_end_matches('/')
+                    ),
+                ),
+            )?;
         }
         Ok(())
     });

@@ -196,7 +196,7 @@ pub fn search_open(
 ) -> AppResult<Vec<(i32, String)>> {
     let urn = term.trim().parse::<i32>().unwrap_or(-1);
     let words = any_column_like!(like_pattern(term);
-        schools::name, schools::postcode, schools::town);
+        schools::name, schools::postcode, schools::town, schools::district);
     let rows: Vec<Row> = schools::table
         .filter(schools::archived.eq(false))
         .filter(words.or(schools::urn.eq(urn)))

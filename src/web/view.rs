@@ -168,6 +168,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "invitation_resent" => "The invitation is sent again with a new link; the old link no longer works.",
         "invitation_withdrawn" => "The invitation is withdrawn; its link no longer works.",
         "invitations_sent" => "The invitations are sent. Each school's link works for 7 days.",
+        "invitations_none" => "Nobody was invited: no school here is ready for an invitation.",
         "account_request_approved" => "Approved. The teacher has been sent an invitation to set up their account.",
         "account_request_declined" => "Declined. The teacher has been told by e-mail.",
         _ => return None,

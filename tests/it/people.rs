@@ -585,8 +585,24 @@ async fn a_teacher_asks_for_an_account_and_a_lead_approves_it(app: TestApp) {
     .await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("We will e-mail"), "{page}");
-    assert_eq!(app.count("outbox").await, 0);
+    assert!(links(&app, "ann@gmail.com", "/invitations/")
+        .await
+        .is_empty());
     assert_eq!(app.count("invitations").await, 0);
+    // The staff are told, with the way to Requests.
+    let staff_mail: Vec<String> = app
+        .with_db(|c| {
+            outbox::table
+                .filter(outbox::to_address.eq("lead@example.org"))
+                .select(outbox::subject)
+                .load(c)
+                .unwrap_or_default()
+        })
+        .await;
+    assert_eq!(
+        staff_mail,
+        ["A teacher asks for an account for Seed School"]
+    );
     // Asking again, or for an address with an account, looks the same and stores nothing.
     for email in ["ann@gmail.com", "school@example.org"] {
         let (s, _, again) = anon_form(

@@ -67,6 +67,16 @@ pub async fn link_ask(
     Form(form): Form<EmailForm>,
 ) -> AppResult<Response> {
     let email: String = form.email.trim().chars().take(254).collect();
+    if email.is_empty() {
+        return LinkPage {
+            ctx: ctx.titled("Sign in with a link"),
+            state: "ask",
+            email,
+            token: String::new(),
+            message: Some("Give the e-mail address of your account.".into()),
+        }
+        .page_with(StatusCode::UNPROCESSABLE_ENTITY);
+    }
     let (asked, base) = (email.clone(), app.config.base_url.clone());
     match app
         .db(move |c| login_links::ask_sign_in(c, &asked, &client, &base))
@@ -262,10 +272,10 @@ pub async fn accept(
         Ok((user, secret)) => signed_in(
             &app,
             &secret,
-            match user.role {
-                Role::School => "/whats-on?notice=welcome",
-                Role::Funder => "/impact?notice=welcome",
-                Role::Lead | Role::Admin => "/?notice=welcome",
+            &match (user.role, user.organisation_id) {
+                (Role::School, _) => "/whats-on?notice=welcome".to_string(),
+                (Role::Funder, Some(org)) => format!("/organisations/{org}/impact?notice=welcome"),
+                _ => "/?notice=welcome".to_string(),
             },
         ),
         Err(AppError::Invalid { fields, .. }) => {
@@ -561,14 +571,19 @@ pub async fn programme_invite_send(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let (actor, base) = (user.actor(), app.config.base_url.clone());
-    app.db(move |c| {
-        crate::domain::programmes::get(c, &actor, id)?;
-        invitations::invite_booked_schools(c, &actor, id, &base)
-    })
-    .await?;
+    let n = app
+        .db(move |c| {
+            crate::domain::programmes::get(c, &actor, id)?;
+            invitations::invite_booked_schools(c, &actor, id, &base)
+        })
+        .await?;
     Ok(done(
         &format!("/programmes/{id}/invite"),
-        "invitations_sent",
+        if n > 0 {
+            "invitations_sent"
+        } else {
+            "invitations_none"
+        },
     ))
 }
 

@@ -416,6 +416,15 @@ pub async fn forgot(
     Form(form): Form<ForgotForm>,
 ) -> AppResult<Response> {
     let email: String = form.email.trim().chars().take(254).collect();
+    if email.is_empty() {
+        return ForgotPage {
+            ctx: ctx.titled("Forgotten your password?"),
+            email,
+            sent: false,
+            message: Some("Give the e-mail address you log in with.".into()),
+        }
+        .page_with(StatusCode::UNPROCESSABLE_ENTITY);
+    }
     let (asked, base) = (email.clone(), app.config.base_url.clone());
     match app
         .db(move |c| crate::domain::login_links::ask_reset(c, &asked, &client, &base))
