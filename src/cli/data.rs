@@ -138,6 +138,37 @@ pub fn report_impact(database_url: &str, programme: i32) -> Result<(), String> {
     Ok(())
 }
 
+/// `outreach check figures`: the figures served against a recount, for every programme
+/// and organisation.
+pub fn check_figures(database_url: &str) -> Result<(), String> {
+    let pool = open(database_url, 1)?;
+    let mut conn = conn_of(&pool)?;
+    let started = std::time::Instant::now();
+    let found =
+        crate::domain::reports::check_figures(&mut conn, crate::app::now()).map_err(describe)?;
+    for d in &found.differences {
+        println!("DIFFERENT {d}");
+    }
+    println!(
+        "checked the figures of {} programmes and organisations in {:.2} s: {}",
+        found.checked,
+        started.elapsed().as_secs_f64(),
+        if found.differences.is_empty() {
+            "all match a recount of the rows".to_string()
+        } else {
+            format!("{} differ", found.differences.len())
+        }
+    );
+    if found.differences.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} figures differ from a recount",
+            found.differences.len()
+        ))
+    }
+}
+
 /// Schools from the national register's CSV, with a progress bar and a report.
 pub fn import_schools(database_url: &str, file: &Path, include_closed: bool) -> Result<(), String> {
     let pool = open(database_url, 1)?;

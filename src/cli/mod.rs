@@ -76,11 +76,23 @@ pub enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Check stored data.
+    Check {
+        #[command(subcommand)]
+        command: CheckCommand,
+    },
     /// The outbox.
     Mail {
         #[command(subcommand)]
         command: MailCommand,
     },
+}
+
+#[derive(Subcommand)]
+pub enum CheckCommand {
+    /// Compare the impact figures served (kept between writes) with a recount of the raw
+    /// rows, for every programme and organisation; exits 1 on any difference.
+    Figures,
 }
 
 #[derive(Subcommand)]
@@ -291,6 +303,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Mail {
             command: MailCommand::SendKept,
         } => data::send_kept(&url),
+        Command::Check {
+            command: CheckCommand::Figures,
+        } => data::check_figures(&url),
     }
 }
 

@@ -75,6 +75,7 @@ diesel::table! {
         archived -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        figures_revision -> Integer,
     }
 }
 diesel::table! {
@@ -356,6 +357,13 @@ diesel::table! {
 }
 diesel::joinable!(login_links -> users (user_id));
 diesel::table! {
+    figures_cache (key) {
+        key -> Text,
+        counts -> Text,
+        created_at -> Timestamp,
+    }
+}
+diesel::table! {
     invitations (id) {
         id -> Integer,
         email -> Text,
@@ -416,4 +424,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_links,
     invitations,
     school_requests,
+    figures_cache,
 );

@@ -42,6 +42,13 @@ pub fn prune(conn: &mut AnyConnection, now: NaiveDateTime) -> AppResult<Pruned> 
     )
     .execute(conn)?;
     let forms = crate::domain::submissions::prune(conn, now)?;
+    // Kept figures under old revisions are never read again; live ones are counted anew
+    // at most once a day.
+    diesel::delete(
+        crate::db::schema::figures_cache::table
+            .filter(crate::db::schema::figures_cache::created_at.lt(now - Duration::days(1))),
+    )
+    .execute(conn)?;
     Ok(Pruned {
         sessions,
         attempts,

@@ -45,12 +45,93 @@ struct AttendanceGroup {
     other: i64,
 }
 
-/// Counts the events of the given programmes as at `now`.
+/// What the cache keeps of a count: all of `Counts`, the schools and venues too.
+#[derive(Serialize, serde::Deserialize)]
+struct Kept {
+    by_delivery: ByDelivery,
+    total: Figures,
+    workshops: Workshops,
+    schools: Vec<impact::SchoolReach>,
+    venues: Vec<(String, i64)>,
+}
+
+/// The cache key of a group of programmes as they stand: their ids and figures revisions
+/// (which every write that can change their figures bumps, by trigger, in its own
+/// transaction), hashed.
+fn figures_key(conn: &mut AnyConnection, programme_ids: &[i32]) -> AppResult<String> {
+    use sha2::{Digest, Sha256};
+    let revisions: Vec<(i32, i32)> = programmes::table
+        .filter(programmes::id.eq_any(programme_ids))
+        .order(programmes::id.asc())
+        .select((programmes::id, programmes::figures_revision))
+        .load(conn)?;
+    let mut h = Sha256::new();
+    h.update(b"figures v1");
+    for (id, revision) in revisions {
+        h.update(format!("|{id}:{revision}").as_bytes());
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Counts the events of the given programmes: kept figures when nothing they count has
+/// changed since they were counted, else a recount, kept for the next reader.
+///
+/// A recount is kept only when the programmes' revisions were the same before and after
+/// it: a write that landed meanwhile bumped them, and its figures are never kept under
+/// the old key. (Counted events have all started, so figures kept do not go stale with
+/// time alone.)
+pub fn counts(
+    conn: &mut AnyConnection,
+    programme_ids: &[i32],
+    now: NaiveDateTime,
+) -> AppResult<Counts> {
+    use crate::db::schema::figures_cache;
+    if programme_ids.is_empty() {
+        return recount(conn, programme_ids, now);
+    }
+    let before = figures_key(conn, programme_ids)?;
+    let kept: Option<String> = figures_cache::table
+        .find(&before)
+        .select(figures_cache::counts)
+        .first(conn)
+        .optional()?;
+    if let Some(k) = kept.and_then(|k| serde_json::from_str::<Kept>(&k).ok()) {
+        return Ok(Counts {
+            by_delivery: k.by_delivery,
+            total: k.total,
+            workshops: k.workshops,
+            schools: k.schools,
+            venues: k.venues,
+        });
+    }
+    let counted = recount(conn, programme_ids, now)?;
+    if figures_key(conn, programme_ids)? == before {
+        let kept = Kept {
+            by_delivery: counted.by_delivery.clone(),
+            total: counted.total,
+            workshops: counted.workshops,
+            schools: counted.schools.clone(),
+            venues: counted.venues.clone(),
+        };
+        let json = serde_json::to_string(&kept).map_err(crate::error::AppError::internal)?;
+        // Another reader may have kept the same figures a moment ago: theirs stand.
+        let _ = diesel::insert_into(figures_cache::table)
+            .values((
+                figures_cache::key.eq(&before),
+                figures_cache::counts.eq(json),
+                figures_cache::created_at.eq(crate::app::now()),
+            ))
+            .execute(conn);
+    }
+    Ok(counted)
+}
+
+/// Counts the events of the given programmes as at `now`, from the raw rows.
 ///
 /// The database sums attendance per delivery mode and school (so a year of attendance never
 /// reaches memory), keeping only events that `EventFact::counts` would count; the rules of
 /// `impact` then work on those sums exactly as on single rows.
-pub fn counts(
+pub fn recount(
     conn: &mut AnyConnection,
     programme_ids: &[i32],
     now: NaiveDateTime,
@@ -314,4 +395,55 @@ pub fn organisation_impact(
         now,
     )?;
     Ok((org, g))
+}
+
+/// What `check_figures` found: how many groups it compared and each difference.
+#[derive(Debug, Default)]
+pub struct FiguresCheck {
+    pub checked: usize,
+    pub differences: Vec<String>,
+}
+
+/// Compares the figures served (kept, or counted and kept) with a recount from the raw
+/// rows, for every programme and every organisation's programmes together.
+pub fn check_figures(conn: &mut AnyConnection, now: NaiveDateTime) -> AppResult<FiguresCheck> {
+    use crate::db::schema::organisations;
+    let mut groups: Vec<(String, Vec<i32>)> = programmes::table
+        .order(programmes::id.asc())
+        .select((programmes::id, programmes::title))
+        .load::<(i32, String)>(conn)?
+        .into_iter()
+        .map(|(id, title)| (format!("programme {id} ({title})"), vec![id]))
+        .collect();
+    let orgs: Vec<(i32, String)> = organisations::table
+        .order(organisations::id.asc())
+        .select((organisations::id, organisations::name))
+        .load(conn)?;
+    for (id, name) in orgs {
+        let ids: Vec<i32> = programmes::table
+            .filter(programmes::organisation_id.eq(id))
+            .select(programmes::id)
+            .load(conn)?;
+        if !ids.is_empty() {
+            groups.push((format!("organisation {id} ({name})"), ids));
+        }
+    }
+    let mut found = FiguresCheck::default();
+    for (what, ids) in groups {
+        let served = counts(conn, &ids, now)?;
+        let raw = recount(conn, &ids, now)?;
+        found.checked += 1;
+        if served != raw {
+            found.differences.push(format!(
+                "{what}: served {} events, {} schools, {} audience; the rows give {} events, {} schools, {} audience",
+                served.total.events,
+                served.total.schools,
+                served.total.audience,
+                raw.total.events,
+                raw.total.schools,
+                raw.total.audience
+            ));
+        }
+    }
+    Ok(found)
 }

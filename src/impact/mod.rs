@@ -70,7 +70,9 @@ impl AttendanceFact {
 }
 
 /// The figures of one delivery mode, or of the total.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, utoipa::ToSchema, serde::Deserialize,
+)]
 pub struct Figures {
     pub events: i64,
     pub schools: i64,
@@ -78,13 +80,15 @@ pub struct Figures {
     pub pupils: i64,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, utoipa::ToSchema, serde::Deserialize,
+)]
 pub struct Workshops {
     pub events: i64,
     pub participants: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema, serde::Deserialize)]
 pub struct ByDelivery {
     pub in_school: Figures,
     pub venue: Figures,
@@ -102,7 +106,7 @@ impl ByDelivery {
 }
 
 /// A school reached, with its audience in each delivery mode.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, serde::Deserialize)]
 pub struct SchoolReach {
     pub school_id: i32,
     pub in_school: i64,

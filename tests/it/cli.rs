@@ -92,6 +92,32 @@ async fn user_add_and_token_create_give_a_working_token(app: TestApp) {
     assert!(String::from_utf8_lossy(&body).contains("newadmin@example.org"));
 }
 
+both!(check_figures_compares_every_programme_with_a_recount);
+async fn check_figures_compares_every_programme_with_a_recount(app: TestApp) {
+    let p = crate::fixtures::a_programme(&app).funded().create().await;
+    crate::fixtures::event(
+        &app,
+        p,
+        serde_json::json!({"kind": "live_stream", "starts_at": "2019-03-01T10:00:00Z", "ends_at": "2019-03-01T11:00:00Z"}),
+    )
+    .await;
+    let url = app.database_url.clone();
+    let out = tokio::task::spawn_blocking(move || outreach(&url, &["check", "figures"], None))
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("checked the figures of 2 programmes and organisations")
+            && said.contains("all match"),
+        "{said}"
+    );
+}
+
 both!(user_invite_mails_a_link_that_sets_up_the_account);
 async fn user_invite_mails_a_link_that_sets_up_the_account(app: TestApp) {
     let url = app.database_url.clone();

@@ -23,6 +23,7 @@ mod event_rules;
 mod export_safety;
 mod exports;
 mod feedback;
+mod figures;
 mod impact;
 mod import;
 mod inputs;

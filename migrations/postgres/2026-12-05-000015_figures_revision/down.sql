@@ -1,0 +1,14 @@
+DROP TRIGGER venues_name_figures ON venues;
+DROP TRIGGER events_update_figures ON events;
+DROP TRIGGER events_delete_figures ON events;
+DROP TRIGGER events_insert_figures ON events;
+DROP TRIGGER attendance_update_figures ON attendance;
+DROP TRIGGER attendance_delete_figures ON attendance;
+DROP TRIGGER attendance_insert_figures ON attendance;
+DROP FUNCTION figures_venue_row();
+DROP FUNCTION figures_events_row();
+DROP FUNCTION figures_attendance_row();
+DROP FUNCTION figures_events_new();
+DROP FUNCTION figures_attendance_new();
+DROP TABLE figures_cache;
+ALTER TABLE programmes DROP COLUMN figures_revision;
