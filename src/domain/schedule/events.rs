@@ -171,6 +171,49 @@ pub fn list_for_programme(
     ))
 }
 
+/// The events of a programme starting in `[from, until)` (UTC), in start order: the month
+/// calendar reads its weeks and no more. The caller has checked the programme is the
+/// actor's to see.
+pub fn between(
+    conn: &mut AnyConnection,
+    programme_id: i32,
+    from: NaiveDateTime,
+    until: NaiveDateTime,
+) -> AppResult<Vec<Event>> {
+    let rows: Vec<Joined> = joined()
+        .filter(events::programme_id.eq(programme_id))
+        .filter(events::starts_at.ge(from))
+        .filter(events::starts_at.lt(until))
+        .select((
+            Row::as_select(),
+            schools::name.nullable(),
+            venues::name.nullable(),
+        ))
+        .order((events::starts_at.asc(), events::id.asc()))
+        .load(conn)?;
+    rows.into_iter().map(view).collect()
+}
+
+/// The first start of an event of the programme at or after `from`, else its first start.
+pub fn next_start(
+    conn: &mut AnyConnection,
+    programme_id: i32,
+    from: NaiveDateTime,
+) -> AppResult<Option<NaiveDateTime>> {
+    let next: Option<NaiveDateTime> = events::table
+        .filter(events::programme_id.eq(programme_id))
+        .filter(events::starts_at.ge(from))
+        .select(diesel::dsl::min(events::starts_at))
+        .first(conn)?;
+    match next {
+        Some(t) => Ok(Some(t)),
+        None => Ok(events::table
+            .filter(events::programme_id.eq(programme_id))
+            .select(diesel::dsl::min(events::starts_at))
+            .first(conn)?),
+    }
+}
+
 /// Which events a list holds: any of these left out means any.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {

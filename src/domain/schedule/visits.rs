@@ -330,6 +330,45 @@ pub fn list(conn: &mut AnyConnection, actor: &Actor, programme_id: i32) -> AppRe
     )
 }
 
+/// The tour dates of a programme on days `[from, until)`, in time order (the caller has
+/// checked the programme is the actor's to see).
+pub fn between(
+    conn: &mut AnyConnection,
+    programme_id: i32,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> AppResult<Vec<Slot>> {
+    views(
+        tour_slots::table
+            .filter(tour_slots::programme_id.eq(programme_id))
+            .filter(tour_slots::day.ge(from))
+            .filter(tour_slots::day.lt(until))
+            .order(tour_slots::starts_at.asc())
+            .select(COLUMNS)
+            .load(conn)?,
+    )
+}
+
+/// The first tour date of the programme on or after `from`, else its first.
+pub fn next_day(
+    conn: &mut AnyConnection,
+    programme_id: i32,
+    from: NaiveDate,
+) -> AppResult<Option<NaiveDate>> {
+    let next: Option<NaiveDate> = tour_slots::table
+        .filter(tour_slots::programme_id.eq(programme_id))
+        .filter(tour_slots::day.ge(from))
+        .select(diesel::dsl::min(tour_slots::day))
+        .first(conn)?;
+    match next {
+        Some(d) => Ok(Some(d)),
+        None => Ok(tour_slots::table
+            .filter(tour_slots::programme_id.eq(programme_id))
+            .select(diesel::dsl::min(tour_slots::day))
+            .first(conn)?),
+    }
+}
+
 /// One free tour date with its programme's title; not found unless it is free and coming.
 pub fn open_slot(conn: &mut AnyConnection, id: i32) -> AppResult<(Slot, String)> {
     let (row, title): (SlotRow, String) = tour_slots::table

@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use crate::app::{now, AppState};
 use crate::domain::input::TextEnum;
-use crate::domain::list::ListQuery;
 use crate::domain::{events, programmes, slots};
 use crate::error::AppResult;
 use crate::web::auth::Reader;
@@ -62,39 +61,41 @@ pub async fn show(
     Query(q): Query<MonthQuery>,
 ) -> AppResult<Response> {
     let actor = user.actor();
-    let all = ListQuery {
-        per_page: Some("200".into()),
-        ..Default::default()
-    }
-    .params();
-    let (p, evs, tour) = app
-        .db(move |c| {
-            let p = programmes::get(c, &actor, id)?;
-            // A month holds at most a few hundred entries; every page of events is read.
-            let mut evs = Vec::new();
-            let mut params = all.clone();
-            loop {
-                let page = events::list_for_programme(c, &actor, id, &params)?;
-                let done = page.page >= page.pages();
-                evs.extend(page.items);
-                if done {
-                    break;
-                }
-                params.page += 1;
-            }
-            Ok((p, evs, slots::list(c, &actor, id)?))
-        })
-        .await?;
     let tz = app.config.time_zone;
     let today = now().and_utc().with_timezone(&tz).date_naive();
-    let month = q.month.as_deref().and_then(parse_month).unwrap_or_else(|| {
-        let dates = evs
-            .iter()
-            .map(|e| e.starts_at.with_timezone(&tz).date_naive())
-            .chain(tour.iter().map(|s| s.day));
-        default_day(dates, p.starts_on, today)
-    });
-    let month = first_of(month);
+    let asked = q.month.as_deref().and_then(parse_month);
+    // The month, then only its weeks' events and tour dates: a programme of any size reads
+    // a few dozen rows here.
+    let (p, month) = app
+        .db(move |c| {
+            let p = programmes::get(c, &actor, id)?;
+            let month = match asked {
+                Some(m) => m,
+                None => {
+                    let event = events::next_start(c, id, midnight(today, tz))?
+                        .map(|t| t.and_utc().with_timezone(&tz).date_naive());
+                    let slot = slots::next_day(c, id, today)?;
+                    // The next date from today, else the first date.
+                    let dates = event.into_iter().chain(slot);
+                    default_day(dates, p.starts_on, today)
+                }
+            };
+            Ok((p, first_of(month)))
+        })
+        .await?;
+    let (grid_from, grid_until) = grid_of(month);
+    let (evs, tour) = app
+        .db(move |c| {
+            // A day either side: the zone's midnight is not UTC's.
+            let evs = events::between(
+                c,
+                id,
+                midnight(step(grid_from, -1), tz),
+                midnight(step(grid_until, 1), tz),
+            )?;
+            Ok((evs, slots::between(c, id, grid_from, grid_until)?))
+        })
+        .await?;
     let (prev, next) = (first_of(step(month, -1)), first_of(step(month, 32)));
     let weeks = weeks_of(month, today, |day| day_items(day, &tour, &evs, tz, id));
     MonthPage {
@@ -118,6 +119,28 @@ pub async fn show(
         next_label: next.format("%B").to_string(),
     }
     .page()
+}
+
+/// The first day shown (the Monday on or before the 1st) and the day after the last
+/// (the Monday after the week holding the month's last day).
+fn grid_of(month: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let from = step(month, -i64::from(month.weekday().num_days_from_monday()));
+    let next = first_of(step(month, 32));
+    let until = step(
+        next,
+        i64::from((7 - next.weekday().num_days_from_monday()) % 7),
+    );
+    (from, until)
+}
+
+/// Midnight at the start of a day in `tz`, as UTC.
+fn midnight(day: NaiveDate, tz: chrono_tz::Tz) -> chrono::NaiveDateTime {
+    use chrono::TimeZone;
+    let m = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    tz.from_local_datetime(&m)
+        .earliest()
+        .map(|t| t.naive_utc())
+        .unwrap_or(m)
 }
 
 fn first_of(d: NaiveDate) -> NaiveDate {
