@@ -88,6 +88,38 @@ fn password_hash() -> &'static str {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// Queries sent, by the database address of the connection that sent them.
+static QUERIES: OnceLock<std::sync::Mutex<std::collections::HashMap<String, usize>>> =
+    OnceLock::new();
+
+/// Counts every query of every connection made from now on, by its database address (so a
+/// test reads its own database's count, whatever other tests run at the same time).
+fn count_queries() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        QUERIES.get_or_init(Default::default);
+        let _ = diesel::connection::set_default_instrumentation(counter);
+    });
+}
+
+fn counter() -> Option<Box<dyn diesel::connection::Instrumentation>> {
+    use diesel::connection::InstrumentationEvent;
+    let mut url: Option<String> = None;
+    Some(Box::new(
+        move |event: InstrumentationEvent<'_>| match event {
+            InstrumentationEvent::StartEstablishConnection { url: u, .. } => {
+                url = Some(u.to_string())
+            }
+            InstrumentationEvent::StartQuery { .. } => {
+                if let (Some(u), Some(Ok(mut m))) = (&url, QUERIES.get().map(|m| m.lock())) {
+                    *m.entry(u.clone()).or_insert(0) += 1;
+                }
+            }
+            _ => {}
+        },
+    ))
+}
+
 /// Runs a test body against a fresh app on the given backend.
 pub async fn run<F, Fut>(db: Db, body: F)
 where
@@ -220,6 +252,7 @@ fn seed_user(
 
 impl TestApp {
     pub async fn new(db: Db) -> Option<TestApp> {
+        count_queries();
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, pg) = fresh_database(db, &dir)?;
         let config = Config::new(
@@ -383,6 +416,24 @@ impl TestApp {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(serializer.finish()))
             .expect("request")
+    }
+
+    /// How many queries the app has sent to this test's database so far.
+    pub fn queries(&self) -> usize {
+        let marker = match &self.pg {
+            Some((_, name)) => name.clone(),
+            None => self._dir.path().display().to_string(),
+        };
+        QUERIES
+            .get()
+            .and_then(|m| m.lock().ok())
+            .map(|m| {
+                m.iter()
+                    .filter(|(url, _)| url.contains(&marker))
+                    .map(|(_, n)| *n)
+                    .sum()
+            })
+            .unwrap_or(0)
     }
 
     /// The number of rows in a table.

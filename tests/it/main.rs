@@ -37,6 +37,7 @@ mod password;
 mod people;
 mod picker;
 mod properties;
+mod query_counts;
 mod roles;
 mod route_matrix;
 mod sent_once;
