@@ -26,7 +26,7 @@ async fn grow(app: &TestApp, p: i64, venue: i64, n: usize, offset: usize) {
         .await;
         complete(app, e).await;
         let coming = format!("2031-{month:02}-{day:02}");
-        let kind = if k % 2 == 0 {
+        let kind = if k.is_multiple_of(2) {
             json!({"kind": "performance", "venue_id": venue, "capacity": 100})
         } else {
             json!({"kind": "live_stream"})
