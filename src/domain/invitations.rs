@@ -19,7 +19,7 @@ use crate::domain::mail::{self, Letter};
 use crate::domain::tokens::{hash_secret, random_secret};
 use crate::domain::types::Role;
 use crate::domain::users::{self as accounts, normalise_email, password_problem, User};
-use crate::domain::{audit, must_exist, Actor};
+use crate::domain::{audit, Actor};
 use crate::error::{AppError, AppResult};
 use crate::text_enum;
 
@@ -139,47 +139,29 @@ pub fn parse(conn: &mut AnyConnection, input: &Input) -> AppResult<InviteInput> 
     let role = v.choice::<Role>("role");
     let school_id = v.id_opt("school_id");
     let organisation_id = v.id_opt("organisation_id");
-    match role {
-        Some(Role::School) if school_id.is_none() && !v.has_error("school_id") => {
-            v.error("school_id", "a school contact must be tied to a school")
-        }
-        Some(Role::Funder) if organisation_id.is_none() && !v.has_error("organisation_id") => v
-            .error(
-                "organisation_id",
-                "a funder must be tied to an organisation",
-            ),
-        _ => {}
-    }
+    accounts::need_ties(&mut v, role, school_id, organisation_id);
     v.finish()?;
     let role = role.unwrap_or(Role::School);
-    let school_id = school_id.filter(|_| role == Role::School);
-    let organisation_id = organisation_id.filter(|_| role == Role::Funder);
-    if let Some(id) = school_id {
-        must_exist(
-            schools::table
-                .find(id)
-                .filter(schools::archived.eq(false))
-                .select(schools::id)
-                .first::<i32>(conn),
-            "school_id",
-        )?;
-    }
-    if let Some(id) = organisation_id {
-        must_exist(
-            organisations::table
-                .find(id)
-                .filter(organisations::archived.eq(false))
-                .select(organisations::id)
-                .first::<i32>(conn),
-            "organisation_id",
-        )?;
-    }
+    let (school_id, organisation_id) =
+        accounts::ties(conn, role, school_id, organisation_id, true)?;
     Ok(InviteInput {
         email,
         role,
         school_id,
         organisation_id,
     })
+}
+
+/// The invitation waiting for `email` (neither accepted, withdrawn nor expired), if any.
+pub(crate) fn waiting_for(conn: &mut AnyConnection, email: &str) -> AppResult<Option<i32>> {
+    Ok(invitations::table
+        .filter(invitations::email.eq(email))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::withdrawn_at.is_null())
+        .filter(invitations::expires_at.gt(now()))
+        .select(invitations::id)
+        .first(conn)
+        .optional()?)
 }
 
 /// One invitation by id.

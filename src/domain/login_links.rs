@@ -42,38 +42,21 @@ impl Purpose {
     }
 }
 
-/// The limits every asking passes: a client asking too often is told so (429); a fourth
-/// link for one address within the hour is quietly not sent. Answers whether to go on.
+/// The limits every asking passes (see `throttle::asking`): answers whether to go on.
 fn within_limits(
     conn: &mut AnyConnection,
     purpose: Purpose,
     email: &str,
     client: &str,
 ) -> AppResult<bool> {
-    let client_key = throttle::key(&format!("{}-client", purpose.as_str()), client);
-    throttle::reserve(
+    throttle::asking(
         conn,
-        &[throttle::Limit {
-            key: &client_key,
-            limit: 10,
-            window: Duration::hours(1),
-        }],
+        purpose.as_str(),
+        email,
+        client,
+        (3, Duration::hours(1)),
         "many links were asked for from here; please try again later",
-    )?;
-    if email.is_empty() || email.len() > 254 {
-        return Ok(false);
-    }
-    let address_key = throttle::key(&format!("{}-address", purpose.as_str()), email);
-    Ok(throttle::reserve(
-        conn,
-        &[throttle::Limit {
-            key: &address_key,
-            limit: 3,
-            window: Duration::hours(1),
-        }],
-        "",
     )
-    .is_ok())
 }
 
 /// Asks for a sign-in link for `email`: if it is a live school contact's account, under

@@ -9,10 +9,10 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::app::now;
-use crate::db::schema::{invitations, school_requests, schools, users};
+use crate::db::schema::{school_requests, schools, users};
 use crate::db::AnyConnection;
 use crate::domain::input::{Input, TextEnum};
-use crate::domain::invitations::{invite_in, InviteInput};
+use crate::domain::invitations::{invite_in, waiting_for, InviteInput};
 use crate::domain::list::{ListParams, Page};
 use crate::domain::mail::{self, Letter};
 use crate::domain::tokens::random_secret;
@@ -258,28 +258,14 @@ pub fn parse(conn: &mut AnyConnection, input: &Input) -> AppResult<Asked> {
 /// waiting request already, or over its limit, is quietly left as it is. Only a client
 /// asking too often is refused (429).
 pub fn ask(conn: &mut AnyConnection, asked: &Asked, client: &str, base_url: &str) -> AppResult<()> {
-    let client_key = throttle::key("join-client", client);
-    throttle::reserve(
+    if !throttle::asking(
         conn,
-        &[throttle::Limit {
-            key: &client_key,
-            limit: 10,
-            window: Duration::hours(1),
-        }],
+        "join",
+        &asked.email,
+        client,
+        (3, Duration::days(1)),
         "many requests were sent from here; please try again later",
-    )?;
-    let address_key = throttle::key("join-address", &asked.email);
-    if throttle::reserve(
-        conn,
-        &[throttle::Limit {
-            key: &address_key,
-            limit: 3,
-            window: Duration::days(1),
-        }],
-        "",
-    )
-    .is_err()
-    {
+    )? {
         return Ok(());
     }
     let token = random_secret()?;
@@ -288,13 +274,7 @@ pub fn ask(conn: &mut AnyConnection, asked: &Asked, client: &str, base_url: &str
             .filter(users::email.eq(&asked.email))
             .count()
             .get_result(conn)?;
-        let invited: i64 = invitations::table
-            .filter(invitations::email.eq(&asked.email))
-            .filter(invitations::accepted_at.is_null())
-            .filter(invitations::withdrawn_at.is_null())
-            .filter(invitations::expires_at.gt(now()))
-            .count()
-            .get_result(conn)?;
+        let invited = i64::from(waiting_for(conn, &asked.email)?.is_some());
         let waiting: i64 = school_requests::table
             .filter(school_requests::email.eq(&asked.email))
             .filter(school_requests::status.eq(RequestStatus::Waiting.as_str()))
@@ -405,14 +385,7 @@ fn approve_in(
         .filter(users::email.eq(&email))
         .count()
         .get_result(conn)?;
-    let open: Option<i32> = invitations::table
-        .filter(invitations::email.eq(&email))
-        .filter(invitations::accepted_at.is_null())
-        .filter(invitations::withdrawn_at.is_null())
-        .filter(invitations::expires_at.gt(now()))
-        .select(invitations::id)
-        .first(conn)
-        .optional()?;
+    let open = waiting_for(conn, &email)?;
     let invitation = match (account, open) {
         (0, None) => Some(invite_in(
             conn,

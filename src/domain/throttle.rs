@@ -69,3 +69,41 @@ pub fn clear(conn: &mut AnyConnection, key: &str) -> AppResult<()> {
     diesel::delete(login_attempts::table.filter(login_attempts::key.eq(key))).execute(conn)?;
     Ok(())
 }
+
+/// The limits of asking for something mailed to an address (a reset or sign-in link, an
+/// account for a school): a client asking more than ten times an hour is refused (429,
+/// with `message`); beyond `per_address` for one address the asking is quietly not acted
+/// on, so the answer tells nothing. Answers whether to go on.
+pub fn asking(
+    conn: &mut AnyConnection,
+    kind: &str,
+    address: &str,
+    client: &str,
+    per_address: (i64, Duration),
+    message: &str,
+) -> AppResult<bool> {
+    let client_key = key(&format!("{kind}-client"), client);
+    reserve(
+        conn,
+        &[Limit {
+            key: &client_key,
+            limit: 10,
+            window: Duration::hours(1),
+        }],
+        message,
+    )?;
+    if address.is_empty() || address.len() > 254 {
+        return Ok(false);
+    }
+    let address_key = key(&format!("{kind}-address"), address);
+    Ok(reserve(
+        conn,
+        &[Limit {
+            key: &address_key,
+            limit: per_address.0,
+            window: per_address.1,
+        }],
+        "",
+    )
+    .is_ok())
+}

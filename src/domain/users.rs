@@ -183,6 +183,28 @@ pub fn parse(conn: &mut AnyConnection, input: &Input, creating: bool) -> AppResu
         }
         _ => {}
     }
+    need_ties(&mut v, role, school_id, organisation_id);
+    v.finish()?;
+    let role = role.unwrap_or(Role::School);
+    let (school_id, organisation_id) = ties(conn, role, school_id, organisation_id, false)?;
+    Ok(UserInput {
+        email,
+        name,
+        role,
+        school_id,
+        organisation_id,
+        password,
+    })
+}
+
+/// The tie a role needs, asked for by its field: a school user's school, a funder's
+/// organisation (for an account and for an invitation alike).
+pub(crate) fn need_ties(
+    v: &mut crate::domain::input::Validator<'_>,
+    role: Option<Role>,
+    school_id: Option<i32>,
+    organisation_id: Option<i32>,
+) {
     match role {
         Some(Role::School) if school_id.is_none() && !v.has_error("school_id") => {
             v.error("school_id", "a school user must be tied to a school")
@@ -194,37 +216,37 @@ pub fn parse(conn: &mut AnyConnection, input: &Input, creating: bool) -> AppResu
             ),
         _ => {}
     }
-    v.finish()?;
-    let role = role.unwrap_or(Role::School);
-    // Only the tie the role needs is kept.
+}
+
+/// Keeps only the tie the role needs, and checks it names a record (`live`: one not
+/// archived).
+pub(crate) fn ties(
+    conn: &mut AnyConnection,
+    role: Role,
+    school_id: Option<i32>,
+    organisation_id: Option<i32>,
+    live: bool,
+) -> AppResult<(Option<i32>, Option<i32>)> {
     let school_id = school_id.filter(|_| role == Role::School);
     let organisation_id = organisation_id.filter(|_| role == Role::Funder);
     if let Some(id) = school_id {
-        must_exist(
-            schools::table
-                .find(id)
-                .select(schools::id)
-                .first::<i32>(conn),
-            "school_id",
-        )?;
+        let mut q = schools::table.find(id).into_boxed();
+        if live {
+            q = q.filter(schools::archived.eq(false));
+        }
+        must_exist(q.select(schools::id).first::<i32>(conn), "school_id")?;
     }
     if let Some(id) = organisation_id {
+        let mut q = organisations::table.find(id).into_boxed();
+        if live {
+            q = q.filter(organisations::archived.eq(false));
+        }
         must_exist(
-            organisations::table
-                .find(id)
-                .select(organisations::id)
-                .first::<i32>(conn),
+            q.select(organisations::id).first::<i32>(conn),
             "organisation_id",
         )?;
     }
-    Ok(UserInput {
-        email,
-        name,
-        role,
-        school_id,
-        organisation_id,
-        password,
-    })
+    Ok((school_id, organisation_id))
 }
 
 pub fn get(conn: &mut AnyConnection, id: i32) -> AppResult<User> {

@@ -13,23 +13,7 @@ use crate::harness::TestApp;
 
 /// The answer links in the letters to `to`, oldest first.
 async fn links_to(app: &TestApp, to: &'static str) -> Vec<String> {
-    let bodies: Vec<String> = app
-        .with_db(move |c| {
-            outbox::table
-                .filter(outbox::to_address.eq(to))
-                .order(outbox::id.asc())
-                .select(outbox::body)
-                .load(c)
-                .unwrap_or_default()
-        })
-        .await;
-    bodies
-        .iter()
-        .filter_map(|b| {
-            let at = b.find("/answers/")?;
-            Some(b[at..at + 9 + 64].to_string())
-        })
-        .collect()
+    app.mailed_links(to, "/answers/").await
 }
 
 /// A live stream booked by the seeded school (30 pupils, 3 staff) and by a second school

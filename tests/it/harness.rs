@@ -418,6 +418,76 @@ impl TestApp {
             .expect("request")
     }
 
+    /// The links (`{kind}<64 hex>`, e.g. `/invitations/…`) in the mail sent to `to`, oldest
+    /// first.
+    pub async fn mailed_links(&self, to: &str, kind: &'static str) -> Vec<String> {
+        let to = to.to_string();
+        let bodies: Vec<String> = self
+            .with_db(move |c| {
+                schema::outbox::table
+                    .filter(schema::outbox::to_address.eq(to))
+                    .order(schema::outbox::id.asc())
+                    .select(schema::outbox::body)
+                    .load(c)
+                    .unwrap_or_default()
+            })
+            .await;
+        bodies
+            .iter()
+            .filter_map(|b| {
+                let at = b.find(kind)?;
+                b.get(at..at + kind.len() + 64).map(str::to_string)
+            })
+            .collect()
+    }
+
+    /// POSTs a form as a visitor who is not signed in, from the client address `client`:
+    /// status, headers and page.
+    pub async fn anon_form(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        client: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("csrf_token", CSRF);
+        for (k, v) in fields {
+            form.append_pair(k, v);
+        }
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, format!("outreach_csrf={CSRF}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form.finish()))
+            .expect("request");
+        let addr: std::net::SocketAddr = format!("{client}:40000").parse().expect("an address");
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        let (s, h, body) = self.send(req).await;
+        (s, h, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// A page as someone holding this session: the status, and where it sends them
+    /// followed by the body.
+    pub async fn page_as(&self, session: &str, path: &str) -> (StatusCode, String) {
+        let req = Request::builder()
+            .uri(path)
+            .header(
+                header::COOKIE,
+                format!("outreach_csrf={CSRF}; outreach_session={session}"),
+            )
+            .body(Body::empty())
+            .expect("request");
+        let (s, h, body) = self.send(req).await;
+        let at = h
+            .get(header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        (s, format!("{at}{}", String::from_utf8_lossy(&body)))
+    }
+
     /// How many queries the app has sent to this test's database so far.
     pub fn queries(&self) -> usize {
         let marker = match &self.pg {

@@ -36,25 +36,6 @@ async fn signs_in(app: &TestApp, email: &str, password: &str) -> bool {
             .is_some_and(|c| c.starts_with("outreach_session=") && !c.contains("Max-Age=0"))
 }
 
-/// A page as someone holding this session.
-async fn page_with(app: &TestApp, session: &str, path: &str) -> (StatusCode, String) {
-    let req = Request::builder()
-        .uri(path)
-        .header(
-            header::COOKIE,
-            format!("outreach_csrf={CSRF}; outreach_session={session}"),
-        )
-        .body(Body::empty())
-        .expect("request");
-    let (s, h, body) = app.send(req).await;
-    let at = h
-        .get(header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    (s, format!("{at}{}", String::from_utf8_lossy(&body)))
-}
-
 both!(a_person_changes_their_password_and_other_sign_ins_end);
 async fn a_person_changes_their_password_and_other_sign_ins_end(app: TestApp) {
     // The same lead signed in elsewhere too.
@@ -65,7 +46,7 @@ async fn a_person_changes_their_password_and_other_sign_ins_end(app: TestApp) {
         .db(move |c| outreach::domain::sessions::start(c, &config, lead))
         .await
         .expect("a second session");
-    let (s, form) = page_with(&app, &app.lead.session, "/account/password").await;
+    let (s, form) = app.page_as(&app.lead.session, "/account/password").await;
     assert_eq!(s, StatusCode::OK);
     assert!(form.contains("name=\"current_password\"") && form.contains("name=\"new_password\""));
 
@@ -132,9 +113,9 @@ async fn a_person_changes_their_password_and_other_sign_ins_end(app: TestApp) {
         .unwrap_or("")
         .contains("notice=password_changed"));
     // This browser stays signed in; the other is signed out.
-    let (s, _) = page_with(&app, &app.lead.session, "/").await;
+    let (s, _) = app.page_as(&app.lead.session, "/").await;
     assert_eq!(s, StatusCode::OK);
-    let (s, at) = page_with(&app, &elsewhere, "/programmes").await;
+    let (s, at) = app.page_as(&elsewhere, "/programmes").await;
     assert!(s.is_redirection() && at.starts_with("/login"), "{s} {at}");
     // The old password no longer works; the new one does.
     assert!(!signs_in(&app, "lead@example.org", PASSWORD).await);
@@ -175,7 +156,7 @@ async fn the_api_changes_the_callers_password(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
     // Every session of the school's contact ends; its API token still works.
-    let (s, _) = page_with(&app, &app.school.session, "/bookings").await;
+    let (s, _) = app.page_as(&app.school.session, "/bookings").await;
     assert!(s.is_redirection());
     let (s, _) = app.get("/me", Some(Role::School)).await;
     assert_eq!(s, StatusCode::OK);
@@ -200,44 +181,15 @@ async fn the_api_changes_the_callers_password(app: TestApp) {
 
 /// Asks for a reset link for `email` from `client`: the status and the page.
 async fn ask_reset(app: &TestApp, email: &str, client: &str) -> (StatusCode, String) {
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("csrf_token", CSRF)
-        .append_pair("email", email);
-    let mut req = Request::builder()
-        .method(Method::POST)
-        .uri("/password/forgot")
-        .header(header::COOKIE, format!("outreach_csrf={CSRF}"))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(form.finish()))
-        .expect("request");
-    let addr: SocketAddr = format!("{client}:40000").parse().expect("an address");
-    req.extensions_mut().insert(ConnectInfo(addr));
-    let (s, _, body) = app.send(req).await;
-    (s, String::from_utf8_lossy(&body).into_owned())
+    let (s, _, page) = app
+        .anon_form("/password/forgot", &[("email", email)], client)
+        .await;
+    (s, page)
 }
 
 /// The reset links mailed to `to`, oldest first.
 async fn reset_links(app: &TestApp, to: &'static str) -> Vec<String> {
-    use diesel::prelude::*;
-    use outreach::db::schema::outbox;
-    let bodies: Vec<String> = app
-        .with_db(move |c| {
-            outbox::table
-                .filter(outbox::to_address.eq(to))
-                .filter(outbox::subject.eq("Reset your Outreach password"))
-                .order(outbox::id.asc())
-                .select(outbox::body)
-                .load(c)
-                .unwrap_or_default()
-        })
-        .await;
-    bodies
-        .iter()
-        .filter_map(|b| {
-            let at = b.find("/password/reset/")?;
-            Some(b[at..at + 16 + 64].to_string())
-        })
-        .collect()
+    app.mailed_links(to, "/password/reset/").await
 }
 
 both!(a_forgotten_password_is_reset_by_a_mailed_link_once);
@@ -279,7 +231,7 @@ async fn a_forgotten_password_is_reset_by_a_mailed_link_once(app: TestApp) {
         .to_str()
         .unwrap_or("")
         .contains("notice=password_reset"));
-    let (s, _) = page_with(&app, &app.lead.session, "/programmes").await;
+    let (s, _) = app.page_as(&app.lead.session, "/programmes").await;
     assert!(s.is_redirection(), "the lead's session ended");
     assert!(!signs_in(&app, "lead@example.org", PASSWORD).await);
     assert!(signs_in(&app, "lead@example.org", NEW).await);

@@ -3,10 +3,7 @@
 //! invited at once, and the public listing. Each mail is read from the outbox and its
 //! link followed.
 
-use std::net::SocketAddr;
-
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{header, Method, Request, StatusCode};
 use diesel::prelude::*;
 use outreach::db::schema::{invitations, outbox, school_requests, users};
@@ -15,56 +12,9 @@ use serde_json::json;
 
 use crate::both;
 use crate::fixtures::{a_programme, book, event, schools};
-use crate::harness::{TestApp, CSRF};
+use crate::harness::TestApp;
 
 const NEW_PASSWORD: &str = "seven green herons";
-
-/// POSTs a form as an anonymous visitor from `client`: status, headers and page.
-async fn anon_form(
-    app: &TestApp,
-    path: &str,
-    fields: &[(&str, &str)],
-    client: &str,
-) -> (StatusCode, axum::http::HeaderMap, String) {
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("csrf_token", CSRF);
-    for (k, v) in fields {
-        form.append_pair(k, v);
-    }
-    let mut req = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::COOKIE, format!("outreach_csrf={CSRF}"))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(form.finish()))
-        .expect("request");
-    let addr: SocketAddr = format!("{client}:40000").parse().expect("an address");
-    req.extensions_mut().insert(ConnectInfo(addr));
-    let (s, h, body) = app.send(req).await;
-    (s, h, String::from_utf8_lossy(&body).into_owned())
-}
-
-/// The links (`/{kind}/<64 hex>`) in the mail sent to `to`, oldest first.
-async fn links(app: &TestApp, to: &str, kind: &'static str) -> Vec<String> {
-    let to = to.to_string();
-    let bodies: Vec<String> = app
-        .with_db(move |c| {
-            outbox::table
-                .filter(outbox::to_address.eq(to))
-                .order(outbox::id.asc())
-                .select(outbox::body)
-                .load(c)
-                .unwrap_or_default()
-        })
-        .await;
-    bodies
-        .iter()
-        .filter_map(|b| {
-            let at = b.find(kind)?;
-            Some(b[at..at + kind.len() + 64].to_string())
-        })
-        .collect()
-}
 
 /// The session cookie a response sets, if any.
 fn session_of(h: &axum::http::HeaderMap) -> Option<String> {
@@ -74,25 +24,6 @@ fn session_of(h: &axum::http::HeaderMap) -> Option<String> {
         .find_map(|c| c.strip_prefix("outreach_session="))
         .map(|c| c.split(';').next().unwrap_or("").to_string())
         .filter(|c| !c.is_empty())
-}
-
-/// A page as someone holding this session: status and body (or where it sends them).
-async fn as_session(app: &TestApp, session: &str, path: &str) -> (StatusCode, String) {
-    let req = Request::builder()
-        .uri(path)
-        .header(
-            header::COOKIE,
-            format!("outreach_csrf={CSRF}; outreach_session={session}"),
-        )
-        .body(Body::empty())
-        .expect("request");
-    let (s, h, body) = app.send(req).await;
-    let at = h
-        .get(header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    (s, format!("{at}{}", String::from_utf8_lossy(&body)))
 }
 
 both!(an_invited_person_sets_up_their_account_once);
@@ -112,7 +43,9 @@ async fn an_invited_person_sets_up_their_account_once(app: TestApp) {
         .expect("an RFC 3339 expiry");
     let days = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_hours();
     assert!((167..=168).contains(&days), "seven days: {days} hours");
-    let sent = links(&app, "new.lead@example.org", "/invitations/").await;
+    let sent = app
+        .mailed_links("new.lead@example.org", "/invitations/")
+        .await;
     assert_eq!(sent.len(), 1);
     let link = sent[0].clone();
     // The secret is stored only as its hash.
@@ -159,7 +92,7 @@ async fn an_invited_person_sets_up_their_account_once(app: TestApp) {
         .unwrap_or("")
         .contains("notice=welcome"));
     let session = session_of(&h).expect("signed in");
-    let (s, page) = as_session(&app, &session, "/").await;
+    let (s, page) = app.page_as(&session, "/").await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("Welcome, Nadia Lead"), "{page}");
     let (name, role): (String, String) = app
@@ -286,7 +219,8 @@ async fn invitations_are_resent_withdrawn_and_expire_and_leads_invite_only_schoo
         .contains("resend"));
 
     // Resent: a new link; the old one stops working.
-    let first = links(&app, "teacher@example.org", "/invitations/")
+    let first = app
+        .mailed_links("teacher@example.org", "/invitations/")
         .await
         .remove(0);
     let (s, v) = app
@@ -298,7 +232,9 @@ async fn invitations_are_resent_withdrawn_and_expire_and_leads_invite_only_schoo
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "pending");
-    let sent = links(&app, "teacher@example.org", "/invitations/").await;
+    let sent = app
+        .mailed_links("teacher@example.org", "/invitations/")
+        .await;
     assert_eq!(sent.len(), 2);
     assert_ne!(sent[0], sent[1]);
     let (s, _, _) = app.page(&first, None).await;
@@ -333,7 +269,8 @@ async fn invitations_are_resent_withdrawn_and_expire_and_leads_invite_only_schoo
     assert_eq!(app.count("invitations").await, 1);
 
     // Withdrawn: its link stops working; it cannot be resent or withdrawn again.
-    let live = links(&app, "teacher@example.org", "/invitations/")
+    let live = app
+        .mailed_links("teacher@example.org", "/invitations/")
         .await
         .remove(2);
     let (s, v) = app
@@ -433,7 +370,9 @@ async fn invitations_are_resent_withdrawn_and_expire_and_leads_invite_only_schoo
 
 /// Asks for a sign-in link from a client: the status and the page.
 async fn ask_link(app: &TestApp, email: &str, client: &str) -> (StatusCode, String) {
-    let (s, _, page) = anon_form(app, "/login/link", &[("email", email)], client).await;
+    let (s, _, page) = app
+        .anon_form("/login/link", &[("email", email)], client)
+        .await;
     (s, page)
 }
 
@@ -453,7 +392,7 @@ async fn a_school_contact_signs_in_by_a_mailed_link_once(app: TestApp) {
     };
     assert_eq!(same(&known), same(&unknown));
     assert_eq!(same(&known), same(&lead));
-    let sent = links(&app, "school@example.org", "/login/link/").await;
+    let sent = app.mailed_links("school@example.org", "/login/link/").await;
     assert_eq!(sent.len(), 1);
     assert_eq!(app.count("outbox").await, 1, "school contacts only");
     let link = sent[0].clone();
@@ -473,7 +412,7 @@ async fn a_school_contact_signs_in_by_a_mailed_link_once(app: TestApp) {
     let (s, h, _) = app.form(&link, None, &[("confirm", "true")], true).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let session = session_of(&h).expect("signed in");
-    let (s, page) = as_session(&app, &session, "/bookings").await;
+    let (s, page) = app.page_as(&session, "/bookings").await;
     assert_eq!(s, StatusCode::OK, "{page}");
     // Once.
     let (s, h, page) = app.form(&link, None, &[("confirm", "true")], true).await;
@@ -482,7 +421,8 @@ async fn a_school_contact_signs_in_by_a_mailed_link_once(app: TestApp) {
 
     // Fifteen minutes old: nothing.
     ask_link(&app, "school@example.org", "10.4.0.2").await;
-    let link = links(&app, "school@example.org", "/login/link/")
+    let link = app
+        .mailed_links("school@example.org", "/login/link/")
         .await
         .remove(1);
     app.with_db(|c| {
@@ -496,15 +436,16 @@ async fn a_school_contact_signs_in_by_a_mailed_link_once(app: TestApp) {
     let (s, _, _) = app.form(&link, None, &[("confirm", "true")], true).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // A reset link is not a sign-in link.
-    let reset = anon_form(
-        &app,
-        "/password/forgot",
-        &[("email", "school@example.org")],
-        "10.4.0.3",
-    )
-    .await;
+    let reset = app
+        .anon_form(
+            "/password/forgot",
+            &[("email", "school@example.org")],
+            "10.4.0.3",
+        )
+        .await;
     assert_eq!(reset.0, StatusCode::OK);
-    let reset = links(&app, "school@example.org", "/password/reset/")
+    let reset = app
+        .mailed_links("school@example.org", "/password/reset/")
         .await
         .remove(0);
     let (s, _, _) = app
@@ -519,7 +460,7 @@ async fn a_school_contact_signs_in_by_a_mailed_link_once(app: TestApp) {
         assert_eq!(s, StatusCode::OK);
     }
     assert_eq!(
-        links(&app, "school@example.org", "/login/link/")
+        app.mailed_links("school@example.org", "/login/link/")
             .await
             .len(),
         3
@@ -548,44 +489,45 @@ async fn a_teacher_asks_for_an_account_and_a_lead_approves_it(app: TestApp) {
 
     // Refused by the field, nothing stored.
     let school = app.school_id.to_string();
-    let (s, _, page) = anon_form(
-        &app,
-        "/join",
-        &[("school_id", &school), ("name", ""), ("email", "nope")],
-        "10.7.0.1",
-    )
-    .await;
+    let (s, _, page) = app
+        .anon_form(
+            "/join",
+            &[("school_id", &school), ("name", ""), ("email", "nope")],
+            "10.7.0.1",
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("id=\"e-name\"") && page.contains("id=\"e-email\""));
-    let (s, _, _) = anon_form(
-        &app,
-        "/join",
-        &[
-            ("school_id", "999999"),
-            ("name", "Ann"),
-            ("email", "ann@example.org"),
-        ],
-        "10.7.0.1",
-    )
-    .await;
+    let (s, _, _) = app
+        .anon_form(
+            "/join",
+            &[
+                ("school_id", "999999"),
+                ("name", "Ann"),
+                ("email", "ann@example.org"),
+            ],
+            "10.7.0.1",
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.count("school_requests").await, 0);
 
     // Asked: "we will e-mail you", and nothing else happens yet.
-    let (s, _, page) = anon_form(
-        &app,
-        "/join",
-        &[
-            ("school_id", &school),
-            ("name", "Ann Teacher"),
-            ("email", "Ann@Gmail.com"),
-        ],
-        "10.7.0.1",
-    )
-    .await;
+    let (s, _, page) = app
+        .anon_form(
+            "/join",
+            &[
+                ("school_id", &school),
+                ("name", "Ann Teacher"),
+                ("email", "Ann@Gmail.com"),
+            ],
+            "10.7.0.1",
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("We will e-mail"), "{page}");
-    assert!(links(&app, "ann@gmail.com", "/invitations/")
+    assert!(app
+        .mailed_links("ann@gmail.com", "/invitations/")
         .await
         .is_empty());
     assert_eq!(app.count("invitations").await, 0);
@@ -605,17 +547,17 @@ async fn a_teacher_asks_for_an_account_and_a_lead_approves_it(app: TestApp) {
     );
     // Asking again, or for an address with an account, looks the same and stores nothing.
     for email in ["ann@gmail.com", "school@example.org"] {
-        let (s, _, again) = anon_form(
-            &app,
-            "/join",
-            &[
-                ("school_id", &school),
-                ("name", "Ann Teacher"),
-                ("email", email),
-            ],
-            "10.7.0.2",
-        )
-        .await;
+        let (s, _, again) = app
+            .anon_form(
+                "/join",
+                &[
+                    ("school_id", &school),
+                    ("name", "Ann Teacher"),
+                    ("email", email),
+                ],
+                "10.7.0.2",
+            )
+            .await;
         assert_eq!(s, StatusCode::OK);
         assert!(again.contains("We will e-mail"));
     }
@@ -667,7 +609,8 @@ async fn a_teacher_asks_for_an_account_and_a_lead_approves_it(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "answered once");
-    let link = links(&app, "ann@gmail.com", "/invitations/")
+    let link = app
+        .mailed_links("ann@gmail.com", "/invitations/")
         .await
         .remove(0);
     let (s, h, _) = app
@@ -680,7 +623,7 @@ async fn a_teacher_asks_for_an_account_and_a_lead_approves_it(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let session = session_of(&h).expect("signed in");
-    let (s, at) = as_session(&app, &session, "/").await;
+    let (s, at) = app.page_as(&session, "/").await;
     assert!(
         s.is_redirection() && at.starts_with("/whats-on"),
         "a school lands on What's on"
@@ -697,8 +640,7 @@ async fn a_teacher_asks_for_an_account_and_a_lead_approves_it(app: TestApp) {
     assert_eq!(school_of, Some(app.school_id));
 
     // Declined: the teacher is told.
-    anon_form(
-        &app,
+    app.anon_form(
         "/join",
         &[
             ("school_id", &school),
@@ -736,7 +678,8 @@ async fn a_teacher_asks_for_an_account_and_a_lead_approves_it(app: TestApp) {
         })
         .await;
     assert_eq!(told, 1);
-    assert!(links(&app, "bob@example.net", "/invitations/")
+    assert!(app
+        .mailed_links("bob@example.net", "/invitations/")
         .await
         .is_empty());
 }
@@ -780,11 +723,10 @@ async fn a_school_domain_on_record_approves_at_once_and_a_shared_one_never(app: 
         let app = &app;
         async move {
             let school = school.to_string();
-            anon_form(
-                app,
+            app.anon_form(
                 "/join",
                 &[
-                    ("school_id", &school),
+                    ("school_id", school.as_str()),
                     ("name", "A Teacher"),
                     ("email", email),
                 ],
@@ -797,7 +739,7 @@ async fn a_school_domain_on_record_approves_at_once_and_a_shared_one_never(app: 
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("We will e-mail"));
     assert_eq!(
-        links(&app, "head@beck.sch.example.org", "/invitations/")
+        app.mailed_links("head@beck.sch.example.org", "/invitations/")
             .await
             .len(),
         1,
@@ -816,7 +758,7 @@ async fn a_school_domain_on_record_approves_at_once_and_a_shared_one_never(app: 
         let (s, _, _) = ask(school, email, "10.8.0.2").await;
         assert_eq!(s, StatusCode::OK);
         assert!(
-            links(&app, email, "/invitations/").await.is_empty(),
+            app.mailed_links(email, "/invitations/").await.is_empty(),
             "{email}"
         );
     }
@@ -913,13 +855,13 @@ async fn a_programmes_schools_are_invited_at_once(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(
-        links(&app, "office@one.example.org", "/invitations/")
+        app.mailed_links("office@one.example.org", "/invitations/")
             .await
             .len(),
         1
     );
     assert_eq!(
-        links(&app, "office@three.example.org", "/invitations/")
+        app.mailed_links("office@three.example.org", "/invitations/")
             .await
             .len(),
         1,
@@ -1040,8 +982,7 @@ async fn a_request_answered_meanwhile_and_shared_or_withdrawn_addresses_are_not_
     // Ann asks; meanwhile a lead invites her directly. Approving answers the request
     // with that invitation, and sends nothing more.
     let school = app.school_id.to_string();
-    anon_form(
-        &app,
+    app.anon_form(
         "/join",
         &[
             ("school_id", &school),
@@ -1074,7 +1015,7 @@ async fn a_request_answered_meanwhile_and_shared_or_withdrawn_addresses_are_not_
     assert_eq!(v["status"], "approved");
     assert!(v["invitation_id"].is_number());
     assert_eq!(
-        links(&app, "ann@school.example.org", "/invitations/")
+        app.mailed_links("ann@school.example.org", "/invitations/")
             .await
             .len(),
         1
@@ -1162,25 +1103,26 @@ async fn a_request_answered_meanwhile_and_shared_or_withdrawn_addresses_are_not_
 
 both!(a_sign_in_link_dies_when_the_password_is_reset);
 async fn a_sign_in_link_dies_when_the_password_is_reset(app: TestApp) {
-    let (s, _, _) = anon_form(
-        &app,
-        "/login/link",
-        &[("email", "school@example.org")],
-        "10.10.0.1",
-    )
-    .await;
+    let (s, _, _) = app
+        .anon_form(
+            "/login/link",
+            &[("email", "school@example.org")],
+            "10.10.0.1",
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
-    let link = links(&app, "school@example.org", "/login/link/")
+    let link = app
+        .mailed_links("school@example.org", "/login/link/")
         .await
         .remove(0);
-    anon_form(
-        &app,
+    app.anon_form(
         "/password/forgot",
         &[("email", "school@example.org")],
         "10.10.0.2",
     )
     .await;
-    let reset = links(&app, "school@example.org", "/password/reset/")
+    let reset = app
+        .mailed_links("school@example.org", "/password/reset/")
         .await
         .remove(0);
     let (s, _, _) = app

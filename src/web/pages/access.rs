@@ -4,12 +4,12 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
+use super::auth::signed_in;
 use crate::app::AppState;
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::invitations::{self, InvitationStatus};
@@ -22,7 +22,6 @@ use crate::web::forms::{form_input, form_outcome, sentence};
 use crate::web::picker;
 use crate::web::respond::done;
 use crate::web::view::{Ctx, FieldsBuilder, FormView, PageCtx, RenderPage};
-use crate::web::SESSION_COOKIE;
 
 // ----- sign-in by link -----
 
@@ -133,25 +132,6 @@ pub async fn link_open(
         Err(AppError::NotFound) => link_gone(ctx),
         Err(e) => Err(e),
     }
-}
-
-/// A session cookie for a new sign-in, sent with a redirect.
-fn signed_in(app: &AppState, secret: &str, to: &str) -> AppResult<Response> {
-    let secure = if app.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        app.config.session_hours * 3600
-    );
-    let mut response = Redirect::to(to).into_response();
-    response.headers_mut().append(
-        SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(AppError::internal)?,
-    );
-    Ok(response)
 }
 
 /// Spends the link and signs the person in. The form says it means to (`confirm`), so a

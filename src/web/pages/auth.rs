@@ -99,23 +99,7 @@ pub async fn login(
         .await
     };
     match outcome {
-        Ok((_user, secret)) => {
-            let secure = if app.config.secure_cookies {
-                "; Secure"
-            } else {
-                ""
-            };
-            let cookie = format!(
-                "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-                app.config.session_hours * 3600
-            );
-            let mut response = Redirect::to(&next).into_response();
-            response.headers_mut().append(
-                SET_COOKIE,
-                HeaderValue::from_str(&cookie).map_err(AppError::internal)?,
-            );
-            Ok(response)
-        }
+        Ok((_user, secret)) => signed_in(&app, &secret, &next),
         Err(e @ (AppError::Invalid { .. } | AppError::TooManyRequests(_))) => {
             let status = e.status();
             let message = match &e {
@@ -139,6 +123,26 @@ pub async fn login(
         }
         Err(e) => Err(e),
     }
+}
+
+/// A redirect that starts a session: the session cookie (HttpOnly, SameSite=Lax, Secure on
+/// https) for a sign-in by password, by mailed link, or by accepting an invitation.
+pub fn signed_in(app: &AppState, secret: &str, to: &str) -> AppResult<Response> {
+    let secure = if app.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        app.config.session_hours * 3600
+    );
+    let mut response = Redirect::to(to).into_response();
+    response.headers_mut().append(
+        SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(AppError::internal)?,
+    );
+    Ok(response)
 }
 
 pub async fn logout(State(app): State<AppState>, jar: CookieJar) -> AppResult<Response> {
