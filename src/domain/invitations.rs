@@ -696,18 +696,23 @@ impl BookedSchool {
 /// The schools that booked or attended the programme (bookings not declined or cancelled,
 /// of its events or tour dates, and its attendance rows), by name, each with its state.
 pub fn booked_schools(conn: &mut AnyConnection, programme_id: i32) -> AppResult<Vec<BookedSchool>> {
-    let live = ["requested", "confirmed", "waitlisted"];
     let mut ids: Vec<i32> = bookings::table
         .inner_join(events::table)
         .filter(events::programme_id.eq(programme_id))
-        .filter(bookings::status.eq_any(live))
+        .filter(crate::any_of!(
+            bookings::status,
+            ["requested", "confirmed", "waitlisted"]
+        ))
         .select(bookings::school_id)
         .load(conn)?;
     ids.extend(
         bookings::table
             .inner_join(tour_slots::table)
             .filter(tour_slots::programme_id.eq(programme_id))
-            .filter(bookings::status.eq_any(live))
+            .filter(crate::any_of!(
+                bookings::status,
+                ["requested", "confirmed", "waitlisted"]
+            ))
             .select(bookings::school_id)
             .load::<i32>(conn)?,
     );

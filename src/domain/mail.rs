@@ -91,7 +91,7 @@ fn school_contacts(conn: &mut AnyConnection, school_id: i32) -> AppResult<Vec<St
 
 fn staff_addresses(conn: &mut AnyConnection) -> AppResult<Vec<String>> {
     Ok(users::table
-        .filter(users::role.eq_any(["lead", "admin"]))
+        .filter(crate::any_of!(users::role, ["lead", "admin"]))
         .filter(users::archived.eq(false))
         .select(users::email)
         .load(conn)?)

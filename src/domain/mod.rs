@@ -1,5 +1,15 @@
 //! The domain: one module per concept. Rules live here, not in handlers.
 
+/// `column = a OR column = b …` for a fixed list of values: what `eq_any` would say, in a
+/// form SQLite can keep compiled. Diesel marks `IN (…)` over a list as not cacheable on
+/// SQLite, so each run compiled the statement again (most of the time of What's on).
+#[macro_export]
+macro_rules! any_of {
+    ($col:expr, [$first:expr $(, $rest:expr)* $(,)?]) => {
+        $col.eq($first)$(.or($col.eq($rest)))*
+    };
+}
+
 pub mod answers;
 pub mod attendance;
 pub mod audit;

@@ -153,7 +153,7 @@ pub fn visible_to_school(conn: &mut AnyConnection, school_id: i32) -> AppResult<
     let mut ids: Vec<i32> = events::table
         .inner_join(programmes::table)
         .filter(programmes::archived.eq(false))
-        .filter(events::status.eq_any(["open", "confirmed"]))
+        .filter(crate::any_of!(events::status, ["open", "confirmed"]))
         .filter(events::school_id.is_null())
         .filter(events::starts_at.gt(at))
         .select(events::programme_id)

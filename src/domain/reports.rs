@@ -59,71 +59,147 @@ struct Kept {
 /// (which every write that can change their figures bumps, by trigger, in its own
 /// transaction), hashed.
 fn figures_key(conn: &mut AnyConnection, programme_ids: &[i32]) -> AppResult<String> {
+    let revisions = revisions(conn, programme_ids)?;
+    Ok(key_of(programme_ids, &revisions))
+}
+
+/// The figures revision of each programme named that exists: one query (one per 5,000).
+fn revisions(
+    conn: &mut AnyConnection,
+    programme_ids: &[i32],
+) -> AppResult<std::collections::HashMap<i32, i32>> {
+    let mut out = std::collections::HashMap::new();
+    if let [one] = programme_ids {
+        // A statement SQLite keeps compiled (an `IN` list is compiled on every run).
+        let found: Option<i32> = programmes::table
+            .find(*one)
+            .select(programmes::figures_revision)
+            .first(conn)
+            .optional()?;
+        out.extend(found.map(|r| (*one, r)));
+        return Ok(out);
+    }
+    for chunk in programme_ids.chunks(5_000) {
+        let rows: Vec<(i32, i32)> = programmes::table
+            .filter(programmes::id.eq_any(chunk))
+            .select((programmes::id, programmes::figures_revision))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// The key of a group from its programmes' revisions: the programmes that exist, by id.
+fn key_of(programme_ids: &[i32], revisions: &std::collections::HashMap<i32, i32>) -> String {
     use sha2::{Digest, Sha256};
-    let revisions: Vec<(i32, i32)> = programmes::table
-        .filter(programmes::id.eq_any(programme_ids))
-        .order(programmes::id.asc())
-        .select((programmes::id, programmes::figures_revision))
-        .load(conn)?;
+    let mut ids: Vec<i32> = programme_ids
+        .iter()
+        .copied()
+        .filter(|id| revisions.contains_key(id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
     let mut h = Sha256::new();
     h.update(b"figures v1");
-    for (id, revision) in revisions {
-        h.update(format!("|{id}:{revision}").as_bytes());
+    for id in ids {
+        h.update(format!("|{id}:{}", revisions[&id]).as_bytes());
     }
-    Ok(hex::encode(h.finalize()))
+    hex::encode(h.finalize())
 }
 
 /// Counts the events of the given programmes: kept figures when nothing they count has
 /// changed since they were counted, else a recount, kept for the next reader.
-///
-/// A recount is kept only when the programmes' revisions were the same before and after
-/// it: a write that landed meanwhile bumped them, and its figures are never kept under
-/// the old key. (Counted events have all started, so figures kept do not go stale with
-/// time alone.)
 pub fn counts(
     conn: &mut AnyConnection,
     programme_ids: &[i32],
     now: NaiveDateTime,
 ) -> AppResult<Counts> {
+    counts_each(conn, &[programme_ids], now)?
+        .pop()
+        .ok_or_else(|| crate::error::AppError::internal("no figures were counted"))
+}
+
+/// The figures of several groups of programmes at once (each programme of an organisation,
+/// each year, all of them): one query for every revision and one for every kept entry,
+/// however many groups; only a group whose figures are not kept is recounted, and kept.
+///
+/// A recount is kept only when the programmes' revisions were the same before and after
+/// it: a write that landed meanwhile bumped them, and its figures are never kept under
+/// the old key. (Counted events have all started, so figures kept do not go stale with
+/// time alone.)
+pub fn counts_each(
+    conn: &mut AnyConnection,
+    groups: &[&[i32]],
+    now: NaiveDateTime,
+) -> AppResult<Vec<Counts>> {
     use crate::db::schema::figures_cache;
-    if programme_ids.is_empty() {
-        return recount(conn, programme_ids, now);
+    let mut all: Vec<i32> = groups.iter().flat_map(|g| g.iter().copied()).collect();
+    all.sort_unstable();
+    all.dedup();
+    let revisions = revisions(conn, &all)?;
+    let keys: Vec<String> = groups.iter().map(|g| key_of(g, &revisions)).collect();
+    let mut kept: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    if let [one] = keys.as_slice() {
+        let found: Option<String> = figures_cache::table
+            .find(one)
+            .select(figures_cache::counts)
+            .first(conn)
+            .optional()?;
+        kept.extend(found.map(|k| (one.clone(), k)));
+    } else {
+        let mut wanted = keys.clone();
+        wanted.sort_unstable();
+        wanted.dedup();
+        for chunk in wanted.chunks(1_000) {
+            let rows: Vec<(String, String)> = figures_cache::table
+                .filter(figures_cache::key.eq_any(chunk))
+                .select((figures_cache::key, figures_cache::counts))
+                .load(conn)?;
+            kept.extend(rows);
+        }
     }
-    let before = figures_key(conn, programme_ids)?;
-    let kept: Option<String> = figures_cache::table
-        .find(&before)
-        .select(figures_cache::counts)
-        .first(conn)
-        .optional()?;
-    if let Some(k) = kept.and_then(|k| serde_json::from_str::<Kept>(&k).ok()) {
-        return Ok(Counts {
-            by_delivery: k.by_delivery,
-            total: k.total,
-            workshops: k.workshops,
-            schools: k.schools,
-            venues: k.venues,
-        });
+    let mut out = Vec::with_capacity(groups.len());
+    for (group, key) in groups.iter().zip(keys) {
+        if group.is_empty() {
+            out.push(recount(conn, group, now)?);
+            continue;
+        }
+        if let Some(k) = kept
+            .get(&key)
+            .and_then(|k| serde_json::from_str::<Kept>(k).ok())
+        {
+            out.push(Counts {
+                by_delivery: k.by_delivery,
+                total: k.total,
+                workshops: k.workshops,
+                schools: k.schools,
+                venues: k.venues,
+            });
+            continue;
+        }
+        let counted = recount(conn, group, now)?;
+        if figures_key(conn, group)? == key {
+            let keep = Kept {
+                by_delivery: counted.by_delivery.clone(),
+                total: counted.total,
+                workshops: counted.workshops,
+                schools: counted.schools.clone(),
+                venues: counted.venues.clone(),
+            };
+            let json = serde_json::to_string(&keep).map_err(crate::error::AppError::internal)?;
+            // Another reader may have kept the same figures a moment ago: theirs stand.
+            let _ = diesel::insert_into(figures_cache::table)
+                .values((
+                    figures_cache::key.eq(&key),
+                    figures_cache::counts.eq(&json),
+                    figures_cache::created_at.eq(crate::app::now()),
+                ))
+                .execute(conn);
+            kept.insert(key, json);
+        }
+        out.push(counted);
     }
-    let counted = recount(conn, programme_ids, now)?;
-    if figures_key(conn, programme_ids)? == before {
-        let kept = Kept {
-            by_delivery: counted.by_delivery.clone(),
-            total: counted.total,
-            workshops: counted.workshops,
-            schools: counted.schools.clone(),
-            venues: counted.venues.clone(),
-        };
-        let json = serde_json::to_string(&kept).map_err(crate::error::AppError::internal)?;
-        // Another reader may have kept the same figures a moment ago: theirs stand.
-        let _ = diesel::insert_into(figures_cache::table)
-            .values((
-                figures_cache::key.eq(&before),
-                figures_cache::counts.eq(json),
-                figures_cache::created_at.eq(crate::app::now()),
-            ))
-            .execute(conn);
-    }
-    Ok(counted)
+    Ok(out)
 }
 
 /// Counts the events of the given programmes as at `now`, from the raw rows.
@@ -290,19 +366,25 @@ pub fn group_impact(
     now: NaiveDateTime,
 ) -> AppResult<GroupImpact> {
     let list = programme_ids(conn, actor, year, organisation_id)?;
-    let mut lines = Vec::new();
-    for (id, t, y) in &list {
-        let c = counts(conn, &[*id], now)?;
-        lines.push(ProgrammeLine {
+    let ids: Vec<i32> = list.iter().map(|p| p.0).collect();
+    // Each programme alone, then all of them: figures kept are read in two queries.
+    let mut groups: Vec<&[i32]> = ids.chunks(1).collect();
+    groups.push(&ids);
+    let mut each = counts_each(conn, &groups, now)?;
+    let all = each
+        .pop()
+        .ok_or_else(|| crate::error::AppError::internal("no figures were counted"))?;
+    let lines = list
+        .iter()
+        .zip(each)
+        .map(|((id, t, y), c)| ProgrammeLine {
             id: *id,
             title: t.clone(),
             year: *y,
             total: c.total,
             workshops: c.workshops,
-        });
-    }
-    let ids: Vec<i32> = list.iter().map(|p| p.0).collect();
-    let all = counts(conn, &ids, now)?;
+        })
+        .collect();
     Ok(GroupImpact {
         narrative: narrative::write_group(&title, None, &all),
         title,
@@ -347,13 +429,17 @@ pub fn by_year(
     let list = programme_ids(conn, actor, None, organisation_id)?;
     let mut years: Vec<i32> = list.iter().map(|p| p.2).collect();
     years.dedup();
-    let mut out = Vec::new();
-    for y in years {
-        let ids: Vec<i32> = list.iter().filter(|p| p.2 == y).map(|p| p.0).collect();
-        let c = counts(conn, &ids, now)?;
-        out.push((y, c.total, c.workshops));
-    }
-    Ok(out)
+    let ids: Vec<Vec<i32>> = years
+        .iter()
+        .map(|y| list.iter().filter(|p| p.2 == *y).map(|p| p.0).collect())
+        .collect();
+    let groups: Vec<&[i32]> = ids.iter().map(Vec::as_slice).collect();
+    let each = counts_each(conn, &groups, now)?;
+    Ok(years
+        .into_iter()
+        .zip(each)
+        .map(|(y, c)| (y, c.total, c.workshops))
+        .collect())
 }
 
 /// What a year's or an organisation's narrative is about.

@@ -10,11 +10,29 @@ use crate::fixtures::{a_programme, attend, complete, event, schools};
 use crate::harness::TestApp;
 
 /// Adds `n` held in-school visits (with attendance) of new schools, `n` venue
-/// performances and live streams to come, and `n` tour dates, to programme `p`.
+/// performances and live streams to come, and `n` tour dates, to programme `p`; and `n`
+/// more programmes of the same funder, each of its own year, with a visit attended.
 async fn grow(app: &TestApp, p: i64, venue: i64, n: usize, offset: usize) {
     let made = schools(app, n).await;
     for (i, school) in made.into_iter().enumerate() {
         let k = offset + i;
+        let year = 1980 + k as i32;
+        let other = a_programme(app)
+            .titled(&format!("Tour {k}"))
+            .year(year)
+            .funded()
+            .between(&format!("{year}-01-01"), &format!("{year}-12-31"))
+            .create()
+            .await;
+        let day = format!("{year}-03-10");
+        let e = event(app, other, json!({"kind": "performance", "school_id": school, "starts_at": format!("{day}T10:00:00Z"), "ends_at": format!("{day}T11:00:00Z")})).await;
+        attend(
+            app,
+            e,
+            json!([{"school_id": school, "pupils": 20, "staff": 1}]),
+        )
+        .await;
+        complete(app, e).await;
         let (month, day) = (1 + k / 28, 1 + k % 28);
         let past = format!("2019-{month:02}-{day:02}");
         let e = event(app, p, json!({"kind": "performance", "school_id": school, "starts_at": format!("{past}T10:00:00Z"), "ends_at": format!("{past}T11:00:00Z")})).await;

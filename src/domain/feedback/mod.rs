@@ -184,6 +184,9 @@ pub fn parse(
 }
 
 fn answers_of(conn: &mut AnyConnection, ids: &[i32]) -> AppResult<Vec<(i32, Answer)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(outcome_answers::table
         .filter(outcome_answers::feedback_id.eq_any(ids))
         .order(outcome_answers::id.asc())
@@ -317,6 +320,41 @@ pub fn search(
     params: &ListParams,
     filter: Filter,
 ) -> AppResult<Page<Feedback>> {
+    let (total, items) = find(conn, actor, which, params, filter, true)?;
+    Ok(Page::new(items, params, total.unwrap_or_default()))
+}
+
+/// The first `how_many` featured, published quotes of a programme, for a page that has
+/// already checked that the actor may see it: one query for the quotes (and one for their
+/// answers), with no count and no second access check.
+pub fn featured(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    programme_id: i32,
+    how_many: i64,
+) -> AppResult<Vec<Feedback>> {
+    let which = Which {
+        programme_id: Some(programme_id),
+        ..Which::default()
+    };
+    let params = ListParams {
+        page: 1,
+        per_page: how_many,
+        q: None,
+        include_archived: false,
+    };
+    Ok(find(conn, actor, &which, &params, Filter::Featured, false)?.1)
+}
+
+/// `search`'s page of feedback, with the total when `counted`.
+fn find(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    which: &Which,
+    params: &ListParams,
+    filter: Filter,
+    counted: bool,
+) -> AppResult<(Option<i64>, Vec<Feedback>)> {
     // Outside the lead's moderation view, only published feedback is ever listed.
     let filter = match actor.role {
         Role::Funder | Role::School if filter == Filter::All => Filter::Published,
@@ -361,15 +399,18 @@ pub fn search(
         }
         q
     };
-    let total: i64 = query().count().get_result(conn)?;
+    let total: Option<i64> = if counted {
+        Some(query().count().get_result(conn)?)
+    } else {
+        None
+    };
     let rows = query()
         .order((feedback::featured.desc(), feedback::id.desc()))
         .limit(params.per_page)
         .offset(params.offset())
         .select((Row::as_select(), schools::name.nullable()))
         .load(conn)?;
-    let items = views(conn, rows)?;
-    Ok(Page::new(items, params, total))
+    Ok((total, views(conn, rows)?))
 }
 
 pub fn create(

@@ -126,67 +126,68 @@ pub fn statements_for(
     statements(conn, programme_id)
 }
 
+/// Three queries whatever the programme holds: its feedback by source, moderation and
+/// rating; its statements; and every statement's answers at once.
 pub fn summary(conn: &mut AnyConnection, programme_id: i32) -> AppResult<Summary> {
     let approved = Moderation::Approved.as_str();
     let rejected = Moderation::Rejected.as_str();
-    let responses: i64 = feedback::table
+    let pending = Moderation::Pending.as_str();
+    let groups: Vec<(String, String, Option<i32>, i64)> = feedback::table
         .filter(feedback::programme_id.eq(programme_id))
-        .filter(feedback::moderation.ne(rejected))
-        .filter(
-            feedback::source
-                .eq("lead")
-                .or(feedback::moderation.eq(approved)),
-        )
-        .count()
-        .get_result(conn)?;
-    let awaiting_moderation: i64 = feedback::table
-        .filter(feedback::programme_id.eq(programme_id))
-        .filter(feedback::source.eq("form"))
-        .filter(feedback::moderation.eq(Moderation::Pending.as_str()))
-        .count()
-        .get_result(conn)?;
-    let ratings: Vec<(Option<i32>, i64)> = feedback::table
-        .filter(feedback::programme_id.eq(programme_id))
-        .filter(feedback::moderation.ne(rejected))
-        .filter(
-            feedback::source
-                .eq("lead")
-                .or(feedback::moderation.eq(approved)),
-        )
-        .filter(feedback::rating.is_not_null())
-        .group_by(feedback::rating)
-        .select((feedback::rating, diesel::dsl::count_star()))
+        .group_by((feedback::source, feedback::moderation, feedback::rating))
+        .select((
+            feedback::source,
+            feedback::moderation,
+            feedback::rating,
+            diesel::dsl::count_star(),
+        ))
         .load(conn)?;
-    let mut s = Summary {
-        responses,
-        awaiting_moderation,
-        ..Default::default()
-    };
+    let mut s = Summary::default();
     let mut sum = 0;
-    for (rating, n) in ratings {
+    for (source, moderation, rating, n) in groups {
+        if source == "form" && moderation == pending {
+            s.awaiting_moderation += n;
+        }
+        // What counts: a lead's record unless rejected, an answer through a link once
+        // approved.
+        let counts = moderation != rejected && (source == "lead" || moderation == approved);
+        if !counts {
+            continue;
+        }
+        s.responses += n;
         if let Some(r @ 1..=5) = rating {
-            s.rating_counts[(r - 1) as usize] = n;
+            s.rating_counts[(r - 1) as usize] += n;
             s.ratings += n;
             sum += i64::from(r) * n;
         }
     }
     s.average_rating =
         (s.ratings > 0).then(|| (sum as f64 / s.ratings as f64 * 10.0).round() / 10.0);
-    for st in statements(conn, programme_id)? {
-        let counts: Vec<(i32, i64)> = outcome_answers::table
+    let list = statements(conn, programme_id)?;
+    let counts: Vec<(i32, i32, i64)> = if list.is_empty() {
+        Vec::new()
+    } else {
+        outcome_answers::table
             .inner_join(feedback::table)
-            .filter(outcome_answers::statement_id.eq(st.id))
+            .filter(outcome_answers::statement_id.eq_any(list.iter().map(|st| st.id)))
             .filter(feedback::moderation.ne(rejected))
             .filter(
                 feedback::source
                     .eq("lead")
                     .or(feedback::moderation.eq(approved)),
             )
-            .group_by(outcome_answers::answer)
-            .select((outcome_answers::answer, diesel::dsl::count_star()))
-            .load(conn)?;
-        let answers: i64 = counts.iter().map(|c| c.1).sum();
-        let agree: i64 = counts.iter().filter(|c| c.0 >= 4).map(|c| c.1).sum();
+            .group_by((outcome_answers::statement_id, outcome_answers::answer))
+            .select((
+                outcome_answers::statement_id,
+                outcome_answers::answer,
+                diesel::dsl::count_star(),
+            ))
+            .load(conn)?
+    };
+    for st in list {
+        let of_this = || counts.iter().filter(|c| c.0 == st.id);
+        let answers: i64 = of_this().map(|c| c.2).sum();
+        let agree: i64 = of_this().filter(|c| c.1 >= 4).map(|c| c.2).sum();
         s.outcomes.push(OutcomeSummary {
             statement_id: st.id,
             text: st.text,

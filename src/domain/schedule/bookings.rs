@@ -381,15 +381,17 @@ pub fn live_by_event(
     conn: &mut AnyConnection,
     school_id: i32,
 ) -> AppResult<Vec<(i32, BookingStatus, i32)>> {
-    let live = [
-        BookingStatus::Requested.as_str(),
-        BookingStatus::Confirmed.as_str(),
-        BookingStatus::Waitlisted.as_str(),
-    ];
     let rows: Vec<(Option<i32>, String, i32, i32)> = bookings::table
         .filter(bookings::school_id.eq(school_id))
         .filter(bookings::event_id.is_not_null())
-        .filter(bookings::status.eq_any(live))
+        .filter(crate::any_of!(
+            bookings::status,
+            [
+                BookingStatus::Requested.as_str(),
+                BookingStatus::Confirmed.as_str(),
+                BookingStatus::Waitlisted.as_str(),
+            ]
+        ))
         .select((
             bookings::event_id,
             bookings::status,
@@ -500,11 +502,14 @@ pub(super) fn touch(conn: &mut AnyConnection, id: i32) -> AppResult<Booking> {
 pub(super) fn live_bookings(conn: &mut AnyConnection, event_id: i32) -> AppResult<Vec<i32>> {
     Ok(bookings::table
         .filter(bookings::event_id.eq(event_id))
-        .filter(bookings::status.eq_any([
-            BookingStatus::Requested.as_str(),
-            BookingStatus::Confirmed.as_str(),
-            BookingStatus::Waitlisted.as_str(),
-        ]))
+        .filter(crate::any_of!(
+            bookings::status,
+            [
+                BookingStatus::Requested.as_str(),
+                BookingStatus::Confirmed.as_str(),
+                BookingStatus::Waitlisted.as_str(),
+            ]
+        ))
         .order((bookings::created_at.asc(), bookings::id.asc()))
         .select(bookings::id)
         .load(conn)?)

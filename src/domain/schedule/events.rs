@@ -518,15 +518,20 @@ pub fn held_not_completed(
     at: NaiveDateTime,
     limit: i64,
 ) -> AppResult<(i64, Vec<Event>)> {
-    let open = [EventStatus::Open.as_str(), EventStatus::Confirmed.as_str()];
     let total: i64 = events::table
-        .filter(events::status.eq_any(open))
+        .filter(crate::any_of!(
+            events::status,
+            [EventStatus::Open.as_str(), EventStatus::Confirmed.as_str()]
+        ))
         .filter(events::starts_at.le(at))
         .filter(events::starts_at.ge(since))
         .count()
         .get_result(conn)?;
     let rows: Vec<Joined> = joined()
-        .filter(events::status.eq_any(open))
+        .filter(crate::any_of!(
+            events::status,
+            [EventStatus::Open.as_str(), EventStatus::Confirmed.as_str()]
+        ))
         .filter(events::starts_at.le(at))
         .filter(events::starts_at.ge(since))
         .order((events::starts_at.desc(), events::id.asc()))

@@ -130,11 +130,13 @@ fn offers_where(
     params: &ListParams,
     only: Option<i32>,
 ) -> AppResult<Page<Offer>> {
-    let open = [EventStatus::Open.as_str(), EventStatus::Confirmed.as_str()];
     let query = || {
         let mut q = joined()
             .inner_join(programmes::table)
-            .filter(events::status.eq_any(open))
+            .filter(crate::any_of!(
+                events::status,
+                [EventStatus::Open.as_str(), EventStatus::Confirmed.as_str()]
+            ))
             .filter(events::school_id.is_null())
             .filter(events::starts_at.gt(now()))
             .filter(programmes::archived.eq(false))

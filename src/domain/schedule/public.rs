@@ -99,10 +99,12 @@ pub fn whats_on(conn: &mut AnyConnection, tz: chrono_tz::Tz) -> AppResult<Public
         ))
         .load(conn)?;
     let ids: Vec<i32> = rows.iter().map(|r| r.0).collect();
-    let open = [EventStatus::Open.as_str(), EventStatus::Confirmed.as_str()];
     let event_rows: Vec<(Row, Option<String>, Option<String>)> = joined()
         .filter(events::programme_id.eq_any(&ids))
-        .filter(events::status.eq_any(open))
+        .filter(crate::any_of!(
+            events::status,
+            [EventStatus::Open.as_str(), EventStatus::Confirmed.as_str()]
+        ))
         .filter(events::school_id.is_null())
         .filter(events::starts_at.gt(at))
         .order((events::starts_at.asc(), events::id.asc()))

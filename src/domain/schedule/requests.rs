@@ -125,14 +125,16 @@ fn refuse_second_booking(
     target: Target,
     what: &str,
 ) -> AppResult<()> {
-    let live = [
-        BookingStatus::Requested.as_str(),
-        BookingStatus::Confirmed.as_str(),
-        BookingStatus::Waitlisted.as_str(),
-    ];
     let mut q = bookings::table
         .filter(bookings::school_id.eq(school_id))
-        .filter(bookings::status.eq_any(live))
+        .filter(crate::any_of!(
+            bookings::status,
+            [
+                BookingStatus::Requested.as_str(),
+                BookingStatus::Confirmed.as_str(),
+                BookingStatus::Waitlisted.as_str(),
+            ]
+        ))
         .into_boxed();
     q = match target {
         Target::Event(e) => q.filter(bookings::event_id.eq(e)),

@@ -6,8 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::app::{now, AppState};
-use crate::domain::feedback::{self, Filter};
-use crate::domain::list::ListQuery;
+use crate::domain::feedback;
 use crate::domain::types::Role;
 use crate::domain::{organisations as orgs, reports};
 use crate::error::{AppError, AppResult};
@@ -154,12 +153,8 @@ async fn programme_page(
             let impact = reports::programme_impact(c, &actor, id, now())?;
             let districts = reports::districts(c, &impact.counts)?;
             let summary = feedback::summary(c, id)?;
-            let params = ListQuery {
-                per_page: Some("10".into()),
-                ..Default::default()
-            }
-            .params();
-            let featured = feedback::list(c, &actor, id, &params, Filter::Featured)?;
+            // The programme's access was checked by its figures just now.
+            let featured = feedback::featured(c, &actor, id, 10)?;
             Ok((impact, districts, summary, featured))
         })
         .await?;
@@ -199,7 +194,7 @@ async fn programme_page(
             .map(|a| format!("{a:.1}"))
             .unwrap_or_default(),
         outcomes: summary.outcomes.into_iter().map(outcome_line).collect(),
-        quotes: featured.items.into_iter().map(quote_line).collect(),
+        quotes: featured.into_iter().map(quote_line).collect(),
     }
     .page()
 }
