@@ -18,6 +18,10 @@ pub struct App {
     exports: Arc<Semaphore>,
     /// Password checks that may run at once.
     hashing: Arc<Semaphore>,
+    /// Database visits that may run at once: as many as the pool has connections, so the
+    /// rest wait here, on the async runtime, rather than as blocking threads parked on the
+    /// pool's lock (which a profile under 64 connections found costly).
+    visits: Arc<Semaphore>,
 }
 
 impl App {
@@ -26,11 +30,13 @@ impl App {
         crate::domain::schedule::visits::set_session_times(config.session_times);
         let exports = Arc::new(Semaphore::new((config.pool_size as usize / 2).max(1)));
         let hashing = Arc::new(Semaphore::new(config.hashes_at_once.max(1)));
+        let visits = Arc::new(Semaphore::new(config.pool_size.max(1) as usize));
         Arc::new(App {
             pool,
             config,
             exports,
             hashing,
+            visits,
         })
     }
 
@@ -77,8 +83,21 @@ impl App {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, AppError> + Send + 'static,
     {
+        let turn =
+            match tokio::time::timeout(self.config.pool_wait, self.visits.clone().acquire_owned())
+                .await
+            {
+                Ok(Ok(permit)) => permit,
+                _ => {
+                    tracing::warn!("no database connection free");
+                    return Err(AppError::Unavailable(
+                        "the service is busy; please try again in a moment".into(),
+                    ));
+                }
+            };
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let mut conn = pool.get()?;
             work(&mut conn)
         })

@@ -204,6 +204,9 @@ pub fn connect_with_wait(url: &DbUrl, max_size: u32, wait: Duration) -> Result<D
     let manager = ConnectionManager::<AnyConnection>::new(url.target.clone());
     Pool::builder()
         .max_size(max_size)
+        // A PostgreSQL connection can die with its server and is checked before each use;
+        // a SQLite file's cannot, and the check was a query on every request.
+        .test_on_check_out(url.backend == Backend::Postgres)
         .connection_timeout(wait)
         .connection_customizer(Box::new(SqlitePragmas))
         .build(manager)

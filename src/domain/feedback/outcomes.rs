@@ -169,7 +169,8 @@ pub fn summary(conn: &mut AnyConnection, programme_id: i32) -> AppResult<Summary
     } else {
         outcome_answers::table
             .inner_join(feedback::table)
-            .filter(outcome_answers::statement_id.eq_any(list.iter().map(|st| st.id)))
+            .inner_join(outcome_statements::table)
+            .filter(outcome_statements::programme_id.eq(programme_id))
             .filter(feedback::moderation.ne(rejected))
             .filter(
                 feedback::source
