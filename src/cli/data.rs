@@ -105,13 +105,29 @@ pub fn export_impact(
     let (report, _) = crate::export::programme_report(&mut conn, &system_actor(), programme, now)
         .map_err(describe)?;
     let today = now.and_utc().with_timezone(&tz).date_naive();
-    let bytes =
-        crate::export::xlsx::workbook(&mut conn, &report, now, tz, today).map_err(describe)?;
-    std::fs::write(out, &bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    // Written beside the destination and moved into place when whole, so a failure never
+    // leaves half a workbook under the name asked for.
+    let cannot = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", out.display());
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut part = tempfile::NamedTempFile::new_in(dir).map_err(|e| cannot(&e))?;
+    crate::export::xlsx::workbook_to(
+        &mut conn,
+        &report,
+        now,
+        tz,
+        today,
+        std::io::BufWriter::with_capacity(64 * 1024, part.as_file_mut()),
+    )
+    .map_err(describe)?;
+    let size = part.as_file().metadata().map_err(|e| cannot(&e))?.len();
+    part.persist(out).map_err(|e| cannot(&e))?;
     println!(
         "wrote {} ({} bytes) in {:.2} s",
         out.display(),
-        bytes.len(),
+        size,
         started.elapsed().as_secs_f64()
     );
     Ok(())

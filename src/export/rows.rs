@@ -13,6 +13,20 @@ use crate::impact::{self, AttendanceFact, Counts, EventFact, EventFigures};
 
 const BATCH: i64 = 5_000;
 
+#[derive(diesel::QueryableByName)]
+struct EventSums {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    event_id: i32,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pupils: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    staff: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    other: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    schools_with_people: i64,
+}
+
 pub struct EventRow {
     pub id: i32,
     pub starts_at: NaiveDateTime,
@@ -70,29 +84,34 @@ pub fn counted_events(
             .load(conn)?;
         let Some(last) = batch.last() else { break };
         after = Some((last.3, last.0));
-        let ids: Vec<i32> = batch.iter().map(|e| e.0).collect();
-        let sums: Vec<(i32, Option<i32>, i32, i32, i32)> = attendance::table
-            .filter(attendance::event_id.eq_any(&ids))
-            .select((
-                attendance::event_id,
-                attendance::school_id,
-                attendance::pupils,
-                attendance::staff,
-                attendance::other_adults,
-            ))
-            .load(conn)?;
-        // Per event: the summed counts, and the schools (not groups) with anyone there.
-        let mut by_event: std::collections::HashMap<i32, (AttendanceFact, i64)> =
-            std::collections::HashMap::new();
-        for (e, school, p, s, o) in sums {
-            let entry = by_event.entry(e).or_default();
-            entry.0.pupils += i64::from(p);
-            entry.0.staff += i64::from(s);
-            entry.0.other += i64::from(o);
-            if school.is_some() && p + s + o > 0 {
-                entry.1 += 1;
-            }
-        }
+        // Per event, summed by the database (a tenth of the rows to read): the counts,
+        // and the schools (not groups) with anyone there. The ids are integers the
+        // database gave, written into the statement.
+        let ids = batch
+            .iter()
+            .map(|e| e.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let sums: Vec<EventSums> = diesel::sql_query(format!(
+            "SELECT a.event_id AS event_id, SUM(a.pupils) AS pupils, SUM(a.staff) AS staff, \
+             SUM(a.other_adults) AS other, \
+             SUM(CASE WHEN a.school_id IS NOT NULL AND a.pupils + a.staff + a.other_adults > 0 \
+             THEN 1 ELSE 0 END) AS schools_with_people \
+             FROM attendance a WHERE a.event_id IN ({ids}) GROUP BY a.event_id"
+        ))
+        .load(conn)?;
+        let mut by_event: std::collections::HashMap<i32, (AttendanceFact, i64)> = sums
+            .into_iter()
+            .map(|g| {
+                let fact = AttendanceFact {
+                    school_id: None,
+                    pupils: g.pupils,
+                    staff: g.staff,
+                    other: g.other,
+                };
+                (g.event_id, (fact, g.schools_with_people))
+            })
+            .collect();
         for (id, kind, status, starts_at, school_id, school_name, venue_name) in batch {
             let kind = EventKind::from_db(&kind)?;
             let fact = EventFact {

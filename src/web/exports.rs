@@ -81,25 +81,38 @@ async fn download(app: AppState, user: User, scope: Scope, file: File) -> AppRes
     let turn = app.export_permit().await?;
     match file {
         File::Workbook => {
-            let (bytes, stem) = app
+            // Written to a temporary file while the connection is held, then sent from
+            // the file, like the CSV tables: never held whole in memory.
+            let (file, size, stem) = app
                 .db(move |c| {
                     let _turn = turn;
                     let (r, stem) = report(c, &user, scope)?;
                     let today = now().and_utc().with_timezone(&tz).date_naive();
-                    Ok((export::xlsx::workbook(c, &r, now(), tz, today)?, stem))
+                    let mut file = tempfile::tempfile().map_err(AppError::internal)?;
+                    export::xlsx::workbook_to(
+                        c,
+                        &r,
+                        now(),
+                        tz,
+                        today,
+                        std::io::BufWriter::with_capacity(64 * 1024, &mut file),
+                    )?;
+                    let size = file.seek(SeekFrom::End(0)).map_err(AppError::internal)?;
+                    file.seek(SeekFrom::Start(0)).map_err(AppError::internal)?;
+                    Ok((file, size, stem))
                 })
                 .await?;
             let mut parts: Vec<&str> = stem.iter().map(String::as_str).collect();
             parts.push("impact");
             let name = export::file_name(&parts, "xlsx");
-            Ok((
+            Ok(from_file(
+                file,
+                size,
                 attachment(
                     &name,
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 ),
-                bytes,
-            )
-                .into_response())
+            ))
         }
         File::Csv(table) => {
             // The file is written whole to a temporary file while the connection is held,
@@ -128,18 +141,27 @@ async fn download(app: AppState, user: User, scope: Scope, file: File) -> AppRes
             let mut parts: Vec<&str> = stem.iter().map(String::as_str).collect();
             parts.push(table.name());
             let name = export::file_name(&parts, "csv");
-            let stream = ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024);
-            let mut response = (
+            Ok(from_file(
+                file,
+                size,
                 attachment(&name, "text/csv; charset=utf-8"),
-                Body::from_stream(stream),
-            )
-                .into_response();
-            response
-                .headers_mut()
-                .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-            Ok(response)
+            ))
         }
     }
+}
+
+/// A download sent from its temporary file, with its length.
+fn from_file(
+    file: std::fs::File,
+    size: u64,
+    headers: [(header::HeaderName, String); 2],
+) -> Response {
+    let stream = ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024);
+    let mut response = (headers, Body::from_stream(stream)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    response
 }
 
 pub async fn programme_workbook(

@@ -104,7 +104,8 @@ fn styles() -> Styles {
     }
 }
 
-/// Writes the workbook; `tz` turns stored UTC times into local ones, `generated` is today.
+/// Writes the workbook into memory; `tz` turns stored UTC times into local ones,
+/// `generated` is today. For a small workbook; a download goes through `workbook_to`.
 pub fn workbook(
     conn: &mut AnyConnection,
     report: &Report,
@@ -112,6 +113,21 @@ pub fn workbook(
     tz: chrono_tz::Tz,
     generated: NaiveDate,
 ) -> AppResult<Vec<u8>> {
+    let mut buffer = std::io::Cursor::new(Vec::new());
+    workbook_to(conn, report, now, tz, generated, &mut buffer)?;
+    Ok(buffer.into_inner())
+}
+
+/// Writes the workbook to `out` (a temporary file, for a download): the big sheets keep
+/// only a row at a time in memory, and the finished file is never held whole.
+pub fn workbook_to<W: std::io::Write + std::io::Seek + Send>(
+    conn: &mut AnyConnection,
+    report: &Report,
+    now: NaiveDateTime,
+    tz: chrono_tz::Tz,
+    generated: NaiveDate,
+    out: W,
+) -> AppResult<()> {
     let st = styles();
     let mut book = Workbook::new();
     book.set_properties(
@@ -141,7 +157,7 @@ pub fn workbook(
         &st,
         tz,
     )?;
-    book.save_to_buffer().map_err(xl)
+    book.save_to_writer(out).map_err(xl)
 }
 
 fn summary(

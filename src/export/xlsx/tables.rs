@@ -7,7 +7,7 @@ use rust_xlsxwriter::{Format, Worksheet, XlsxError};
 use super::{xl, Report, Styles};
 use crate::db::AnyConnection;
 use crate::domain::feedback;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::export::rows;
 
 /// The bold, frozen header row of a table sheet; `numeric` columns are right-aligned.
@@ -110,35 +110,79 @@ pub(super) fn events(
         ("Workshop participants", 21.0),
     ];
     header(ws, st, &cols, 4).map_err(xl)?;
-    let mut row: u32 = 0;
-    rows::counted_events(conn, &report.programme_ids(), now, |e| {
-        row += 1;
-        let local = e.starts_at.and_utc().with_timezone(&tz).naive_local();
-        ws.write_datetime_with_format(row, 0, local, &st.datetime)
-            .map_err(xl)?;
-        ws.write_string(row, 1, e.kind.to_string()).map_err(xl)?;
-        ws.write_string(row, 2, e.delivery.to_string())
-            .map_err(xl)?;
-        ws.write_string(row, 3, &e.place).map_err(xl)?;
-        let f = e.figures;
-        for (col, v) in [
-            f.schools,
-            f.pupils,
-            f.staff,
-            f.other,
-            f.audience,
-            f.participants,
-        ]
-        .iter()
-        .enumerate()
-        {
-            ws.write_number_with_format(row, col as u16 + 4, *v as f64, &st.number)
-                .map_err(xl)?;
+    // Reading and writing run side by side, on two threads: this one reads the events
+    // from the database in batches, the other writes each batch's rows into the sheet.
+    let sheet = &mut *ws;
+    let row = std::thread::scope(|scope| -> AppResult<u32> {
+        let (batches, arrived) = std::sync::mpsc::sync_channel::<Vec<rows::EventRow>>(4);
+        let writer = scope.spawn(move || -> AppResult<u32> {
+            let mut row: u32 = 0;
+            for batch in arrived {
+                for e in batch {
+                    row += 1;
+                    event_row(sheet, st, tz, row, &e).map_err(xl)?;
+                }
+            }
+            Ok(row)
+        });
+        let mut batch = Vec::with_capacity(EVENTS_AT_ONCE);
+        let read = rows::counted_events(conn, &report.programme_ids(), now, |e| {
+            batch.push(e);
+            if batch.len() == EVENTS_AT_ONCE {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(EVENTS_AT_ONCE));
+                // A writer that stopped has its own error to give.
+                if batches.send(full).is_err() {
+                    return Err(AppError::internal("the Events sheet stopped being written"));
+                }
+            }
+            Ok(())
+        });
+        if read.is_ok() && !batch.is_empty() {
+            let _ = batches.send(batch);
         }
-        Ok(())
+        drop(batches);
+        let written = writer
+            .join()
+            .map_err(|_| AppError::internal("the Events sheet's writer failed"))?;
+        let row = written?;
+        read?;
+        Ok(row)
     })?;
     ws.autofilter(0, 0, row.max(1), cols.len() as u16 - 1)
         .map_err(xl)?;
+    Ok(())
+}
+
+/// Events handed from the reading thread to the writing one at a time.
+const EVENTS_AT_ONCE: usize = 2_000;
+
+/// One counted event's line of the Events sheet.
+fn event_row(
+    ws: &mut Worksheet,
+    st: &Styles,
+    tz: chrono_tz::Tz,
+    row: u32,
+    e: &rows::EventRow,
+) -> Result<(), XlsxError> {
+    let local = e.starts_at.and_utc().with_timezone(&tz).naive_local();
+    ws.write_datetime_with_format(row, 0, local, &st.datetime)?;
+    ws.write_string(row, 1, e.kind.to_string())?;
+    ws.write_string(row, 2, e.delivery.to_string())?;
+    ws.write_string(row, 3, &e.place)?;
+    let f = e.figures;
+    for (col, v) in [
+        f.schools,
+        f.pupils,
+        f.staff,
+        f.other,
+        f.audience,
+        f.participants,
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_number_with_format(row, col as u16 + 4, *v as f64, &st.number)?;
+    }
     Ok(())
 }
 
