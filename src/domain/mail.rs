@@ -60,7 +60,13 @@ fn escape(s: &str) -> String {
 /// Queues a letter to each live contact of the school.
 pub fn letter_to_school(conn: &mut AnyConnection, school_id: i32, l: &Letter) -> AppResult<usize> {
     let addresses = school_contacts(conn, school_id)?;
-    for to in &addresses {
+    letter_to(conn, &addresses, l)
+}
+
+/// Queues a letter to each of the addresses (a school's contacts, found first, so a letter
+/// nobody would read is never written).
+pub fn letter_to(conn: &mut AnyConnection, addresses: &[String], l: &Letter) -> AppResult<usize> {
+    for to in addresses {
         queue_letter(conn, to, l)?;
     }
     Ok(addresses.len())
@@ -80,7 +86,8 @@ pub fn has_contact(conn: &mut AnyConnection, school_id: i32) -> AppResult<bool> 
     Ok(!school_contacts(conn, school_id)?.is_empty())
 }
 
-fn school_contacts(conn: &mut AnyConnection, school_id: i32) -> AppResult<Vec<String>> {
+/// The addresses of a school's live contacts.
+pub fn school_contacts(conn: &mut AnyConnection, school_id: i32) -> AppResult<Vec<String>> {
     Ok(users::table
         .filter(users::school_id.eq(school_id))
         .filter(users::role.eq("school"))

@@ -469,11 +469,14 @@ pub(crate) fn refuse_archived_programme(
         .select(programmes::archived)
         .first(conn)?;
     if archived {
-        return Err(AppError::Conflict(
-            "this programme is archived and takes no bookings".into(),
-        ));
+        return Err(archived_programme());
     }
     Ok(())
+}
+
+/// The refusal of a booking of an archived programme.
+pub(crate) fn archived_programme() -> AppError {
+    AppError::Conflict("this programme is archived and takes no bookings".into())
 }
 
 pub(super) fn check_school(conn: &mut AnyConnection, school_id: i32) -> AppResult<i32> {

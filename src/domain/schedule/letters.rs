@@ -22,11 +22,20 @@ pub fn send(conn: &mut AnyConnection, tz: chrono_tz::Tz, notices: &[Notice]) -> 
         sent += match *notice {
             Notice::Booking { booking_id, step } => {
                 let b = bookings::load(conn, booking_id)?;
+                // Written only if someone will read it.
+                let to = mail::school_contacts(conn, b.school_id)?;
+                if to.is_empty() {
+                    continue;
+                }
                 let letter = about_booking(conn, tz, &b, step)?;
-                mail::letter_to_school(conn, b.school_id, &letter)?
+                mail::letter_to(conn, &to, &letter)?
             }
             Notice::DateTaken { booking_id } => {
                 let b = bookings::load(conn, booking_id)?;
+                let to = mail::school_contacts(conn, b.school_id)?;
+                if to.is_empty() {
+                    continue;
+                }
                 let what = describe(conn, tz, &b)?;
                 let letter = Letter::plain(
                     "Tour date taken",
@@ -34,7 +43,7 @@ pub fn send(conn: &mut AnyConnection, tz: chrono_tz::Tz, notices: &[Notice]) -> 
                         "Another school was given the date you asked for; please choose another from What's on.\n\n{what}"
                     ),
                 );
-                mail::letter_to_school(conn, b.school_id, &letter)?
+                mail::letter_to(conn, &to, &letter)?
             }
             Notice::Waiting { booking_id } => {
                 let b = bookings::load(conn, booking_id)?;

@@ -156,11 +156,33 @@ pub fn hold(conn: &mut AnyConnection, programme_id: i32) -> AppResult<()> {
 /// Holds the programme of an event (see `hold`), so that two changes to the event, its
 /// attendance or its bookings follow one another; NotFound if there is no such event.
 pub fn hold_event(conn: &mut AnyConnection, event_id: i32) -> AppResult<()> {
-    let programme_id: i32 = events::table
+    hold_event_programme(conn, event_id).map(|_| ())
+}
+
+/// Holds the programme of an event (see `hold`) and says whether the programme is
+/// archived: one statement on PostgreSQL, where every statement under the hold keeps
+/// other bookings of the programme waiting. NotFound if there is no such event.
+pub fn hold_event_programme(conn: &mut AnyConnection, event_id: i32) -> AppResult<bool> {
+    let of_event = events::table
         .find(event_id)
         .select(events::programme_id)
-        .first(conn)?;
-    hold(conn, programme_id)
+        .single_value();
+    let archived: Option<bool> = match conn {
+        AnyConnection::Postgresql(_) => {
+            diesel::update(programmes::table.filter(programmes::id.nullable().eq(of_event)))
+                .set(programmes::updated_at.eq(programmes::updated_at))
+                .returning(programmes::archived)
+                .get_result(conn)
+                .optional()?
+        }
+        // SQLite's writers take turns already (see `hold`).
+        AnyConnection::Sqlite(_) => programmes::table
+            .filter(programmes::id.nullable().eq(of_event))
+            .select(programmes::archived)
+            .first(conn)
+            .optional()?,
+    };
+    archived.ok_or(AppError::NotFound)
 }
 
 /// Refuses the time if anything of the programme is there already; holds the programme
