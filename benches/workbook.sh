@@ -37,7 +37,7 @@ done | median)
 rss=$(awk '{print $2}' "$work/rss" | sort -n | tail -1)
 alone=$(for _ in 1 2 3; do "$ceiling" "$work/impact.xlsx" "$work" | awk '{print $(NF-1)}'; done | median)
 python=$(for _ in 1 2 3; do python3 benches/xlsx_python.py "$work/cells.jsonl" "$work/py.xlsx" | awk '{print $(NF-1)}'; done | median)
-cells=$("$ceiling" "$work/impact.xlsx" "$work" | awk '{print $4}')
+cells=$("$ceiling" "$work/impact.xlsx" "$work" | awk '{print $3}')
 echo "cores: $(nproc); backend: $backend; $events events; $cells cells"
 echo "Outreach export (process, database and workbook): ${ours} s, peak RSS $((rss / 1024)) MB"
 echo "rust_xlsxwriter alone, same cells:                 ${alone} s"
