@@ -2,12 +2,16 @@
 # Pages against their ceiling (issue 14): requests/s and latency of a bare axum + askama +
 # diesel page reading 40 rows (examples/baseline.rs) and of Outreach's heavy pages, in the
 # same run, on the demo data, with wrk (2 threads, 64 connections).
-# Usage: benches/pages.sh [sqlite|postgres] [SECONDS]
+# Usage: benches/pages.sh [sqlite|postgres] [SECONDS] [EVENTS]
+# With EVENTS, a synthetic programme of that many events (46 attendance rows per venue
+# performance or live stream: 100,000 events give 1,000,000 rows) is added beside the
+# demo, and its impact and organisation pages are measured too, as the lead.
 # Needs wrk (Debian package `wrk`), curl, and PostgreSQL on 127.0.0.1:5432 for `postgres`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:-sqlite}
 secs=${2:-10}
+events=${3:-}
 cargo build --release --quiet --bin outreach --example baseline
 bin=$PWD/target/release/outreach
 base=$PWD/target/release/examples/baseline
@@ -37,7 +41,15 @@ session() {
   grep outreach_session "$jar" | awk '{print $7}'
 }
 lead=$(session lead); funder=$(session funder); school=$(session school)
-echo "cores: $(nproc); backend: $backend; demo data; wrk -t2 -c64 -d${secs}s"
+data="demo data"
+if [ -n "$events" ]; then
+  made=$("$bin" --database-url "$url" demo --synthetic --events "$events" --rows-per-event 46 | tail -1)
+  big=$(echo "$made" | awk '{print $3}')
+  big_org=$("$bin" --database-url "$url" report impact --programme "$big" 2>/dev/null \
+    | python3 -c "import json,sys; print(json.load(sys.stdin)['programme']['organisation_id'])")
+  data="demo data and $made"
+fi
+echo "cores: $(nproc); backend: $backend; $data; wrk -t2 -c64 -d${secs}s"
 run() {
   local name=$1 url=$2 cookie=${3:-}
   local out
@@ -59,3 +71,11 @@ run "programme impact (lead)" "http://127.0.0.1:$port/programmes/1/impact" "$lea
 run "What's on (school)" "http://127.0.0.1:$port/whats-on" "$school"
 run "organisation impact (funder)" "http://127.0.0.1:$port/organisations/1/impact" "$funder"
 run "public What's on" "http://127.0.0.1:$port/"
+if [ -n "$events" ]; then
+  # The first read of the big programme's figures counts them and keeps them.
+  curl -s -o /dev/null -H "Cookie: outreach_session=$lead" "http://127.0.0.1:$port/programmes/$big/impact"
+  curl -s -o /dev/null -H "Cookie: outreach_session=$lead" "http://127.0.0.1:$port/organisations/$big_org/impact"
+  run "impact, $events events (lead)" "http://127.0.0.1:$port/programmes/$big/impact" "$lead"
+  run "organisation, $events events (lead)" "http://127.0.0.1:$port/organisations/$big_org/impact" "$lead"
+  run "month calendar, $events events" "http://127.0.0.1:$port/programmes/$big/calendar" "$lead"
+fi

@@ -78,6 +78,13 @@ pub fn synthetic(database_url: &str, events: i64, rows_per_event: i64) -> Result
     )
     .map_err(describe)?;
     bar.finish_and_clear();
+    // After a bulk load PostgreSQL plans by stale statistics until autovacuum comes round;
+    // a real install's tables grow slowly and are analysed as they go.
+    if let crate::db::AnyConnection::Postgresql(c) = &mut *conn_of(&pool)? {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("ANALYZE events; ANALYZE attendance;")
+            .map_err(|e| format!("cannot analyse the new rows: {e}"))?;
+    }
     println!(
         "generated programme {} with {} events and {} attendance rows in {:.1} s",
         made.programme_id,

@@ -97,7 +97,19 @@ pub async fn show(
         })
         .await?;
     let (prev, next) = (first_of(step(month, -1)), first_of(step(month, 32)));
-    let weeks = weeks_of(month, today, |day| day_items(day, &tour, &evs, tz, id));
+    // Each event's local day, worked out once (not once per day of the grid).
+    let mut by_day: std::collections::HashMap<NaiveDate, Vec<&events::Event>> =
+        std::collections::HashMap::new();
+    for e in &evs {
+        by_day
+            .entry(e.starts_at.with_timezone(&tz).date_naive())
+            .or_default()
+            .push(e);
+    }
+    let weeks = weeks_of(month, today, |day| {
+        let of_day = by_day.get(&day).map(Vec::as_slice).unwrap_or_default();
+        day_items(day, &tour, of_day, tz, id)
+    });
     MonthPage {
         ctx: ctx.titled(format!(
             "{} {} · {}",
@@ -190,11 +202,11 @@ fn weeks_of(
     weeks
 }
 
-/// A day's tour dates and events, in time order.
+/// A day's tour dates and its events (`evs`, that day's), in time order.
 fn day_items(
     day: NaiveDate,
     tour: &[slots::Slot],
-    evs: &[events::Event],
+    evs: &[&events::Event],
     tz: chrono_tz::Tz,
     programme_id: i32,
 ) -> Vec<Item> {
@@ -213,10 +225,7 @@ fn day_items(
             href: format!("/programmes/{programme_id}/slots"),
         });
     }
-    for e in evs
-        .iter()
-        .filter(|e| e.starts_at.with_timezone(&tz).date_naive() == day)
-    {
+    for e in evs {
         items.push(Item {
             time: e.starts_at.with_timezone(&tz).format("%H:%M").to_string(),
             label: format!("{} · {}", e.kind, e.place()),

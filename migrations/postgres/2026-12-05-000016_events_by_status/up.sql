@@ -1,0 +1,4 @@
+-- What's on, the public listing and the reminders look for events by status and time
+-- across every programme ("open or confirmed, still to come"); without this index a
+-- county's history of completed events was scanned on every school's What's on.
+CREATE INDEX events_status_starts ON events (status, starts_at);
