@@ -5,8 +5,8 @@
 # constant-memory mode writing them (benches/xlsx_python.py), in the same run; each timed
 # three times, the median reported, with Outreach's peak memory.
 # Usage: benches/workbook.sh [sqlite|postgres] [EVENTS] [ROWS_PER_EVENT]
-# Needs /usr/bin/time, python3 with xlsxwriter (`pip install xlsxwriter`), and
-# PostgreSQL on 127.0.0.1:5432 for `postgres`.
+# Needs /usr/bin/time, python3 with xlsxwriter (`pip install xlsxwriter`; or name another
+# Python in PYTHON), and PostgreSQL on 127.0.0.1:5432 for `postgres`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:-sqlite}
@@ -36,10 +36,10 @@ ours=$(for _ in 1 2 3; do
 done | median)
 rss=$(awk '{print $2}' "$work/rss" | sort -n | tail -1)
 alone=$(for _ in 1 2 3; do "$ceiling" "$work/impact.xlsx" "$work" | awk '{print $(NF-1)}'; done | median)
-python=$(for _ in 1 2 3; do python3 benches/xlsx_python.py "$work/cells.jsonl" "$work/py.xlsx" | awk '{print $(NF-1)}'; done | median)
+python=$(for _ in 1 2 3; do "${PYTHON:-python3}" benches/xlsx_python.py "$work/cells.jsonl" "$work/py.xlsx" | awk '{print $(NF-1)}'; done | median)
 cells=$("$ceiling" "$work/impact.xlsx" "$work" | awk '{print $3}')
 echo "cores: $(nproc); backend: $backend; $events events; $cells cells"
 echo "Outreach export (process, database and workbook): ${ours} s, peak RSS $((rss / 1024)) MB"
 echo "rust_xlsxwriter alone, same cells:                 ${alone} s"
 echo "Python XlsxWriter constant memory, same cells:     ${python} s"
-python3 -c "import sys; o,a,p=map(float,sys.argv[1:]); print(f'Outreach / rust_xlsxwriter alone: {o/a:.2f}x (target <= 1.5x); Python / Outreach: {p/o:.1f}x (target >= 5x)')" "$ours" "$alone" "$python"
+python3 -c "import sys; o,a,p=(max(float(v), 0.005) for v in sys.argv[1:]); print(f'Outreach / rust_xlsxwriter alone: {o/a:.2f}x (target <= 1.5x); Python / Outreach: {p/o:.1f}x (target >= 5x)')" "$ours" "$alone" "$python"
