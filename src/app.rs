@@ -30,7 +30,7 @@ impl App {
         crate::domain::schedule::visits::set_session_times(config.session_times);
         let exports = Arc::new(Semaphore::new((config.pool_size as usize / 2).max(1)));
         let hashing = Arc::new(Semaphore::new(config.hashes_at_once.max(1)));
-        let visits = Arc::new(Semaphore::new(config.pool_size.max(1) as usize));
+        let visits = Arc::new(Semaphore::new(pool.max_size().max(1) as usize));
         Arc::new(App {
             pool,
             config,

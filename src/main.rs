@@ -6,6 +6,7 @@ use clap::Parser;
 use outreach::cli::{run, Cli};
 
 fn main() -> ExitCode {
+    outreach::db::tune_sqlite();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -119,16 +119,17 @@ pub fn export_impact(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut part = tempfile::NamedTempFile::new_in(dir).map_err(|e| cannot(&e))?;
-    crate::export::xlsx::workbook_to(
-        &mut conn,
-        &report,
-        now,
-        tz,
-        today,
-        std::io::BufWriter::with_capacity(64 * 1024, part.as_file_mut()),
-    )
-    .map_err(describe)?;
+    let mut builder = tempfile::Builder::new();
+    // Readable as a file written the ordinary way would be (the umask still applies).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut part = builder.tempfile_in(dir).map_err(|e| cannot(&e))?;
+    crate::export::xlsx::workbook_to(&mut conn, &report, now, tz, today, part.as_file_mut())
+        .map_err(describe)?;
+    part.as_file().sync_all().map_err(|e| cannot(&e))?;
     let size = part.as_file().metadata().map_err(|e| cannot(&e))?.len();
     part.persist(out).map_err(|e| cannot(&e))?;
     println!(

@@ -114,7 +114,8 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
-/// Configures the SQLite library once, before its first connection opens:
+/// Configures the SQLite library once, before its first connection opens (`main` calls it
+/// first of all; opening a database calls it too):
 /// - no global memory statistics: every allocation of every connection otherwise takes one
 ///   process-wide mutex, which the pool's threads fight over (a profile of the impact page
 ///   under load found an eighth of its time there);
@@ -124,7 +125,7 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
 ///   statement binding `LIMIT ?` (every diesel `.first()`) or a `LIKE ?` pattern is
 ///   compiled again on every run, since its plan could depend on the value (a fifth of the
 ///   impact page's time went on compiling SQL that was already cached).
-fn tune_sqlite() {
+pub fn tune_sqlite() {
     use libsqlite3_sys as ffi;
     use std::os::raw::{c_char, c_int};
 

@@ -89,14 +89,7 @@ async fn download(app: AppState, user: User, scope: Scope, file: File) -> AppRes
                     let (r, stem) = report(c, &user, scope)?;
                     let today = now().and_utc().with_timezone(&tz).date_naive();
                     let mut file = tempfile::tempfile().map_err(AppError::internal)?;
-                    export::xlsx::workbook_to(
-                        c,
-                        &r,
-                        now(),
-                        tz,
-                        today,
-                        std::io::BufWriter::with_capacity(64 * 1024, &mut file),
-                    )?;
+                    export::xlsx::workbook_to(c, &r, now(), tz, today, &mut file)?;
                     let size = file.seek(SeekFrom::End(0)).map_err(AppError::internal)?;
                     file.seek(SeekFrom::Start(0)).map_err(AppError::internal)?;
                     Ok((file, size, stem))

@@ -229,6 +229,7 @@ fn a_database_from_a_newer_binary_is_refused() {
     let url = format!("sqlite://{}", dir.path().join("x.db").display());
     assert!(outreach(&url, &["migrate"], None).status.success());
     let path = dir.path().join("x.db");
+    outreach::db::tune_sqlite();
     let mut conn =
         <diesel::SqliteConnection as diesel::Connection>::establish(path.to_str().unwrap())
             .unwrap();

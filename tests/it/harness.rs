@@ -252,6 +252,7 @@ fn seed_user(
 
 impl TestApp {
     pub async fn new(db: Db) -> Option<TestApp> {
+        outreach::db::tune_sqlite();
         count_queries();
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, pg) = fresh_database(db, &dir)?;

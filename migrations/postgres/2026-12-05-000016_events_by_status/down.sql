@@ -1,1 +1,1 @@
-DROP INDEX events_status_starts;
+DROP INDEX IF EXISTS events_status_starts;

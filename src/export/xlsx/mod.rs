@@ -118,9 +118,11 @@ pub fn workbook(
     Ok(buffer.into_inner())
 }
 
-/// Writes the workbook to `out` (a temporary file, for a download): the big sheets keep
-/// only a row at a time in memory, and the finished file is never held whole.
-pub fn workbook_to<W: std::io::Write + std::io::Seek + Send>(
+/// Writes the workbook to `out` (a temporary file, for a download), through a buffer it
+/// flushes itself, so a failure on the last write is an error, never a short file: the
+/// big sheets keep only a row at a time in memory, and the finished file is never held
+/// whole.
+pub fn workbook_to<W: std::io::Write + Send>(
     conn: &mut AnyConnection,
     report: &Report,
     now: NaiveDateTime,
@@ -157,7 +159,12 @@ pub fn workbook_to<W: std::io::Write + std::io::Seek + Send>(
         &st,
         tz,
     )?;
-    book.save_to_writer(out).map_err(xl)
+    let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, out);
+    book.save_to_writer(&mut buffered).map_err(xl)?;
+    buffered
+        .into_inner()
+        .map(|_| ())
+        .map_err(|e| AppError::internal(e.into_error()))
 }
 
 fn summary(
