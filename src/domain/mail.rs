@@ -57,17 +57,21 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Queues a letter to each live contact of the school.
-pub fn letter_to_school(conn: &mut AnyConnection, school_id: i32, l: &Letter) -> AppResult<usize> {
+/// Queues a letter to each live contact of the school. The contacts are found first and
+/// the letter is composed (`compose` may read the database) only if there is someone to
+/// read it: a school with nobody in Outreach costs one query.
+pub fn letter_to_school(
+    conn: &mut AnyConnection,
+    school_id: i32,
+    compose: impl FnOnce(&mut AnyConnection) -> AppResult<Letter>,
+) -> AppResult<usize> {
     let addresses = school_contacts(conn, school_id)?;
-    letter_to(conn, &addresses, l)
-}
-
-/// Queues a letter to each of the addresses (a school's contacts, found first, so a letter
-/// nobody would read is never written).
-pub fn letter_to(conn: &mut AnyConnection, addresses: &[String], l: &Letter) -> AppResult<usize> {
-    for to in addresses {
-        queue_letter(conn, to, l)?;
+    if addresses.is_empty() {
+        return Ok(0);
+    }
+    let l = compose(conn)?;
+    for to in &addresses {
+        queue_letter(conn, to, &l)?;
     }
     Ok(addresses.len())
 }
@@ -86,8 +90,7 @@ pub fn has_contact(conn: &mut AnyConnection, school_id: i32) -> AppResult<bool> 
     Ok(!school_contacts(conn, school_id)?.is_empty())
 }
 
-/// The addresses of a school's live contacts.
-pub fn school_contacts(conn: &mut AnyConnection, school_id: i32) -> AppResult<Vec<String>> {
+fn school_contacts(conn: &mut AnyConnection, school_id: i32) -> AppResult<Vec<String>> {
     Ok(users::table
         .filter(users::school_id.eq(school_id))
         .filter(users::role.eq("school"))

@@ -9,7 +9,7 @@ use rand::{RngExt, SeedableRng};
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::fixtures::{a_programme, event, schools};
+use crate::fixtures::{a_programme, a_venue, event, schools};
 use crate::harness::TestApp;
 
 /// The recount of the raw rows of these programmes, as the API writes figures.
@@ -36,14 +36,7 @@ async fn figures_served_equal_a_recount_after_every_write(app: TestApp) {
         .create()
         .await;
     let ids = schools(&app, 4).await;
-    let (_, venue) = app
-        .post(
-            "/venues",
-            Some(Role::Admin),
-            json!({"name": "Brewery Arts Centre", "capacity": 250}),
-        )
-        .await;
-    let venue = venue["id"].as_i64().unwrap();
+    let venue = a_venue(&app).await;
     let mut events = Vec::new();
     for (i, programme) in [p, p, p, p, p, p, q, q].into_iter().enumerate() {
         let day = format!("2019-03-{:02}", 4 + i);

@@ -86,17 +86,24 @@ pub async fn live_stream(app: &TestApp, programme: i64, day: u32, capacity: Opti
     event(app, programme, body).await
 }
 
-/// A performance at a new venue (the Brewery Arts Centre) of a new programme, in 2030.
-pub async fn venue_event(app: &TestApp, capacity: i64, needs_approval: bool) -> i64 {
-    let p = a_programme(app).year(2030).funded().create().await;
-    let (_, v) = app
+/// A new venue, the Brewery Arts Centre (250 seats), made by an admin; its id.
+pub async fn a_venue(app: &TestApp) -> i64 {
+    let (s, v) = app
         .post(
             "/venues",
             Some(Role::Admin),
             json!({"name": "Brewery Arts Centre", "capacity": 250}),
         )
         .await;
-    event(app, p, json!({"kind": "performance", "venue_id": v["id"], "starts_at": "2030-03-15T19:00:00Z", "ends_at": "2030-03-15T20:30:00Z", "capacity": capacity, "needs_approval": needs_approval})).await
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+/// A performance at a new venue (the Brewery Arts Centre) of a new programme, in 2030.
+pub async fn venue_event(app: &TestApp, capacity: i64, needs_approval: bool) -> i64 {
+    let p = a_programme(app).year(2030).funded().create().await;
+    let v = a_venue(app).await;
+    event(app, p, json!({"kind": "performance", "venue_id": v, "starts_at": "2030-03-15T19:00:00Z", "ends_at": "2030-03-15T20:30:00Z", "capacity": capacity, "needs_approval": needs_approval})).await
 }
 
 /// Replaces an event's attendance.

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::both;
 use crate::fixtures::a_programme;
-use crate::harness::{TestApp, CSRF};
+use crate::harness::TestApp;
 
 const LINK: &str = "https://stream.example.org/ruby-live";
 const NEW_LINK: &str = "https://stream.example.org/ruby-live-2";
@@ -98,18 +98,11 @@ async fn api_as(
     (s, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
+/// A page as someone holding this session, which must answer 200; its body.
 async fn page_as(app: &TestApp, session: &str, path: &str) -> String {
-    let req = Request::builder()
-        .uri(path)
-        .header(
-            header::COOKIE,
-            format!("outreach_csrf={CSRF}; outreach_session={session}"),
-        )
-        .body(Body::empty())
-        .expect("request");
-    let (s, _, bytes) = app.send(req).await;
+    let (s, body) = app.page_as(session, path).await;
     assert_eq!(s, StatusCode::OK, "{path}");
-    String::from_utf8_lossy(&bytes).into_owned()
+    body
 }
 
 /// A live stream with its joining link, three weeks ahead, 2 places: the seeded school

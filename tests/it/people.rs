@@ -11,7 +11,7 @@ use outreach::domain::types::Role;
 use serde_json::json;
 
 use crate::both;
-use crate::fixtures::{a_programme, book, event, schools};
+use crate::fixtures::{a_programme, a_venue, book, event, schools};
 use crate::harness::TestApp;
 
 const NEW_PASSWORD: &str = "seven green herons";
@@ -882,14 +882,8 @@ async fn a_programmes_schools_are_invited_at_once(app: TestApp) {
 both!(the_public_listing_shows_places_never_schools_or_drafts);
 async fn the_public_listing_shows_places_never_schools_or_drafts(app: TestApp) {
     let p = a_programme(&app).titled("Crossing the Line").create().await;
-    let (_, venue) = app
-        .post(
-            "/venues",
-            Some(Role::Admin),
-            json!({"name": "Brewery Arts Centre", "capacity": 250}),
-        )
-        .await;
-    let show = event(&app, p, json!({"kind": "performance", "venue_id": venue["id"], "starts_at": "2031-03-15T19:00:00Z", "ends_at": "2031-03-15T20:30:00Z", "capacity": 100})).await;
+    let venue = a_venue(&app).await;
+    let show = event(&app, p, json!({"kind": "performance", "venue_id": venue, "starts_at": "2031-03-15T19:00:00Z", "ends_at": "2031-03-15T20:30:00Z", "capacity": 100})).await;
     let (s, _) = book(&app, show, Role::School, json!({"pupils": 30, "staff": 2})).await;
     assert_eq!(s, StatusCode::CREATED);
     event(&app, p, json!({"kind": "live_stream", "starts_at": "2031-05-06T10:00:00Z", "ends_at": "2031-05-06T11:00:00Z", "joining_url": "https://stream.example.org/secret-room"})).await;

@@ -6,7 +6,7 @@ use outreach::domain::types::Role;
 use serde_json::json;
 
 use crate::both;
-use crate::fixtures::{a_programme, attend, complete, event, schools};
+use crate::fixtures::{a_programme, a_venue, attend, complete, event, schools};
 use crate::harness::TestApp;
 
 /// Adds `n` held in-school visits (with attendance) of new schools, `n` venue
@@ -86,14 +86,7 @@ async fn heavy_pages_send_the_same_queries_at_ten_times_the_data(app: TestApp) {
         .between("2019-01-01", "2031-12-31")
         .create()
         .await;
-    let (_, venue) = app
-        .post(
-            "/venues",
-            Some(Role::Admin),
-            json!({"name": "Brewery Arts Centre", "capacity": 250}),
-        )
-        .await;
-    let venue = venue["id"].as_i64().unwrap();
+    let venue = a_venue(&app).await;
     grow(&app, p, venue, 3, 0).await;
     let org = app.organisation_id;
     let pages = vec![

@@ -22,28 +22,19 @@ pub fn send(conn: &mut AnyConnection, tz: chrono_tz::Tz, notices: &[Notice]) -> 
         sent += match *notice {
             Notice::Booking { booking_id, step } => {
                 let b = bookings::load(conn, booking_id)?;
-                // Written only if someone will read it.
-                let to = mail::school_contacts(conn, b.school_id)?;
-                if to.is_empty() {
-                    continue;
-                }
-                let letter = about_booking(conn, tz, &b, step)?;
-                mail::letter_to(conn, &to, &letter)?
+                mail::letter_to_school(conn, b.school_id, |conn| about_booking(conn, tz, &b, step))?
             }
             Notice::DateTaken { booking_id } => {
                 let b = bookings::load(conn, booking_id)?;
-                let to = mail::school_contacts(conn, b.school_id)?;
-                if to.is_empty() {
-                    continue;
-                }
-                let what = describe(conn, tz, &b)?;
-                let letter = Letter::plain(
-                    "Tour date taken",
-                    format!(
-                        "Another school was given the date you asked for; please choose another from What's on.\n\n{what}"
-                    ),
-                );
-                mail::letter_to(conn, &to, &letter)?
+                mail::letter_to_school(conn, b.school_id, |conn| {
+                    let what = describe(conn, tz, &b)?;
+                    Ok(Letter::plain(
+                        "Tour date taken",
+                        format!(
+                            "Another school was given the date you asked for; please choose another from What's on.\n\n{what}"
+                        ),
+                    ))
+                })?
             }
             Notice::Waiting { booking_id } => {
                 let b = bookings::load(conn, booking_id)?;
@@ -71,7 +62,7 @@ pub fn send(conn: &mut AnyConnection, tz: chrono_tz::Tz, notices: &[Notice]) -> 
                         local_time(e.starts_at.naive_utc(), tz, "%A %-d %B %Y, %H:%M")
                     ),
                 );
-                mail::letter_to_school(conn, school, &letter)?
+                mail::letter_to_school(conn, school, |_| Ok(letter))?
             }
         };
     }
@@ -222,5 +213,5 @@ pub(crate) fn ask_for_answers(
         subject,
         format!("{opening}\n\n{what}\n\n{link}\n\nThe link works for 90 days; please do not share it outside your school."),
     );
-    mail::letter_to_school(conn, school_id, &letter)
+    mail::letter_to_school(conn, school_id, |_| Ok(letter))
 }
