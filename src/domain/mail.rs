@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::app::now;
-use crate::db::schema::{outbox, users};
+use crate::db::schema::{bookings, outbox, users};
 use crate::db::AnyConnection;
 use crate::domain::input::TextEnum;
 use crate::domain::list::{ListParams, Page};
@@ -66,11 +66,41 @@ pub fn letter_to_school(
     compose: impl FnOnce(&mut AnyConnection) -> AppResult<Letter>,
 ) -> AppResult<usize> {
     let addresses = school_contacts(conn, school_id)?;
+    letter_to(conn, &addresses, compose)
+}
+
+/// Queues a letter to each live contact of the school that made the booking, as
+/// `letter_to_school` does; the booking is not read to find them, so a school with nobody
+/// in Outreach costs one query.
+pub fn letter_about_booking(
+    conn: &mut AnyConnection,
+    booking_id: i32,
+    compose: impl FnOnce(&mut AnyConnection) -> AppResult<Letter>,
+) -> AppResult<usize> {
+    let school = bookings::table
+        .find(booking_id)
+        .select(bookings::school_id.nullable())
+        .single_value();
+    let addresses = users::table
+        .filter(users::school_id.eq(school))
+        .filter(users::role.eq("school"))
+        .filter(users::archived.eq(false))
+        .select(users::email)
+        .load(conn)?;
+    letter_to(conn, &addresses, compose)
+}
+
+/// Composes the letter if there is anyone to send it to, and queues it for each.
+fn letter_to(
+    conn: &mut AnyConnection,
+    addresses: &[String],
+    compose: impl FnOnce(&mut AnyConnection) -> AppResult<Letter>,
+) -> AppResult<usize> {
     if addresses.is_empty() {
         return Ok(0);
     }
     let l = compose(conn)?;
-    for to in &addresses {
+    for to in addresses {
         queue_letter(conn, to, &l)?;
     }
     Ok(addresses.len())

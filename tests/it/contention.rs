@@ -124,6 +124,14 @@ async fn a_schools_second_booking_is_refused_by_name(app: TestApp) {
         v["error"]["message"],
         "Seed School already has a booking for this live stream"
     );
+    // The refusal comes from the unique index after the places were taken, and gives
+    // them back with everything else.
+    let (_, ev) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
+    assert_eq!(ev["places_confirmed"], 20, "{ev}");
+    let (_, live) = app
+        .get(&format!("/bookings?event_id={e}"), Some(Role::Lead))
+        .await;
+    assert_eq!(live["total"], 1, "{live}");
     let day = json!({"day": "2031-03-03", "session": "morning"});
     let (_, slot) = app
         .post(&format!("/programmes/{p}/slots"), Some(Role::Lead), day)

@@ -8,6 +8,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Weekday};
 
+use crate::app::Turn;
 use crate::db::AnyConnection;
 use crate::domain::attendance::{self, RowInput};
 use crate::domain::events::{self, EventInput};
@@ -375,6 +376,7 @@ pub fn load(
             rules,
             EventId(event),
             places(school_id, pupils, staff, "Year 9"),
+            Turn::default(),
         )?;
     }
 
@@ -414,6 +416,7 @@ pub fn load(
         rules,
         EventId(approval.id),
         places(s[4], 120, 8, "Year 9"),
+        Turn::default(),
     )?;
 
     // A live stream for schools too far to travel, two booked already.
@@ -446,6 +449,7 @@ pub fn load(
             rules,
             EventId(stream.id),
             places(school_id, pupils, staff, "Years 8 and 9"),
+            Turn::default(),
         )?;
     }
 

@@ -479,13 +479,15 @@ pub(crate) fn archived_programme() -> AppError {
     AppError::Conflict("this programme is archived and takes no bookings".into())
 }
 
-pub(super) fn check_school(conn: &mut AnyConnection, school_id: i32) -> AppResult<i32> {
+/// The name of a school that exists and is not archived; a field error on `school_id`
+/// otherwise.
+pub(super) fn check_school(conn: &mut AnyConnection, school_id: i32) -> AppResult<String> {
     must_exist(
         schools::table
             .find(school_id)
             .filter(schools::archived.eq(false))
-            .select(schools::id)
-            .first::<i32>(conn),
+            .select(schools::name)
+            .first::<String>(conn),
         "school_id",
     )
 }
@@ -526,13 +528,13 @@ pub(super) fn insert(
     school_id: i32,
     status: BookingStatus,
     input: &BookingInput,
-) -> AppResult<i32> {
+) -> QueryResult<i32> {
     let (event_id, slot_id) = match target {
         Target::Event(e) => (Some(e), None),
         Target::Visit(s) => (None, Some(s)),
     };
     let at = now();
-    Ok(diesel::insert_into(bookings::table)
+    diesel::insert_into(bookings::table)
         .values((
             bookings::event_id.eq(event_id),
             bookings::slot_id.eq(slot_id),
@@ -548,7 +550,7 @@ pub(super) fn insert(
             bookings::updated_at.eq(at),
         ))
         .returning(bookings::id)
-        .get_result(conn)?)
+        .get_result(conn)
 }
 
 /// How many requests wait for a lead's answer, and how many bookings wait for places.

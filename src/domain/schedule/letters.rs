@@ -21,12 +21,14 @@ pub fn send(conn: &mut AnyConnection, tz: chrono_tz::Tz, notices: &[Notice]) -> 
     for notice in notices {
         sent += match *notice {
             Notice::Booking { booking_id, step } => {
-                let b = bookings::load(conn, booking_id)?;
-                mail::letter_to_school(conn, b.school_id, |conn| about_booking(conn, tz, &b, step))?
+                mail::letter_about_booking(conn, booking_id, |conn| {
+                    let b = bookings::load(conn, booking_id)?;
+                    about_booking(conn, tz, &b, step)
+                })?
             }
             Notice::DateTaken { booking_id } => {
-                let b = bookings::load(conn, booking_id)?;
-                mail::letter_to_school(conn, b.school_id, |conn| {
+                mail::letter_about_booking(conn, booking_id, |conn| {
+                    let b = bookings::load(conn, booking_id)?;
                     let what = describe(conn, tz, &b)?;
                     Ok(Letter::plain(
                         "Tour date taken",

@@ -38,8 +38,9 @@ pub fn book_event(
     rules: &Rules,
     event_id: EventId,
     input: BookingInput,
+    turn: crate::app::Turn,
 ) -> AppResult<Booking> {
-    requests::book_event(conn, actor, event_id.0, input, &teller(rules))
+    requests::book_event(conn, actor, event_id.0, input, &teller(rules), turn)
 }
 
 pub fn request_visit(

@@ -22,10 +22,11 @@ pub async fn book_event(
     JsonInput(input): JsonInput,
 ) -> AppResult<Response> {
     let (actor, rules) = (user.actor(), app.rules());
+    let turn = app.booking_turn(id).await?;
     let b = app
         .db(move |c| {
             let parsed = bookings::parse(&input)?;
-            schedule::book_event(c, &actor, &rules, EventId(id), parsed)
+            schedule::book_event(c, &actor, &rules, EventId(id), parsed, turn)
         })
         .await?;
     Ok(created(b))

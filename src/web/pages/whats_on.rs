@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 
-use crate::app::AppState;
+use crate::app::{AppState, Turn};
 use crate::domain::bookings::{self};
 use crate::domain::input::{Input, TextEnum};
 use crate::domain::list::ListQuery;
@@ -369,12 +369,18 @@ async fn submit(
     input: Input,
 ) -> AppResult<Response> {
     let (actor, rules, mut submitted) = (user.actor(), app.rules(), input.clone());
+    let turn = match target {
+        Target::Event(id) => app.booking_turn(id).await?,
+        Target::Slot(_) => Turn::default(),
+    };
     let result = app
         .db(move |c| {
             let parsed =
                 picker::parse_with_school(c, &mut submitted, |_, input| bookings::parse(input))?;
             match target {
-                Target::Event(id) => schedule::book_event(c, &actor, &rules, EventId(id), parsed),
+                Target::Event(id) => {
+                    schedule::book_event(c, &actor, &rules, EventId(id), parsed, turn)
+                }
                 Target::Slot(id) => schedule::request_visit(c, &actor, &rules, SlotId(id), parsed),
             }
         })
