@@ -1,8 +1,10 @@
 //! The database: one connection type over SQLite and PostgreSQL, the pool, and migrations.
 
+mod among;
 pub mod schema;
 mod write;
 
+pub use among::{among, Dialect};
 pub use write::write;
 
 use std::time::Duration;

@@ -177,7 +177,7 @@ pub fn replace(
         }
         let ids: Vec<i32> = rows.iter().filter_map(|r| r.school_id).collect();
         let known: HashSet<i32> = schools::table
-            .filter(schools::id.eq_any(&ids))
+            .filter(crate::db::among(&*conn, schools::id, &ids))
             .select(schools::id)
             .load::<i32>(conn)?
             .into_iter()
@@ -239,7 +239,7 @@ pub fn people_by_event(
     event_ids: &[i32],
 ) -> AppResult<std::collections::HashMap<i32, i64>> {
     let rows: Vec<(i32, i32, i32, i32)> = attendance::table
-        .filter(attendance::event_id.eq_any(event_ids))
+        .filter(crate::db::among(&*conn, attendance::event_id, event_ids))
         .select((
             attendance::event_id,
             attendance::pupils,

@@ -274,7 +274,7 @@ pub fn feed(
     programme_ids.sort_unstable();
     programme_ids.dedup();
     let titles: std::collections::HashMap<i32, String> = programmes::table
-        .filter(programmes::id.eq_any(&programme_ids))
+        .filter(crate::db::among(&*conn, programmes::id, &programme_ids))
         .select((programmes::id, programmes::title))
         .load::<(i32, String)>(conn)?
         .into_iter()

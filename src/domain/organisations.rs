@@ -259,7 +259,7 @@ pub fn priorities_of(conn: &mut AnyConnection, organisation_id: i32) -> AppResul
         .load(conn)?;
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let all_targets: Vec<Target> = targets::table
-        .filter(targets::priority_id.eq_any(&ids))
+        .filter(crate::db::among(&*conn, targets::priority_id, &ids))
         .order(targets::id.asc())
         .select(TargetRow::as_select())
         .load(conn)?

@@ -215,7 +215,7 @@ pub fn titles(
     ids: &[i32],
 ) -> AppResult<std::collections::HashMap<i32, String>> {
     let rows: Vec<(i32, String, i32)> = programmes::table
-        .filter(programmes::id.eq_any(ids))
+        .filter(crate::db::among(&*conn, programmes::id, ids))
         .select((programmes::id, programmes::title, programmes::year))
         .load(conn)?;
     Ok(rows.into_iter().map(titled).collect())
@@ -253,6 +253,7 @@ pub fn list(
         }),
         _ => None,
     };
+    let dialect = crate::db::Dialect::from(&*conn);
     let query = || {
         let mut q = programmes::table
             .left_join(organisations::table)
@@ -269,7 +270,7 @@ pub fn list(
             q = q.filter(programmes::organisation_id.eq(actor.organisation_id.unwrap_or(-1)));
         }
         if let Some(ids) = &school_may_see {
-            q = q.filter(programmes::id.eq_any(ids.clone()));
+            q = q.filter(crate::db::among(dialect, programmes::id, ids));
         }
         q
     };

@@ -81,7 +81,7 @@ fn revisions(
     }
     for chunk in programme_ids.chunks(5_000) {
         let rows: Vec<(i32, i32)> = programmes::table
-            .filter(programmes::id.eq_any(chunk))
+            .filter(crate::db::among(&*conn, programmes::id, chunk))
             .select((programmes::id, programmes::figures_revision))
             .load(conn)?;
         out.extend(rows);
@@ -402,7 +402,7 @@ pub fn districts(conn: &mut AnyConnection, counts: &Counts) -> AppResult<Vec<(St
     let ids: Vec<i32> = counts.schools.iter().map(|s| s.school_id).collect();
     for chunk in ids.chunks(5_000) {
         let names: Vec<String> = schools::table
-            .filter(schools::id.eq_any(chunk))
+            .filter(crate::db::among(&*conn, schools::id, chunk))
             .select(schools::district)
             .load(conn)?;
         for d in names {

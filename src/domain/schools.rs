@@ -176,7 +176,7 @@ pub fn labels(
     ids: &[i32],
 ) -> AppResult<std::collections::HashMap<i32, String>> {
     let rows: Vec<Row> = schools::table
-        .filter(schools::id.eq_any(ids))
+        .filter(crate::db::among(&*conn, schools::id, ids))
         .select(Row::as_select())
         .load(conn)?;
     rows.into_iter()

@@ -58,7 +58,11 @@ pub fn counted_events(
         let mut q = events::table
             .left_join(schools::table)
             .left_join(venues::table)
-            .filter(events::programme_id.eq_any(programme_ids))
+            .filter(crate::db::among(
+                &*conn,
+                events::programme_id,
+                programme_ids,
+            ))
             .filter(events::status.eq(EventStatus::Completed.as_str()))
             .filter(events::starts_at.le(now))
             .into_boxed();
@@ -153,7 +157,7 @@ pub fn schools_reached(conn: &mut AnyConnection, counts: &Counts) -> AppResult<V
     for chunk in counts.schools.chunks(5_000) {
         let ids: Vec<i32> = chunk.iter().map(|s| s.school_id).collect();
         let info: std::collections::HashMap<i32, (String, Option<i32>, String)> = schools::table
-            .filter(schools::id.eq_any(&ids))
+            .filter(crate::db::among(&*conn, schools::id, &ids))
             .select((schools::id, schools::name, schools::urn, schools::district))
             .load::<(i32, String, Option<i32>, String)>(conn)?
             .into_iter()
@@ -199,7 +203,11 @@ pub fn published_quotes(
     );
     let rows: Vec<QuoteCols> = feedback::table
         .left_join(schools::table)
-        .filter(feedback::programme_id.eq_any(programme_ids))
+        .filter(crate::db::among(
+            &*conn,
+            feedback::programme_id,
+            programme_ids,
+        ))
         .filter(feedback::consent.eq(true))
         .filter(feedback::moderation.eq(Moderation::Approved.as_str()))
         .filter(feedback::quote.ne(""))
@@ -273,7 +281,11 @@ pub fn attendance(
         let batch: Vec<AttendanceCols> = attendance::table
             .inner_join(events::table)
             .left_join(schools::table)
-            .filter(events::programme_id.eq_any(programme_ids))
+            .filter(crate::db::among(
+                &*conn,
+                events::programme_id,
+                programme_ids,
+            ))
             .filter(attendance::id.gt(last))
             .order(attendance::id.asc())
             .limit(BATCH * 4)

@@ -188,7 +188,7 @@ fn answers_of(conn: &mut AnyConnection, ids: &[i32]) -> AppResult<Vec<(i32, Answ
         return Ok(Vec::new());
     }
     Ok(outcome_answers::table
-        .filter(outcome_answers::feedback_id.eq_any(ids))
+        .filter(crate::db::among(&*conn, outcome_answers::feedback_id, ids))
         .order(outcome_answers::id.asc())
         .select((
             outcome_answers::feedback_id,
@@ -369,6 +369,7 @@ fn find(
         ),
         _ => None,
     };
+    let dialect = crate::db::Dialect::from(&*conn);
     let query = || {
         let mut q = feedback::table.left_join(schools::table).into_boxed();
         if let Some(p) = which.programme_id {
@@ -381,7 +382,7 @@ fn find(
             q = q.filter(feedback::moderation.eq(m.as_str()));
         }
         if let Some(ids) = &funded {
-            q = q.filter(feedback::programme_id.eq_any(ids.clone()));
+            q = q.filter(crate::db::among(dialect, feedback::programme_id, ids));
         }
         if filter != Filter::All {
             q = q

@@ -176,7 +176,7 @@ fn with_joining(conn: &mut AnyConnection, mut list: Vec<Booking>) -> AppResult<V
         return Ok(list);
     }
     let found: Vec<(i32, Option<String>, String)> = events::table
-        .filter(events::id.eq_any(&ids))
+        .filter(crate::db::among(&*conn, events::id, &ids))
         .filter(events::kind.eq(crate::domain::types::EventKind::LiveStream.as_str()))
         .select((events::id, events::joining_url, events::joining_notes))
         .load(conn)?;

@@ -278,10 +278,11 @@ pub fn list(
         ),
         Role::Lead | Role::Admin => None,
     };
+    let dialect = crate::db::Dialect::from(&*conn);
     let query = || {
         let mut q = joined().into_boxed();
         if let Some(ids) = &visible {
-            q = q.filter(events::programme_id.eq_any(ids.clone()));
+            q = q.filter(crate::db::among(dialect, events::programme_id, ids));
         }
         if actor.role == Role::School {
             q = q.filter(events::status.ne(EventStatus::Draft.as_str()));
@@ -494,7 +495,7 @@ pub fn get_many(conn: &mut AnyConnection, ids: &[i32]) -> AppResult<Vec<Event>> 
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(5_000) {
         let rows: Vec<Joined> = joined()
-            .filter(events::id.eq_any(chunk))
+            .filter(crate::db::among(&*conn, events::id, chunk))
             .select((
                 Row::as_select(),
                 schools::name.nullable(),

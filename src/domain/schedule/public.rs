@@ -100,7 +100,7 @@ pub fn whats_on(conn: &mut AnyConnection, tz: chrono_tz::Tz) -> AppResult<Public
         .load(conn)?;
     let ids: Vec<i32> = rows.iter().map(|r| r.0).collect();
     let event_rows: Vec<(Row, Option<String>, Option<String>)> = joined()
-        .filter(events::programme_id.eq_any(&ids))
+        .filter(crate::db::among(&*conn, events::programme_id, &ids))
         .filter(crate::any_of!(
             events::status,
             [EventStatus::Open.as_str(), EventStatus::Confirmed.as_str()]
@@ -116,7 +116,7 @@ pub fn whats_on(conn: &mut AnyConnection, tz: chrono_tz::Tz) -> AppResult<Public
         ))
         .load(conn)?;
     let slots: Vec<(i32, chrono::NaiveDateTime)> = tour_slots::table
-        .filter(tour_slots::programme_id.eq_any(&ids))
+        .filter(crate::db::among(&*conn, tour_slots::programme_id, &ids))
         .filter(tour_slots::status.eq(SlotStatus::Open.as_str()))
         .filter(tour_slots::starts_at.gt(at))
         .order(tour_slots::starts_at.asc())

@@ -485,7 +485,7 @@ pub fn requested_by(conn: &mut AnyConnection, school_id: i32) -> AppResult<Vec<i
 pub fn get_many(conn: &mut AnyConnection, ids: &[i32]) -> AppResult<Vec<Slot>> {
     views(
         tour_slots::table
-            .filter(tour_slots::id.eq_any(ids))
+            .filter(crate::db::among(&*conn, tour_slots::id, ids))
             .select(COLUMNS)
             .load(conn)?,
     )
