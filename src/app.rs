@@ -1,6 +1,7 @@
 //! The shared application state: the pool, the settings and the clock.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
 
 use chrono::{NaiveDateTime, Utc};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -22,14 +23,13 @@ pub struct App {
     /// rest wait here, on the async runtime, rather than as blocking threads parked on the
     /// pool's lock (which a profile under 64 connections found costly).
     visits: Arc<Semaphore>,
-    /// Turns of the bookings of an event (see `booking_turn`), by event id modulo their
-    /// number.
-    turns: Arc<[Arc<Semaphore>]>,
+    /// Turns of the bookings of each event being booked (see `booking_turn`); an event's
+    /// entry lives as long as someone holds or waits for one of its turns.
+    turns: std::sync::Mutex<HashMap<i32, Weak<Semaphore>>>,
 }
 
-/// How many turns bookings share: events whose ids differ by a multiple of this wait for
-/// each other in one process, which costs little next to the database's lock.
-const TURNS: usize = 64;
+/// Entries of `turns` above which the finished ones are swept out.
+const TURNS_SWEPT_ABOVE: usize = 256;
 
 /// How many bookings of one event go to the database at once from one process: two, so
 /// that one's work before the programme's hold overlaps the other's under it.
@@ -55,9 +55,7 @@ impl App {
             exports,
             hashing,
             visits,
-            turns: (0..TURNS)
-                .map(|_| Arc::new(Semaphore::new(TURN_TAKERS)))
-                .collect(),
+            turns: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -68,9 +66,26 @@ impl App {
     /// per process rather than dozens (`cargo bench --bench booking -- postgres`, 16
     /// clients: 690 booking requests/s with one turn, 800 with two, 760 with three; 630
     /// with none, all 16 waiting in PostgreSQL's lock queue). 503 when no turn comes
-    /// within the pool's wait.
+    /// within the pool's wait. Each event has its own turns: bookings of other events do
+    /// not wait for them.
     pub async fn booking_turn(&self, event_id: i32) -> AppResult<Turn> {
-        let turn = self.turns[event_id.unsigned_abs() as usize % TURNS].clone();
+        let turn = {
+            let mut turns = self
+                .turns
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if turns.len() > TURNS_SWEPT_ABOVE {
+                turns.retain(|_, t| t.strong_count() > 0);
+            }
+            match turns.get(&event_id).and_then(Weak::upgrade) {
+                Some(t) => t,
+                None => {
+                    let t = Arc::new(Semaphore::new(TURN_TAKERS));
+                    turns.insert(event_id, Arc::downgrade(&t));
+                    t
+                }
+            }
+        };
         match tokio::time::timeout(self.config.pool_wait, turn.acquire_owned()).await {
             Ok(Ok(permit)) => Ok(Turn {
                 _held: Some(permit),

@@ -20,7 +20,7 @@ type Db = <AnyConnection as Connection>::Backend;
 
 diesel::infix_operator!(InJsonArray, " IN (SELECT value FROM json_each(");
 
-/// The ids as one bound JSON array, closing `json_each(`. Not `dsl::sql`, which diesel
+/// The ids (or keys) as one bound JSON array, closing `json_each(`. Not `dsl::sql`, which diesel
 /// marks as not to be kept compiled.
 #[derive(Debug, Clone)]
 struct JsonIds(String);
@@ -82,7 +82,7 @@ where
     C: Expression<SqlType = Integer>
         + ExpressionMethods
         + SelectableExpression<QS>
-        + ValidGrouping<(), IsAggregate = diesel::expression::is_aggregate::No>
+        + ValidGrouping<(), IsAggregate = is_aggregate::No>
         + QueryFragment<Db>
         + QueryFragment<diesel::pg::Pg>
         + QueryFragment<diesel::sqlite::Sqlite>
@@ -99,5 +99,33 @@ where
             Box::new(InJsonArray::new(column, JsonIds(json)))
         }
         Dialect::Postgres => Box::new(column.eq_any(ids.to_vec())),
+    }
+}
+
+/// `column IN (keys)` for a text column, as `among` does for ids.
+pub fn among_text<'a, QS, C>(
+    on: impl Into<Dialect>,
+    column: C,
+    keys: &[String],
+) -> Box<dyn BoxableExpression<QS, Db, SqlType = Bool> + 'a>
+where
+    C: Expression<SqlType = Text>
+        + ExpressionMethods
+        + SelectableExpression<QS>
+        + ValidGrouping<(), IsAggregate = is_aggregate::No>
+        + QueryFragment<Db>
+        + QueryFragment<diesel::pg::Pg>
+        + QueryFragment<diesel::sqlite::Sqlite>
+        + Send
+        + 'a,
+    QS: 'a,
+{
+    match on.into() {
+        // serde_json quotes and escapes each key.
+        Dialect::Sqlite => match serde_json::to_string(keys) {
+            Ok(json) => Box::new(InJsonArray::new(column, JsonIds(json))),
+            Err(_) => Box::new(column.eq_any(keys.to_vec())),
+        },
+        Dialect::Postgres => Box::new(column.eq_any(keys.to_vec())),
     }
 }

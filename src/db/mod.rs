@@ -4,7 +4,7 @@ mod among;
 pub mod schema;
 mod write;
 
-pub use among::{among, Dialect};
+pub use among::{among, among_text, Dialect};
 pub use write::write;
 
 use std::time::Duration;

@@ -152,7 +152,7 @@ pub fn counts_each(
         wanted.dedup();
         for chunk in wanted.chunks(1_000) {
             let rows: Vec<(String, String)> = figures_cache::table
-                .filter(figures_cache::key.eq_any(chunk))
+                .filter(crate::db::among_text(&*conn, figures_cache::key, chunk))
                 .select((figures_cache::key, figures_cache::counts))
                 .load(conn)?;
             kept.extend(rows);

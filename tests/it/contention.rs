@@ -116,10 +116,17 @@ async fn a_schools_second_booking_is_refused_by_name(app: TestApp) {
         .post(&path, Some(Role::School), json!({"pupils": 20}))
         .await;
     assert_eq!(s, StatusCode::CREATED);
+    let (letters, audit) = (app.count("outbox").await, app.count("audit_entries").await);
     let (s, v) = app
         .post(&path, Some(Role::School), json!({"pupils": 5}))
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(
+        app.count("outbox").await,
+        letters,
+        "no letter for a refusal"
+    );
+    assert_eq!(app.count("audit_entries").await, audit, "nothing audited");
     assert_eq!(
         v["error"]["message"],
         "Seed School already has a booking for this live stream"
@@ -402,4 +409,62 @@ async fn bookings_racing_a_cancellation_never_outlive_it(app: TestApp) {
             "no booking outlives its event: {b}"
         );
     }
+}
+
+both!(a_booking_turn_is_given_back_whatever_the_answer);
+/// Bookings of one event take turns in the process, two at a time (`App::booking_turn`);
+/// every answer, a refusal or a fault of the input too, gives its turn back. A turn kept
+/// would leave the next bookings waiting for the pool's wait and then a 503.
+async fn a_booking_turn_is_given_back_whatever_the_answer(app: TestApp) {
+    let p = a_programme(&app)
+        .funded()
+        .between("2031-01-06", "2031-07-18")
+        .create()
+        .await;
+    let e = live_stream(&app, p, 5, Some(100)).await;
+    let path = format!("/events/{e}/bookings");
+    let (s, v) = app
+        .post(&path, Some(Role::School), json!({"pupils": 20}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        v["status"], "confirmed",
+        "the answer is the booking made: {v}"
+    );
+    for _ in 0..3 {
+        let (s, v) = app
+            .post(&path, Some(Role::School), json!({"pupils": 5}))
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "a second booking: {v}");
+        let unknown = json!({"pupils": 5, "school_id": 999_999});
+        let (s, v) = app.post(&path, Some(Role::Lead), unknown).await;
+        assert!(s.is_client_error(), "an unknown school: {s} {v}");
+        let (s, v) = app
+            .post(&path, Some(Role::Lead), json!({"pupils": "many"}))
+            .await;
+        assert!(s.is_client_error(), "bad input: {s} {v}");
+        let (s, v) = app
+            .post(
+                &path,
+                Some(Role::Lead),
+                json!({"pupils": 500, "school_id": 1}),
+            )
+            .await;
+        assert!(s.is_client_error(), "more than the event holds: {s} {v}");
+    }
+    let others = schools(&app, 2).await;
+    for school in others {
+        let (s, v) = app
+            .post(
+                &path,
+                Some(Role::Lead),
+                json!({"pupils": 10, "school_id": school}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["school_id"], school, "{v}");
+        assert_eq!(v["status"], "confirmed", "{v}");
+    }
+    let (_, ev) = app.get(&format!("/events/{e}"), Some(Role::Lead)).await;
+    assert_eq!(ev["places_confirmed"], 40, "{ev}");
 }

@@ -29,8 +29,8 @@ pub type Tell<'a> = &'a dyn Fn(&mut AnyConnection, &[Notice]) -> AppResult<()>;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = bookings)]
-struct Row {
-    id: i32,
+pub(super) struct Row {
+    pub(super) id: i32,
     event_id: Option<i32>,
     slot_id: Option<i32>,
     school_id: i32,
@@ -520,7 +520,18 @@ pub(super) fn live_bookings(conn: &mut AnyConnection, event_id: i32) -> AppResul
         .load(conn)?)
 }
 
-/// Inserts a booking row; the caller holds the transaction and writes the audit entry.
+/// A booking just inserted, as its school sees it (with the joining details of a
+/// confirmed live stream), read in the inserting transaction.
+pub(super) fn inserted(
+    conn: &mut AnyConnection,
+    row: Row,
+    school_name: String,
+) -> AppResult<Booking> {
+    Ok(with_joining(conn, vec![view((row, school_name))?])?.remove(0))
+}
+
+/// Inserts a booking row and gives it back; the caller holds the transaction and writes
+/// the audit entry.
 pub(super) fn insert(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -528,7 +539,7 @@ pub(super) fn insert(
     school_id: i32,
     status: BookingStatus,
     input: &BookingInput,
-) -> QueryResult<i32> {
+) -> QueryResult<Row> {
     let (event_id, slot_id) = match target {
         Target::Event(e) => (Some(e), None),
         Target::Visit(s) => (None, Some(s)),
@@ -549,8 +560,23 @@ pub(super) fn insert(
             bookings::created_at.eq(at),
             bookings::updated_at.eq(at),
         ))
-        .returning(bookings::id)
-        .get_result(conn)
+        // `Row::as_returning()` does not build over both databases at once; the same
+        // columns, in `Row`'s order.
+        .returning((
+            bookings::id,
+            bookings::event_id,
+            bookings::slot_id,
+            bookings::school_id,
+            bookings::status,
+            bookings::pupils,
+            bookings::staff,
+            bookings::year_groups,
+            bookings::notes,
+            bookings::access_needs,
+            bookings::message,
+            bookings::created_at,
+        ))
+        .get_result::<Row>(conn)
 }
 
 /// How many requests wait for a lead's answer, and how many bookings wait for places.

@@ -11,8 +11,9 @@ use crate::db::schema::{bookings, events};
 use crate::db::AnyConnection;
 use crate::domain::input::TextEnum;
 use crate::domain::schedule::bookings::{
-    archived_programme, check_school, get, insert, load, programme_of, refuse_archived_programme,
-    school_for, set_status, starts_at, touch, Booking, BookingInput, Target, Tell,
+    archived_programme, check_school, get, insert, inserted, load, programme_of,
+    refuse_archived_programme, school_for, set_status, starts_at, touch, Booking, BookingInput,
+    Target, Tell,
 };
 use crate::domain::schedule::consequences::promote;
 use crate::domain::schedule::notices::{self, Notice, Step};
@@ -33,7 +34,7 @@ pub(crate) fn book_event(
 ) -> AppResult<Booking> {
     let school_id = school_for(actor, input.school_id)?;
     let places = input.pupils + input.staff;
-    let id = crate::db::write(conn, |conn| {
+    let b = crate::db::write(conn, |conn| {
         // A school's archiving does not wait for the programme's hold, so it is checked
         // before taking it, leaving less for other bookings to wait on.
         let school = check_school(conn, school_id)?;
@@ -63,7 +64,7 @@ pub(crate) fn book_event(
         // A school's second live booking of the event is refused by the unique index
         // (`bookings_one_live_per_school_event`), not looked for first: one statement fewer
         // under the hold for every booking. The refusal rolls back the places taken above.
-        let id = match insert(
+        let row = match insert(
             conn,
             actor,
             Target::Event(event_id),
@@ -73,8 +74,8 @@ pub(crate) fn book_event(
         ) {
             Err(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => {
+                info,
+            )) if is_second_booking(info.as_ref()) => {
                 return Err(second_booking(
                     &school,
                     Target::Event(event_id),
@@ -83,6 +84,7 @@ pub(crate) fn book_event(
             }
             other => other?,
         };
+        let id = row.id;
         audit::record(
             conn,
             Some(actor.user_id),
@@ -104,12 +106,19 @@ pub(crate) fn book_event(
             told.push(Notice::Waiting { booking_id: id });
         }
         tell(conn, &told)?;
-        Ok(id)
+        inserted(conn, row, school)
     });
     drop(turn);
-    // Read for the answer after the commit and the turn, so other bookings of the
-    // programme do not wait on it.
-    load(conn, id?)
+    b
+}
+
+/// Whether a unique violation is the one of a school's second live booking of an event:
+/// named by PostgreSQL, by its columns on SQLite. Any other is a fault, not a refusal.
+fn is_second_booking(info: &dyn diesel::result::DatabaseErrorInformation) -> bool {
+    info.constraint_name() == Some("bookings_one_live_per_school_event")
+        || info
+            .message()
+            .contains("bookings.event_id, bookings.school_id")
 }
 
 /// Refuses places at an event that is not open, has started, or is at a school (a
@@ -238,7 +247,8 @@ pub(crate) fn request_visit(
             school_id,
             BookingStatus::Requested,
             &input,
-        )?;
+        )?
+        .id;
         audit::record(
             conn,
             Some(actor.user_id),
@@ -432,7 +442,8 @@ pub(crate) fn record_held_visit(
             school_id,
             BookingStatus::Confirmed,
             input,
-        )?;
+        )?
+        .id;
         audit::record(
             conn,
             Some(actor.user_id),
