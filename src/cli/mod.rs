@@ -86,6 +86,15 @@ pub enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Write a consistent copy of the database to FILE while the server runs (SQLite:
+    /// `VACUUM INTO`; PostgreSQL: `pg_dump --format=custom`).
+    Backup {
+        /// A new file: an existing one is never overwritten.
+        file: std::path::PathBuf,
+    },
+    /// Put a backup back into an empty database (refuses one that holds anything, or a
+    /// backup made by a newer Outreach), then migrate it.
+    Restore { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -306,6 +315,14 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Check {
             command: CheckCommand::Figures,
         } => data::check_figures(&url),
+        Command::Backup { file } => {
+            println!("{}", db::backup::backup(&db::DbUrl::parse(&url)?, &file)?);
+            Ok(())
+        }
+        Command::Restore { file } => {
+            println!("{}", db::backup::restore(&db::DbUrl::parse(&url)?, &file)?);
+            Ok(())
+        }
     }
 }
 

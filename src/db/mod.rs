@@ -1,6 +1,7 @@
 //! The database: one connection type over SQLite and PostgreSQL, the pool, and migrations.
 
 mod among;
+pub mod backup;
 pub mod schema;
 mod write;
 

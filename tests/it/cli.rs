@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use crate::both;
 use crate::harness::TestApp;
 
-fn outreach(database_url: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+/// Runs the `outreach` binary on the database with these arguments.
+pub fn outreach(database_url: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_outreach"))
         .args(args)
         .env("DATABASE_URL", database_url)

@@ -537,12 +537,42 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some((server, name)) = self.pg.take() {
-            if let Ok(mut admin) = diesel::PgConnection::establish(&format!("{server}/postgres")) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin);
-            }
+        drop_database(self.pg.take());
+    }
+}
+
+fn drop_database(pg: Option<(String, String)>) {
+    if let Some((server, name)) = pg {
+        if let Ok(mut admin) = diesel::PgConnection::establish(&format!("{server}/postgres")) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin);
         }
+    }
+}
+
+/// Another database on the test's backend, empty (not migrated), dropped with it.
+pub struct Spare {
+    pub url: String,
+    _dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+impl Drop for Spare {
+    fn drop(&mut self) {
+        drop_database(self.pg.take());
+    }
+}
+
+impl TestApp {
+    pub fn spare_database(&self) -> Spare {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = if self.pg.is_some() {
+            Db::Postgres
+        } else {
+            Db::Sqlite
+        };
+        let (url, pg) = fresh_database(db, &dir).expect("a database like the test's");
+        Spare { url, _dir: dir, pg }
     }
 }
 

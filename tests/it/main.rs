@@ -9,6 +9,7 @@ mod api_directory;
 mod api_errors;
 mod audit_page;
 mod auth;
+mod backup;
 mod booking_calendars;
 mod booking_changes;
 mod booking_lists;

@@ -1,0 +1,225 @@
+//! Backup and restore: a copy taken while bookings are being written comes back whole and
+//! consistent; a quiet one comes back identical, row for row and figure for figure.
+
+use axum::http::StatusCode;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use outreach::db;
+use outreach::domain::types::Role;
+use serde_json::json;
+
+use crate::both;
+use crate::cli::outreach;
+use crate::fixtures::{a_programme, live_stream, schools};
+use crate::harness::TestApp;
+
+/// Every table of records, counted.
+const TABLES: [&str; 14] = [
+    "users",
+    "organisations",
+    "schools",
+    "programmes",
+    "venues",
+    "events",
+    "tour_slots",
+    "bookings",
+    "attendance",
+    "feedback",
+    "audit_entries",
+    "outbox",
+    "sessions",
+    "api_tokens",
+];
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The rows of every table, and the sum of an event's confirmed places against the
+/// places it records as taken.
+fn census(url: &str) -> (Vec<i64>, Vec<(i64, i64)>) {
+    let pool = db::connect(&db::DbUrl::parse(url).expect("url"), 1).expect("connect");
+    let c = &mut *pool.get().expect("conn");
+    let rows = TABLES
+        .iter()
+        .map(|t| {
+            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {t}"))
+                .get_result::<Count>(c)
+                .expect("count")
+                .n
+        })
+        .collect();
+    #[derive(QueryableByName)]
+    struct Places {
+        #[diesel(sql_type = BigInt)]
+        taken: i64,
+        #[diesel(sql_type = BigInt)]
+        booked: i64,
+    }
+    let places = diesel::sql_query(
+        "SELECT CAST(e.places_confirmed AS BIGINT) AS taken, \
+         CAST(COALESCE((SELECT SUM(b.pupils + b.staff) FROM bookings b \
+         WHERE b.event_id = e.id AND b.status = 'confirmed'), 0) AS BIGINT) AS booked \
+         FROM events e ORDER BY e.id",
+    )
+    .load::<Places>(c)
+    .expect("places")
+    .into_iter()
+    .map(|p| (p.taken, p.booked))
+    .collect();
+    (rows, places)
+}
+
+fn run(url: &str, args: &[&str]) -> (bool, String, String) {
+    let out = outreach(url, args, None);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+both!(a_backup_taken_while_bookings_are_written_comes_back_whole);
+async fn a_backup_taken_while_bookings_are_written_comes_back_whole(app: TestApp) {
+    let p = a_programme(&app)
+        .funded()
+        .between("2031-01-06", "2031-07-18")
+        .create()
+        .await;
+    let e = live_stream(&app, p, 5, Some(200)).await;
+    let booking = |school: i64| json!({"pupils": 9, "staff": 1, "school_id": school});
+    let (early, late) = {
+        let all = schools(&app, 60).await;
+        (all[..20].to_vec(), all[20..].to_vec())
+    };
+    for s in early {
+        let (status, v) = app
+            .post(
+                &format!("/events/{e}/bookings"),
+                Some(Role::Lead),
+                booking(s),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+    }
+    let files = tempfile::tempdir().expect("dir");
+    let during = files.path().join("during.backup");
+    let quiet = files.path().join("quiet.backup");
+
+    // A backup while forty more bookings are being made.
+    let url = app.database_url.clone();
+    let during_path = during.to_string_lossy().into_owned();
+    let backup = tokio::task::spawn_blocking(move || run(&url, &["backup", during_path.as_str()]));
+    for s in late {
+        let (status, v) = app
+            .post(
+                &format!("/events/{e}/bookings"),
+                Some(Role::Lead),
+                booking(s),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+    }
+    let (ok, said, err) = backup.await.expect("backup");
+    assert!(ok, "{err}");
+    assert!(said.contains("backed up to"), "{said}");
+
+    // Taken while writes went on, it is one moment of the database: whole bookings,
+    // places that add up, figures that match a recount.
+    let restored = app.spare_database();
+    let (ok, said, err) = run(&restored.url, &["restore", &during.to_string_lossy()]);
+    assert!(ok, "{err}");
+    assert!(said.contains("restored"), "{said}");
+    let (rows, places) = census(&restored.url);
+    let bookings = rows[TABLES
+        .iter()
+        .position(|t| *t == "bookings")
+        .expect("bookings")];
+    assert!((20..=60).contains(&bookings), "{bookings} bookings");
+    for (taken, booked) in places {
+        assert_eq!(
+            taken, booked,
+            "places taken are the confirmed bookings' places"
+        );
+    }
+    let (ok, said, err) = run(&restored.url, &["check", "figures"]);
+    assert!(ok, "{said}{err}");
+
+    // Taken when all is quiet, it is the database: every table, every figure.
+    let (ok, _, err) = run(&app.database_url, &["backup", &quiet.to_string_lossy()]);
+    assert!(ok, "{err}");
+    let copy = app.spare_database();
+    let (ok, _, err) = run(&copy.url, &["restore", &quiet.to_string_lossy()]);
+    assert!(ok, "{err}");
+    assert_eq!(census(&copy.url), census(&app.database_url));
+    let programme = p.to_string();
+    let figures = |url: &str| run(url, &["report", "impact", "--programme", &programme]);
+    let (ok, original, err) = figures(&app.database_url);
+    assert!(ok, "{err}");
+    assert!(original.contains("\"audience\""), "{original}");
+    assert_eq!(figures(&copy.url).1, original);
+    // The restored copy serves: its lead's token still works.
+    let (status, v) = outreach_api_events(&copy.url, &app.lead.token).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+}
+
+/// `GET /api/v1/events` on a fresh app over the database, with the token.
+async fn outreach_api_events(url: &str, token: &str) -> (StatusCode, serde_json::Value) {
+    let config = outreach::config::Config::new(url, "127.0.0.1:0", None, "Europe/London", None)
+        .expect("config");
+    let pool = db::connect(&config.database, 2).expect("connect");
+    let router = outreach::build_router(outreach::app::App::new(pool, config));
+    crate::harness::send_json(
+        router,
+        token,
+        axum::http::Method::GET,
+        "/events",
+        json!(null),
+    )
+    .await
+}
+
+both!(a_restore_never_overwrites_and_a_backup_never_replaces);
+async fn a_restore_never_overwrites_and_a_backup_never_replaces(app: TestApp) {
+    let files = tempfile::tempdir().expect("dir");
+    let file = files.path().join("one.backup");
+    let name = file.to_string_lossy().into_owned();
+    let (ok, _, err) = run(&app.database_url, &["backup", &name]);
+    assert!(ok, "{err}");
+    let size = std::fs::metadata(&file).expect("file").len();
+    let (ok, _, err) = run(&app.database_url, &["backup", &name]);
+    assert!(!ok);
+    assert!(err.contains("exists already"), "{err}");
+    assert_eq!(std::fs::metadata(&file).expect("file").len(), size);
+    // Into a database that holds anything: refused, and the database is as it was.
+    let before = census(&app.database_url);
+    let (ok, _, err) = run(&app.database_url, &["restore", &name]);
+    assert!(!ok);
+    assert!(err.contains("not empty"), "{err}");
+    assert_eq!(census(&app.database_url), before);
+    // Not a backup at all.
+    let junk = files.path().join("junk.backup");
+    std::fs::write(&junk, "not a backup").expect("write");
+    let spare = app.spare_database();
+    let (ok, _, err) = run(&spare.url, &["restore", &junk.to_string_lossy()]);
+    assert!(!ok, "{err}");
+    assert!(err.contains("not"), "{err}");
+    // Made by a newer Outreach (a migration this binary does not know): refused before
+    // anything is changed.
+    app.with_db(|c| {
+        diesel::sql_query(
+            "INSERT INTO __diesel_schema_migrations (version) VALUES ('99991231000000')",
+        )
+        .execute(c)
+        .expect("a migration from the future")
+    })
+    .await;
+    let newer = files.path().join("newer.backup");
+    let (ok, _, err) = run(&app.database_url, &["backup", &newer.to_string_lossy()]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(&spare.url, &["restore", &newer.to_string_lossy()]);
+    assert!(!ok);
+    assert!(err.contains("newer version"), "{err}");
+}
