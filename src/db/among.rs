@@ -23,7 +23,7 @@ diesel::infix_operator!(InJsonArray, " IN (SELECT value FROM json_each(");
 /// The ids (or keys) as one bound JSON array, closing `json_each(`. Not `dsl::sql`, which diesel
 /// marks as not to be kept compiled.
 #[derive(Debug, Clone)]
-struct JsonIds(String);
+pub struct JsonIds(String);
 
 impl Expression for JsonIds {
     type SqlType = Text;
@@ -79,27 +79,13 @@ pub fn among<'a, QS, C>(
     ids: &[i32],
 ) -> Box<dyn BoxableExpression<QS, Db, SqlType = Bool> + 'a>
 where
-    C: Expression<SqlType = Integer>
-        + ExpressionMethods
-        + SelectableExpression<QS>
-        + ValidGrouping<(), IsAggregate = is_aggregate::No>
-        + QueryFragment<Db>
-        + QueryFragment<diesel::pg::Pg>
-        + QueryFragment<diesel::sqlite::Sqlite>
-        + Send
-        + 'a,
-    QS: 'a,
+    C: ExpressionMethods + Expression<SqlType = Integer>,
+    diesel::dsl::EqAny<C, Vec<i32>>: BoxableExpression<QS, Db, SqlType = Bool> + 'a,
+    InJsonArray<C, JsonIds>: BoxableExpression<QS, Db, SqlType = Bool> + 'a,
 {
-    match on.into() {
-        Dialect::Sqlite => {
-            let json = format!(
-                "[{}]",
-                ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
-            );
-            Box::new(InJsonArray::new(column, JsonIds(json)))
-        }
-        Dialect::Postgres => Box::new(column.eq_any(ids.to_vec())),
-    }
+    either(on.into(), column, serde_json::to_string(ids), |c| {
+        Box::new(c.eq_any(ids.to_vec()))
+    })
 }
 
 /// `column IN (keys)` for a text column, as `among` does for ids.
@@ -109,23 +95,28 @@ pub fn among_text<'a, QS, C>(
     keys: &[String],
 ) -> Box<dyn BoxableExpression<QS, Db, SqlType = Bool> + 'a>
 where
-    C: Expression<SqlType = Text>
-        + ExpressionMethods
-        + SelectableExpression<QS>
-        + ValidGrouping<(), IsAggregate = is_aggregate::No>
-        + QueryFragment<Db>
-        + QueryFragment<diesel::pg::Pg>
-        + QueryFragment<diesel::sqlite::Sqlite>
-        + Send
-        + 'a,
-    QS: 'a,
+    C: ExpressionMethods + Expression<SqlType = Text>,
+    diesel::dsl::EqAny<C, Vec<String>>: BoxableExpression<QS, Db, SqlType = Bool> + 'a,
+    InJsonArray<C, JsonIds>: BoxableExpression<QS, Db, SqlType = Bool> + 'a,
 {
-    match on.into() {
-        // serde_json quotes and escapes each key.
-        Dialect::Sqlite => match serde_json::to_string(keys) {
-            Ok(json) => Box::new(InJsonArray::new(column, JsonIds(json))),
-            Err(_) => Box::new(column.eq_any(keys.to_vec())),
-        },
-        Dialect::Postgres => Box::new(column.eq_any(keys.to_vec())),
+    either(on.into(), column, serde_json::to_string(keys), |c| {
+        Box::new(c.eq_any(keys.to_vec()))
+    })
+}
+
+/// The JSON array on SQLite (serde_json quotes and escapes each value), `eq_any` on
+/// PostgreSQL (and, should the values not make JSON, anywhere).
+fn either<'a, QS, C>(
+    on: Dialect,
+    column: C,
+    json: serde_json::Result<String>,
+    eq_any: impl FnOnce(C) -> Box<dyn BoxableExpression<QS, Db, SqlType = Bool> + 'a>,
+) -> Box<dyn BoxableExpression<QS, Db, SqlType = Bool> + 'a>
+where
+    InJsonArray<C, JsonIds>: BoxableExpression<QS, Db, SqlType = Bool> + 'a,
+{
+    match (on, json) {
+        (Dialect::Sqlite, Ok(json)) => Box::new(InJsonArray::new(column, JsonIds(json))),
+        _ => eq_any(column),
     }
 }

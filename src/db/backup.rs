@@ -80,11 +80,7 @@ fn copy_out(url: &DbUrl, file: &Path) -> Result<(), String> {
                 .args(["--format=custom", "--no-owner", "--no-privileges", "--file"])
                 .arg(file)
                 .output()
-                .map_err(|e| {
-                    format!(
-                        "PostgreSQL is backed up with pg_dump, which could not be run ({e}); install the PostgreSQL client tools of the server's version, or run `pg_dump --format=custom` yourself"
-                    )
-                })?;
+                .map_err(|e| not_run("pg_dump", e))?;
             if !out.status.success() {
                 return Err(format!(
                     "pg_dump failed: {}",
@@ -156,9 +152,7 @@ pub fn restore(url: &DbUrl, file: &Path) -> Result<String, String> {
                 ])
                 .arg(file)
                 .output()
-                .map_err(|e| {
-                    format!("PostgreSQL is restored with pg_restore, which could not be run ({e})")
-                })?;
+                .map_err(|e| not_run("pg_restore", e))?;
             if !out.status.success() {
                 return Err(format!(
                     "pg_restore failed, and the database is as it was: {}",
@@ -227,6 +221,13 @@ fn versions_of(conn: &mut diesel::SqliteConnection) -> QueryResult<Vec<String>> 
     Ok(rows.into_iter().map(|r| r.version).collect())
 }
 
+/// Why a PostgreSQL client tool did not start, and what to do.
+fn not_run(tool: &str, e: std::io::Error) -> String {
+    format!(
+        "PostgreSQL is backed up with pg_dump and restored with pg_restore; {tool} could not be run ({e}): install the PostgreSQL client tools of the server's version"
+    )
+}
+
 /// A PostgreSQL client tool aimed at the database of `target`. The password, if the URL
 /// has one, goes in the tool's environment (`PGPASSWORD`), never on its command line,
 /// which any user of the machine can read.
@@ -272,9 +273,7 @@ fn backup_versions(backend: Backend, file: &Path) -> Result<Vec<String>, String>
                 ])
                 .arg(file)
                 .output()
-                .map_err(|e| {
-                    format!("PostgreSQL is restored with pg_restore, which could not be run ({e})")
-                })?;
+                .map_err(|e| not_run("pg_restore", e))?;
             if !out.status.success() {
                 return Err(format!(
                     "{} is not a pg_dump backup: {}",

@@ -75,6 +75,17 @@ fn census(url: &str) -> Census {
     (rows, places)
 }
 
+/// Books ten places at the event for each school, as the lead, one after another.
+async fn book(app: &TestApp, event: i64, schools: Vec<i64>) {
+    for school in schools {
+        let body = json!({"pupils": 9, "staff": 1, "school_id": school});
+        let (status, v) = app
+            .post(&format!("/events/{event}/bookings"), Some(Role::Lead), body)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+    }
+}
+
 fn run(url: &str, args: &[&str]) -> (bool, String, String) {
     let out = outreach(url, args, None);
     (
@@ -92,21 +103,11 @@ async fn a_backup_taken_while_bookings_are_written_comes_back_whole(app: TestApp
         .create()
         .await;
     let e = live_stream(&app, p, 5, Some(200)).await;
-    let booking = |school: i64| json!({"pupils": 9, "staff": 1, "school_id": school});
     let (early, late) = {
         let all = schools(&app, 60).await;
         (all[..20].to_vec(), all[20..].to_vec())
     };
-    for s in early {
-        let (status, v) = app
-            .post(
-                &format!("/events/{e}/bookings"),
-                Some(Role::Lead),
-                booking(s),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{v}");
-    }
+    book(&app, e, early).await;
     let files = tempfile::tempdir().expect("dir");
     let during = files.path().join("during.backup");
     let quiet = files.path().join("quiet.backup");
@@ -115,16 +116,7 @@ async fn a_backup_taken_while_bookings_are_written_comes_back_whole(app: TestApp
     let url = app.database_url.clone();
     let during_path = during.to_string_lossy().into_owned();
     let backup = tokio::task::spawn_blocking(move || run(&url, &["backup", during_path.as_str()]));
-    for s in late {
-        let (status, v) = app
-            .post(
-                &format!("/events/{e}/bookings"),
-                Some(Role::Lead),
-                booking(s),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{v}");
-    }
+    book(&app, e, late).await;
     let (ok, said, err) = backup.await.expect("backup");
     assert!(ok, "{err}");
     assert!(said.contains("backed up to"), "{said}");
