@@ -26,6 +26,8 @@ pub struct App {
     /// Turns of the bookings of each event being booked (see `booking_turn`); an event's
     /// entry lives as long as someone holds or waits for one of its turns.
     turns: std::sync::Mutex<HashMap<i32, Weak<Semaphore>>>,
+    /// What `/metrics` reports.
+    pub metrics: crate::web::observe::Metrics,
 }
 
 /// Entries of `turns` above which the finished ones are swept out.
@@ -56,6 +58,7 @@ impl App {
             hashing,
             visits,
             turns: std::sync::Mutex::new(HashMap::new()),
+            metrics: Default::default(),
         })
     }
 
@@ -124,6 +127,21 @@ impl App {
         }
     }
 
+    /// Why the pool is exhausted, when every connection is in use and requests wait for one.
+    pub fn pool_exhausted(&self) -> Option<String> {
+        let waiting = self
+            .metrics
+            .waiting
+            .load(std::sync::atomic::Ordering::Relaxed);
+        (self.visits.available_permits() == 0).then(|| {
+            format!(
+                "the database pool is exhausted: all {} connections in use, {} request(s) waiting",
+                self.pool.max_size(),
+                waiting.max(0)
+            )
+        })
+    }
+
     /// The settings the scheduling rules need.
     pub fn rules(&self) -> crate::domain::Rules {
         crate::domain::Rules::of(&self.config)
@@ -139,18 +157,19 @@ impl App {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, AppError> + Send + 'static,
     {
-        let turn =
-            match tokio::time::timeout(self.config.pool_wait, self.visits.clone().acquire_owned())
-                .await
-            {
-                Ok(Ok(permit)) => permit,
-                _ => {
-                    tracing::warn!("no database connection free");
-                    return Err(AppError::Unavailable(
-                        "the service is busy; please try again in a moment".into(),
-                    ));
-                }
-            };
+        let waiting = Waiting::count(&self.metrics.waiting);
+        let permit =
+            tokio::time::timeout(self.config.pool_wait, self.visits.clone().acquire_owned()).await;
+        drop(waiting);
+        let turn = match permit {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                tracing::warn!("no database connection free");
+                return Err(AppError::Unavailable(
+                    "the service is busy; please try again in a moment".into(),
+                ));
+            }
+        };
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
@@ -171,6 +190,23 @@ impl App {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || work(&pool)).await?
+    }
+}
+
+/// One database visit waiting for a connection, counted until dropped (also when the
+/// request is given up while it waits).
+struct Waiting<'a>(&'a std::sync::atomic::AtomicI64);
+
+impl<'a> Waiting<'a> {
+    fn count(waiting: &'a std::sync::atomic::AtomicI64) -> Waiting<'a> {
+        waiting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Waiting(waiting)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

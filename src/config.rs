@@ -44,6 +44,10 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Password hashes (about 19 MB and a core each) computed at once.
     pub hashes_at_once: usize,
+    /// The bearer token of `/metrics`; no metrics are served without one.
+    pub metrics_token: Option<String>,
+    /// How long a stopping server lets requests in flight and the mail in hand finish.
+    pub shutdown_grace: Duration,
 }
 
 impl Config {
@@ -92,6 +96,8 @@ impl Config {
             hashes_at_once: std::thread::available_parallelism()
                 .map(|n| n.get() * 2)
                 .unwrap_or(4),
+            metrics_token: None,
+            shutdown_grace: Duration::from_secs(30),
         })
     }
 }

@@ -10,8 +10,9 @@ use lettre::{Message, SmtpTransport, Transport};
 use crate::app::AppState;
 use crate::domain::mail;
 
-/// Runs until the process ends.
-pub async fn run(app: AppState) {
+/// Runs until `stop` is cancelled; a message in hand is settled first (sent and marked
+/// sent, or put back for a retry), never dropped half-way.
+pub async fn run(app: AppState, stop: tokio_util::sync::CancellationToken) {
     let worker = format!(
         "{}-{}",
         std::process::id(),
@@ -31,7 +32,7 @@ pub async fn run(app: AppState) {
     };
     let mut last_reminders = std::time::Instant::now() - Duration::from_secs(3600);
     let mut last_starting_soon = last_reminders;
-    loop {
+    while !stop.is_cancelled() {
         if last_starting_soon.elapsed() > Duration::from_secs(60) {
             last_starting_soon = std::time::Instant::now();
             let rules = app.rules();
@@ -69,15 +70,20 @@ pub async fn run(app: AppState) {
                 Err(e) => tracing::warn!(error = %e, "reminding schools to answer"),
             }
         }
-        match send_one(&app, &worker, transport.clone()).await {
+        let pause = match send_one(&app, &worker, transport.clone()).await {
             Ok(true) => continue,
-            Ok(false) => tokio::time::sleep(Duration::from_secs(2)).await,
+            Ok(false) => Duration::from_secs(2),
             Err(e) => {
                 tracing::warn!(error = %e, "mail worker");
-                tokio::time::sleep(Duration::from_secs(5)).await;
+                Duration::from_secs(5)
             }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stop.cancelled() => {}
         }
     }
+    tracing::info!("the mail worker stopped");
 }
 
 /// Claims and handles one message; false when none was due.
@@ -101,7 +107,11 @@ pub async fn send_one(
         }
     };
     if let Err(e) = &outcome {
-        tracing::warn!(id = message.id, error = %e, "sending mail failed; it will be retried");
+        tracing::warn!(
+            id = message.id,
+            error = %without_addresses(e),
+            "sending mail failed; it will be retried"
+        );
     }
     let id = message.id;
     app.db(move |c| mail::settle(c, id, outcome)).await?;
@@ -129,4 +139,31 @@ fn deliver(transport: &SmtpTransport, from: &str, m: &mail::Message) -> Result<b
         .send(&email)
         .map(|_| true)
         .map_err(|e| e.to_string())
+}
+
+/// An error's words with every mail address in them replaced (an SMTP server's refusal
+/// often quotes the recipient), so the log holds no address.
+fn without_addresses(error: &str) -> String {
+    error
+        .split(' ')
+        .map(|word| {
+            if word.contains('@') {
+                "[address]"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn addresses_are_taken_out_of_errors() {
+        assert_eq!(
+            super::without_addresses("550 <head@school.example> mailbox unavailable"),
+            "550 [address] mailbox unavailable"
+        );
+    }
 }

@@ -77,13 +77,14 @@ impl Drop for Process {
     }
 }
 
-/// The app on a fresh SQLite database with the demo data.
+/// The app on a fresh SQLite database with the demo data, logging JSON lines to `log`.
 struct App {
     _process: Process,
     base: String,
+    log: PathBuf,
 }
 
-fn start_app(dir: &Path) -> App {
+fn start_app(dir: &Path, width: u32) -> App {
     let binary = std::env::var("OUTREACH_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_BIN_EXE_outreach")));
@@ -92,13 +93,16 @@ fn start_app(dir: &Path) -> App {
     let database_url = format!("sqlite://{}", db.display());
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
+    let log = dir.join(format!("server-{width}.log"));
+    let log_file = std::fs::File::create(&log).expect("the server's log file");
     let child = Command::new(&binary)
         .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", &database_url)
         .env("BASE_URL", &base)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
+        .env("LOG_FORMAT", "json")
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(log_file)
         .spawn()
         .unwrap_or_else(|e| panic!("{}: {e}", binary.display()));
     let process = Process(child);
@@ -106,6 +110,54 @@ fn start_app(dir: &Path) -> App {
     App {
         _process: process,
         base,
+        log,
+    }
+}
+
+/// The server's log of a whole walk: JSON lines, a line for every request with its id,
+/// route pattern, status and time, and none of the walk's secrets or personal data.
+fn check_log(log: &Path, secrets: &[String], findings: &mut Findings) {
+    let text = std::fs::read_to_string(log).expect("the server's log");
+    let mut answered = 0;
+    for line in text.lines() {
+        let Ok(entry) = serde_json::from_str::<serde_json::Value>(line) else {
+            findings
+                .problems
+                .push(format!("a log line is not JSON: {line}"));
+            continue;
+        };
+        if entry["target"] == "outreach::access" {
+            answered += 1;
+            let complete = entry["span"]["id"]
+                .as_str()
+                .is_some_and(|id| id.len() == 16)
+                && entry["route"].is_string()
+                && entry["status"].is_u64()
+                && entry["ms"].is_number();
+            if !complete {
+                findings
+                    .problems
+                    .push(format!("a request's log line lacks a field: {line}"));
+            }
+        }
+        if line.contains('@') {
+            findings
+                .problems
+                .push(format!("a log line holds a mail address: {line}"));
+        }
+        for secret in secrets {
+            if line.contains(secret.as_str()) {
+                findings
+                    .problems
+                    .push(format!("a log line holds {secret:?}: {line}"));
+            }
+        }
+    }
+    if answered < 20 {
+        findings.problems.push(format!(
+            "the log has {answered} request lines for a whole walk ({})",
+            log.display()
+        ));
     }
 }
 
@@ -391,8 +443,14 @@ impl Browser {
 async fn walk(width: u32, driver_url: &str, axe: Option<String>, findings: &mut Findings) {
     let dir = root().join("target/journeys");
     std::fs::create_dir_all(&dir).expect("target/journeys");
-    let app = start_app(&dir);
+    let app = start_app(&dir, width);
     let b = Browser::open(driver_url, width, &app.base, axe).await;
+    // What the walk types or is given that no log may hold.
+    let mut secrets: Vec<String> = vec![
+        PASSWORD.into(),
+        "It made us think about who we trust".into(),
+        "Sam Teacher".into(),
+    ];
 
     // A teacher with no account finds What's on and asks for one for their school.
     b.go("/").await;
@@ -513,6 +571,9 @@ async fn walk(width: u32, driver_url: &str, axe: Option<String>, findings: &mut 
     b.click(make).await;
     let link = b.path().await;
     assert!(link.starts_with("/feedback/"), "{link}");
+    if let Some(token) = link.split(['/', '?']).nth(2) {
+        secrets.push(token.to_string());
+    }
     b.driver
         .delete_all_cookies()
         .await
@@ -585,8 +646,16 @@ async fn walk(width: u32, driver_url: &str, axe: Option<String>, findings: &mut 
     assert!(text.contains("pupils") && text.contains("added"), "{text}");
     b.step(findings, "admin", "audit", "main form button[type=submit]")
         .await;
+    for name in ["outreach_session", "outreach_csrf"] {
+        if let Ok(cookie) = b.driver.get_named_cookie(name).await {
+            secrets.push(cookie.value);
+        }
+    }
 
     b.driver.quit().await.expect("quit");
+    let log = app.log.clone();
+    drop(app);
+    check_log(&log, &secrets, findings);
 }
 
 /// The total audience of the workbook's Summary (the row "Total", column "Audience").

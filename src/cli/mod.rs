@@ -254,6 +254,14 @@ pub struct ServeArgs {
     /// believed: the load balancer in front of Outreach.
     #[arg(long, env = "TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+    /// Serves Prometheus metrics at /metrics to requests bearing this token (off when
+    /// unset). At least 16 characters.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Seconds a stopping server (SIGTERM or Ctrl-C) gives requests in flight and the mail
+    /// in hand before it exits.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
+    pub shutdown_grace_seconds: u64,
 }
 
 /// Runs a parsed command line; the error is one line for standard error.

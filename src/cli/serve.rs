@@ -66,6 +66,18 @@ fn config_of(database_url: &str, args: &ServeArgs) -> Result<Config, String> {
     let trusted = crate::web::client::parse_trusted(&args.trusted_proxies)?;
     config.connections.trusted_proxies = trusted.clone();
     config.trusted_proxies = trusted;
+    if let Some(token) = args.metrics_token.as_deref().filter(|t| !t.is_empty()) {
+        if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(
+                "METRICS_TOKEN must be at least 16 printable characters, without spaces".into(),
+            );
+        }
+        config.metrics_token = Some(token.to_string());
+    }
+    if !(1..=3600).contains(&args.shutdown_grace_seconds) {
+        return Err("SHUTDOWN_GRACE_SECONDS must be 1 to 3600".into());
+    }
+    config.shutdown_grace = std::time::Duration::from_secs(args.shutdown_grace_seconds);
     Ok(config)
 }
 
@@ -94,14 +106,16 @@ fn serve(app: crate::app::AppState) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async move {
+    let grace = app.config.shutdown_grace;
+    let served = runtime.block_on(async move {
         let bind = app.config.bind.clone();
         let listener = tokio::net::TcpListener::bind(&bind)
             .await
             .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
         let router = crate::build_router(app.clone());
-        tokio::spawn(crate::mailer::run(app.clone()));
-        tokio::spawn(crate::domain::maintenance::run(app.clone()));
+        let stop = tokio_util::sync::CancellationToken::new();
+        let mailer = tokio::spawn(crate::mailer::run(app.clone(), stop.clone()));
+        let housekeeping = tokio::spawn(crate::domain::maintenance::run(app.clone(), stop.clone()));
         println!(
             "Outreach is running at {} (database: {})",
             app.config.base_url,
@@ -110,16 +124,52 @@ fn serve(app: crate::app::AppState) -> Result<(), String> {
                 db::Backend::Postgres => db::redact(&app.config.database.target),
             }
         );
-        crate::web::server::serve(
+        let served = crate::web::server::serve(
             listener,
             router,
             app.config.connections.clone(),
-            async {
-                let _ = tokio::signal::ctrl_c().await;
-            },
-            std::time::Duration::from_secs(30),
+            stop_signal(),
+            grace,
         )
         .await
-        .map_err(|e| format!("the server stopped: {e}"))
-    })
+        .map_err(|e| format!("the server stopped: {e}"));
+        // No new requests now; the mail in hand is settled, then the process ends.
+        stop.cancel();
+        let background = async {
+            let _ = mailer.await;
+            let _ = housekeeping.await;
+        };
+        if tokio::time::timeout(grace, background).await.is_err() {
+            tracing::warn!("the mail worker did not stop within the grace period");
+        }
+        tracing::info!("stopped");
+        served
+    });
+    // Blocking database work of requests cut off by the grace period is not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    served
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what a service manager or a container runtime sends).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("stopping: no new connections; finishing the requests in flight");
 }

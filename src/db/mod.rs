@@ -107,8 +107,11 @@ struct SqlitePragmas;
 impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
         if let AnyConnection::Sqlite(c) = conn {
+            // The busy timeout first: the pool opens its connections at once, and on a new
+            // file the others would otherwise fail at once ("database is locked") while one
+            // turns WAL on.
             c.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                  PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
@@ -227,6 +230,22 @@ pub fn migrate(conn: &mut AnyConnection) -> Result<usize, String> {
         c.run_pending_migrations(source)
             .map(|done| done.len())
             .map_err(|e| format!("migration failed: {e}"))
+    }
+    match conn {
+        AnyConnection::Sqlite(c) => run(c, SQLITE_MIGRATIONS),
+        AnyConnection::Postgresql(c) => run(c, POSTGRES_MIGRATIONS),
+    }
+}
+
+/// How many of this binary's migrations the database has not had.
+pub fn pending_migrations(conn: &mut AnyConnection) -> Result<usize, String> {
+    fn run<C>(c: &mut C, source: EmbeddedMigrations) -> Result<usize, String>
+    where
+        C: MigrationHarness<C::Backend> + diesel::Connection,
+    {
+        c.pending_migrations(source)
+            .map(|p| p.len())
+            .map_err(|e| format!("cannot read the applied migrations: {e}"))
     }
     match conn {
         AnyConnection::Sqlite(c) => run(c, SQLITE_MIGRATIONS),

@@ -57,12 +57,15 @@ pub fn prune(conn: &mut AnyConnection, now: NaiveDateTime) -> AppResult<Pruned> 
     })
 }
 
-/// Prunes every hour until the process ends (several processes may do so; deletes are
+/// Prunes every hour until `stop` is cancelled (several processes may do so; deletes are
 /// idempotent).
-pub async fn run(app: crate::app::AppState) {
+pub async fn run(app: crate::app::AppState, stop: tokio_util::sync::CancellationToken) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
-        every.tick().await;
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.cancelled() => return,
+        }
         match app.db(|c| prune(c, crate::app::now())).await {
             Ok(p) if p != Pruned::default() => tracing::info!(
                 sessions = p.sessions,

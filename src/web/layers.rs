@@ -47,16 +47,7 @@ pub async fn security_headers(
     response
 }
 
-/// The span of a request in the logs: its method and path, with any segment that looks
-/// like a secret (a feedback or calendar link's token) replaced, and no query string.
-pub fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::info_span!(
-        "request",
-        method = %request.method(),
-        path = %redacted_path(request.uri().path()),
-    )
-}
-
+/// A path with any segment that looks like a secret (a link's token) replaced.
 pub fn redacted_path(path: &str) -> String {
     path.split('/')
         .map(|seg| {

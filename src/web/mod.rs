@@ -10,6 +10,7 @@ pub mod exports;
 pub mod forms;
 pub mod layers;
 pub mod limits;
+pub mod observe;
 pub mod once;
 pub mod pages;
 pub mod picker;

@@ -7,17 +7,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::web::{api, csrf, layers, limits, once, pages};
+use crate::web::{api, csrf, layers, limits, observe, once, pages};
 
 pub fn build_router(state: AppState) -> Router {
     // Each part gets the size and time limits before anything reads a body; pages get
     // them inside the HTML error layer, so a refusal is a page.
     let guard = || from_fn_with_state(state.clone(), limits::guard);
+    let mark = || axum::middleware::from_fn(observe::mark_route);
     let pages = pages::routes()
+        .route_layer(mark())
         .fallback(page_not_found)
         .layer(from_fn_with_state(state.clone(), once::layer))
         .layer(from_fn_with_state(state.clone(), csrf::protect))
@@ -30,6 +31,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/static/school-picker.js", get(picker_script))
         .route("/static/forms.js", get(forms_script))
         .route("/calendar/{kind}/{file}", get(crate::web::calendar::feed))
+        .route("/metrics", get(observe::metrics))
+        .route_layer(mark())
         .layer(guard());
     Router::new()
         .merge(plain)
@@ -37,6 +40,7 @@ pub fn build_router(state: AppState) -> Router {
             "/api/v1",
             api::routes()
                 .route_layer(from_fn_with_state(state.clone(), layers::known_query))
+                .route_layer(mark())
                 .layer(guard())
                 .layer(axum::middleware::from_fn(layers::json_errors)),
         )
@@ -45,7 +49,7 @@ pub fn build_router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::disable())
         .layer(from_fn_with_state(state.clone(), layers::security_headers))
         .layer(CatchPanicLayer::custom(layers::panic_response))
-        .layer(TraceLayer::new_for_http().make_span_with(layers::request_span))
+        .layer(from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }
 
@@ -57,19 +61,24 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready when the database answers.
+/// Ready when a database connection is free, the database answers and its schema is this
+/// binary's (no migration pending); 503 with the reason otherwise.
 async fn readyz(State(app): State<AppState>) -> Response {
-    let probe = app
-        .db(|c| {
-            use diesel::prelude::*;
-            diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
-                .get_result::<i32>(c)
-                .map_err(AppError::from)
-        })
-        .await;
+    let unready = |why: String| (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+    if let Some(exhausted) = app.pool_exhausted() {
+        return unready(exhausted);
+    }
+    let probe = app.db(|c| Ok(crate::db::pending_migrations(c))).await;
     match probe {
-        Ok(_) => (StatusCode::OK, "ready").into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+        Ok(Ok(0)) => (StatusCode::OK, "ready").into_response(),
+        Ok(Ok(n)) => unready(format!(
+            "{n} database migration(s) pending: run `outreach migrate` or restart `outreach serve`"
+        )),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the migrations could not be read");
+            unready("database unavailable".into())
+        }
+        Err(_) => unready("database unavailable".into()),
     }
 }
 

@@ -33,6 +33,7 @@ mod letters;
 mod limits;
 mod login;
 mod mail;
+mod operations;
 mod pages;
 mod password;
 mod people;

@@ -21,7 +21,8 @@ use crate::harness::{router_routes, TestApp};
 /// `METHOD ROUTE [=> PATH] : WHO`. ROUTE is as the router writes it; PATH fills it from
 /// the world (`{school}`, `{other_booking}`, …; ROUTE itself when left out). WHO: S school,
 /// L lead, F funder, A admin, P anyone (anonymous too; a GET of a form's action only sends
-/// the browser back). Lines that change records aim at spare ones, so no later line
+/// the browser back), N no role at all (only a bearer of the install's own token, e.g.
+/// `METRICS_TOKEN`). Lines that change records aim at spare ones, so no later line
 /// depends on their outcome; the feed comes before its secret is made again, `/logout` last.
 const EXPECTED: &str = r#"
 GET  /calendar/{kind}/{file} => {school_feed} : P
@@ -290,6 +291,7 @@ GET  /outbox : A
 POST /outbox/send-kept : A
 GET  /healthz : P
 GET  /readyz : P
+GET  /metrics : N
 GET  /static/app.css : P
 GET  /static/school-picker.js : P
 GET  /static/forms.js : P
@@ -703,6 +705,11 @@ async fn every_route_as_every_role(app: TestApp) {
             let allowed = public || role.is_some_and(|r| e.who.contains(letter(r)));
             let fine = if status.is_server_error() {
                 false
+            } else if e.who == "N" {
+                matches!(
+                    status,
+                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+                )
             } else if public {
                 // Signing out sends anyone to the sign-in page.
                 !matches!(
