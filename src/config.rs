@@ -48,6 +48,8 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// How long a stopping server lets requests in flight and the mail in hand finish.
     pub shutdown_grace: Duration,
+    /// Years after which the personal data of people gone is anonymised (0: never).
+    pub retention_years: i64,
 }
 
 impl Config {
@@ -98,6 +100,7 @@ impl Config {
                 .unwrap_or(4),
             metrics_token: None,
             shutdown_grace: Duration::from_secs(30),
+            retention_years: 3,
         })
     }
 }

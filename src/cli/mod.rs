@@ -262,6 +262,9 @@ pub struct ServeArgs {
     /// in hand before it exits.
     #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
     pub shutdown_grace_seconds: u64,
+    /// Years after which the personal data of people gone is anonymised (0: never).
+    #[arg(long, env = "RETENTION_YEARS", default_value_t = 3)]
+    pub retention_years: i64,
 }
 
 /// Runs a parsed command line; the error is one line for standard error.

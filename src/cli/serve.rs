@@ -78,6 +78,10 @@ fn config_of(database_url: &str, args: &ServeArgs) -> Result<Config, String> {
         return Err("SHUTDOWN_GRACE_SECONDS must be 1 to 3600".into());
     }
     config.shutdown_grace = std::time::Duration::from_secs(args.shutdown_grace_seconds);
+    if !(0..=50).contains(&args.retention_years) {
+        return Err("RETENTION_YEARS must be 0 (never) to 50".into());
+    }
+    config.retention_years = args.retention_years;
     Ok(config)
 }
 

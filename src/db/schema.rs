@@ -125,6 +125,8 @@ diesel::table! {
         archived -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        last_signed_in_at -> Nullable<Timestamp>,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 diesel::table! {

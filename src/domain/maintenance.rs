@@ -77,5 +77,24 @@ pub async fn run(app: crate::app::AppState, stop: tokio_util::sync::Cancellation
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "pruning"),
         }
+        let years = app.config.retention_years;
+        let retained = app
+            .db(move |c| {
+                crate::db::write(c, |c| {
+                    crate::domain::privacy::apply_retention(c, crate::app::now(), years)
+                })
+            })
+            .await;
+        match retained {
+            Ok(r) if r != Default::default() => tracing::info!(
+                accounts = r.accounts,
+                quotes = r.quotes_removed,
+                booking_notes = r.booking_notes,
+                audit_entries = r.audit_entries,
+                "personal data past its retention anonymised"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "applying the retention rule"),
+        }
     }
 }

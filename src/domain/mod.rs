@@ -26,6 +26,7 @@ pub mod login_links;
 pub mod mail;
 pub mod maintenance;
 pub mod organisations;
+pub mod privacy;
 pub mod programmes;
 pub mod reports;
 pub mod schedule;

@@ -108,6 +108,10 @@ pub fn start(conn: &mut AnyConnection, config: &Config, user_id: i32) -> AppResu
             sessions::expires_at.eq(at + Duration::hours(config.session_hours)),
         ))
         .execute(conn)?;
+    // Personal data is kept for a while after a person's last sign-in (see `privacy`).
+    diesel::update(users::table.find(user_id))
+        .set(users::last_signed_in_at.eq(at))
+        .execute(conn)?;
     Ok(secret)
 }
 

@@ -38,6 +38,7 @@ mod pages;
 mod password;
 mod people;
 mod picker;
+mod privacy;
 mod properties;
 mod query_counts;
 mod roles;

@@ -292,6 +292,8 @@ POST /outbox/send-kept : A
 GET  /healthz : P
 GET  /readyz : P
 GET  /metrics : N
+GET  /api/v1/people/export => /api/v1/people/export?email=nobody%40example.org : A
+POST /api/v1/people/erase : A
 GET  /static/app.css : P
 GET  /static/school-picker.js : P
 GET  /static/forms.js : P

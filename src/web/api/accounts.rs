@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::domain::import::{self, ImportOptions};
 use crate::domain::list::ListQuery;
-use crate::domain::{tokens, users};
+use crate::domain::{privacy, tokens, users};
 use crate::error::AppResult;
 use crate::web::api::{created, ok, JsonInput};
 use crate::web::auth::{Admin, CurrentUser};
@@ -116,4 +116,37 @@ pub async fn change_password(
     })
     .await?;
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct EmailQuery {
+    email: Option<String>,
+}
+
+/// Everything held about one person, by their address (admins only).
+pub async fn export_person(
+    State(app): State<AppState>,
+    Admin(_): Admin,
+    Query(q): Query<EmailQuery>,
+) -> AppResult<Response> {
+    let email = privacy::parse_email(q.email.as_deref())?;
+    Ok(ok(app.db(move |c| privacy::export(c, &email)).await?))
+}
+
+/// Erases what is held about one person (admins only), in one transaction.
+pub async fn erase_person(
+    State(app): State<AppState>,
+    Admin(user): Admin,
+    JsonInput(input): JsonInput,
+) -> AppResult<Response> {
+    let mut v = input.validator();
+    let given = v.text("email", 254);
+    let keep = v.flag("keep_consented_quotes");
+    v.finish()?;
+    let email = privacy::parse_email(Some(&given))?;
+    let actor = user.actor();
+    let done = app
+        .db(move |c| crate::db::write(c, |c| privacy::erase(c, &actor, &email, keep)))
+        .await?;
+    Ok(ok(serde_json::json!({"erased": done})))
 }

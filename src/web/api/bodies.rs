@@ -213,3 +213,10 @@ pub struct InvitationBody {
     /// Required for a funder.
     organisation_id: Option<i64>,
 }
+
+#[derive(ToSchema)]
+pub struct EraseBody {
+    email: String,
+    /// Keep the quotes they gave with consent to publish (default: remove them too).
+    keep_consented_quotes: Option<bool>,
+}

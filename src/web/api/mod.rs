@@ -90,6 +90,7 @@ pub const QUERY_PARAMS: &[(&str, &[&str])] = &[
     ("/invitations", &["page", "per_page", "q", "status"]),
     ("/school-requests", &["page", "per_page", "status"]),
     ("/import/schools", &["include_closed"]),
+    ("/people/export", &["email"]),
 ];
 
 /// The query parameters the matched route reads (see `QUERY_PARAMS`).
@@ -711,6 +712,24 @@ fn table() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 "decline_school_request",
                 "Decline a request: the teacher is told by e-mail",
             ),
+        )
+        // Personal data.
+        .get(
+            "/people/export",
+            a::export_person,
+            op::<res::PersonExport>(
+                "export_person",
+                "Everything held about one person, by e-mail address (?email=)",
+            ),
+        )
+        .post(
+            "/people/erase",
+            a::erase_person,
+            op::<res::PersonErased>(
+                "erase_person",
+                "Erase what is held about one person; every figure stays as it was",
+            )
+            .body::<body::EraseBody>(),
         )
         .get(
             "/public/whats-on",

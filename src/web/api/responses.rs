@@ -61,3 +61,42 @@ pub struct AttendanceUpload {
 pub struct Invited {
     invited: i64,
 }
+
+/// Everything held about one person (see the README's "Personal data").
+#[derive(ToSchema)]
+pub struct PersonExport {
+    email: String,
+    /// Whether anything at all is held under the address.
+    found: bool,
+    generated_at: String,
+    /// Their user accounts (one at most).
+    #[schema(value_type = Vec<Object>)]
+    accounts: Vec<serde_json::Value>,
+    #[schema(value_type = Vec<Object>)]
+    bookings_made: Vec<serde_json::Value>,
+    /// Feedback answers they entered.
+    #[schema(value_type = Vec<Object>)]
+    answers_given: Vec<serde_json::Value>,
+    /// Audit entries of what they did, and about their account.
+    #[schema(value_type = Vec<Object>)]
+    audit_entries: Vec<serde_json::Value>,
+    #[schema(value_type = Vec<Object>)]
+    invitations: Vec<serde_json::Value>,
+    #[schema(value_type = Vec<Object>)]
+    school_requests: Vec<serde_json::Value>,
+    /// Schools whose contact address it is.
+    #[schema(value_type = Vec<Object>)]
+    school_contact_of: Vec<serde_json::Value>,
+    /// Letters to the address still in the outbox.
+    #[schema(value_type = Vec<Object>)]
+    mail: Vec<serde_json::Value>,
+    #[schema(value_type = Vec<Object>)]
+    api_tokens: Vec<serde_json::Value>,
+    open_sessions: i64,
+}
+
+/// What an erasure changed.
+#[derive(ToSchema)]
+pub struct PersonErased {
+    erased: crate::domain::privacy::Erased,
+}

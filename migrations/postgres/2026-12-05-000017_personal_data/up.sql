@@ -1,0 +1,5 @@
+-- When a person last signed in (retention counts from it, or from the account's creation),
+-- and when their personal data was erased or anonymised (such accounts are kept for the
+-- records that point at them, but hold no name, address or password).
+ALTER TABLE users ADD COLUMN last_signed_in_at TIMESTAMP;
+ALTER TABLE users ADD COLUMN erased_at TIMESTAMP;
