@@ -133,7 +133,7 @@ impl App {
             .metrics
             .waiting
             .load(std::sync::atomic::Ordering::Relaxed);
-        (self.visits.available_permits() == 0).then(|| {
+        (self.visits.available_permits() == 0 && waiting > 0).then(|| {
             format!(
                 "the database pool is exhausted: all {} connections in use, {} request(s) waiting",
                 self.pool.max_size(),

@@ -50,6 +50,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Years after which the personal data of people gone is anonymised (0: never).
     pub retention_years: i64,
+    /// Scheduled backups (SQLite only), when `BACKUP_DIR` is set.
+    pub backups: Option<crate::backups::Schedule>,
 }
 
 impl Config {
@@ -101,6 +103,7 @@ impl Config {
             metrics_token: None,
             shutdown_grace: Duration::from_secs(30),
             retention_years: 3,
+            backups: None,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Outreach: bookings, attendance and impact reporting for theatre-in-education.
 
 pub mod app;
+pub mod backups;
 pub mod cli;
 pub mod config;
 pub mod db;

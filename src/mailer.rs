@@ -22,7 +22,9 @@ pub async fn run(app: AppState, stop: tokio_util::sync::CancellationToken) {
     );
     let transport = match &app.config.smtp_url {
         Some(url) => match SmtpTransport::from_url(url) {
-            Ok(builder) => Some(builder.build()),
+            // A send gives up well within a stopping server's grace period; a message whose
+            // send was cut off is claimed again later (see `mail::claim`).
+            Ok(builder) => Some(builder.timeout(Some(Duration::from_secs(20))).build()),
             Err(e) => {
                 tracing::error!(error = %e, "SMTP_URL is not usable; mail stays in the outbox");
                 None

@@ -265,6 +265,14 @@ pub struct ServeArgs {
     /// Years after which the personal data of people gone is anonymised (0: never).
     #[arg(long, env = "RETENTION_YEARS", default_value_t = 3)]
     pub retention_years: i64,
+    /// SQLite: a folder where `serve` makes a backup every BACKUP_EVERY_HOURS.
+    #[arg(long, env = "BACKUP_DIR")]
+    pub backup_dir: Option<std::path::PathBuf>,
+    /// How many scheduled backups are kept in BACKUP_DIR (older ones are deleted).
+    #[arg(long, env = "BACKUP_KEEP", default_value_t = 7)]
+    pub backup_keep: usize,
+    #[arg(long, env = "BACKUP_EVERY_HOURS", default_value_t = 24)]
+    pub backup_every_hours: i64,
 }
 
 /// Runs a parsed command line; the error is one line for standard error.

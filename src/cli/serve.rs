@@ -82,7 +82,43 @@ fn config_of(database_url: &str, args: &ServeArgs) -> Result<Config, String> {
         return Err("RETENTION_YEARS must be 0 (never) to 50".into());
     }
     config.retention_years = args.retention_years;
+    config.backups = backup_schedule(&config, args)?;
     Ok(config)
+}
+
+/// The scheduled backups asked for, checked: SQLite only, a folder that exists or can be
+/// made, sensible numbers.
+fn backup_schedule(
+    config: &Config,
+    args: &ServeArgs,
+) -> Result<Option<crate::backups::Schedule>, String> {
+    let Some(dir) = args
+        .backup_dir
+        .as_ref()
+        .filter(|d| !d.as_os_str().is_empty())
+    else {
+        return Ok(None);
+    };
+    if config.database.backend != db::Backend::Sqlite {
+        return Err(
+            "BACKUP_DIR is for SQLite installs; back up PostgreSQL with pg_dump on your own \
+             schedule (`outreach backup FILE` runs it; see the README, Operating it)"
+                .into(),
+        );
+    }
+    if !(1..=1000).contains(&args.backup_keep) {
+        return Err("BACKUP_KEEP must be 1 to 1000".into());
+    }
+    if !(1..=24 * 31).contains(&args.backup_every_hours) {
+        return Err("BACKUP_EVERY_HOURS must be 1 to 744".into());
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("BACKUP_DIR {} cannot be made: {e}", dir.display()))?;
+    Ok(Some(crate::backups::Schedule {
+        dir: dir.clone(),
+        keep: args.backup_keep,
+        every: chrono::Duration::hours(args.backup_every_hours),
+    }))
 }
 
 /// Raises the soft limit on open files as far as the system allows, and keeps the
@@ -120,6 +156,10 @@ fn serve(app: crate::app::AppState) -> Result<(), String> {
         let stop = tokio_util::sync::CancellationToken::new();
         let mailer = tokio::spawn(crate::mailer::run(app.clone(), stop.clone()));
         let housekeeping = tokio::spawn(crate::domain::maintenance::run(app.clone(), stop.clone()));
+        let backups =
+            app.config.backups.clone().map(|schedule| {
+                tokio::spawn(crate::backups::run(app.clone(), schedule, stop.clone()))
+            });
         println!(
             "Outreach is running at {} (database: {})",
             app.config.base_url,
@@ -128,22 +168,38 @@ fn serve(app: crate::app::AppState) -> Result<(), String> {
                 db::Backend::Postgres => db::redact(&app.config.database.target),
             }
         );
+        // The signal stops everything at once (the mailer claims nothing new while requests
+        // drain), and starts one grace period for all of it.
+        let signalled = std::sync::Arc::new(std::sync::OnceLock::new());
+        tokio::spawn({
+            let (stop, signalled) = (stop.clone(), signalled.clone());
+            async move {
+                stop_signal().await;
+                let _ = signalled.set(tokio::time::Instant::now());
+                stop.cancel();
+            }
+        });
         let served = crate::web::server::serve(
             listener,
             router,
             app.config.connections.clone(),
-            stop_signal(),
+            stop.clone().cancelled_owned(),
             grace,
         )
         .await
         .map_err(|e| format!("the server stopped: {e}"));
-        // No new requests now; the mail in hand is settled, then the process ends.
         stop.cancel();
+        let left = signalled.get().map_or(grace, |at: &tokio::time::Instant| {
+            grace.saturating_sub(at.elapsed())
+        });
         let background = async {
             let _ = mailer.await;
             let _ = housekeeping.await;
+            if let Some(b) = backups {
+                let _ = b.await;
+            }
         };
-        if tokio::time::timeout(grace, background).await.is_err() {
+        if tokio::time::timeout(left, background).await.is_err() {
             tracing::warn!("the mail worker did not stop within the grace period");
         }
         tracing::info!("stopped");

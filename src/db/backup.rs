@@ -296,7 +296,7 @@ fn backup_versions(backend: Backend, file: &Path) -> Result<Vec<String>, String>
 }
 
 /// The migrations this binary knows.
-fn known_versions(backend: Backend) -> Result<Vec<String>, String> {
+pub(crate) fn known_versions(backend: Backend) -> Result<Vec<String>, String> {
     use diesel::migration::MigrationSource;
     let names = match backend {
         Backend::Sqlite => MigrationSource::<diesel::sqlite::Sqlite>::migrations(

@@ -237,20 +237,22 @@ pub fn migrate(conn: &mut AnyConnection) -> Result<usize, String> {
     }
 }
 
-/// How many of this binary's migrations the database has not had.
+/// How many of this binary's migrations the database has not had. A plain read (diesel's
+/// own check creates its table first, a write on every readiness probe).
 pub fn pending_migrations(conn: &mut AnyConnection) -> Result<usize, String> {
-    fn run<C>(c: &mut C, source: EmbeddedMigrations) -> Result<usize, String>
-    where
-        C: MigrationHarness<C::Backend> + diesel::Connection,
-    {
-        c.pending_migrations(source)
-            .map(|p| p.len())
-            .map_err(|e| format!("cannot read the applied migrations: {e}"))
+    #[derive(QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
     }
-    match conn {
-        AnyConnection::Sqlite(c) => run(c, SQLITE_MIGRATIONS),
-        AnyConnection::Postgresql(c) => run(c, POSTGRES_MIGRATIONS),
-    }
+    let known = backup::known_versions(conn.backend())?;
+    let applied: Vec<Version> = diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
+        .load(conn)
+        .map_err(|e| format!("cannot read the applied migrations: {e}"))?;
+    Ok(known
+        .iter()
+        .filter(|k| !applied.iter().any(|a| &a.version == *k))
+        .count())
 }
 
 fn check_not_newer<C>(conn: &mut C, source: &EmbeddedMigrations) -> Result<(), String>

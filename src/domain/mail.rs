@@ -237,10 +237,25 @@ pub fn list(conn: &mut AnyConnection, params: &ListParams) -> AppResult<Page<Mes
     Ok(Page::new(items, params, total))
 }
 
+/// Minutes after which a claim on a message being sent is taken to be abandoned.
+pub const STALE_CLAIM_MINUTES: i64 = 10;
+
 /// Claims the next due message for `worker`; each message is claimed by one worker only,
 /// however many processes share the database.
 pub fn claim(conn: &mut AnyConnection, worker: &str) -> AppResult<Option<Message>> {
     let at = now();
+    // A claim this old belongs to a worker that stopped mid-send (a send gives up after 20
+    // seconds): the message is queued again, to be sent at least once.
+    diesel::update(
+        outbox::table
+            .filter(outbox::status.eq(MailStatus::Sending.as_str()))
+            .filter(outbox::claimed_at.lt(at - chrono::Duration::minutes(STALE_CLAIM_MINUTES))),
+    )
+    .set((
+        outbox::status.eq(MailStatus::Queued.as_str()),
+        outbox::claimed_by.eq(None::<String>),
+    ))
+    .execute(conn)?;
     let candidates: Vec<i32> = outbox::table
         .filter(outbox::status.eq(MailStatus::Queued.as_str()))
         .filter(outbox::next_attempt_at.le(at))

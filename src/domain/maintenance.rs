@@ -79,11 +79,7 @@ pub async fn run(app: crate::app::AppState, stop: tokio_util::sync::Cancellation
         }
         let years = app.config.retention_years;
         let retained = app
-            .db(move |c| {
-                crate::db::write(c, |c| {
-                    crate::domain::privacy::apply_retention(c, crate::app::now(), years)
-                })
-            })
+            .db(move |c| crate::domain::privacy::apply_retention(c, crate::app::now(), years))
             .await;
         match retained {
             Ok(r) if r != Default::default() => tracing::info!(

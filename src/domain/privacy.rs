@@ -30,18 +30,23 @@ use crate::error::{AppError, AppResult};
 /// The name an erased or anonymised person is shown by.
 pub const ERASED_NAME: &str = "Former user";
 
-/// Keys of audit values that hold personal data.
-const PERSONAL_KEYS: &[&str] = &[
-    "email",
-    "name",
-    "contact_email",
-    "notes",
-    "access_needs",
-    "message",
-    "quote",
-    "to_address",
-    "password",
-];
+/// Keys of audit values that hold personal data, by the entity the entry is about: an
+/// address anywhere; a person's name only in entries about people (a school's or a venue's
+/// name is no one's); free text where people write it.
+fn personal_keys(entity: &str) -> &'static [&'static str] {
+    match entity {
+        "user" | "invitation" | "school_request" | "person" => {
+            &["email", "name", "contact_email", "to_address", "password"]
+        }
+        "booking" => &["email", "contact_email", "notes", "access_needs", "message"],
+        "feedback" | "event_answer" => &["email", "contact_email", "quote"],
+        "outbox" => &["email", "to_address", "body", "body_html"],
+        _ => &["email", "contact_email", "to_address"],
+    }
+}
+
+/// Ids to an `IN (…)` list a few hundred at a time (SQLite binds at most 32,766 values).
+const CHUNK: usize = 500;
 
 /// The address an erased account is left with: unique, and one no mail can reach
 /// (`.invalid` is reserved for that).
@@ -351,6 +356,25 @@ pub fn export(conn: &mut AnyConnection, email: &str) -> AppResult<Value> {
     }))
 }
 
+/// The export, for an admin, recorded in the audit log without the address (what was
+/// looked up, by whom and when; the account's id when there is one).
+pub fn export_for(conn: &mut AnyConnection, actor: &Actor, email: &str) -> AppResult<Value> {
+    crate::db::write(conn, |c| {
+        let held = export(c, email)?;
+        let account = held["accounts"][0]["id"].as_i64().unwrap_or(0) as i32;
+        audit::record(
+            c,
+            Some(actor.user_id),
+            "person",
+            account,
+            "exported",
+            None,
+            Some(&json!({"found": held["found"]})),
+        )?;
+        Ok(held)
+    })
+}
+
 /// What an erasure or a retention run changed, by kind.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Erased {
@@ -388,50 +412,23 @@ fn anonymise_accounts(conn: &mut AnyConnection, ids: &[i32], at: NaiveDateTime) 
             ))
             .execute(conn)?;
     }
-    diesel::delete(sessions::table.filter(sessions::user_id.eq_any(ids))).execute(conn)?;
-    diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq_any(ids))).execute(conn)?;
-    diesel::delete(login_links::table.filter(login_links::user_id.eq_any(ids))).execute(conn)?;
-    diesel::delete(calendar_links::table.filter(calendar_links::user_id.eq_any(ids)))
-        .execute(conn)?;
+    for chunk in ids.chunks(CHUNK) {
+        diesel::delete(sessions::table.filter(sessions::user_id.eq_any(chunk))).execute(conn)?;
+        diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq_any(chunk)))
+            .execute(conn)?;
+        diesel::delete(login_links::table.filter(login_links::user_id.eq_any(chunk)))
+            .execute(conn)?;
+        diesel::delete(calendar_links::table.filter(calendar_links::user_id.eq_any(chunk)))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
-/// Removes the words of these feedback answers (and their consent, so they are never
-/// published), except, when `keep_consented`, those given with consent. Returns (removed,
-/// kept).
-fn remove_quotes(
-    conn: &mut AnyConnection,
-    ids: &[i32],
-    keep_consented: bool,
-) -> AppResult<(usize, usize)> {
-    let base = || {
-        feedback::table
-            .filter(feedback::created_by.eq_any(ids))
-            .filter(feedback::quote.ne(""))
-    };
-    let kept = if keep_consented {
-        base()
-            .filter(feedback::consent.eq(true))
-            .count()
-            .get_result::<i64>(conn)? as usize
-    } else {
-        0
-    };
-    let gone: Vec<i32> = if keep_consented {
-        base()
-            .filter(feedback::consent.eq(false))
-            .select(feedback::id)
-            .load(conn)?
-    } else {
-        base().select(feedback::id).load(conn)?
-    };
-    clear_quotes(conn, &gone)?;
-    Ok((gone.len(), kept))
-}
-
+/// Removes the words of these feedback answers, and their consent, so they are never
+/// published. The answers, their ratings and roles stay.
 fn clear_quotes(conn: &mut AnyConnection, ids: &[i32]) -> AppResult<()> {
-    if !ids.is_empty() {
-        diesel::update(feedback::table.filter(feedback::id.eq_any(ids)))
+    for chunk in ids.chunks(CHUNK) {
+        diesel::update(feedback::table.filter(feedback::id.eq_any(chunk)))
             .set((
                 feedback::quote.eq(""),
                 feedback::consent.eq(false),
@@ -442,167 +439,26 @@ fn clear_quotes(conn: &mut AnyConnection, ids: &[i32]) -> AppResult<()> {
     Ok(())
 }
 
-/// A JSON value with personal values replaced: every value under a personal key, and any
-/// text holding one of `words` (an address being erased).
-fn scrub(value: &mut Value, words: &[String]) -> bool {
-    let mut changed = false;
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                if PERSONAL_KEYS.contains(&k.as_str()) && v.is_string() && v != "[removed]" {
-                    *v = Value::String("[removed]".into());
-                    changed = true;
-                } else {
-                    changed |= scrub(v, words);
-                }
-            }
-        }
-        Value::Array(items) => {
-            for v in items {
-                changed |= scrub(v, words);
-            }
-        }
-        Value::String(s) => {
-            let lower = s.to_lowercase();
-            if words.iter().any(|w| lower.contains(w.as_str())) {
-                *s = "[removed]".into();
-                changed = true;
-            }
-        }
-        _ => {}
-    }
-    changed
-}
-
-/// Scrubs the personal values of these audit entries; how many changed.
-fn scrub_audit(
-    conn: &mut AnyConnection,
-    rows: Vec<(i32, Option<String>, Option<String>)>,
-    words: &[String],
-) -> AppResult<usize> {
-    let mut changed = 0;
-    for (id, before, after) in rows {
-        let mut touched = false;
-        let mut clean = |text: Option<String>| {
-            text.map(|t| match serde_json::from_str::<Value>(&t) {
-                Ok(mut v) => {
-                    touched |= scrub(&mut v, words);
-                    v.to_string()
-                }
-                Err(_) => {
-                    touched = true;
-                    "\"[removed]\"".to_string()
-                }
-            })
-        };
-        let (before, after) = (clean(before), clean(after));
-        if touched {
-            diesel::update(audit_entries::table.find(id))
-                .set((
-                    audit_entries::before_value.eq(before),
-                    audit_entries::after_value.eq(after),
-                ))
-                .execute(conn)?;
-            changed += 1;
-        }
-    }
-    Ok(changed)
-}
-
-/// Erases what is held about the person with this address (one transaction, by the
-/// caller): their account is anonymised, their invitations, account requests and the
-/// schools' contact address lose it, mail to it is deleted, audit entries by or about
-/// them lose their personal values, and the words of their answers go (those given with
-/// consent stay only when `keep_consented_quotes`). Every figure stays as it was.
-pub fn erase(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    email: &str,
-    keep_consented_quotes: bool,
-) -> AppResult<Erased> {
-    let at = crate::app::now();
-    let ids: Vec<i32> = users::table
-        .filter(users::email.eq(email))
-        .select(users::id)
-        .load(conn)?;
-    if ids.contains(&actor.user_id) {
-        return Err(AppError::Conflict(
-            "you cannot erase your own account; another admin can".into(),
-        ));
-    }
-    let mut done = Erased::default();
-    let (removed, kept) = remove_quotes(conn, &ids, keep_consented_quotes)?;
-    done.quotes_removed = removed;
-    done.quotes_kept = kept;
-    let made: Vec<i32> = bookings::table
-        .filter(bookings::created_by.eq_any(&ids))
-        .select(bookings::id)
-        .load(conn)?;
-    done.booking_notes = clear_booking_notes(conn, made)?;
-    let words = vec![email.to_string()];
-    let rows: Vec<(i32, Option<String>, Option<String>)> = audit_entries::table
-        .filter(
-            audit_entries::entity
-                .eq("user")
-                .and(audit_entries::entity_id.eq_any(&ids))
-                .or(audit_entries::before_value.like(format!("%{}%", like_escaped(email))))
-                .or(audit_entries::after_value.like(format!("%{}%", like_escaped(email)))),
+/// Clears the notes, access needs and message of these bookings; how many had any.
+fn clear_booking_notes(conn: &mut AnyConnection, ids: &[i32]) -> AppResult<usize> {
+    let mut n = 0;
+    for chunk in ids.chunks(CHUNK) {
+        n += diesel::update(
+            bookings::table.filter(bookings::id.eq_any(chunk)).filter(
+                bookings::notes
+                    .ne("")
+                    .or(bookings::access_needs.ne(""))
+                    .or(bookings::message.ne("")),
+            ),
         )
-        .select((
-            audit_entries::id,
-            audit_entries::before_value,
-            audit_entries::after_value,
+        .set((
+            bookings::notes.eq(""),
+            bookings::access_needs.eq(""),
+            bookings::message.eq(""),
         ))
-        .load(conn)?;
-    done.audit_entries = scrub_audit(conn, rows, &words)?;
-    anonymise_accounts(conn, &ids, at)?;
-    done.accounts = ids.len();
-    let invited: Vec<i32> = invitations::table
-        .filter(invitations::email.eq(email))
-        .select(invitations::id)
-        .load(conn)?;
-    // A waiting invitation is withdrawn: its link stops working.
-    diesel::update(
-        invitations::table
-            .filter(invitations::id.eq_any(&invited))
-            .filter(invitations::accepted_at.is_null())
-            .filter(invitations::withdrawn_at.is_null()),
-    )
-    .set(invitations::withdrawn_at.eq(at))
-    .execute(conn)?;
-    done.invitations = forget_invitations(conn, &invited)?;
-    let asked: Vec<i32> = school_requests::table
-        .filter(school_requests::email.eq(email))
-        .select(school_requests::id)
-        .load(conn)?;
-    // A waiting request is declined: no one may be invited from it.
-    diesel::update(
-        school_requests::table
-            .filter(school_requests::id.eq_any(&asked))
-            .filter(school_requests::status.eq("waiting")),
-    )
-    .set((
-        school_requests::status.eq("declined"),
-        school_requests::decided_by.eq(actor.user_id),
-        school_requests::decided_at.eq(at),
-    ))
-    .execute(conn)?;
-    done.school_requests = forget_requests(conn, &asked)?;
-    done.school_contacts = diesel::update(schools::table.filter(schools::contact_email.eq(email)))
-        .set(schools::contact_email.eq(""))
         .execute(conn)?;
-    done.mail = diesel::delete(outbox::table.filter(outbox::to_address.eq(email))).execute(conn)?;
-    // The record of the erasure names no one: it says what was done, by whom.
-    audit::record(
-        conn,
-        Some(actor.user_id),
-        "person",
-        ids.first().copied().unwrap_or(0),
-        "erased",
-        None,
-        Some(&serde_json::to_value(&done).unwrap_or(Value::Null)),
-    )?;
-    Ok(done)
+    }
+    Ok(n)
 }
 
 /// Takes the address (and the link) out of these invitations.
@@ -631,46 +487,282 @@ fn forget_requests(conn: &mut AnyConnection, ids: &[i32]) -> AppResult<usize> {
     Ok(ids.len())
 }
 
+/// A JSON value with personal values replaced: every text under one of `keys`, and any
+/// text holding one of `words` (an address being erased).
+fn scrub(value: &mut Value, keys: &[&str], words: &[String]) -> bool {
+    let mut changed = false;
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if keys.contains(&k.as_str()) && v.is_string() && v != "[removed]" {
+                    *v = Value::String("[removed]".into());
+                    changed = true;
+                } else {
+                    changed |= scrub(v, keys, words);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                changed |= scrub(v, keys, words);
+            }
+        }
+        Value::String(s) => {
+            let lower = s.to_lowercase();
+            if words.iter().any(|w| lower.contains(w.as_str())) {
+                *s = "[removed]".into();
+                changed = true;
+            }
+        }
+        _ => {}
+    }
+    changed
+}
+
+/// An audit entry's before or after value (JSON text).
+type AuditValue = Option<String>;
+/// An audit entry's id, entity and values.
+type AuditValues = (i32, String, AuditValue, AuditValue);
+
+/// Scrubs the personal values of these audit entries; how many changed.
+fn scrub_audit(
+    conn: &mut AnyConnection,
+    rows: Vec<AuditValues>,
+    words: &[String],
+) -> AppResult<usize> {
+    let mut changed = 0;
+    for (id, entity, before, after) in rows {
+        let keys = personal_keys(&entity);
+        let mut touched = false;
+        let mut clean = |text: Option<String>| {
+            text.map(|t| match serde_json::from_str::<Value>(&t) {
+                Ok(mut v) => {
+                    touched |= scrub(&mut v, keys, words);
+                    v.to_string()
+                }
+                Err(_) => {
+                    touched = true;
+                    "\"[removed]\"".to_string()
+                }
+            })
+        };
+        let (before, after) = (clean(before), clean(after));
+        if touched {
+            diesel::update(audit_entries::table.find(id))
+                .set((
+                    audit_entries::before_value.eq(before),
+                    audit_entries::after_value.eq(after),
+                ))
+                .execute(conn)?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// The audit entries of these records of an entity.
+fn audit_of(conn: &mut AnyConnection, entity: &str, ids: &[i32]) -> AppResult<Vec<AuditValues>> {
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        rows.extend(
+            audit_entries::table
+                .filter(audit_entries::entity.eq(entity))
+                .filter(audit_entries::entity_id.eq_any(chunk))
+                .select((
+                    audit_entries::id,
+                    audit_entries::entity,
+                    audit_entries::before_value,
+                    audit_entries::after_value,
+                ))
+                .load::<AuditValues>(conn)?,
+        );
+    }
+    Ok(rows)
+}
+
 fn like_escaped(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
 
-fn clear_booking_notes(conn: &mut AnyConnection, ids: Vec<i32>) -> AppResult<usize> {
-    let mut n = 0;
-    for chunk in ids.chunks(500) {
-        n += diesel::update(
-            bookings::table.filter(bookings::id.eq_any(chunk)).filter(
-                bookings::notes
-                    .ne("")
-                    .or(bookings::access_needs.ne(""))
-                    .or(bookings::message.ne("")),
-            ),
+/// Erases what is held about the person with this address (in the caller's transaction):
+/// their account is anonymised; a waiting invitation is withdrawn and a waiting account
+/// request declined, both losing the address; schools lose it as their contact; mail to it
+/// is deleted; the bookings they made lose their notes; audit entries about them, by them,
+/// about what was cleared, or holding the address lose their personal values; the words of
+/// the feedback they entered go, except those given with consent when
+/// `keep_consented_quotes`. Its default: kept when the person is staff (the words they typed
+/// in are pupils' and teachers', not theirs), removed when the person is a school's. Every
+/// figure stays as it was.
+pub fn erase(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    email: &str,
+    keep_consented_quotes: Option<bool>,
+) -> AppResult<Erased> {
+    let at = crate::app::now();
+    let people: Vec<(i32, String)> = users::table
+        .filter(users::email.eq(email))
+        .select((users::id, users::role))
+        .load(conn)?;
+    let ids: Vec<i32> = people.iter().map(|p| p.0).collect();
+    if ids.contains(&actor.user_id) {
+        return Err(AppError::Conflict(
+            "you cannot erase your own account; another admin can".into(),
+        ));
+    }
+    let staff = people.iter().any(|p| p.1 != "school");
+    let keep = keep_consented_quotes.unwrap_or(staff);
+    let mut done = Erased::default();
+    // Their words.
+    let mut entered: Vec<(i32, bool)> = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        entered.extend(
+            feedback::table
+                .filter(feedback::created_by.eq_any(chunk))
+                .filter(feedback::quote.ne(""))
+                .select((feedback::id, feedback::consent))
+                .load::<(i32, bool)>(conn)?,
+        );
+    }
+    let (kept, gone): (Vec<_>, Vec<_>) = entered
+        .into_iter()
+        .partition(|(_, consent)| *consent && keep);
+    let gone: Vec<i32> = gone.into_iter().map(|(id, _)| id).collect();
+    clear_quotes(conn, &gone)?;
+    done.quotes_removed = gone.len();
+    done.quotes_kept = kept.len();
+    let mut made: Vec<i32> = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        made.extend(
+            bookings::table
+                .filter(bookings::created_by.eq_any(chunk))
+                .select(bookings::id)
+                .load::<i32>(conn)?,
+        );
+    }
+    done.booking_notes = clear_booking_notes(conn, &made)?;
+    // The audit log: entries about them, by them, about what was just cleared, and any
+    // holding the address.
+    let mut rows = audit_of(conn, "user", &ids)?;
+    rows.extend(audit_of(conn, "feedback", &gone)?);
+    rows.extend(audit_of(conn, "booking", &made)?);
+    for chunk in ids.chunks(CHUNK) {
+        rows.extend(
+            audit_entries::table
+                .filter(audit_entries::user_id.eq_any(chunk))
+                .select((
+                    audit_entries::id,
+                    audit_entries::entity,
+                    audit_entries::before_value,
+                    audit_entries::after_value,
+                ))
+                .load::<AuditValues>(conn)?,
+        );
+    }
+    let pattern = format!("%{}%", like_escaped(email));
+    rows.extend(
+        audit_entries::table
+            .filter(
+                audit_entries::before_value
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(audit_entries::after_value.like(pattern).escape('\\')),
+            )
+            .select((
+                audit_entries::id,
+                audit_entries::entity,
+                audit_entries::before_value,
+                audit_entries::after_value,
+            ))
+            .load::<AuditValues>(conn)?,
+    );
+    rows.sort_by_key(|r| r.0);
+    rows.dedup_by_key(|r| r.0);
+    done.audit_entries = scrub_audit(conn, rows, &[email.to_string()])?;
+    anonymise_accounts(conn, &ids, at)?;
+    done.accounts = ids.len();
+    let invited: Vec<i32> = invitations::table
+        .filter(invitations::email.eq(email))
+        .select(invitations::id)
+        .load(conn)?;
+    // A waiting invitation is withdrawn: its link stops working.
+    for chunk in invited.chunks(CHUNK) {
+        diesel::update(
+            invitations::table
+                .filter(invitations::id.eq_any(chunk))
+                .filter(invitations::accepted_at.is_null())
+                .filter(invitations::withdrawn_at.is_null()),
+        )
+        .set(invitations::withdrawn_at.eq(at))
+        .execute(conn)?;
+    }
+    done.invitations = forget_invitations(conn, &invited)?;
+    let asked: Vec<i32> = school_requests::table
+        .filter(school_requests::email.eq(email))
+        .select(school_requests::id)
+        .load(conn)?;
+    decline_waiting(conn, &asked, Some(actor.user_id), at)?;
+    done.school_requests = forget_requests(conn, &asked)?;
+    done.school_contacts = diesel::update(schools::table.filter(schools::contact_email.eq(email)))
+        .set(schools::contact_email.eq(""))
+        .execute(conn)?;
+    done.mail = diesel::delete(outbox::table.filter(outbox::to_address.eq(email))).execute(conn)?;
+    // The record of the erasure names no one: it says what was done, by whom.
+    audit::record(
+        conn,
+        Some(actor.user_id),
+        "person",
+        ids.first().copied().unwrap_or(0),
+        "erased",
+        None,
+        Some(&serde_json::to_value(&done).unwrap_or(Value::Null)),
+    )?;
+    Ok(done)
+}
+
+/// Declines the waiting ones of these account requests: no one may be invited from them.
+fn decline_waiting(
+    conn: &mut AnyConnection,
+    ids: &[i32],
+    by: Option<i32>,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    for chunk in ids.chunks(CHUNK) {
+        diesel::update(
+            school_requests::table
+                .filter(school_requests::id.eq_any(chunk))
+                .filter(school_requests::status.eq("waiting")),
         )
         .set((
-            bookings::notes.eq(""),
-            bookings::access_needs.eq(""),
-            bookings::message.eq(""),
+            school_requests::status.eq("declined"),
+            school_requests::decided_by.eq(by),
+            school_requests::decided_at.eq(at),
         ))
         .execute(conn)?;
     }
-    Ok(n)
+    Ok(())
 }
 
-/// The install setting holding how far the audit log has been scrubbed.
+/// The install setting holding the id of the last audit entry the retention rule scrubbed.
 const AUDIT_SCRUBBED_THROUGH: &str = "retention_audit_scrubbed_through";
 
-/// The retention rule, applied as of `now` for a period of `years`: personal data of
-/// people gone for that long is anonymised, leaving every figure, count and consented
-/// quote as it was. Gone means:
-/// - an account not signed into (nor its API tokens used) since the cutoff, and made
-///   before it: anonymised as by an erasure (admins too: an admin who has not signed in for
-///   years is no longer one);
+/// Audit entries scrubbed in one transaction (so a first run over years of entries does
+/// not hold SQLite's writer for long).
+const AUDIT_BATCH: i64 = 1000;
+
+/// The retention rule, applied as of `now` for a period of `years`, each step in its own
+/// short transaction (a step cut off is done again by the next run; every step can be):
+/// personal data of people gone for that long is anonymised, leaving every figure, count
+/// and consented quote as it was. Gone means:
+/// - an account made before the cutoff and not used since (no sign-in, no API token, no
+///   calendar feed read): anonymised as by an erasure; an admin only while another admin
+///   who is not gone remains, so the install always keeps one;
 /// - feedback given before the cutoff without consent to publish: its words removed;
 /// - bookings made before the cutoff: notes, access needs and message cleared;
-/// - account requests, invitations made before the cutoff and no longer waiting: name and
-///   address removed;
+/// - account requests and invitations made before the cutoff: name and address removed
+///   (a request still waiting is declined);
 /// - audit entries from before the cutoff: personal values replaced.
 pub fn apply_retention(
     conn: &mut AnyConnection,
@@ -682,111 +774,186 @@ pub fn apply_retention(
         return Ok(done);
     }
     let cutoff = now - Duration::days(365 * years + years / 4);
-    let recently_used: Vec<i32> = api_tokens::table
-        .filter(api_tokens::last_used_at.ge(cutoff))
-        .select(api_tokens::user_id)
-        .load(conn)?;
-    let gone: Vec<i32> = users::table
-        .filter(users::erased_at.is_null())
-        .filter(users::created_at.lt(cutoff))
-        .filter(
-            users::last_signed_in_at
-                .is_null()
-                .or(users::last_signed_in_at.lt(cutoff)),
-        )
-        .select(users::id)
-        .load::<i32>(conn)?
-        .into_iter()
-        .filter(|id| !recently_used.contains(id))
-        .collect();
-    if !gone.is_empty() {
-        let rows: Vec<(i32, Option<String>, Option<String>)> = audit_entries::table
-            .filter(audit_entries::entity.eq("user"))
-            .filter(audit_entries::entity_id.eq_any(&gone))
-            .select((
-                audit_entries::id,
-                audit_entries::before_value,
-                audit_entries::after_value,
-            ))
-            .load(conn)?;
-        done.audit_entries += scrub_audit(conn, rows, &[])?;
-        anonymise_accounts(conn, &gone, now)?;
-        done.accounts = gone.len();
-    }
-    let words: Vec<i32> = feedback::table
-        .filter(feedback::created_at.lt(cutoff))
-        .filter(feedback::consent.eq(false))
-        .filter(feedback::quote.ne(""))
-        .select(feedback::id)
-        .load(conn)?;
-    clear_quotes(conn, &words)?;
-    done.quotes_removed = words.len();
-    let noted: Vec<i32> = bookings::table
-        .filter(bookings::created_at.lt(cutoff))
-        .filter(
-            bookings::notes
-                .ne("")
-                .or(bookings::access_needs.ne(""))
-                .or(bookings::message.ne("")),
-        )
-        .select(bookings::id)
-        .load(conn)?;
-    done.booking_notes = clear_booking_notes(conn, noted)?;
-    let asked: Vec<i32> = school_requests::table
-        .filter(school_requests::created_at.lt(cutoff))
-        .filter(school_requests::status.ne("waiting"))
-        .filter(school_requests::email.not_like("erased-%"))
-        .select(school_requests::id)
-        .load(conn)?;
-    done.school_requests = forget_requests(conn, &asked)?;
-    let invited: Vec<i32> = invitations::table
-        .filter(invitations::created_at.lt(cutoff))
-        .filter(
-            invitations::accepted_at
-                .is_not_null()
-                .or(invitations::withdrawn_at.is_not_null())
-                .or(invitations::expires_at.lt(now)),
-        )
-        .filter(invitations::email.not_like("erased-%"))
-        .select(invitations::id)
-        .load(conn)?;
-    done.invitations = forget_invitations(conn, &invited)?;
-    // The audit log, from where the last run stopped up to the cutoff.
-    let through: Option<String> = install_settings::table
-        .find(AUDIT_SCRUBBED_THROUGH)
-        .select(install_settings::value)
-        .first(conn)
-        .optional()?;
-    let from = through
-        .and_then(|t| NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S%.f").ok())
-        .unwrap_or(chrono::DateTime::UNIX_EPOCH.naive_utc());
-    if from < cutoff {
-        let rows: Vec<(i32, Option<String>, Option<String>)> = audit_entries::table
-            .filter(audit_entries::at.ge(from))
-            .filter(audit_entries::at.lt(cutoff))
-            .select((
-                audit_entries::id,
-                audit_entries::before_value,
-                audit_entries::after_value,
-            ))
-            .load(conn)?;
-        done.audit_entries += scrub_audit(conn, rows, &[])?;
-        let mark = cutoff.format("%Y-%m-%dT%H:%M:%S%.f").to_string();
-        let written = diesel::update(install_settings::table.find(AUDIT_SCRUBBED_THROUGH))
-            .set((
-                install_settings::value.eq(&mark),
-                install_settings::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        if written == 0 {
-            diesel::insert_into(install_settings::table)
-                .values((
-                    install_settings::name.eq(AUDIT_SCRUBBED_THROUGH),
-                    install_settings::value.eq(&mark),
-                    install_settings::updated_at.eq(now),
-                ))
-                .execute(conn)?;
+    let gone = crate::db::write(conn, |c| {
+        let mut active: Vec<i32> = api_tokens::table
+            .filter(api_tokens::last_used_at.ge(cutoff))
+            .select(api_tokens::user_id)
+            .load(c)?;
+        active.extend(
+            calendar_links::table
+                .filter(calendar_links::last_used_at.ge(cutoff))
+                .select(calendar_links::user_id)
+                .load::<i32>(c)?,
+        );
+        let candidates: Vec<(i32, String)> = users::table
+            .filter(users::erased_at.is_null())
+            .filter(users::created_at.lt(cutoff))
+            .filter(
+                users::last_signed_in_at
+                    .is_null()
+                    .or(users::last_signed_in_at.lt(cutoff)),
+            )
+            .select((users::id, users::role))
+            .load(c)?;
+        let mut gone: Vec<(i32, String)> = candidates
+            .into_iter()
+            .filter(|(id, _)| !active.contains(id))
+            .collect();
+        let admins_left = users::table
+            .filter(users::role.eq("admin"))
+            .filter(users::archived.eq(false))
+            .filter(users::erased_at.is_null())
+            .select(users::id)
+            .load::<i32>(c)?
+            .into_iter()
+            .filter(|id| !gone.iter().any(|g| g.0 == *id))
+            .count();
+        if admins_left == 0 {
+            gone.retain(|(_, role)| role != "admin");
+        }
+        let ids: Vec<i32> = gone.into_iter().map(|g| g.0).collect();
+        let rows = audit_of(c, "user", &ids)?;
+        let scrubbed = scrub_audit(c, rows, &[])?;
+        anonymise_accounts(c, &ids, now)?;
+        Ok((ids.len(), scrubbed))
+    })?;
+    done.accounts = gone.0;
+    done.audit_entries += gone.1;
+    done.quotes_removed = crate::db::write(conn, |c| {
+        let words: Vec<i32> = feedback::table
+            .filter(feedback::created_at.lt(cutoff))
+            .filter(feedback::consent.eq(false))
+            .filter(feedback::quote.ne(""))
+            .select(feedback::id)
+            .load(c)?;
+        let rows = audit_of(c, "feedback", &words)?;
+        scrub_audit(c, rows, &[])?;
+        clear_quotes(c, &words)?;
+        Ok(words.len())
+    })?;
+    done.booking_notes = crate::db::write(conn, |c| {
+        let noted: Vec<i32> = bookings::table
+            .filter(bookings::created_at.lt(cutoff))
+            .filter(
+                bookings::notes
+                    .ne("")
+                    .or(bookings::access_needs.ne(""))
+                    .or(bookings::message.ne("")),
+            )
+            .select(bookings::id)
+            .load(c)?;
+        clear_booking_notes(c, &noted)
+    })?;
+    done.school_requests = crate::db::write(conn, |c| {
+        let asked: Vec<i32> = school_requests::table
+            .filter(school_requests::created_at.lt(cutoff))
+            .filter(school_requests::email.not_like("erased-%"))
+            .select(school_requests::id)
+            .load(c)?;
+        decline_waiting(c, &asked, None, now)?;
+        forget_requests(c, &asked)
+    })?;
+    done.invitations = crate::db::write(conn, |c| {
+        let invited: Vec<i32> = invitations::table
+            .filter(invitations::created_at.lt(cutoff))
+            .filter(
+                invitations::accepted_at
+                    .is_not_null()
+                    .or(invitations::withdrawn_at.is_not_null())
+                    .or(invitations::expires_at.lt(now)),
+            )
+            .filter(invitations::email.not_like("erased-%"))
+            .select(invitations::id)
+            .load(c)?;
+        forget_invitations(c, &invited)
+    })?;
+    // The audit log, in id order from where the last run stopped, up to the cutoff.
+    loop {
+        let batch = crate::db::write(conn, |c| {
+            let through: i32 = crate::domain::settings::get(c, AUDIT_SCRUBBED_THROUGH)?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let rows: Vec<(i32, NaiveDateTime, String, AuditValue, AuditValue)> =
+                audit_entries::table
+                    .filter(audit_entries::id.gt(through))
+                    .order(audit_entries::id)
+                    .limit(AUDIT_BATCH)
+                    .select((
+                        audit_entries::id,
+                        audit_entries::at,
+                        audit_entries::entity,
+                        audit_entries::before_value,
+                        audit_entries::after_value,
+                    ))
+                    .load(c)?;
+            let old: Vec<AuditValues> = rows
+                .into_iter()
+                .take_while(|r| r.1 < cutoff)
+                .map(|(id, _, entity, before, after)| (id, entity, before, after))
+                .collect();
+            let Some(last) = old.last().map(|r| r.0) else {
+                return Ok(None);
+            };
+            let n = old.len();
+            let scrubbed = scrub_audit(c, old, &[])?;
+            remember(c, AUDIT_SCRUBBED_THROUGH, &last.to_string(), now)?;
+            Ok(Some((n, scrubbed)))
+        })?;
+        match batch {
+            Some((n, scrubbed)) => {
+                done.audit_entries += scrubbed;
+                if (n as i64) < AUDIT_BATCH {
+                    break;
+                }
+            }
+            None => break,
         }
     }
+    if done != Erased::default() {
+        audit::record(
+            conn,
+            None,
+            "person",
+            0,
+            "anonymised",
+            None,
+            Some(&serde_json::to_value(&done).unwrap_or(Value::Null)),
+        )?;
+    }
     Ok(done)
+}
+
+/// Sets an install setting (in the caller's transaction), whichever process writes it
+/// first: two processes' first runs may both find it missing.
+fn remember(conn: &mut AnyConnection, name: &str, value: &str, at: NaiveDateTime) -> AppResult<()> {
+    use diesel::connection::Connection;
+    use diesel::result::{DatabaseErrorKind, Error};
+    let update = |c: &mut AnyConnection| {
+        diesel::update(install_settings::table.find(name))
+            .set((
+                install_settings::value.eq(value),
+                install_settings::updated_at.eq(at),
+            ))
+            .execute(c)
+    };
+    if update(conn)? == 0 {
+        // In a savepoint, so a lost race leaves the transaction usable.
+        let inserted = conn.transaction(|c| {
+            diesel::insert_into(install_settings::table)
+                .values((
+                    install_settings::name.eq(name),
+                    install_settings::value.eq(value),
+                    install_settings::updated_at.eq(at),
+                ))
+                .execute(c)
+        });
+        match inserted {
+            Ok(_) => {}
+            Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                update(conn)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }

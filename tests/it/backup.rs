@@ -228,3 +228,90 @@ async fn a_restore_never_overwrites_and_a_backup_never_replaces(app: TestApp) {
     assert!(!ok);
     assert!(err.contains("newer version"), "{err}");
 }
+
+/// Scheduled backups (SQLite only): each run copies the database into the folder, the
+/// newest `BACKUP_KEEP` copies are kept and nothing else in the folder is touched, a copy
+/// restores to the same rows, and the admin's home page says how the last one went.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_backups_keep_the_newest_and_the_admin_sees_the_last() {
+    crate::harness::run(crate::harness::Db::Sqlite, |mut app: TestApp| async move {
+        use outreach::backups::{due, run_once, Schedule};
+        let folder = tempfile::tempdir().expect("dir");
+        std::fs::write(folder.path().join("notes.txt"), "the operator's own").unwrap();
+        let schedule = Schedule {
+            dir: folder.path().to_path_buf(),
+            keep: 2,
+            every: chrono::Duration::hours(24),
+        };
+        let mut config = app.state.config.clone();
+        config.backups = Some(schedule.clone());
+        let state = outreach::app::App::new(app.state.pool.clone(), config);
+        app.router = outreach::build_router(state.clone());
+        assert!(home(&app, Role::Admin)
+            .await
+            .contains("the first is made within a minute"));
+        let p = a_programme(&app).funded().create().await;
+        let mut made = Vec::new();
+        for day in [12, 14, 16] {
+            live_stream(&app, p, day, Some(100)).await;
+            let b = run_once(&state, &schedule).await.expect("a run");
+            assert!(b.ok, "{b:?}");
+            assert!(b.bytes.unwrap_or(0) > 0);
+            made.push(b.file.clone().expect("a file"));
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let mut left: Vec<String> = std::fs::read_dir(folder.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["notes.txt".to_string(), made[1].clone(), made[2].clone()]
+        );
+        // The newest copy is the database as it was: restored, the same rows.
+        let copy = folder.path().join("restored.db");
+        let copy_url = format!("sqlite://{}", copy.display());
+        let (ok, _, err) = run(
+            &copy_url,
+            &["restore", &folder.path().join(&made[2]).to_string_lossy()],
+        );
+        assert!(ok, "{err}");
+        assert_eq!(census(&copy_url), census(&app.database_url));
+        // Recorded: not due again for a day; the admin sees it, a lead does not.
+        let last = state
+            .db(outreach::backups::last)
+            .await
+            .unwrap()
+            .expect("recorded");
+        assert!(!due(Some(&last), outreach::app::now(), schedule.every));
+        let page = home(&app, Role::Admin).await;
+        assert!(
+            page.contains("Last backup:") && page.contains(&made[2]),
+            "{page}"
+        );
+        assert!(!home(&app, Role::Lead).await.contains("Backups"));
+        // A folder that cannot be written: recorded as failed, in words, on the page.
+        let broken = Schedule {
+            dir: folder.path().join("notes.txt"),
+            ..schedule.clone()
+        };
+        let b = run_once(&state, &broken).await.expect("a run");
+        assert!(!b.ok && b.error.is_some(), "{b:?}");
+        let page = home(&app, Role::Admin).await;
+        assert!(page.contains("The last backup failed"), "{page}");
+        assert!(due(
+            Some(&b),
+            outreach::app::now() + chrono::Duration::hours(1),
+            schedule.every
+        ));
+    })
+    .await;
+}
+
+/// The home page of a role.
+async fn home(app: &TestApp, role: Role) -> String {
+    let (s, _, page) = app.page("/", Some(role)).await;
+    assert_eq!(s, StatusCode::OK);
+    page
+}

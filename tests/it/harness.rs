@@ -27,6 +27,8 @@ pub enum Db {
 
 pub const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 pub const PASSWORD: &str = "a long test password";
+/// The install's `METRICS_TOKEN` in tests.
+pub const METRICS_TOKEN: &str = "a-metrics-token-of-some-length";
 
 /// The form token of a browser holding this session cookie.
 pub fn csrf_for(session: &str) -> String {
@@ -264,6 +266,9 @@ impl TestApp {
             None,
         )
         .expect("config");
+        // `/metrics` is on, so the route matrix checks that no role's token opens it.
+        let mut config = config;
+        config.metrics_token = Some(METRICS_TOKEN.into());
         let pool = db::connect(&config.database, 6).expect("connect");
         db::migrate(&mut pool.get().expect("conn")).expect("migrate");
         let state = App::new(pool, config);

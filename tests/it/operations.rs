@@ -17,12 +17,12 @@ use crate::both;
 use crate::fixtures::{a_programme, book, live_stream};
 use crate::harness::TestApp;
 
-const METRICS_TOKEN: &str = "a-metrics-token-of-some-length";
+use crate::harness::METRICS_TOKEN;
 
-/// The app again on the same database, with `/metrics` behind `METRICS_TOKEN`; its state.
-fn with_metrics(app: &mut TestApp) -> outreach::app::AppState {
+/// The app again on the same database with this `METRICS_TOKEN` (and fresh metrics).
+fn with_metrics(app: &mut TestApp, token: Option<&str>) -> outreach::app::AppState {
     let mut config = app.state.config.clone();
-    config.metrics_token = Some(METRICS_TOKEN.into());
+    config.metrics_token = token.map(str::to_string);
     let state = outreach::app::App::new(app.state.pool.clone(), config);
     app.router = outreach::build_router(state.clone());
     state
@@ -47,11 +47,12 @@ fn sample(text: &str, sample: &str) -> Option<f64> {
 both!(metrics_are_served_only_with_their_token_and_count_what_happened);
 async fn metrics_are_served_only_with_their_token_and_count_what_happened(mut app: TestApp) {
     // Off unless METRICS_TOKEN is set.
+    with_metrics(&mut app, None);
     assert_eq!(
         scrape(&app, Some(METRICS_TOKEN)).await.0,
         StatusCode::NOT_FOUND
     );
-    let state = with_metrics(&mut app);
+    let state = with_metrics(&mut app, Some(METRICS_TOKEN));
     assert_eq!(scrape(&app, None).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(
         scrape(&app, Some("a-metrics-token-of-some-lengtX")).await.0,
@@ -83,6 +84,13 @@ async fn metrics_are_served_only_with_their_token_and_count_what_happened(mut ap
     assert_eq!(s, StatusCode::CONFLICT);
     let (s, _, _) = app.page("/no/such/page", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // A method of the client's own making is counted as "other", never as a new label.
+    let odd = axum::http::Request::builder()
+        .method(axum::http::Method::from_bytes(b"BREW").unwrap())
+        .uri("/healthz")
+        .body(Body::empty())
+        .unwrap();
+    app.send(odd).await;
 
     let (status, text) = scrape(&app, Some(METRICS_TOKEN)).await;
     assert_eq!(status, StatusCode::OK, "{text}");
@@ -107,6 +115,11 @@ async fn metrics_are_served_only_with_their_token_and_count_what_happened(mut ap
         "{text}"
     );
     assert!(!text.contains("/no/such/page"));
+    assert!(!text.contains("BREW"), "{text}");
+    assert!(
+        text.contains(r#"route="/healthz",method="other""#),
+        "{text}"
+    );
     assert_eq!(
         sample(
             &text,
@@ -189,33 +202,63 @@ async fn readyz_fails_while_the_pool_is_exhausted_or_a_migration_is_pending(app:
 
     // Every connection of the pool held by database work that waits for the test.
     let size = app.state.pool.max_size() as usize;
-    let gate = std::sync::Arc::new(std::sync::Barrier::new(size + 1));
+    // (A gate that opens by itself after 30 s, so a failing test fails, never hangs.)
+    let gate = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let inside = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut held = Vec::new();
     for _ in 0..size {
-        let (state, gate) = (app.state.clone(), gate.clone());
+        let (state, gate, inside) = (app.state.clone(), gate.clone(), inside.clone());
         held.push(tokio::spawn(async move {
             state
                 .db(move |_| {
-                    gate.wait();
+                    inside.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let (open, opened) = &*gate;
+                    let shut = open.lock().unwrap();
+                    let _ = opened
+                        .wait_timeout_while(shut, Duration::from_secs(30), |o| !*o)
+                        .unwrap();
                     Ok(())
                 })
                 .await
         }));
     }
-    let body = readyz_until(&app, StatusCode::SERVICE_UNAVAILABLE).await;
+    let started = Instant::now();
+    while inside.load(std::sync::atomic::Ordering::SeqCst) < size {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the pool was never held"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Every connection busy is not yet exhausted: only when a request waits for one.
+    assert_eq!(app.state.pool_exhausted(), None);
+    let state = app.state.clone();
+    let waiter = tokio::spawn(async move { state.db(|_| Ok(())).await });
+    while app
+        .state
+        .metrics
+        .waiting
+        .load(std::sync::atomic::Ordering::SeqCst)
+        < 1
+    {
+        assert!(started.elapsed() < Duration::from_secs(20), "no one waited");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (status, body) = readyz(&app).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert!(
         body.contains("pool is exhausted") && body.contains(&format!("all {size} connections")),
         "{body}"
     );
-    let g = gate.clone();
-    tokio::task::spawn_blocking(move || {
-        g.wait();
-    })
-    .await
-    .unwrap();
+    {
+        let (open, opened) = &*gate;
+        *open.lock().unwrap() = true;
+        opened.notify_all();
+    }
     for h in held {
         h.await.unwrap().unwrap();
     }
+    waiter.await.unwrap().unwrap();
     assert_eq!(readyz_until(&app, StatusCode::OK).await, "ready");
 
     // The database's record of its last migration taken away: that migration is pending.

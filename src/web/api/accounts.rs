@@ -126,11 +126,14 @@ pub struct EmailQuery {
 /// Everything held about one person, by their address (admins only).
 pub async fn export_person(
     State(app): State<AppState>,
-    Admin(_): Admin,
+    Admin(user): Admin,
     Query(q): Query<EmailQuery>,
 ) -> AppResult<Response> {
     let email = privacy::parse_email(q.email.as_deref())?;
-    Ok(ok(app.db(move |c| privacy::export(c, &email)).await?))
+    let actor = user.actor();
+    Ok(ok(app
+        .db(move |c| privacy::export_for(c, &actor, &email))
+        .await?))
 }
 
 /// Erases what is held about one person (admins only), in one transaction.
@@ -139,9 +142,11 @@ pub async fn erase_person(
     Admin(user): Admin,
     JsonInput(input): JsonInput,
 ) -> AppResult<Response> {
+    let chosen = input.has("keep_consented_quotes");
     let mut v = input.validator();
     let given = v.text("email", 254);
     let keep = v.flag("keep_consented_quotes");
+    let keep = chosen.then_some(keep);
     v.finish()?;
     let email = privacy::parse_email(Some(&given))?;
     let actor = user.actor();

@@ -171,6 +171,8 @@ struct HomePage {
     intro: String,
     waiting: Vec<(String, String, &'static str)>,
     cards: Vec<Card>,
+    /// For an admin: how the install is backed up (the paragraph's class, words).
+    backups: Option<(&'static str, String)>,
 }
 
 /// How many held events the home page names one by one.
@@ -191,8 +193,9 @@ pub async fn home(State(app): State<AppState>, ctx: Ctx) -> AppResult<Response> 
     }
     let name = user.display_name().to_string();
     let hint = super::demo_hint(&app, &user).await?;
-    let ((requests, waitlisted), (held_total, held), (answers, answers_at), accounts) = app
-        .db(|c| {
+    let admin = user.role == Role::Admin;
+    let ((requests, waitlisted), (held_total, held), (answers, answers_at), accounts, last_backup) =
+        app.db(move |c| {
             let now = crate::app::now();
             let since = now - chrono::Duration::days(HELD_WITHIN_DAYS);
             Ok((
@@ -200,6 +203,11 @@ pub async fn home(State(app): State<AppState>, ctx: Ctx) -> AppResult<Response> 
                 crate::domain::events::held_not_completed(c, since, now, HELD_SHOWN)?,
                 crate::domain::answers::waiting(c)?,
                 crate::domain::school_requests::waiting(c)?,
+                if admin {
+                    crate::backups::last(c)?
+                } else {
+                    None
+                },
             ))
         })
         .await?;
@@ -270,8 +278,69 @@ pub async fn home(State(app): State<AppState>, ctx: Ctx) -> AppResult<Response> 
             .into(),
         waiting,
         cards: staff_cards(user.role == Role::Admin),
+        backups: admin.then(|| backup_words(&app, last_backup.as_ref())),
     }
     .page_with(StatusCode::OK)
+}
+
+/// How the install is backed up, in words for its admin: (the class of the paragraph:
+/// `notice` when backups are made, `alert` when the last one failed, `muted` when there
+/// are none to report, words).
+fn backup_words(
+    app: &AppState,
+    last: Option<&crate::backups::LastBackup>,
+) -> (&'static str, String) {
+    let when = |at: chrono::NaiveDateTime| {
+        at.and_utc()
+            .with_timezone(&app.config.time_zone)
+            .format("%A %-d %B %Y, %H:%M")
+            .to_string()
+    };
+    let Some(schedule) = &app.config.backups else {
+        return match app.backend() {
+            crate::db::Backend::Postgres => (
+                "muted",
+                "Back up PostgreSQL with pg_dump on your own schedule (`outreach backup FILE` \
+                 runs it)."
+                    .into(),
+            ),
+            crate::db::Backend::Sqlite => (
+                "muted",
+                "No scheduled backups: set BACKUP_DIR, or run `outreach backup FILE` yourself \
+                 (README, Operating it)."
+                    .into(),
+            ),
+        };
+    };
+    let dir = schedule.dir.display();
+    match last {
+        None => (
+            "notice",
+            format!(
+                "Backups are made into {dir} every {} h; the first is made within a minute of \
+                 starting.",
+                schedule.every.num_hours()
+            ),
+        ),
+        Some(b) if b.ok => (
+            "notice",
+            format!(
+                "Last backup: {}, {} ({:.1} MB) in {dir}; the newest {} are kept.",
+                when(b.at),
+                b.file.as_deref().unwrap_or(""),
+                b.bytes.unwrap_or(0) as f64 / 1_000_000.0,
+                schedule.keep
+            ),
+        ),
+        Some(b) => (
+            "alert",
+            format!(
+                "The last backup failed, {}: {}. It is tried again within the hour.",
+                when(b.at),
+                b.error.as_deref().unwrap_or("no reason given")
+            ),
+        ),
+    }
 }
 
 fn staff_cards(admin: bool) -> Vec<Card> {
