@@ -45,3 +45,4 @@ mod roles;
 mod route_matrix;
 mod sent_once;
 mod tour_attendance;
+mod two_processes;
