@@ -580,12 +580,6 @@ fn audit_of(conn: &mut AnyConnection, entity: &str, ids: &[i32]) -> AppResult<Ve
     Ok(rows)
 }
 
-fn like_escaped(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
 /// Erases what is held about the person with this address (in the caller's transaction):
 /// their account is anonymised; a waiting invitation is withdrawn and a waiting account
 /// request declined, both losing the address; schools lose it as their contact; mail to it
@@ -661,7 +655,8 @@ pub fn erase(
                 .load::<AuditValues>(conn)?,
         );
     }
-    let pattern = format!("%{}%", like_escaped(email));
+    // (The address is stored lower-cased, as the pattern is.)
+    let pattern = crate::domain::like_pattern(email);
     rows.extend(
         audit_entries::table
             .filter(

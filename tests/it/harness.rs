@@ -712,3 +712,45 @@ impl TestApp {
         outreach::build_router(App::new(pool, config))
     }
 }
+
+/// A port no one listens on, for a server a test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// `outreach serve` on the database and port, with these settings; killed when dropped.
+pub struct Serve(pub std::process::Child);
+
+impl Serve {
+    /// Starts it and waits (at most 30 s) until it listens.
+    pub fn start(database_url: &str, port: u16, settings: &[(&str, &str)]) -> Serve {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_outreach"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "error")
+            .envs(settings.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("serve");
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "serve on {port} did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Serve(child)
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

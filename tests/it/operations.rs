@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::both;
 use crate::fixtures::{a_programme, book, live_stream};
-use crate::harness::TestApp;
+use crate::harness::{free_port, Serve, TestApp};
 
 use crate::harness::METRICS_TOKEN;
 
@@ -304,13 +304,6 @@ fn outreach(url: &str, args: &[&str], stdin: Option<&str>) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 /// SIGTERM while a request is being answered (its body half sent): the server takes no new
 /// connection, answers that request in full, and exits 0; what it answered is written.
 #[test]
@@ -338,25 +331,9 @@ fn sigterm_finishes_the_request_in_flight_then_exits_cleanly() {
     );
     let token = token.lines().last().expect("a token").trim().to_string();
     let port = free_port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_outreach"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "error")
-        .env("SHUTDOWN_GRACE_SECONDS", "20")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let started = Instant::now();
-    let mut stream = loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(s) => break s,
-            Err(_) if started.elapsed() < Duration::from_secs(30) => {
-                std::thread::sleep(Duration::from_millis(50))
-            }
-            Err(e) => panic!("the server did not start: {e}"),
-        }
-    };
+    let mut served = Serve::start(&url, port, &[("SHUTDOWN_GRACE_SECONDS", "20")]);
+    let server = &mut served.0;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let body = json!({"title": "Begun before the stop", "year": 2031}).to_string();
     let (first, rest) = body.split_at(body.len() / 2);
     write!(

@@ -6,7 +6,6 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -14,49 +13,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use crate::fixtures::{a_programme, live_stream, schools};
-use crate::harness::{Db, TestApp};
-
-/// A `serve` process, killed when dropped.
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn serve(database_url: &str, port: u16) -> Serve {
-    serve_with(database_url, port, &[])
-}
-
-fn serve_with(database_url: &str, port: u16, settings: &[(&str, &str)]) -> Serve {
-    let child = Command::new(env!("CARGO_BIN_EXE_outreach"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "error")
-        .envs(settings.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "serve on {port} did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Serve(child)
-}
+use crate::harness::{free_port, Db, Serve, TestApp};
 
 /// POSTs JSON over one connection; the status and the body.
 fn post(port: u16, path: &str, token: &str, body: &Value) -> (u16, Value) {
@@ -89,7 +46,7 @@ async fn bookings_sent_at_once_through_two_processes_keep_every_promise() {
         let ports = [free_port(), free_port()];
         let _servers: Vec<Serve> = ports
             .iter()
-            .map(|&port| serve(&app.database_url, port))
+            .map(|&port| Serve::start(&app.database_url, port, &[]))
             .collect();
         let token = app.lead.token.clone();
         let path = format!("/api/v1/events/{stream}/bookings");
@@ -255,7 +212,7 @@ async fn two_processes_send_each_letter_once() {
         let _servers: Vec<Serve> = [free_port(), free_port()]
             .iter()
             .map(|&port| {
-                serve_with(
+                Serve::start(
                     &app.database_url,
                     port,
                     &[("SMTP_URL", &format!("smtp://127.0.0.1:{smtp}"))],
